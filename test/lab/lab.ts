@@ -1,0 +1,243 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { check } from './exec.js';
+import { sshRun, type SshTarget } from './ssh-client.js';
+import { isAlive, sshBanner, startSshd, stopPid } from './sshd.js';
+import { ensureLabUsers, type LabUsers } from './users.js';
+import { bootVm, buildVmImage, labCacheDir, stopVm, VM_SPECS, type RunningVm, type VmImage } from './vm.js';
+
+/**
+ * The test lab: real kernels behind real SSH servers.
+ *   local  — this machine's kernel through an OpenSSH sshd on 127.0.0.1 (tracepoints, raw tracepoints, TC)
+ *   jump   — a second sshd, used as a jump host in front of the others
+ *   vm61, vm612 — Debian's 6.1 and 6.12 kernels under qemu/TCG (kprobes, fentry; kprobe-multi on 6.12)
+ * `labUp` starts what is not already running and records it in a state file, so `npm run lab:up` once serves
+ * every later test run until `npm run lab:down`.
+ */
+export type LabHostName = 'local' | 'jump' | 'vm61' | 'vm612';
+
+export interface LabHost {
+  name: LabHostName;
+  kind: 'sshd' | 'vm';
+  address: string;
+  port: number;
+  pid: number;
+  hostKeyPub: string;
+  kernelRelease: string;
+  bootMs?: number;
+}
+
+export interface LabState {
+  version: 1;
+  privateKey: string;
+  publicKey: string;
+  users: LabUsers;
+  hosts: Partial<Record<LabHostName, LabHost>>;
+  runtimeDir: string;
+}
+
+export const labRuntimeDir = () => process.env.PKTPATH_LAB_RUN ?? '/run/pktpath-lab';
+const stateFile = () => join(labRuntimeDir(), 'state.json');
+
+export function readLabState(): LabState | undefined {
+  if (!existsSync(stateFile())) return undefined;
+  return JSON.parse(readFileSync(stateFile(), 'utf8')) as LabState;
+}
+
+function writeLabState(state: LabState): void {
+  const tmp = `${stateFile()}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state, null, 2), { mode: 0o600 });
+  renameSync(tmp, stateFile());
+}
+
+/** The lab's client key pair, made once and kept with the cached VM images (whose authorized_keys it is). */
+export async function ensureLabKey(): Promise<{ privateKey: string; publicKey: string }> {
+  const dir = join(labCacheDir(), 'keys');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const privateKey = join(dir, 'lab_ed25519');
+  if (!existsSync(privateKey))
+    await check('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'pktpath-lab', '-f', privateKey]);
+  return { privateKey, publicKey: `${privateKey}.pub` };
+}
+
+/** How to reach a lab host as `user` with OpenSSH (host key pinned; optionally through the jump host). */
+export function labTarget(
+  state: LabState,
+  name: LabHostName,
+  opts: { user?: string; viaJump?: boolean } = {},
+): SshTarget {
+  const h = state.hosts[name];
+  if (!h) throw new Error(`lab host ${name} is not up (npm run lab:up)`);
+  const target: SshTarget = {
+    host: h.address,
+    port: h.port,
+    user: opts.user ?? 'root',
+    privateKey: state.privateKey,
+    hostKeyPub: h.hostKeyPub,
+  };
+  if (opts.viaJump) target.jump = labTarget(state, 'jump');
+  return target;
+}
+
+/** True when the host's process is alive and it answers over SSH with the kernel release the lab recorded. */
+export async function hostAnswers(state: LabState, h: LabHost): Promise<boolean> {
+  if (!isAlive(h.pid)) return false;
+  try {
+    await sshBanner(h.port);
+    const r = await sshRun(labTarget(state, h.name), state.runtimeDir, 'uname -r', 15_000);
+    return r.code === 0 && r.stdout.trim() === h.kernelRelease;
+  } catch {
+    return false;
+  }
+}
+
+/** tracefs, debugfs and bpffs are not mounted at boot on these machines; the tracer needs all three. */
+export async function mountKernelFilesystems(): Promise<void> {
+  const mounts = [
+    ['tracefs', '/sys/kernel/tracing'],
+    ['debugfs', '/sys/kernel/debug'],
+    ['bpf', '/sys/fs/bpf'],
+  ];
+  const script = mounts
+    .map(([type, dir]) => `mountpoint -q ${dir} || mount -t ${type} ${type} ${dir}`)
+    .join(' && ');
+  await check('/bin/sh', ['-c', script]);
+}
+
+export interface LabUpOptions {
+  vms: boolean;
+  log?: (line: string) => void;
+}
+
+/** Brings up every lab host not already answering; returns the state and the names it started itself. */
+export async function labUp(opts: LabUpOptions): Promise<{ state: LabState; started: LabHostName[] }> {
+  const log = opts.log ?? (() => undefined);
+  const runtimeDir = labRuntimeDir();
+  mkdirSync(runtimeDir, { recursive: true, mode: 0o755 });
+  const key = await ensureLabKey();
+  const users = await ensureLabUsers(join(labCacheDir(), 'state'));
+
+  // sshd opens authorized_keys with the user's uid: keep them in a world-readable place.
+  const authorizedKeysDir = join(runtimeDir, 'authorized_keys');
+  mkdirSync(authorizedKeysDir, { recursive: true, mode: 0o755 });
+  const pub = readFileSync(key.publicKey, 'utf8');
+  for (const user of ['root', users.sudoNoPassword.name, users.sudoPassword.name])
+    writeFileSync(join(authorizedKeysDir, user), pub, { mode: 0o644 });
+
+  const previous = readLabState();
+  const state: LabState = { version: 1, ...key, users, hosts: {}, runtimeDir };
+  const started: LabHostName[] = [];
+  const reusable = async (name: LabHostName) => {
+    const h = previous?.hosts[name];
+    return h && (await hostAnswers({ ...state, hosts: previous.hosts }, h)) ? h : undefined;
+  };
+
+  await mountKernelFilesystems();
+  const kernelRelease = (await check('uname', ['-r'])).trim();
+  for (const name of ['local', 'jump'] as const) {
+    const alive = await reusable(name);
+    if (alive) {
+      state.hosts[name] = alive;
+      continue;
+    }
+    const s = await startSshd(name, join(runtimeDir, `sshd-${name}`), authorizedKeysDir);
+    state.hosts[name] = {
+      name,
+      kind: 'sshd',
+      address: '127.0.0.1',
+      port: s.port,
+      pid: s.pid,
+      hostKeyPub: s.hostKeyPub,
+      kernelRelease,
+    };
+    started.push(name);
+    log(`${name}: sshd on 127.0.0.1:${s.port} (kernel ${kernelRelease})`);
+  }
+  writeLabState(state);
+
+  if (opts.vms) {
+    const toBoot = [];
+    for (const spec of VM_SPECS) {
+      const alive = await reusable(spec.name);
+      if (alive) state.hosts[spec.name] = alive;
+      else toBoot.push(spec);
+    }
+    // Images build one at a time (disk and apt), then the VMs boot side by side.
+    const images = [];
+    for (const spec of toBoot) {
+      const t0 = Date.now();
+      images.push(await buildVmImage(spec, key.publicKey));
+      log(`${spec.name}: image ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    const vms: [VmImage, RunningVm][] = await Promise.all(
+      images.map(
+        async (img) => [img, await bootVm(img, { privateKey: key.privateKey })] as [VmImage, RunningVm],
+      ),
+    );
+    for (const [image, vm] of vms) {
+      const name = vm.name as LabHostName;
+      state.hosts[name] = {
+        name,
+        kind: 'vm',
+        address: '127.0.0.1',
+        port: vm.sshPort,
+        pid: vm.pid,
+        hostKeyPub: image.hostKeyPub,
+        kernelRelease: vm.kernelRelease,
+        bootMs: vm.bootMs,
+      };
+      started.push(name);
+      log(
+        `${name}: kernel ${vm.kernelRelease}, SSH on 127.0.0.1:${vm.sshPort}, ready in ${(vm.bootMs / 1000).toFixed(1)} s`,
+      );
+    }
+    writeLabState(state);
+  }
+  return { state, started };
+}
+
+/** Stops the named lab hosts (default: all) and forgets them. */
+export async function labDown(names?: readonly LabHostName[]): Promise<void> {
+  const state = readLabState();
+  if (!state) return;
+  const kept: LabState['hosts'] = {};
+  for (const h of Object.values(state.hosts)) {
+    if (names && !names.includes(h.name)) {
+      kept[h.name] = h;
+      continue;
+    }
+    if (h.kind === 'vm')
+      await stopVm({
+        name: h.name,
+        pid: h.pid,
+        sshPort: h.port,
+        kernelRelease: h.kernelRelease,
+        consoleLog: '',
+        bootMs: 0,
+      });
+    else await stopPid(h.pid);
+  }
+  state.hosts = kept;
+  if (Object.keys(state.hosts).length === 0) rmSync(stateFile(), { force: true });
+  else writeLabState(state);
+}
+
+export interface HostStatus {
+  name: LabHostName;
+  up: boolean;
+  port: number;
+  kernelRelease: string;
+}
+
+export async function labStatus(): Promise<HostStatus[]> {
+  const state = readLabState();
+  if (!state) return [];
+  return Promise.all(
+    Object.values(state.hosts).map(async (h) => ({
+      name: h.name,
+      up: await hostAnswers(state, h),
+      port: h.port,
+      kernelRelease: h.kernelRelease,
+    })),
+  );
+}

@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` needs nothing but Node; `lab` needs the real-kernel lab (root, sshd, qemu VMs), which its
+// global setup brings up once per run (or reuses from `npm run lab:up`).
+export default defineConfig({
+  test: {
+    reporters: ['default', './test/support/summary-reporter.ts'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'lab',
+          include: ['test/lab/**/*.test.ts', 'test/tracer/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          globalSetup: ['test/lab/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+          // Lab tests share kernels and VMs on a 2-core machine: one file at a time keeps timings honest.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
