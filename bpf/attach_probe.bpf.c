@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* Tiny programs that `loader probe` loads and attaches one at a time to learn which attach kinds this kernel
+ * really supports. They do nothing. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+SEC("kprobe")
+int probe_kprobe(void *ctx) { return 0; }
+
+SEC("kprobe.multi")
+int probe_kprobe_multi(void *ctx) { return 0; }
+
+SEC("fentry")
+int probe_fentry(void *ctx) { return 0; }
+
+SEC("raw_tp")
+int probe_raw_tp(void *ctx) { return 0; }
+
+SEC("tc")
+int probe_tc(struct __sk_buff *ctx) { return -1; }

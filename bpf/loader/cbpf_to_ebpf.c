@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: MIT
+#include "cbpf_to_ebpf.h"
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Register use. r6..r9 survive helper calls, so the cBPF machine state lives there. */
+#define R_DATA 6 /* packet address */
+#define R_LIN 7  /* readable (linear) bytes from R_DATA */
+#define R_A 8
+#define R_X 9
+/* Stack: wire length, the 16 cBPF scratch words, an 8-byte buffer for packet loads. */
+#define OFF_LEN (-8)
+#define OFF_MEM(k) (-16 - 8 * (int)(k))
+#define OFF_BUF (-144)
+
+#define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+
+/* cBPF opcode fields (linux/filter.h would pull in more than we need) */
+#define C_CLASS(c) ((c) & 0x07)
+#define C_SIZE(c) ((c) & 0x18)
+#define C_MODE(c) ((c) & 0xe0)
+#define C_OP(c) ((c) & 0xf0)
+#define C_SRC(c) ((c) & 0x08)
+#define C_RVAL(c) ((c) & 0x18)
+#define C_MISCOP(c) ((c) & 0xf8)
+#define C_LD 0x00
+#define C_LDX 0x01
+#define C_ST 0x02
+#define C_STX 0x03
+#define C_ALU 0x04
+#define C_JMP 0x05
+#define C_RET 0x06
+#define C_MISC 0x07
+#define C_W 0x00
+#define C_H 0x08
+#define C_B 0x10
+#define C_IMM 0x00
+#define C_ABS 0x20
+#define C_IND 0x40
+#define C_MEM 0x60
+#define C_LEN 0x80
+#define C_MSH 0xa0
+#define C_K 0x00
+#define C_X 0x08
+#define C_A 0x10
+#define C_JA 0x00
+#define C_JEQ 0x10
+#define C_JGT 0x20
+#define C_JGE 0x30
+#define C_JSET 0x40
+#define C_TAX 0x00
+#define C_TXA 0x80
+
+#define RET0 (-1) /* jump target: the shared "no match" exit */
+
+struct out {
+	struct bpf_insn *v;
+	int n, cap;
+	struct { int at, target; } *fix; /* jumps to patch: eBPF index -> cBPF index (or RET0) */
+	int nfix, capfix;
+};
+
+static void emit(struct out *o, struct bpf_insn i)
+{
+	if (o->n == o->cap)
+		o->v = realloc(o->v, (o->cap = o->cap ? o->cap * 2 : 256) * sizeof(*o->v));
+	o->v[o->n++] = i;
+}
+
+/* A jump whose offset is patched once every cBPF instruction has its eBPF position. */
+static void emit_jmp(struct out *o, struct bpf_insn i, int target)
+{
+	if (o->nfix == o->capfix)
+		o->fix = realloc(o->fix, (o->capfix = o->capfix ? o->capfix * 2 : 64) * sizeof(*o->fix));
+	o->fix[o->nfix].at = o->n;
+	o->fix[o->nfix++].target = target;
+	emit(o, i);
+}
+
+/* Loads `size` bytes of packet at R_DATA + r3 into `dst` (host order), or exits with "no match" when they are
+ * past the readable bytes. r3 holds the offset; r4 is scratch. */
+static void emit_packet_load(struct out *o, int size, int dst)
+{
+	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, 4, 3, 0, 0));
+	emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, size));
+	emit_jmp(o, INSN(BPF_JMP | BPF_JGT | BPF_X, 4, R_LIN, 0, 0), RET0);
+	emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_X, 3, R_DATA, 0, 0));
+	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0));
+	emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, OFF_BUF));
+	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, size));
+	emit(o, INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read_kernel));
+	emit_jmp(o, INSN(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 0, 0), RET0);
+	int bsz = size == 4 ? BPF_W : size == 2 ? BPF_H : BPF_B;
+	emit(o, INSN(BPF_LDX | BPF_MEM | bsz, dst, BPF_REG_10, OFF_BUF, 0));
+	if (size > 1) /* packet bytes are big-endian; TO_BE swaps on little-endian hosts and is a no-op otherwise */
+		emit(o, INSN(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, size * 8));
+}
+
+/* r3 = constant offset k; offsets that do not fit a signed immediate can never be inside a packet. */
+static bool emit_off_k(struct out *o, uint32_t k)
+{
+	if (k > INT32_MAX - 8) {
+		emit_jmp(o, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0), RET0);
+		return false;
+	}
+	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, (int32_t)k));
+	return true;
+}
+
+int cbpf_to_ebpf(const struct cbpf_insn *in, int n, struct bpf_insn **res, char *err, size_t errlen)
+{
+	struct out o = { 0 };
+	int *pos = calloc(n + 1, sizeof(int));
+	bool uses_ret0 = false;
+
+	/* prologue: save the arguments, clear A, X and the scratch memory (the verifier rejects reads of
+	 * uninitialised stack) */
+	emit(&o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, R_DATA, 1, 0, 0));
+	emit(&o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, R_LIN, 2, 0, 0));
+	emit(&o, INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 3, OFF_LEN, 0));
+	emit(&o, INSN(BPF_ALU | BPF_MOV | BPF_K, R_A, 0, 0, 0));
+	emit(&o, INSN(BPF_ALU | BPF_MOV | BPF_K, R_X, 0, 0, 0));
+	for (int m = 0; m < 16; m++)
+		emit(&o, INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, OFF_MEM(m), 0));
+
+	for (int i = 0; i < n; i++) {
+		const struct cbpf_insn *c = &in[i];
+		uint16_t code = c->code;
+		uint32_t k = c->k;
+		pos[i] = o.n;
+		switch (C_CLASS(code)) {
+		case C_LD:
+		case C_LDX: {
+			int dst = C_CLASS(code) == C_LD ? R_A : R_X;
+			int size = C_SIZE(code) == C_W ? 4 : C_SIZE(code) == C_H ? 2 : 1;
+			switch (C_MODE(code)) {
+			case C_IMM:
+				emit(&o, INSN(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, (int32_t)k));
+				break;
+			case C_LEN:
+				emit(&o, INSN(BPF_LDX | BPF_MEM | BPF_DW, dst, BPF_REG_10, OFF_LEN, 0));
+				emit(&o, INSN(BPF_ALU | BPF_MOV | BPF_X, dst, dst, 0, 0)); /* zero-extend to 32 bits */
+				break;
+			case C_MEM:
+				if (k >= 16)
+					goto bad;
+				emit(&o, INSN(BPF_LDX | BPF_MEM | BPF_W, dst, BPF_REG_10, OFF_MEM(k), 0));
+				break;
+			case C_ABS:
+				if (C_CLASS(code) != C_LD)
+					goto bad;
+				if (emit_off_k(&o, k))
+					emit_packet_load(&o, size, dst);
+				uses_ret0 = true;
+				break;
+			case C_IND:
+				if (C_CLASS(code) != C_LD)
+					goto bad;
+				if (k > INT32_MAX - 8) {
+					emit_jmp(&o, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0), RET0);
+				} else {
+					emit(&o, INSN(BPF_ALU | BPF_MOV | BPF_X, 3, R_X, 0, 0));
+					emit(&o, INSN(BPF_ALU64 | BPF_ADD | BPF_K, 3, 0, 0, (int32_t)k));
+					emit_packet_load(&o, size, dst);
+				}
+				uses_ret0 = true;
+				break;
+			case C_MSH: /* X = 4 * (P[k] & 0xf): the IPv4 header length */
+				if (C_CLASS(code) != C_LDX || C_SIZE(code) != C_B)
+					goto bad;
+				if (emit_off_k(&o, k)) {
+					emit_packet_load(&o, 1, R_X);
+					emit(&o, INSN(BPF_ALU | BPF_AND | BPF_K, R_X, 0, 0, 0xf));
+					emit(&o, INSN(BPF_ALU | BPF_LSH | BPF_K, R_X, 0, 0, 2));
+				}
+				uses_ret0 = true;
+				break;
+			default:
+				goto bad;
+			}
+			break;
+		}
+		case C_ST:
+		case C_STX:
+			if (k >= 16)
+				goto bad;
+			emit(&o, INSN(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, C_CLASS(code) == C_ST ? R_A : R_X,
+				      OFF_MEM(k), 0));
+			break;
+		case C_ALU: {
+			uint8_t op = C_OP(code);
+			if (op == BPF_NEG) {
+				emit(&o, INSN(BPF_ALU | BPF_NEG, R_A, 0, 0, 0));
+				break;
+			}
+			if (op != BPF_ADD && op != BPF_SUB && op != BPF_MUL && op != BPF_DIV && op != BPF_OR &&
+			    op != BPF_AND && op != BPF_LSH && op != BPF_RSH && op != BPF_MOD && op != BPF_XOR)
+				goto bad;
+			if (C_SRC(code) == C_X) {
+				if (op == BPF_DIV || op == BPF_MOD) { /* cBPF: division by zero ends with "no match" */
+					emit_jmp(&o, INSN(BPF_JMP32 | BPF_JEQ | BPF_K, R_X, 0, 0, 0), RET0);
+					uses_ret0 = true;
+				}
+				emit(&o, INSN(BPF_ALU | op | BPF_X, R_A, R_X, 0, 0));
+			} else {
+				if ((op == BPF_DIV || op == BPF_MOD) && k == 0)
+					goto bad;
+				if ((op == BPF_LSH || op == BPF_RSH) && k >= 32)
+					goto bad;
+				emit(&o, INSN(BPF_ALU | op | BPF_K, R_A, 0, 0, (int32_t)k));
+			}
+			break;
+		}
+		case C_JMP: {
+			uint8_t op = C_OP(code);
+			if (op == C_JA) {
+				if ((uint64_t)i + 1 + k >= (uint64_t)n)
+					goto bad;
+				emit_jmp(&o, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0), i + 1 + k);
+				break;
+			}
+			if (op != C_JEQ && op != C_JGT && op != C_JGE && op != C_JSET)
+				goto bad;
+			if (i + 1 + c->jt >= n || i + 1 + c->jf >= n)
+				goto bad;
+			/* cBPF and eBPF share these opcode values; JMP32 compares the low 32 bits like cBPF */
+			if (C_SRC(code) == C_X)
+				emit_jmp(&o, INSN(BPF_JMP32 | op | BPF_X, R_A, R_X, 0, 0), i + 1 + c->jt);
+			else
+				emit_jmp(&o, INSN(BPF_JMP32 | op | BPF_K, R_A, 0, 0, (int32_t)k), i + 1 + c->jt);
+			if (c->jf)
+				emit_jmp(&o, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0), i + 1 + c->jf);
+			break;
+		}
+		case C_RET:
+			if (C_RVAL(code) == C_A)
+				emit(&o, INSN(BPF_ALU | BPF_MOV | BPF_X, 0, R_A, 0, 0));
+			else if (C_RVAL(code) == C_K)
+				emit(&o, INSN(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, k != 0));
+			else
+				goto bad;
+			emit(&o, INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+			break;
+		case C_MISC:
+			if (C_MISCOP(code) == C_TAX)
+				emit(&o, INSN(BPF_ALU | BPF_MOV | BPF_X, R_X, R_A, 0, 0));
+			else if (C_MISCOP(code) == C_TXA)
+				emit(&o, INSN(BPF_ALU | BPF_MOV | BPF_X, R_A, R_X, 0, 0));
+			else
+				goto bad;
+			break;
+		default:
+			goto bad;
+		}
+		continue;
+	bad:
+		snprintf(err, errlen, "unsupported cBPF instruction %d (code 0x%04x k %u)", i, code, k);
+		goto fail;
+	}
+	if (n == 0 || C_CLASS(in[n - 1].code) != C_RET) {
+		snprintf(err, errlen, "cBPF program does not end with a return");
+		goto fail;
+	}
+	/* Only emitted when something jumps there: the verifier rejects unreachable instructions. */
+	int ret0 = o.n;
+	if (uses_ret0) {
+		emit(&o, INSN(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, 0));
+		emit(&o, INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+	}
+	for (int f = 0; f < o.nfix; f++) {
+		int target = o.fix[f].target == RET0 ? ret0 : pos[o.fix[f].target];
+		int off = target - (o.fix[f].at + 1);
+		if (off < INT16_MIN || off > INT16_MAX) {
+			snprintf(err, errlen, "filter too large (jump offset %d)", off);
+			goto fail;
+		}
+		o.v[o.fix[f].at].off = off;
+	}
+	free(pos);
+	free(o.fix);
+	*res = o.v;
+	return o.n;
+fail:
+	free(pos);
+	free(o.fix);
+	free(o.v);
+	return -1;
+}

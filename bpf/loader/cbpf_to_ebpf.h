@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* Translates libpcap's classic BPF into an eBPF subprogram body with the signature of the stubs in
+ * bpf/pcap_filter.bpf.h: r1 = packet address (kernel memory), r2 = bytes readable there, r3 = wire length.
+ * Returns r0 != 0 on a match. */
+#ifndef CBPF_TO_EBPF_H
+#define CBPF_TO_EBPF_H
+#include <linux/bpf.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "pcap_compile.h"
+
+/* Returns the number of eBPF instructions written to *out (malloc'd), or -1 with a message. */
+int cbpf_to_ebpf(const struct cbpf_insn *in, int n, struct bpf_insn **out, char *err, size_t errlen);
+#endif

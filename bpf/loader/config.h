@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* The trace config (JSON on stdin), validated strictly: unknown keys and wrong types are errors. Schema in
+ * docs/LOADER.md. */
+#ifndef CONFIG_H
+#define CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+enum backend { BK_AUTO, BK_KPROBE_MULTI, BK_FENTRY, BK_KPROBE, BK_RAW_TP, BK_TC };
+enum list_mode { LIST_EXPLICIT, LIST_ALL, LIST_DEFAULT, LIST_NONE };
+
+struct func_req { char name[128]; int pos; /* 0: from BTF */ };
+struct tc_req { char ifname[16]; char netns[256]; bool ingress, egress; };
+
+struct config {
+	char filter[4096];
+	__u32 netns;
+	__u32 ifindex;
+	char ifname[16];
+	__u32 mark, mark_mask;
+	enum backend attach;
+	enum list_mode tp_mode, fn_mode;
+	char (*tracepoints)[64];
+	int ntp;
+	struct func_req *funcs;
+	int nfuncs;
+	struct tc_req *tc;
+	int ntc;
+	__u64 max_packets, duration_ms, max_events;
+	bool stack;
+	__u32 track_max, ringbuf_bytes;
+};
+
+int config_parse(const char *text, size_t len, struct config *c, char *err, size_t errlen);
+const char *backend_name(enum backend b);
+#endif

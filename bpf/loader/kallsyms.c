@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+#include "kallsyms.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ksym { uint64_t addr; char *name; };
+static struct ksym *by_addr, *by_name;
+static size_t n;
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ksym *)a)->addr, y = ((const struct ksym *)b)->addr;
+	return x < y ? -1 : x > y;
+}
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const struct ksym *)a)->name, ((const struct ksym *)b)->name);
+}
+
+int kallsyms_load(void)
+{
+	if (n)
+		return 0;
+	FILE *f = fopen("/proc/kallsyms", "r");
+	char line[512], name[256], type;
+	unsigned long long addr;
+	size_t cap = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 || (type != 't' && type != 'T') || !addr)
+			continue;
+		if (n == cap)
+			by_addr = realloc(by_addr, (cap = cap ? cap * 2 : 65536) * sizeof(*by_addr));
+		by_addr[n].addr = addr;
+		by_addr[n++].name = strdup(name);
+	}
+	fclose(f);
+	if (!n)
+		return -1;
+	by_name = malloc(n * sizeof(*by_name));
+	memcpy(by_name, by_addr, n * sizeof(*by_name));
+	qsort(by_addr, n, sizeof(*by_addr), cmp_addr);
+	qsort(by_name, n, sizeof(*by_name), cmp_name);
+	return 0;
+}
+
+uint64_t kallsyms_addr(const char *name)
+{
+	struct ksym key = { 0, (char *)name }, *k;
+	if (!n || !(k = bsearch(&key, by_name, n, sizeof(key), cmp_name)))
+		return 0;
+	/* several static functions may share a name: the lowest address, like the kernel's lookup */
+	while (k > by_name && !strcmp(k[-1].name, name))
+		k--;
+	return k->addr;
+}
+
+const char *kallsyms_sym(uint64_t addr, uint64_t *off)
+{
+	size_t lo = 0, hi = n;
+	if (!n || addr < by_addr[0].addr)
+		return NULL;
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (by_addr[mid].addr <= addr) lo = mid; else hi = mid;
+	}
+	*off = addr - by_addr[lo].addr;
+	return by_addr[lo].name;
+}

@@ -1,0 +1,723 @@
+// SPDX-License-Identifier: MIT
+/* `loader trace`: config on stdin, attach, stream events on stdout, detach on a limit, a signal or stdin EOF. */
+#define _GNU_SOURCE
+#include "loader.h"
+#include "btf_skb.h"
+#include "config.h"
+#include "filter_patch.h"
+#include "json.h"
+#include "kallsyms.h"
+#include "output.h"
+#include "pktpath.skel.h"
+#include "tc_observer.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Same order as the TP_* enum in pktpath.bpf.c. */
+static const char *const tp_names[] = { "netif_receive_skb", "netif_rx", "napi_gro_receive_entry", "net_dev_queue",
+	"net_dev_start_xmit", "net_dev_xmit", "kfree_skb", "consume_skb", "skb_copy_datagram_iovec",
+	"netif_receive_skb_entry", "netif_rx_entry", "netif_receive_skb_list_entry" };
+#define NTP (int)(sizeof(tp_names) / sizeof(tp_names[0]))
+
+/* `functions: "default"`: the IPv4/IPv6 receive, local delivery, forward and transmit paths, netfilter, drops. */
+static const char *const default_funcs[] = { "__netif_receive_skb", "__netif_receive_skb_one_core", "ip_rcv",
+	"ip_rcv_core", "ip_rcv_finish", "ip_route_input_noref", "ip_local_deliver", "ip_local_deliver_finish",
+	"ip_protocol_deliver_rcu", "icmp_rcv", "icmp_echo", "ping_rcv", "tcp_v4_rcv", "udp_rcv", "ip_forward",
+	"ip_forward_finish", "ip_output", "ip_finish_output", "ip_finish_output2", "ip_local_out", "__ip_local_out",
+	"ip_send_skb", "ipv6_rcv", "ip6_rcv_finish", "ip6_input", "ip6_output", "ip6_finish_output2", "icmpv6_rcv",
+	"nf_hook_slow", "__dev_queue_xmit", "dev_hard_start_xmit", "veth_xmit", "netif_rx", "__netif_rx",
+	"enqueue_to_backlog", "kfree_skb_reason", "sk_skb_reason_drop", "consume_skb", "__kfree_skb", "kfree_skbmem",
+	"skb_release_data", "neigh_resolve_output", "dst_discard_out", "ip_error" };
+
+/* Functions whose probe ends a path (they always free the sk_buff), and where drop reasons are passed. */
+#define PROBE_FREE (1ULL << 32)
+#define REASON_POS(p) ((__u64)(p) << 40)
+static __u64 func_flags(const char *name)
+{
+	if (!strcmp(name, "kfree_skbmem") || !strcmp(name, "__kfree_skb"))
+		return PROBE_FREE;
+	if (!strcmp(name, "kfree_skb_reason"))
+		return REASON_POS(2);
+	if (!strcmp(name, "sk_skb_reason_drop"))
+		return REASON_POS(3);
+	return 0;
+}
+
+struct probe {
+	char name[128];
+	const char *kind; /* raw_tp, tc, kprobe, kprobe-multi, fentry */
+	int pos;
+	__u64 cookie;
+	const struct skb_func *fn;
+	bool attached;
+	char err[160];
+	struct tc_attachment tc;
+	struct bpf_link *link;
+	int fd; /* fentry: program fd and link fd */
+	int link_fd;
+};
+
+static struct probe *probes;
+static int nprobes;
+static struct pktpath_bpf *skel;
+static volatile sig_atomic_t got_signal;
+static struct config cfg;
+static struct output out;
+static __u64 events_seen;
+static const char *stop_reason;
+
+static void on_signal(int sig) { got_signal = sig; }
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+static struct probe *add_probe(const char *name, const char *kind, int pos)
+{
+	probes = realloc(probes, (nprobes + 1) * sizeof(*probes));
+	struct probe *p = &probes[nprobes];
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->kind = kind;
+	p->pos = pos;
+	p->fd = p->link_fd = -1;
+	p->cookie = (__u32)nprobes;
+	nprobes++;
+	return p;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	if (size < sizeof(struct pktpath_event) || stop_reason)
+		return 0;
+	const struct pktpath_event *e = data;
+	const char *name = e->probe_id < (__u32)nprobes ? probes[e->probe_id].name : "?";
+	output_event(&out, e, name);
+	events_seen++;
+	if (cfg.max_events && events_seen >= cfg.max_events && !stop_reason)
+		stop_reason = "events";
+	return 0;
+}
+
+static __u64 sum_percpu(int map_fd, __u32 key)
+{
+	static int ncpu;
+	if (!ncpu)
+		ncpu = libbpf_num_possible_cpus();
+	__u64 vals[ncpu > 0 ? ncpu : 1], s = 0;
+	if (bpf_map_lookup_elem(map_fd, &key, vals))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		s += vals[i];
+	return s;
+}
+
+static void write_stats(const char *type, __u64 t0)
+{
+	int cfd = bpf_map__fd(skel->maps.counters), lfd = bpf_map__fd(skel->maps.lost_by_probe);
+	__u64 c[CNT_MAX];
+	for (int i = 0; i < CNT_MAX; i++)
+		c[i] = sum_percpu(cfd, i);
+	FILE *f = output_status_begin(&out);
+	fprintf(f, "{\"type\":\"%s\"", type);
+	if (!strcmp(type, "done")) {
+		fputs(",\"reason\":", f);
+		json_write_str(f, stop_reason ? stop_reason : "error");
+	}
+	fprintf(f, ",\"elapsedMs\":%llu,\"events\":%llu,\"eventsWritten\":%llu,\"packets\":%llu,\"lost\":%llu,"
+		   "\"overLimit\":%llu,\"trackFull\":%llu,\"freed\":%llu,\"live\":%lld,\"lostByProbe\":{",
+		(unsigned long long)(now_ms() - t0), (unsigned long long)c[CNT_EVENTS], (unsigned long long)events_seen,
+		(unsigned long long)c[CNT_PACKETS], (unsigned long long)c[CNT_LOST], (unsigned long long)c[CNT_OVER_LIMIT],
+		(unsigned long long)c[CNT_TRACK_FULL], (unsigned long long)c[CNT_FREED], (long long)skel->bss->live_packets);
+	bool first = true;
+	if (c[CNT_LOST])
+		for (int i = 0; i < nprobes && i < PKTPATH_MAX_PROBES; i++) {
+			__u64 l = sum_percpu(lfd, i);
+			if (l) {
+				fprintf(f, "%s\"%d\":%llu", first ? "" : ",", i, (unsigned long long)l);
+				first = false;
+			}
+		}
+	fputs("}}", f);
+	output_status_end(&out);
+}
+
+/* ---- building the probe table ---- */
+
+static int plan_functions(struct skb_funcs *sf, enum backend bk)
+{
+	const char *kind = bk == BK_KPROBE_MULTI ? "kprobe-multi" : bk == BK_FENTRY ? "fentry" : "kprobe";
+	int planned = 0;
+	if (cfg.fn_mode == LIST_NONE)
+		return 0;
+	if (cfg.fn_mode == LIST_ALL) {
+		for (int i = 0; i < sf->n; i++) {
+			if (!sf->v[i].traceable)
+				continue;
+			struct probe *p = add_probe(sf->v[i].name, kind, sf->v[i].pos);
+			p->fn = &sf->v[i];
+			p->cookie |= func_flags(p->name);
+			planned++;
+		}
+		return planned;
+	}
+	int n = cfg.fn_mode == LIST_DEFAULT ? (int)(sizeof(default_funcs) / sizeof(*default_funcs)) : cfg.nfuncs;
+	for (int i = 0; i < n; i++) {
+		const char *name = cfg.fn_mode == LIST_DEFAULT ? default_funcs[i] : cfg.funcs[i].name;
+		const struct skb_func *f = skb_funcs_find(sf, name);
+		int pos = cfg.fn_mode == LIST_EXPLICIT && cfg.funcs[i].pos ? cfg.funcs[i].pos : f ? f->pos : 0;
+		if (cfg.fn_mode == LIST_DEFAULT && (!f || (!f->traceable && !sf->filter_err[0])))
+			continue; /* the default set takes what this kernel has */
+		struct probe *p = add_probe(name, kind, pos);
+		p->fn = f;
+		p->cookie |= func_flags(name);
+		planned++;
+		if (!f && !pos)
+			snprintf(p->err, sizeof(p->err), "no such function taking a struct sk_buff * in BTF");
+		else if (f && !f->traceable && !sf->filter_err[0])
+			snprintf(p->err, sizeof(p->err), "not traceable (not in available_filter_functions)");
+	}
+	return planned;
+}
+
+/* ---- attaching ---- */
+
+static void attach_kprobe_multi(int pos)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj,
+		(const char *[]){ "", "kmulti_skb_1", "kmulti_skb_2", "kmulti_skb_3", "kmulti_skb_4", "kmulti_skb_5" }[pos]);
+	int *idx = malloc(nprobes * sizeof(int)), n = 0;
+	for (int i = 0; i < nprobes; i++)
+		if (!strcmp(probes[i].kind, "kprobe-multi") && probes[i].pos == pos && !probes[i].err[0])
+			idx[n++] = i;
+	/* one link for the whole position; if the kernel refuses the batch, split it to find the culprits */
+	struct { int lo, hi; } stack[64];
+	int sp = 0;
+	if (n)
+		stack[sp++] = (typeof(stack[0])){ 0, n };
+	while (sp) {
+		int lo = stack[sp - 1].lo, hi = stack[sp - 1].hi;
+		sp--;
+		const char **syms = malloc((hi - lo) * sizeof(char *));
+		__u64 *cookies = malloc((hi - lo) * sizeof(__u64));
+		for (int k = lo; k < hi; k++) {
+			syms[k - lo] = probes[idx[k]].name;
+			cookies[k - lo] = probes[idx[k]].cookie;
+		}
+		LIBBPF_OPTS(bpf_kprobe_multi_opts, o, .syms = syms, .cookies = cookies, .cnt = hi - lo);
+		struct bpf_link *l = bpf_program__attach_kprobe_multi_opts(prog, NULL, &o);
+		int e = libbpf_get_error(l);
+		if (!e) {
+			for (int k = lo; k < hi; k++)
+				probes[idx[k]].attached = true;
+			probes[idx[lo]].link = l; /* the batch's link lives on its first probe */
+		} else if (hi - lo == 1) {
+			snprintf(probes[idx[lo]].err, sizeof(probes[0].err), "kprobe-multi: %s", strerror(-e));
+		} else if (sp + 2 <= 64) {
+			int mid = (lo + hi) / 2;
+			stack[sp++] = (typeof(stack[0])){ lo, mid };
+			stack[sp++] = (typeof(stack[0])){ mid, hi };
+		}
+		free(syms);
+		free(cookies);
+	}
+	free(idx);
+}
+
+struct kprobe_job { int from, to, step; };
+
+static void *kprobe_worker(void *arg)
+{
+	struct kprobe_job *j = arg;
+	for (int i = j->from; i < j->to; i += j->step) {
+		struct probe *p = &probes[i];
+		if (strcmp(p->kind, "kprobe") || p->err[0])
+			continue;
+		char pname[16];
+		snprintf(pname, sizeof(pname), "kprobe_skb_%d", p->pos);
+		struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, pname);
+		LIBBPF_OPTS(bpf_kprobe_opts, o, .bpf_cookie = p->cookie);
+		struct bpf_link *l = bpf_program__attach_kprobe_opts(prog, p->name, &o);
+		int e = libbpf_get_error(l);
+		if (e)
+			snprintf(p->err, sizeof(p->err), "kprobe: %s", strerror(-e));
+		else {
+			p->link = l;
+			p->attached = true;
+		}
+	}
+	return NULL;
+}
+
+static void attach_fentry(void)
+{
+	kallsyms_load();
+	for (int i = 0; i < nprobes; i++) {
+		struct probe *p = &probes[i];
+		if (strcmp(p->kind, "fentry") || p->err[0])
+			continue;
+		char pname[16];
+		snprintf(pname, sizeof(pname), "fentry_skb_%d", p->pos);
+		const struct prog_template *t = filter_template(pname);
+		__u64 ip = kallsyms_addr(p->name);
+		if (!p->fn || p->fn->module) {
+			snprintf(p->err, sizeof(p->err), "fentry: %s", p->fn ? "module functions need kprobe" : "not in BTF");
+			continue;
+		}
+		if (!t || !ip) {
+			snprintf(p->err, sizeof(p->err), "fentry: %s", !t ? "no program for this position" : "not in kallsyms");
+			continue;
+		}
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.probe_by_ip), &ip, &p->cookie, BPF_ANY)) {
+			snprintf(p->err, sizeof(p->err), "fentry: probe map: %s", strerror(errno));
+			continue;
+		}
+		LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FENTRY, .attach_btf_id = p->fn->btf_id,
+			    .prog_btf_fd = t->prog_btf_fd, .func_info = t->func_info, .func_info_cnt = t->func_info_cnt,
+			    .func_info_rec_size = t->func_info_rec_size);
+		p->fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, pname, "Dual MIT/GPL", t->insns, t->cnt, &o);
+		if (p->fd < 0) {
+			snprintf(p->err, sizeof(p->err), "fentry load: %s", strerror(errno));
+			continue;
+		}
+		p->link_fd = bpf_raw_tracepoint_open(NULL, p->fd);
+		if (p->link_fd < 0) {
+			snprintf(p->err, sizeof(p->err), "fentry attach: %s", strerror(errno));
+			close(p->fd);
+			p->fd = -1;
+			continue;
+		}
+		p->attached = true;
+	}
+}
+
+static void detach_all(void)
+{
+	for (int i = 0; i < nprobes; i++) {
+		struct probe *p = &probes[i];
+		if (p->link) {
+			bpf_link__destroy(p->link);
+			p->link = NULL;
+		}
+		if (p->link_fd >= 0)
+			close(p->link_fd);
+		if (p->fd >= 0)
+			close(p->fd);
+		p->link_fd = p->fd = -1;
+		if (!strcmp(p->kind, "tc") && p->attached)
+			tc_detach(&p->tc);
+	}
+}
+
+/* Opens and loads the object for one function backend (BK_RAW_TP: none). */
+static int load_object(enum backend bk, struct skb_funcs *sf, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	bool used_pos[6] = { 0 };
+	const char *prefix = bk == BK_KPROBE_MULTI ? "kmulti_skb_" : bk == BK_FENTRY ? "fentry_skb_" : bk == BK_KPROBE ? "kprobe_skb_" : NULL;
+	(void)sf;
+
+	skel = pktpath_bpf__open();
+	if (!skel) {
+		snprintf(err, errlen, "open: %s", strerror(errno));
+		return -1;
+	}
+	filter_set_object(skel->obj);
+	skel->rodata->cfg_netns = cfg.netns;
+	skel->rodata->cfg_ifindex = cfg.ifindex;
+	memcpy((void *)skel->rodata->cfg_ifname, cfg.ifname, sizeof(cfg.ifname));
+	skel->rodata->cfg_mark = cfg.mark;
+	skel->rodata->cfg_mark_mask = cfg.mark_mask;
+	skel->rodata->cfg_max_packets = cfg.max_packets;
+	skel->rodata->cfg_stack = cfg.stack;
+	bpf_map__set_max_entries(skel->maps.tracked, cfg.track_max);
+	bpf_map__set_max_entries(skel->maps.events, cfg.ringbuf_bytes);
+	if (!cfg.stack)
+		bpf_map__set_max_entries(skel->maps.stacks, 1);
+	for (int i = 0; i < nprobes; i++) {
+		struct probe *p = &probes[i];
+		if (!strcmp(p->kind, "raw_tp"))
+			for (int t = 0; t < NTP; t++)
+				if (!strcmp(tp_names[t], p->name))
+					skel->rodata->tp_probe_id[t] = i;
+		if (!strcmp(p->kind, "tc"))
+			skel->rodata->tc_probe_id[p->pos] = i; /* pos: 0 ingress, 1 egress */
+		if (prefix && !p->err[0] && strcmp(p->kind, "raw_tp") && strcmp(p->kind, "tc") && p->pos >= 1 && p->pos <= 5)
+			used_pos[p->pos] = true;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *n = bpf_program__name(prog);
+		bool load = false;
+		if (!strncmp(n, "tp_", 3)) {
+			for (int i = 0; i < nprobes; i++)
+				load |= !strcmp(probes[i].kind, "raw_tp") && !strcmp(probes[i].name, n + 3);
+		} else if (!strncmp(n, "tc_", 3)) {
+			for (int i = 0; i < nprobes; i++)
+				load |= !strcmp(probes[i].kind, "tc") && probes[i].pos == (strcmp(n, "tc_ingress") ? 1 : 0);
+		} else if (prefix && !strncmp(n, prefix, strlen(prefix))) {
+			int pos = n[strlen(prefix)] - '0';
+			load = used_pos[pos];
+			if (load && bk == BK_FENTRY) {
+				/* the first function at this position is the BTF target the template is verified against */
+				for (int i = 0; i < nprobes; i++)
+					if (probes[i].pos == pos && probes[i].fn && !probes[i].fn->module && !probes[i].err[0] &&
+					    strcmp(probes[i].kind, "raw_tp") && strcmp(probes[i].kind, "tc")) {
+						if (bpf_program__set_attach_target(prog, 0, probes[i].name))
+							load = false;
+						break;
+					}
+			}
+		}
+		bpf_program__set_autoload(prog, load);
+	}
+	int e = pktpath_bpf__load(skel);
+	if (e) {
+		snprintf(err, errlen, "load: %s", strerror(-e));
+		pktpath_bpf__destroy(skel);
+		skel = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static char libbpf_last[512];
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	/* keep the last warning: it says why a load or attach failed */
+	char line[512];
+	va_list ap2;
+	va_copy(ap2, ap);
+	if (getenv("PKTPATH_LOADER_DEBUG"))
+		vfprintf(stderr, fmt, ap2);
+	va_end(ap2);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = 0;
+	if (line[0] && !strstr(line, "-- BEGIN PROG LOAD LOG") && !strstr(line, "-- END PROG LOAD LOG"))
+		snprintf(libbpf_last, sizeof(libbpf_last), "%s", line);
+	return 0;
+}
+
+/* The cheap feature test `loader probe` uses, so auto does not pay a full verifier run per backend. */
+static bool function_backend_works(enum backend bk, char *err, size_t errlen)
+{
+	return attach_kind_ok(backend_name(bk), err, errlen);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	bool json = false;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else
+			return fail_json("trace: unknown option %s", argv[i]);
+	}
+	/* the config: the first complete JSON value on stdin; stdin then stays open as the liveness signal */
+	size_t cap = 1 << 16, len = 0, end = 0;
+	char *buf = malloc(cap);
+	while (!(end = json_value_end(buf, len))) {
+		if (len == cap) {
+			if (cap >= (1 << 20))
+				return fail_json("config larger than 1 MiB");
+			buf = realloc(buf, cap *= 2);
+		}
+		ssize_t r = read(0, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (json_value_end(buf, len) || len == 0)
+				break;
+			end = len; /* EOF: let the parser report what is wrong */
+			break;
+		}
+		len += r;
+	}
+	if (!end)
+		end = len;
+	char err[512];
+	if (!len)
+		return fail_json("no config on stdin");
+	if (config_parse(buf, end, &cfg, err, sizeof(err)))
+		return fail_json("%s", err);
+	size_t rest_len = len - end;
+	char rest[256] = "";
+	if (rest_len)
+		snprintf(rest, sizeof(rest), "%.*s", (int)(rest_len < 255 ? rest_len : 255), buf + end);
+	free(buf);
+	if (filter_prepare(cfg.filter, err, sizeof(err)))
+		return fail_json("%s", err);
+
+	libbpf_set_print(libbpf_print);
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+	if (filter_register_handlers())
+		return fail_json("cannot register libbpf section handlers");
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* probe table: tracepoints, TC, then functions */
+	if (cfg.tp_mode == LIST_ALL) {
+		for (int t = 0; t < NTP; t++)
+			add_probe(tp_names[t], "raw_tp", 1);
+	} else if (cfg.tp_mode == LIST_EXPLICIT) {
+		for (int i = 0; i < cfg.ntp; i++) {
+			int t;
+			for (t = 0; t < NTP && strcmp(tp_names[t], cfg.tracepoints[i]); t++)
+				;
+			if (t == NTP)
+				return fail_json("probes.tracepoints: unknown tracepoint \"%s\"", cfg.tracepoints[i]);
+			add_probe(tp_names[t], "raw_tp", 1);
+		}
+	}
+	for (int i = 0; i < cfg.ntc; i++) {
+		for (int dir = 0; dir < 2; dir++) {
+			if (!(dir ? cfg.tc[i].egress : cfg.tc[i].ingress))
+				continue;
+			char name[64];
+			snprintf(name, sizeof(name), "tc/%s/%s", dir ? "egress" : "ingress", cfg.tc[i].ifname);
+			add_probe(name, "tc", dir)->tc.ifindex = i; /* config index until attached */
+		}
+	}
+	int fixed = nprobes;
+	struct skb_funcs sf = { 0 };
+	bool want_funcs = cfg.fn_mode != LIST_NONE && cfg.attach != BK_RAW_TP && cfg.attach != BK_TC;
+	if (want_funcs && skb_funcs_load(&sf))
+		return fail_json("no BTF on this kernel: function probes need /sys/kernel/btf/vmlinux");
+
+	/* backends to try for functions, best first */
+	enum backend order[3] = { BK_KPROBE_MULTI, BK_FENTRY, BK_KPROBE };
+	int norder = 3;
+	if (cfg.attach != BK_AUTO) {
+		order[0] = cfg.attach;
+		norder = 1;
+	}
+	char fallbacks[2048] = "";
+	enum backend chosen = BK_RAW_TP;
+	__u64 t_attach = now_ms();
+	if (want_funcs) {
+		for (int k = 0; k < norder && !skel; k++) {
+			nprobes = fixed;
+			if (!plan_functions(&sf, order[k]))
+				break;
+			libbpf_last[0] = 0;
+			char kerr[200];
+			bool works = function_backend_works(order[k], kerr, sizeof(kerr));
+			libbpf_set_print(libbpf_print);
+			if (!works)
+				snprintf(err, sizeof(err), "feature test: %s", kerr);
+			else if (load_object(order[k], &sf, err, sizeof(err)) == 0) {
+				chosen = order[k];
+				break;
+			}
+			size_t l = strlen(fallbacks);
+			snprintf(fallbacks + l, sizeof(fallbacks) - l, "%s{\"backend\":\"%s\",\"error\":", l ? "," : "",
+				 backend_name(order[k]));
+			char msg[700];
+			snprintf(msg, sizeof(msg), "%s%s%s", err, libbpf_last[0] ? ": " : "", libbpf_last);
+			FILE *m = fmemopen(fallbacks + strlen(fallbacks), sizeof(fallbacks) - strlen(fallbacks) - 2, "w");
+			if (m) {
+				json_write_str(m, msg);
+				fclose(m);
+			}
+			strcat(fallbacks, "}");
+		}
+	}
+	if (!skel) {
+		/* no function backend: the functions stay in the table, failed, and the rest still runs */
+		int planned = nprobes;
+		for (int i = fixed; i < planned; i++)
+			if (!probes[i].err[0])
+				snprintf(probes[i].err, sizeof(probes[i].err), "no function attach kind works on this kernel");
+		struct probe *saved = probes;
+		int saved_n = nprobes;
+		nprobes = fixed; /* load without function programs */
+		if (load_object(BK_RAW_TP, &sf, err, sizeof(err))) {
+			char msg[1024];
+			snprintf(msg, sizeof(msg), "%s%s%s", err, libbpf_last[0] ? ": " : "", libbpf_last);
+			return fail_json("%s", msg);
+		}
+		probes = saved;
+		nprobes = saved_n;
+	}
+
+	output_init(&out, stdout, json);
+	{
+		struct utsname u;
+		uname(&u);
+		FILE *f = output_status_begin(&out);
+		fprintf(f, "{\"type\":\"hello\",\"framing\":%d,\"loader\":\"%s\",\"eventSize\":%zu,\"arch\":",
+			PKTPATH_FRAMING_VERSION, LOADER_VERSION, sizeof(struct pktpath_event));
+		json_write_str(f, u.machine);
+		fputs(",\"kernel\":", f);
+		json_write_str(f, u.release);
+		fputs(",\"dropReasons\":{", f);
+		const char *names[1024];
+		unsigned values[1024];
+		int nr = drop_reasons(names, values, 1024);
+		for (int i = 0; i < nr && i < 1024; i++) {
+			fprintf(f, "%s\"%u\":", i ? "," : "", values[i]);
+			json_write_str(f, names[i]);
+		}
+		fputs("}}", f);
+		output_status_end(&out);
+	}
+
+	/* attach */
+	for (int i = 0; i < nprobes; i++) {
+		struct probe *p = &probes[i];
+		if (!strcmp(p->kind, "raw_tp")) {
+			char pn[160];
+			snprintf(pn, sizeof(pn), "tp_%s", p->name);
+			struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, pn);
+			p->link = bpf_program__attach_raw_tracepoint(prog, p->name);
+			int e = libbpf_get_error(p->link);
+			if (e) {
+				p->link = NULL;
+				snprintf(p->err, sizeof(p->err), "raw_tp: %s", strerror(-e));
+			} else {
+				p->attached = true;
+			}
+		} else if (!strcmp(p->kind, "tc")) {
+			const struct tc_req *t = &cfg.tc[p->tc.ifindex];
+			struct bpf_program *prog = p->pos ? skel->progs.tc_egress : skel->progs.tc_ingress;
+			if (tc_attach(bpf_program__fd(prog), t->netns, t->ifname, p->pos == 1, true, &p->tc, p->err, sizeof(p->err)) == 0)
+				p->attached = true;
+		}
+	}
+	if (chosen == BK_KPROBE_MULTI)
+		for (int pos = 1; pos <= 5; pos++)
+			attach_kprobe_multi(pos);
+	else if (chosen == BK_FENTRY)
+		attach_fentry();
+	else if (chosen == BK_KPROBE) {
+		/* kprobe registration is slow per function; do it from a few threads at once */
+		enum { NT = 4 };
+		pthread_t th[NT];
+		struct kprobe_job jobs[NT];
+		for (int t = 0; t < NT; t++) {
+			jobs[t] = (struct kprobe_job){ fixed + t, nprobes, NT };
+			pthread_create(&th[t], NULL, kprobe_worker, &jobs[t]);
+		}
+		for (int t = 0; t < NT; t++)
+			pthread_join(th[t], NULL);
+	}
+	__u64 attach_ms = now_ms() - t_attach;
+	int attached = 0;
+	for (int i = 0; i < nprobes; i++) {
+		struct probe *p = &probes[i];
+		attached += p->attached;
+		FILE *f = output_status_begin(&out);
+		fprintf(f, "{\"type\":\"probe\",\"id\":%d,\"name\":", i);
+		json_write_str(f, p->name);
+		fprintf(f, ",\"kind\":\"%s\",\"pos\":%d,\"attached\":%s", p->kind, p->pos, p->attached ? "true" : "false");
+		if (!p->attached) {
+			fputs(",\"error\":", f);
+			json_write_str(f, p->err[0] ? p->err : "not attached");
+		}
+		fputs("}", f);
+		output_status_end(&out);
+	}
+	{
+		FILE *f = output_status_begin(&out);
+		fprintf(f, "{\"type\":\"attached\",\"backend\":\"%s\",\"attached\":%d,\"requested\":%d,\"failed\":%d,"
+			   "\"ms\":%llu,\"fallbacks\":[%s]}",
+			backend_name(chosen), attached, nprobes, nprobes - attached, (unsigned long long)attach_ms, fallbacks);
+		output_status_end(&out);
+	}
+	output_flush(&out);
+
+	/* run */
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.events), handle_event, NULL, NULL);
+	if (!rb) {
+		stop_reason = "error";
+		goto cleanup;
+	}
+	if (!attached) {
+		stop_reason = "nothing-attached";
+		goto cleanup;
+	}
+	if (strstr(rest, "stop"))
+		stop_reason = "stop";
+	__u64 t0 = now_ms(), last_stats = t0, limit_reached_at = 0;
+	int flags = fcntl(0, F_GETFL);
+	fcntl(0, F_SETFL, flags | O_NONBLOCK);
+	while (!stop_reason) {
+		struct pollfd pfd[2] = { { ring_buffer__epoll_fd(rb), POLLIN, 0 }, { 0, POLLIN, 0 } };
+		int r = poll(pfd, 2, 100);
+		if (got_signal) {
+			stop_reason = "signal";
+			break;
+		}
+		if (r > 0 && pfd[0].revents)
+			ring_buffer__consume(rb);
+		if (r > 0 && pfd[1].revents) {
+			char in[256];
+			ssize_t n = read(0, in, sizeof(in) - 1);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				stop_reason = "stdin-eof";
+				break;
+			}
+			if (n > 0) {
+				in[n] = 0;
+				if (strstr(in, "stop"))
+					stop_reason = "stop";
+			}
+		}
+		__u64 now = now_ms();
+		if (cfg.duration_ms && now - t0 >= cfg.duration_ms && !stop_reason)
+			stop_reason = "duration";
+		if (cfg.max_packets && skel->bss->next_packet_id >= cfg.max_packets && !stop_reason) {
+			/* the last packet gets to finish its path: until its skb is freed, or 1 s */
+			if (!limit_reached_at)
+				limit_reached_at = now;
+			if (skel->bss->live_packets <= 0 || now - limit_reached_at >= 1000)
+				stop_reason = "packets";
+		}
+		if (now - last_stats >= 1000) {
+			write_stats("stats", t0);
+			last_stats = now;
+		}
+		if (output_flush(&out) && !stop_reason)
+			stop_reason = "stdout-closed";
+	}
+	/* stop the kernel side first, then drain what it already wrote */
+	__u64 t_detach = now_ms();
+	detach_all();
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	{
+		FILE *f = output_status_begin(&out);
+		fprintf(f, "{\"type\":\"detached\",\"ms\":%llu}", (unsigned long long)(now_ms() - t_detach));
+		output_status_end(&out);
+		write_stats("done", t0); /* always the last record */
+		output_flush(&out);
+	}
+	pktpath_bpf__destroy(skel);
+	return 0;
+cleanup:
+	detach_all();
+	if (rb)
+		ring_buffer__free(rb);
+	write_stats("done", now_ms());
+	output_flush(&out);
+	pktpath_bpf__destroy(skel);
+	return strcmp(stop_reason, "nothing-attached") ? 1 : 3;
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/* Every probe kind pktpath attaches, all built on on_skb() (skb_path.bpf.h). Sections are "pktpath/<kind>" so
+ * that the loader's libbpf handlers can patch the pcap filter in before load (loader/filter_patch.c). */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "pktpath.h"
+#include "arch_regs.h"
+#include "maps.bpf.h"
+#include "pcap_filter.bpf.h"
+#include "skb_path.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* ---- raw tracepoints: the skb is always the first argument ---- */
+/* Index into tp_probe_id; the loader's table (loader/probes.c) uses the same order. */
+enum { TP_NETIF_RECEIVE_SKB, TP_NETIF_RX, TP_NAPI_GRO_RECEIVE_ENTRY, TP_NET_DEV_QUEUE, TP_NET_DEV_START_XMIT,
+       TP_NET_DEV_XMIT, TP_KFREE_SKB, TP_CONSUME_SKB, TP_SKB_COPY_DATAGRAM_IOVEC, TP_NETIF_RECEIVE_SKB_ENTRY,
+       TP_NETIF_RX_ENTRY, TP_NETIF_RECEIVE_SKB_LIST_ENTRY };
+
+#define SKB_TP(name, idx, free)                                                         \
+	SEC("pktpath/raw_tp")                                                           \
+	int BPF_PROG(tp_##name, struct sk_buff *skb)                                    \
+	{                                                                               \
+		return on_skb(ctx, skb, tp_probe_id[idx], PK_TRACE, free, 0, false);    \
+	}
+
+SKB_TP(netif_receive_skb, TP_NETIF_RECEIVE_SKB, 0)
+SKB_TP(netif_rx, TP_NETIF_RX, 0)
+SKB_TP(napi_gro_receive_entry, TP_NAPI_GRO_RECEIVE_ENTRY, 0)
+SKB_TP(net_dev_queue, TP_NET_DEV_QUEUE, 0)
+SKB_TP(net_dev_start_xmit, TP_NET_DEV_START_XMIT, 0)
+SKB_TP(net_dev_xmit, TP_NET_DEV_XMIT, 0)
+SKB_TP(consume_skb, TP_CONSUME_SKB, SKB_FREE)
+SKB_TP(skb_copy_datagram_iovec, TP_SKB_COPY_DATAGRAM_IOVEC, 0)
+SKB_TP(netif_receive_skb_entry, TP_NETIF_RECEIVE_SKB_ENTRY, 0)
+SKB_TP(netif_rx_entry, TP_NETIF_RX_ENTRY, 0)
+SKB_TP(netif_receive_skb_list_entry, TP_NETIF_RECEIVE_SKB_LIST_ENTRY, 0)
+
+/* kfree_skb(skb, location, reason): the drop reason is the third argument since 5.17. */
+SEC("pktpath/raw_tp")
+int BPF_PROG(tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	return on_skb(ctx, skb, tp_probe_id[TP_KFREE_SKB], PK_TRACE, SKB_FREE, reason, true);
+}
+
+/* ---- TC observer: the seed's mechanism. At runtime the context is the kernel's sk_buff itself. ---- */
+static __always_inline int tc_observe(struct __sk_buff *ctx, __u32 dir)
+{
+	on_skb(ctx, (struct sk_buff *)ctx, tc_probe_id[dir], PK_TC, 0, 0, false);
+	return -1; /* TC_ACT_UNSPEC / TCX_NEXT: observe only, never change the verdict */
+}
+
+SEC("pktpath/tc")
+int tc_ingress(struct __sk_buff *ctx) { return tc_observe(ctx, 0); }
+
+SEC("pktpath/tc")
+int tc_egress(struct __sk_buff *ctx) { return tc_observe(ctx, 1); }
+
+/* ---- function probes: one program per skb argument position (pwru's kprobe_skb_N) ----
+ * The 64-bit cookie (kprobe, kprobe-multi) or the probe_by_ip value (fentry) carries the probe id in its low
+ * 32 bits, PROBE_FREE when the function frees the skb, and the drop reason's argument position in bits 40..43. */
+#define PROBE_FREE (1ULL << 32)
+#define REASON_POS(c) (((c) >> 40) & 0xf)
+
+static __always_inline int on_regs(struct pt_regs *ctx, struct sk_buff *skb)
+{
+	__u64 c = bpf_get_attach_cookie(ctx);
+	__u32 rpos = REASON_POS(c);
+	/* constant-offset reads only: a register picked at run time would be a modified ctx pointer, which the
+	 * verifier rejects */
+	__u64 a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx), a4 = PT_REGS_PARM4(ctx), a5 = PT_REGS_PARM5(ctx);
+	__u64 reason = rpos == 2 ? a2 : rpos == 3 ? a3 : rpos == 4 ? a4 : rpos == 5 ? a5 : 0;
+	return on_skb(ctx, skb, (__u32)c, PK_TRACE, !!(c & PROBE_FREE), reason, rpos != 0);
+}
+
+#define KPROBE_SKB(N)                                                                    \
+	SEC("pktpath/kprobe")                                                            \
+	int kprobe_skb_##N(struct pt_regs *ctx)                                          \
+	{                                                                                \
+		return on_regs(ctx, (struct sk_buff *)PT_REGS_PARM##N(ctx));             \
+	}                                                                                \
+	SEC("pktpath/kprobe.multi")                                                      \
+	int kmulti_skb_##N(struct pt_regs *ctx)                                          \
+	{                                                                                \
+		return on_regs(ctx, (struct sk_buff *)PT_REGS_PARM##N(ctx));             \
+	}                                                                                \
+	SEC("pktpath/fentry")                                                            \
+	int fentry_skb_##N(__u64 *ctx)                                                   \
+	{                                                                                \
+		__u64 ip = bpf_get_func_ip(ctx), *c = bpf_map_lookup_elem(&probe_by_ip, &ip); \
+		__u64 reason = 0;                                                        \
+		if (!c)                                                                  \
+			return 0;                                                        \
+		__u32 rpos = REASON_POS(*c);                                             \
+		if (rpos)                                                                \
+			bpf_get_func_arg(ctx, rpos - 1, &reason);                        \
+		return on_skb(ctx, (struct sk_buff *)ctx[N - 1], (__u32)*c, PK_TRACE,    \
+			      !!(*c & PROBE_FREE), reason, rpos != 0);                   \
+	}
+
+KPROBE_SKB(1)
+KPROBE_SKB(2)
+KPROBE_SKB(3)
+KPROBE_SKB(4)
+KPROBE_SKB(5)

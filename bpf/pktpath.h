@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/* ABI shared by the eBPF programs and the loader: event layout, limits, flags. Documented in docs/LOADER.md;
+ * changing a field's meaning or offset means bumping PKTPATH_FRAMING_VERSION. */
+#ifndef PKTPATH_H
+#define PKTPATH_H
+
+#define PKTPATH_FRAMING_VERSION 1
+#define PKTPATH_MAX_PROBES 8192	/* probe ids: lost-event counters are indexed by them */
+#define PKTPATH_MAX_ARG_POS 5	/* skb at argument positions 1..5 */
+#define PKTPATH_STACK_DEPTH 32
+
+/* event flags */
+#define EV_TUPLE    (1 << 0) /* the 5-tuple fields are set: first sight, or it changed (NAT) */
+#define EV_DROP     (1 << 1) /* kfree_skb: drop_reason is set */
+#define EV_STACK    (1 << 2) /* stack_id is set */
+#define EV_RETVAL   (1 << 3) /* retval is set (fexit/kretprobe) */
+#define EV_FIRST    (1 << 4) /* the probe where the filter matched and the packet got its id */
+#define EV_FREE     (1 << 5) /* the skb was freed here: the packet's path ends */
+#define EV_L2       (1 << 6) /* the filter saw the L2 (MAC) view; else the L3 view */
+
+/* One hop of one packet: 104 bytes, little-endian on every supported arch, naturally aligned. */
+struct pktpath_event {
+	__u64 ktime_ns;     /* bpf_ktime_get_ns() */
+	__u64 skb;          /* skb address (tracking key) */
+	__u32 packet_id;    /* 1.. per run */
+	__u32 probe_id;     /* index into the run's probe table (status record "probe") */
+	__u32 cpu;
+	__u32 netns;        /* netns inode of skb->dev (or of skb->sk when there is no device) */
+	__u32 ifindex;      /* skb->dev->ifindex, 0 without a device */
+	__u32 len;          /* skb->len */
+	__u32 mark;         /* skb->mark */
+	__u16 flags;        /* EV_* */
+	__u8 l4proto;       /* IPPROTO_* when EV_TUPLE */
+	__u8 ip_version;    /* 4 or 6 when EV_TUPLE, else 0 */
+	__u32 drop_reason;  /* enum skb_drop_reason value when EV_DROP */
+	__s32 stack_id;     /* when EV_STACK */
+	__s64 retval;       /* when EV_RETVAL */
+	__u8 saddr[16];     /* IPv4 in the first 4 bytes */
+	__u8 daddr[16];
+	__u16 sport;        /* TCP/UDP ports; ICMP: sport = echo id, dport = type << 8 | code */
+	__u16 dport;
+	__u32 _pad;
+};
+
+/* Run-wide counters (an array map, one slot per counter; per-CPU). */
+enum pktpath_counter {
+	CNT_PACKETS = 0,    /* packets that matched and got an id */
+	CNT_OVER_LIMIT,     /* matches ignored because the packet limit was reached */
+	CNT_TRACK_FULL,     /* matches not tracked because the tracking map was full */
+	CNT_EVENTS,         /* events written to the ring buffer */
+	CNT_LOST,           /* ring-buffer reservation failures (also per probe) */
+	CNT_FREED,          /* tracked packets whose skb was freed */
+	CNT_MAX,
+};
+
+#endif

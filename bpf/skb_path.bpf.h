@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: MIT */
+/* What every probe does with an skb: filter it once (meta filters, then the pcap filter) until it matches, give
+ * it a packet id keyed by the skb address, then emit one event per hop until the skb is freed. */
+#ifndef SKB_PATH_BPF_H
+#define SKB_PATH_BPF_H
+
+#define ETH_P_IP_BE 0x0008   /* htons(0x0800) */
+#define ETH_P_IPV6_BE 0xDD86 /* htons(0x86DD) */
+
+/* probe kinds, for the few things that differ between contexts */
+#define PK_TRACE 0 /* raw_tp, kprobe, fentry: bpf_get_stackid works on ctx */
+#define PK_TC 1    /* sched_cls: no stack ids */
+
+static __always_inline __u32 skb_netns(struct sk_buff *skb)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	if (dev)
+		return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+	struct sock *sk = BPF_CORE_READ(skb, sk);
+	if (sk)
+		return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	return 0;
+}
+
+static __always_inline bool meta_match(struct sk_buff *skb)
+{
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+
+	if (cfg_netns && skb_netns(skb) != cfg_netns)
+		return false;
+	if (cfg_ifindex && (!dev || BPF_CORE_READ(dev, ifindex) != cfg_ifindex))
+		return false;
+	if (cfg_ifname[0] || cfg_ifname[1]) {
+		__u64 name[2] = {};
+		if (!dev)
+			return false;
+		bpf_probe_read_kernel(name, sizeof(name), &dev->name);
+		if (name[0] != cfg_ifname[0] || name[1] != cfg_ifname[1])
+			return false;
+	}
+	if (cfg_mark_mask && (BPF_CORE_READ(skb, mark) & cfg_mark_mask) != cfg_mark)
+		return false;
+	return true;
+}
+
+/* Fills the 5-tuple from the network header; returns a hash of it, 0 when the packet is not IP. */
+static __always_inline __u32 read_tuple(struct sk_buff *skb, struct pktpath_event *e)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 net = BPF_CORE_READ(skb, network_header);
+	__u16 proto = BPF_CORE_READ(skb, protocol);
+	__u32 l4off;
+	union { __u8 b[8]; __be16 w[4]; } l4 = {};
+
+	if (proto == ETH_P_IP_BE) {
+		struct iphdr ip;
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + net) || ip.version != 4)
+			return 0;
+		e->ip_version = 4;
+		e->l4proto = ip.protocol;
+		__builtin_memcpy(e->saddr, &ip.saddr, 4);
+		__builtin_memcpy(e->daddr, &ip.daddr, 4);
+		l4off = net + ip.ihl * 4;
+	} else if (proto == ETH_P_IPV6_BE) {
+		struct ipv6hdr ip6;
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + net) || ip6.version != 6)
+			return 0;
+		e->ip_version = 6;
+		e->l4proto = ip6.nexthdr;
+		__builtin_memcpy(e->saddr, &ip6.saddr, 16);
+		__builtin_memcpy(e->daddr, &ip6.daddr, 16);
+		l4off = net + sizeof(ip6);
+	} else {
+		return 0;
+	}
+	if (bpf_probe_read_kernel(&l4, sizeof(l4), head + l4off) == 0) {
+		/* all three words unconditionally: indexing by protocol makes clang compute stack pointers the
+		 * verifier rejects */
+		__u16 w0 = bpf_ntohs(l4.w[0]), w1 = bpf_ntohs(l4.w[1]), w2 = bpf_ntohs(l4.w[2]);
+		if (e->l4proto == IPPROTO_TCP || e->l4proto == IPPROTO_UDP) {
+			e->sport = w0;
+			e->dport = w1;
+		} else if (e->l4proto == IPPROTO_ICMP || e->l4proto == 58 /* ICMPv6 */) {
+			e->sport = w2; /* echo id */
+			e->dport = w0; /* type << 8 | code */
+		}
+	}
+	__u32 h = e->ip_version * 0x9e3779b1u ^ e->l4proto;
+	__u32 *s = (__u32 *)e->saddr, *d = (__u32 *)e->daddr;
+	for (int i = 0; i < 4; i++)
+		h = (h ^ s[i]) * 0x01000193u ^ d[i] * 0x85ebca6bu;
+	h ^= ((__u32)e->sport << 16 | e->dport) * 0xc2b2ae35u;
+	return h ? h : 1;
+}
+
+#define SKB_FREE 1 /* this probe frees the skb: the path ends here */
+
+/* The body of every probe. `ctx` is only used for stack ids; `free` marks kfree_skb/consume_skb. */
+static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u32 probe_id, int kind, int free,
+				  __u32 drop_reason, bool has_reason)
+{
+	__u64 key = (__u64)(long)skb;
+	struct pkt_track *t, fresh = {};
+	__u16 flags = 0;
+	bool l2 = false;
+
+	if (!skb)
+		return 0;
+	t = bpf_map_lookup_elem(&tracked, &key);
+	if (!t) {
+		/* Not tracked yet: filter it here (and at every later probe until it matches). */
+		if (!meta_match(skb) || !pcap_match(skb, &l2))
+			return 0;
+		if (cfg_max_packets && next_packet_id >= cfg_max_packets) {
+			count(CNT_OVER_LIMIT);
+			return 0;
+		}
+		fresh.packet_id = __sync_fetch_and_add(&next_packet_id, 1) + 1;
+		if (cfg_max_packets && fresh.packet_id > cfg_max_packets) {
+			count(CNT_OVER_LIMIT);
+			return 0;
+		}
+		flags |= EV_FIRST | (l2 ? EV_L2 : 0);
+		count(CNT_PACKETS);
+		if (!free) {
+			if (bpf_map_update_elem(&tracked, &key, &fresh, BPF_NOEXIST)) {
+				count(CNT_TRACK_FULL);
+			} else {
+				__sync_fetch_and_add(&live_packets, 1);
+			}
+		}
+		t = &fresh;
+	}
+
+	struct pktpath_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__u32 id = probe_id < PKTPATH_MAX_PROBES ? probe_id : PKTPATH_MAX_PROBES - 1;
+		__u64 *lost = bpf_map_lookup_elem(&lost_by_probe, &id);
+		if (lost)
+			*lost += 1;
+		count(CNT_LOST);
+		goto out;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ktime_ns = bpf_ktime_get_ns();
+	e->skb = key;
+	e->packet_id = t->packet_id;
+	e->probe_id = probe_id;
+	e->cpu = bpf_get_smp_processor_id();
+	e->netns = skb_netns(skb);
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	e->ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+	e->len = BPF_CORE_READ(skb, len);
+	e->mark = BPF_CORE_READ(skb, mark);
+	__u32 h = read_tuple(skb, e);
+	if (h && h != t->tuple_hash) {
+		flags |= EV_TUPLE;
+		t->tuple_hash = h; /* t is the map value (or `fresh`, already inserted by value) */
+		if (flags & EV_FIRST)
+			bpf_map_update_elem(&tracked, &key, t, BPF_EXIST);
+	} else {
+		__builtin_memset(e->saddr, 0, sizeof(e->saddr) + sizeof(e->daddr));
+		e->sport = e->dport = 0;
+		e->l4proto = e->ip_version = 0;
+	}
+	if (has_reason) {
+		flags |= EV_DROP;
+		e->drop_reason = drop_reason;
+	}
+	if (free)
+		flags |= EV_FREE;
+	if (kind == PK_TRACE && cfg_stack) {
+		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		if (e->stack_id >= 0)
+			flags |= EV_STACK;
+	}
+	e->flags = flags;
+	bpf_ringbuf_submit(e, 0);
+	count(CNT_EVENTS);
+out:
+	if (free && !(flags & EV_FIRST)) {
+		if (bpf_map_delete_elem(&tracked, &key) == 0) {
+			__sync_fetch_and_add(&live_packets, -1);
+			count(CNT_FREED);
+		}
+	}
+	return 0;
+}
+
+#endif

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Builds the tracer: BPF objects (CO-RE, clang -target bpf), their libbpf skeletons, and the static loader for
+# x86_64 and aarch64, stripped, into resources/<arch>/, plus resources/manifest.json (sha256 and size of each
+# artifact, and sourcesHash over the sources so a unit test can tell when bpf/ changed without a rebuild).
+#   scripts/build-bpf.sh               build everything
+#   scripts/build-bpf.sh --vmlinux     first regenerate bpf/vmlinux.h from this machine's BTF
+#   ARCHS="x86_64" scripts/build-bpf.sh  one arch only (the manifest keeps the other's entries)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=bpf/.output
+archs=${ARCHS:-"x86_64 aarch64"}
+scripts/setup-bpf-build.sh
+
+if [ "${1:-}" = "--vmlinux" ]; then
+  bpftool btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux.h
+fi
+[ -s bpf/vmlinux.h ] || { echo "build-bpf: bpf/vmlinux.h missing (run with --vmlinux)" >&2; exit 1; }
+
+for arch in $archs; do
+  case $arch in
+    x86_64) tarch=x86; cc=gcc; strip=strip; libdir=/usr/lib/x86_64-linux-gnu ;;
+    aarch64) tarch=arm64; cc=aarch64-linux-gnu-gcc; strip=aarch64-linux-gnu-strip; libdir=/usr/lib/aarch64-linux-gnu ;;
+    *) echo "build-bpf: unknown arch $arch" >&2; exit 1 ;;
+  esac
+  o=$out/$arch
+  mkdir -p "$o" "resources/$arch"
+  for src in pktpath attach_probe; do
+    # -mcpu=v3: atomic fetch-and-add for packet ids and 32-bit jumps (kernels >= 5.12)
+    clang -g -O2 -mcpu=v3 -target bpf -D__TARGET_ARCH_$tarch -Ibpf -c "bpf/$src.bpf.c" -o "$o/$src.bpf.o"
+    # DWARF is not needed at run time; BTF and CO-RE relocations (.BTF, .BTF.ext) are kept
+    llvm-strip -g "$o/$src.bpf.o"
+    bpftool gen skeleton "$o/$src.bpf.o" name "${src}_bpf" > "$o/$src.skel.h"
+    cp "$o/$src.bpf.o" "resources/$arch/$src.bpf.o"
+  done
+  scripts/bpf-build-libpcap.sh "$arch" "$out/libpcap-$arch"
+  # shellcheck disable=SC2046
+  $cc -O2 -Wall -Wextra -Wno-unused-parameter -std=gnu11 -static \
+    -I"$o" -Ibpf -I"$out/libpcap-$arch/include" -idirafter /usr/include \
+    -o "$o/pktpath-loader" bpf/loader/*.c \
+    -L"$out/libpcap-$arch/lib" -L"$libdir" -lpcap -lbpf -lelf -lz -lpthread -lm 2> "$o/link.log" || {
+      cat "$o/link.log" >&2; exit 1; }
+  grep -v "statically linked applications requires at runtime" "$o/link.log" | grep -v "in function \`" >&2 || true
+  $strip -o "resources/$arch/pktpath-loader" "$o/pktpath-loader"
+done
+
+# sourcesHash: sha256 of `sha256sum` lines ("<hex>  <path>") of every source, sorted by path. The unit test
+# (test/unit/resources.test.ts) computes the same.
+sources_hash() {
+  { find bpf -path bpf/.output -prune -o -type f -print; echo scripts/build-bpf.sh; ls scripts/bpf-*; } |
+    LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
+}
+node - "$(sources_hash)" <<'JS'
+const { createHash } = require('node:crypto');
+const { readFileSync, readdirSync, statSync, existsSync } = require('node:fs');
+const manifest = { version: 1, sourcesHash: process.argv[2], artifacts: {} };
+for (const arch of ['x86_64', 'aarch64']) {
+  const dir = `resources/${arch}`;
+  if (!existsSync(dir)) continue;
+  for (const f of readdirSync(dir).sort()) {
+    const buf = readFileSync(`${dir}/${f}`);
+    manifest.artifacts[`${arch}/${f}`] = { arch, sha256: createHash('sha256').update(buf).digest('hex'), size: statSync(`${dir}/${f}`).size };
+  }
+}
+require('node:fs').writeFileSync('resources/manifest.json', JSON.stringify(manifest, null, 2) + '\n');
+JS
+echo "build-bpf: $(for a in $archs; do printf '%s %s bytes; ' "$a" "$(stat -c %s resources/$a/pktpath-loader)"; done)" >&2
