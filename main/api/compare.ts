@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/** A packet of a run of a session: what `compare SESSION:RUN:PACKET` names. */
+export const PathRefSchema = z.object({
+  session: z.string().min(1),
+  run: z.string().min(1).optional(),
+  packet: z.int().nonnegative().optional(),
+});
+export type PathRef = z.infer<typeof PathRefSchema>;
+
+export const RunRefSchema = z.object({ session: z.string().min(1), run: z.string().min(1).optional() });
+export type RunRef = z.infer<typeof RunRefSchema>;
+
+/**
+ * One aligned row: `same` hops appear on both sides, `missing` only in A (B lacks it), `inserted` only in B.
+ * Δt of a hop is the time since the previous hop on the same side; `delta_ns` = B's Δt − A's Δt on `same` rows.
+ */
+export const AlignedRowSchema = z.object({
+  op: z.enum(['same', 'missing', 'inserted']),
+  a_index: z.int().nonnegative().nullable(),
+  b_index: z.int().nonnegative().nullable(),
+  function: z.string(),
+  a_dt_ns: z.number().nullable(),
+  b_dt_ns: z.number().nullable(),
+  delta_ns: z.number().nullable(),
+});
+export type AlignedRow = z.infer<typeof AlignedRowSchema>;
+
+export const DivergenceSchema = z.object({
+  a_index: z.int().nonnegative(),
+  b_index: z.int().nonnegative(),
+  /** null when that side has ended at the divergence point. */
+  a_function: z.string().nullable(),
+  b_function: z.string().nullable(),
+});
+export type Divergence = z.infer<typeof DivergenceSchema>;
+
+export const PathComparisonSchema = z.object({
+  identical: z.boolean(),
+  first_divergence: DivergenceSchema.nullable(),
+  rows: z.array(AlignedRowSchema),
+  inserted: z.array(z.object({ b_index: z.int().nonnegative(), function: z.string() })),
+  missing: z.array(z.object({ a_index: z.int().nonnegative(), function: z.string() })),
+  a_total_ns: z.number(),
+  b_total_ns: z.number(),
+  total_delta_ns: z.number(),
+});
+export type PathComparison = z.infer<typeof PathComparisonSchema>;
+
+export const PathVariantSchema = z.object({
+  functions: z.array(z.string()),
+  count: z.int().positive(),
+  packet_ids: z.array(z.int().nonnegative()),
+});
+export type PathVariant = z.infer<typeof PathVariantSchema>;
+
+/** Two runs side by side: each run's variants (most frequent first) and how their sets of variants relate. */
+export const RunComparisonSchema = z.object({
+  a_variants: z.array(PathVariantSchema),
+  b_variants: z.array(PathVariantSchema),
+  /** Index pairs of variants with the same function sequence in both runs. */
+  shared: z.array(z.object({ a: z.int().nonnegative(), b: z.int().nonnegative() })),
+  only_a: z.array(z.int().nonnegative()),
+  only_b: z.array(z.int().nonnegative()),
+  /** The most frequent variant of A against the most frequent of B (absent when a run has no packets). */
+  dominant: PathComparisonSchema.nullable(),
+});
+export type RunComparison = z.infer<typeof RunComparisonSchema>;

@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import { PathComparisonSchema, PathRefSchema, RunComparisonSchema, RunRefSchema } from './compare.js';
+import { ApiErrorSchema } from './errors.js';
+import { ConnectionTestSchema, HostNameSchema, HostSchema } from './hosts.js';
+import { ProbeSetValidationSchema, ProfileInfoSchema } from './probeset.js';
+import { AnnotationSchema, SessionIdSchema, SessionSchema, SessionSummarySchema } from './sessions.js';
+import {
+  ProbeFactsSchema,
+  RunSchema,
+  TracePacketsEventSchema,
+  TraceProgressEventSchema,
+  TraceSpecSchema,
+} from './trace.js';
+
+/**
+ * The one contract between the faces (CLI, browser mode, Electron) and the core. Every transport carries
+ * `{ method, request }` → `{ ok: true, response } | { ok: false, error }` and pushes `{ event, payload }`; both
+ * ends validate with these schemas (see validate.ts). Adding a method here is the only way to add one.
+ */
+
+const Empty = z.object({}).strict();
+
+const HostKeyPromptSchema = z.object({
+  promptId: z.string().min(1),
+  host: z.string(),
+  /** "[address]:port" or "address" as known_hosts would write it. */
+  hostPattern: z.string(),
+  keyType: z.string(),
+  /** "SHA256:..." exactly as `ssh-keygen -lf` prints it. */
+  fingerprint: z.string(),
+  /** Set when this hop is a jump host for `host`. */
+  viaJumpFor: z.string().optional(),
+});
+
+const SecretPromptSchema = z.object({
+  promptId: z.string().min(1),
+  host: z.string(),
+  kind: z.enum(['password', 'passphrase', 'sudo-password', 'keyboard-interactive']),
+  /** What to show the user (for a passphrase: the key file). */
+  prompt: z.string(),
+});
+
+function method<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res, summary: string) {
+  return { request, response, summary };
+}
+
+export const methods = {
+  'hosts.list': method(
+    Empty,
+    z.object({ hosts: z.array(HostSchema) }),
+    'every host, the built-in `local` first',
+  ),
+  'hosts.get': method(z.object({ name: HostNameSchema }), HostSchema, 'one host by name'),
+  'hosts.add': method(HostSchema, HostSchema, 'add a host (fails with `conflict` if the name exists)'),
+  'hosts.update': method(
+    z.object({ name: HostNameSchema, patch: HostSchema.partial().omit({ name: true, kind: true }) }),
+    HostSchema,
+    'change fields of a host',
+  ),
+  'hosts.remove': method(
+    z.object({ name: HostNameSchema }),
+    Empty,
+    'remove a host (not `local`, not a jump of another)',
+  ),
+  'hosts.importSshConfig': method(
+    z.object({
+      file: z.string().optional(),
+      only: z.array(z.string()).optional(),
+      overwrite: z.boolean().default(false),
+    }),
+    z.object({
+      imported: z.array(HostSchema),
+      skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
+    }),
+    'import the concrete Host entries of ~/.ssh/config (or `file`)',
+  ),
+  'hosts.testConnection': method(
+    z.object({ name: HostNameSchema, timeoutMs: z.int().positive().optional() }),
+    ConnectionTestSchema,
+    'connect, run `uname`, check the privilege method',
+  ),
+  'probe.run': method(
+    z.object({ host: HostNameSchema, refresh: z.boolean().default(false) }),
+    ProbeFactsSchema,
+    'run `loader probe` (cached per host and kernel release)',
+  ),
+  'probeSet.validate': method(
+    z.object({ text: z.string(), host: HostNameSchema.optional() }),
+    ProbeSetValidationSchema,
+    'parse probe-set text; with a probed host, also list names it lacks',
+  ),
+  'probeSet.profiles': method(
+    Empty,
+    z.object({ profiles: z.array(ProfileInfoSchema) }),
+    'the built-in profiles',
+  ),
+  'trace.start': method(
+    TraceSpecSchema,
+    z.object({ runId: z.string() }),
+    'start a run; progress and packets arrive as events',
+  ),
+  'trace.stop': method(
+    z.object({ runId: z.string() }),
+    RunSchema,
+    'stop a run; resolves once the host has detached',
+  ),
+  'sessions.list': method(
+    Empty,
+    z.object({ sessions: z.array(SessionSummarySchema) }),
+    'saved sessions, newest first',
+  ),
+  'sessions.get': method(z.object({ id: SessionIdSchema }), SessionSchema, 'one session'),
+  'sessions.save': method(
+    z.object({
+      id: SessionIdSchema.optional(),
+      title: z.string().min(1),
+      notes: z.string().optional(),
+      runIds: z.array(z.string()),
+    }),
+    SessionSummarySchema,
+    'save finished runs into a new session, or append them to `id`',
+  ),
+  'sessions.rename': method(
+    z.object({ id: SessionIdSchema, title: z.string().min(1) }),
+    SessionSummarySchema,
+    'retitle',
+  ),
+  'sessions.annotate': method(
+    AnnotationSchema.omit({ id: true, at: true }).extend({ id: SessionIdSchema }),
+    AnnotationSchema,
+    'attach a note to a session, run, packet or hop',
+  ),
+  'sessions.delete': method(z.object({ id: SessionIdSchema }), Empty, 'delete a session'),
+  'sessions.export': method(
+    z.object({
+      id: SessionIdSchema,
+      file: z.string().min(1),
+      format: z.enum(['session', 'markdown']).default('session'),
+    }),
+    z.object({ file: z.string(), bytes: z.int().nonnegative() }),
+    'write the session as one file another pktpath imports, or a Markdown report',
+  ),
+  'sessions.import': method(
+    z.object({ file: z.string().min(1) }),
+    SessionSummarySchema,
+    'import an exported session (migrated, re-id on clash)',
+  ),
+  'compare.paths': method(
+    z.object({ a: PathRefSchema, b: PathRefSchema }),
+    PathComparisonSchema,
+    'align two packet paths',
+  ),
+  'compare.runs': method(
+    z.object({ a: RunRefSchema, b: RunRefSchema }),
+    RunComparisonSchema,
+    'path variants of two runs',
+  ),
+  'hostKey.decide': method(
+    z.object({ promptId: z.string(), decision: z.enum(['accept-once', 'accept-and-save', 'reject']) }),
+    Empty,
+    'answer a `hostKey.prompt` event',
+  ),
+  'secret.provide': method(
+    z.object({ promptId: z.string(), value: z.string().nullable() }),
+    Empty,
+    'answer a `secret.prompt` event (null = cancel)',
+  ),
+} as const;
+
+export const events = {
+  'trace.progress': TraceProgressEventSchema,
+  'trace.packets': TracePacketsEventSchema,
+  'trace.end': z.object({ runId: z.string(), run: RunSchema.optional(), error: ApiErrorSchema.optional() }),
+  'hostKey.prompt': HostKeyPromptSchema,
+  'secret.prompt': SecretPromptSchema,
+} as const;
+
+export type MethodName = keyof typeof methods;
+export type EventName = keyof typeof events;
+/** What a caller sends (defaults may be omitted). */
+export type RequestOf<M extends MethodName> = z.input<(typeof methods)[M]['request']>;
+/** What a handler receives (validated, defaults applied). */
+export type ParsedRequestOf<M extends MethodName> = z.output<(typeof methods)[M]['request']>;
+export type ResponseOf<M extends MethodName> = z.output<(typeof methods)[M]['response']>;
+export type EventOf<E extends EventName> = z.output<(typeof events)[E]>;
+export type HostKeyPrompt = EventOf<'hostKey.prompt'>;
+export type SecretPrompt = EventOf<'secret.prompt'>;
+
+/** The wire envelopes every transport uses. */
+export const RequestEnvelopeSchema = z.object({
+  id: z.union([z.string(), z.int()]),
+  method: z.string(),
+  request: z.unknown(),
+});
+export const ResponseEnvelopeSchema = z.union([
+  z.object({ id: z.union([z.string(), z.int()]), ok: z.literal(true), response: z.unknown() }),
+  z.object({ id: z.union([z.string(), z.int()]), ok: z.literal(false), error: ApiErrorSchema }),
+]);
+export const EventEnvelopeSchema = z.object({ event: z.string(), payload: z.unknown() });
+
+export function isMethodName(name: string): name is MethodName {
+  return Object.hasOwn(methods, name);
+}
+export function isEventName(name: string): name is EventName {
+  return Object.hasOwn(events, name);
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/** Typed error codes every face can branch on; `message` is one human line. */
+export const ApiErrorCodeSchema = z.enum([
+  'invalid-request',
+  'not-found',
+  'conflict',
+  'corrupt-file',
+  'auth-failed',
+  'unreachable',
+  'timeout',
+  'host-key-mismatch',
+  'host-key-rejected',
+  'host-key-revoked',
+  'privilege-failed',
+  'deploy-failed',
+  'remote-command-failed',
+  'internal',
+]);
+export type ApiErrorCode = z.infer<typeof ApiErrorCodeSchema>;
+
+export const ApiErrorSchema = z.object({
+  code: ApiErrorCodeSchema,
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+export type ApiError = z.infer<typeof ApiErrorSchema>;

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { ApiErrorSchema } from './errors.js';
+
+/**
+ * Hosts of the inventory. Secrets (passwords, key passphrases, sudo passwords) are never part of a host record:
+ * the core asks for them through the `secret.prompt` event or a secret store, so the inventory file holds none.
+ */
+
+/** Host names double as CLI arguments and file-name-safe keys: no spaces, no slashes, no leading dash or dot. */
+export const HostNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/,
+    'a host name is 1-64 letters, digits, ".", "_", "-" or "@", starting with a letter or digit',
+  );
+export type HostName = z.infer<typeof HostNameSchema>;
+
+export const LOCAL_HOST_NAME = 'local';
+
+export const HostAuthSchema = z.discriminatedUnion('kind', [
+  /** ssh-agent; `socket` overrides $SSH_AUTH_SOCK. */
+  z.object({ kind: z.literal('agent'), socket: z.string().min(1).optional() }),
+  /** Private key files tried in order; a passphrase-protected key asks for its passphrase (secret prompt). */
+  z.object({ kind: z.literal('key'), identityFiles: z.array(z.string().min(1)).min(1) }),
+  z.object({ kind: z.literal('password') }),
+  z.object({ kind: z.literal('keyboard-interactive') }),
+]);
+export type HostAuth = z.infer<typeof HostAuthSchema>;
+
+/** How the loader gains root: already root, `sudo -n`, `sudo -S` fed the user's password, or `doas -n`. */
+export const PrivilegeSchema = z.enum(['root', 'sudo', 'sudo-password', 'doas']);
+export type Privilege = z.infer<typeof PrivilegeSchema>;
+
+export const HostSchema = z.object({
+  name: HostNameSchema,
+  /** `ssh` hosts are reached over SSH; the one built-in `local` host runs the loader on this machine. */
+  kind: z.enum(['ssh', 'local']).default('ssh'),
+  address: z.string().min(1),
+  port: z.int().min(1).max(65535).default(22),
+  /** Login user; unset means the local user name, as OpenSSH does. */
+  user: z.string().min(1).optional(),
+  auth: HostAuthSchema.default({ kind: 'agent' }),
+  /** Jump hosts by inventory name, first hop first (ProxyJump order). */
+  jump: z.array(HostNameSchema).default([]),
+  tags: z.array(z.string().min(1)).default([]),
+  privilege: PrivilegeSchema.default('sudo'),
+  notes: z.string().default(''),
+  connectTimeoutMs: z.int().min(100).max(300_000).optional(),
+  keepaliveIntervalMs: z.int().min(0).max(600_000).optional(),
+});
+/** A host as stored and returned (defaults applied). */
+export type Host = z.infer<typeof HostSchema>;
+/** A host as a caller may write it (defaults optional). */
+export type HostInput = z.input<typeof HostSchema>;
+
+/** What a connection test learned. */
+export const ConnectionTestSchema = z.object({
+  ok: z.boolean(),
+  latencyMs: z.number().nonnegative(),
+  user: z.string().optional(),
+  kernelRelease: z.string().optional(),
+  arch: z.string().optional(),
+  /** Whether the host's privilege method actually yields uid 0. */
+  privileged: z.boolean().optional(),
+  error: ApiErrorSchema.optional(),
+});
+export type ConnectionTest = z.infer<typeof ConnectionTestSchema>;

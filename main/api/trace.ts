@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { HostNameSchema } from './hosts.js';
+
+/**
+ * Trace runs, packets and paths. Packet and hop records use snake_case because they are also the CLI's
+ * `trace --json` output, whose field names issue 4 fixes; everything else in the contract is camelCase.
+ */
+
+export const AttachModeSchema = z.enum(['auto', 'kprobe-multi', 'fentry', 'kprobe', 'tracepoint']);
+export type AttachMode = z.infer<typeof AttachModeSchema>;
+
+export const PROFILE_NAMES = [
+  'default',
+  'ingress',
+  'egress',
+  'netfilter',
+  'routing',
+  'drops',
+  'tc',
+  'bridge',
+  'tunnels',
+  'all-skb',
+] as const;
+export const ProfileNameSchema = z.enum(PROFILE_NAMES);
+export type ProfileName = z.infer<typeof ProfileNameSchema>;
+
+/** Which functions to probe: a built-in profile or probe-set text (the kp_func.list successor, see probeset/). */
+export const ProbeSelectionSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('profile'), name: ProfileNameSchema }),
+  z.object({ kind: z.literal('text'), text: z.string(), source: z.string().optional() }),
+]);
+export type ProbeSelection = z.infer<typeof ProbeSelectionSchema>;
+
+export const MetaFilterSchema = z.object({
+  netns: z.int().nonnegative().optional(),
+  ifname: z.string().min(1).max(15).optional(),
+  ifindex: z.int().positive().optional(),
+  mark: z
+    .object({ value: z.int().nonnegative(), mask: z.int().nonnegative().default(0xffffffff) })
+    .optional(),
+});
+
+export const TraceLimitsSchema = z.object({
+  packets: z.int().positive().optional(),
+  durationS: z.number().positive().optional(),
+  events: z.int().positive().optional(),
+});
+
+export const TraceSpecSchema = z.object({
+  host: HostNameSchema,
+  /** pcap-filter expression (tcpdump syntax), compiled on the host by the loader; empty matches everything. */
+  filter: z.string().default(''),
+  meta: MetaFilterSchema.default({}),
+  probes: ProbeSelectionSchema.default({ kind: 'profile', name: 'default' }),
+  mode: AttachModeSchema.default('auto'),
+  limits: TraceLimitsSchema.default({}),
+});
+export type TraceSpec = z.infer<typeof TraceSpecSchema>;
+export type TraceSpecInput = z.input<typeof TraceSpecSchema>;
+
+export const FiveTupleSchema = z.object({
+  proto: z.int().min(0).max(255),
+  saddr: z.string(),
+  daddr: z.string(),
+  sport: z.int().min(0).max(65535),
+  dport: z.int().min(0).max(65535),
+});
+
+/**
+ * One hop: a kernel function (or tracepoint) that saw the packet. `ts_ns` is the host's ktime in ns; as a JSON
+ * number it is exact up to 2^53 ns (~104 days of uptime) and within a few ns beyond, which Δt tolerates.
+ */
+export const HopSchema = z
+  .object({
+    function: z.string().min(1),
+    ts_ns: z.number().nonnegative(),
+    ifindex: z.int().nonnegative(),
+    netns: z.int().nonnegative(),
+    len: z.int().nonnegative(),
+    cpu: z.int().nonnegative().optional(),
+    mark: z.int().nonnegative().optional(),
+    tuple: FiveTupleSchema.optional(),
+    drop_reason: z.string().optional(),
+    stack_id: z.int().optional(),
+    ret: z.number().optional(),
+  })
+  .loose();
+export type Hop = z.infer<typeof HopSchema>;
+
+export const PacketPathSchema = z
+  .object({
+    id: z.int().nonnegative(),
+    hops: z.array(HopSchema),
+    drop_reason: z.string().nullable(),
+  })
+  .loose();
+export type PacketPath = z.infer<typeof PacketPathSchema>;
+
+export const TracePhaseSchema = z.enum([
+  'connecting',
+  'deploying',
+  'attaching',
+  'tracing',
+  'stopping',
+  'done',
+  'failed',
+]);
+export type TracePhase = z.infer<typeof TracePhaseSchema>;
+
+export const TraceProgressEventSchema = z.object({
+  runId: z.string().min(1),
+  phase: TracePhaseSchema,
+  attached: z.int().nonnegative().optional(),
+  total: z.int().nonnegative().optional(),
+  failures: z.array(z.object({ function: z.string(), reason: z.string() })).optional(),
+  lost: z.int().nonnegative().optional(),
+  message: z.string().optional(),
+});
+export type TraceProgressEvent = z.infer<typeof TraceProgressEventSchema>;
+
+/** Packets new or grown since the previous batch (the whole path each time, so a late subscriber needs no history). */
+export const TracePacketsEventSchema = z.object({
+  runId: z.string().min(1),
+  packets: z.array(PacketPathSchema),
+});
+export type TracePacketsEvent = z.infer<typeof TracePacketsEventSchema>;
+
+/** Loader status records kept with a run (attach results, failures, lost counts, the final summary). */
+export const RunEventSchema = z
+  .object({
+    t_ms: z.number().nonnegative(),
+    kind: z.string().min(1),
+    message: z.string().optional(),
+    data: z.record(z.string(), z.unknown()).optional(),
+  })
+  .loose();
+export type RunEvent = z.infer<typeof RunEventSchema>;
+
+export const RunSchema = z.object({
+  id: z.string().min(1),
+  host: HostNameSchema,
+  spec: TraceSpecSchema,
+  /** The attach kind actually used (auto resolved). */
+  mode: AttachModeSchema,
+  startedAt: z.iso.datetime(),
+  endedAt: z.iso.datetime().optional(),
+  kernelRelease: z.string().optional(),
+  lost: z.int().nonnegative().default(0),
+  events: z.array(RunEventSchema).default([]),
+  packets: z.array(PacketPathSchema).default([]),
+});
+export type Run = z.infer<typeof RunSchema>;
+export type RunInput = z.input<typeof RunSchema>;
+
+/** What `loader probe` reports about a host (the loader's own document, kept tolerant of fields added later). */
+export const ProbeFactsSchema = z
+  .object({
+    kernelRelease: z.string(),
+    arch: z.string(),
+    btf: z.boolean(),
+    attachKinds: z.array(z.string()).default([]),
+    skbFunctions: z.array(z.object({ name: z.string(), argPos: z.int().min(1).max(5) }).loose()).default([]),
+    dropReasons: z.array(z.string()).default([]),
+    tracepoints: z.array(z.string()).default([]),
+    probedAt: z.iso.datetime().optional(),
+  })
+  .loose();
+export type ProbeFacts = z.infer<typeof ProbeFactsSchema>;

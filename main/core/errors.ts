@@ -1,0 +1,57 @@
+import type { ApiError, ApiErrorCode } from '../api/errors.js';
+
+/**
+ * Every failure the core reports to a face is a CoreError: a typed code the UI can branch on and one human line.
+ * Subclasses exist where callers (and tests) need to tell failures apart with `instanceof`.
+ */
+export class CoreError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  toApiError(): ApiError {
+    return this.details
+      ? { code: this.code, message: this.message, details: this.details }
+      : { code: this.code, message: this.message };
+  }
+}
+
+export class NotFoundError extends CoreError {
+  constructor(message: string) {
+    super('not-found', message);
+  }
+}
+
+export class ConflictError extends CoreError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+
+/** A data file that does not parse or validate; it has been moved aside to `movedTo` and nothing was overwritten. */
+export class CorruptFileError extends CoreError {
+  constructor(
+    readonly file: string,
+    readonly movedTo: string | undefined,
+    reason: string,
+  ) {
+    super('corrupt-file', `${file} is corrupt (${reason})${movedTo ? `; kept aside as ${movedTo}` : ''}`, {
+      file,
+      movedTo,
+    });
+  }
+}
+
+/** Maps anything thrown to the contract's error shape, without leaking stack traces to the faces. */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof CoreError) return e.toApiError();
+  if (e instanceof Error && 'code' in e && e.code === 'invalid-request')
+    return { code: 'invalid-request', message: e.message };
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+}
