@@ -1,0 +1,65 @@
+import { ApiErrorCodeSchema, type ApiError } from './errors.js';
+import {
+  RequestEnvelopeSchema,
+  type EventName,
+  type EventOf,
+  type MethodName,
+  type RequestOf,
+  type ResponseOf,
+} from './contract.js';
+import { ContractError, formatIssues, parseRequest, parseResponse } from './validate.js';
+
+/**
+ * What every face talks to: the core in-process (CLI), or the core behind a transport (browser mode's WebSocket,
+ * Electron's preload). Implementations validate requests on the way in and responses on the way out.
+ */
+export interface ApiHandler {
+  call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>>;
+  /** Subscribes to every event; returns the unsubscribe function. */
+  onEvent(listener: EventListener): () => void;
+}
+
+export type EventListener = <E extends EventName>(event: E, payload: EventOf<E>) => void;
+
+/** An error a handler throws that carries a contract error code (the core's errors do). */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ContractError) return { code: 'invalid-request', message: e.message };
+  if (e && typeof e === 'object' && 'code' in e && 'message' in e && typeof e.message === 'string') {
+    const code = (e as { code: unknown }).code;
+    const details = (e as { details?: unknown }).details;
+    if (typeof code === 'string' && API_CODES.has(code))
+      return {
+        code: code as ApiError['code'],
+        message: e.message,
+        ...(details && typeof details === 'object' ? { details: details as Record<string, unknown> } : {}),
+      };
+  }
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+}
+
+const API_CODES = new Set<string>(ApiErrorCodeSchema.options);
+
+export type ResponseEnvelope =
+  { id: string | number; ok: true; response: unknown } | { id: string | number; ok: false; error: ApiError };
+
+/**
+ * The server side of every transport: takes an untrusted `{ id, method, request }` as it came off the wire,
+ * validates it against the contract, calls the handler, validates the response, and never throws.
+ */
+export async function dispatchEnvelope(handler: ApiHandler, raw: unknown): Promise<ResponseEnvelope> {
+  const env = RequestEnvelopeSchema.safeParse(raw);
+  if (!env.success)
+    return {
+      id: -1,
+      ok: false,
+      error: { code: 'invalid-request', message: formatIssues('invalid envelope', env.error.issues) },
+    };
+  const { id, method, request } = env.data;
+  try {
+    const parsed = parseRequest(method, request) as RequestOf<MethodName>;
+    const response = await handler.call(method as MethodName, parsed);
+    return { id, ok: true, response: parseResponse(method as MethodName, response) };
+  } catch (e) {
+    return { id, ok: false, error: toApiError(e) };
+  }
+}
