@@ -152,15 +152,39 @@ export const RunSchema = z.object({
 export type Run = z.infer<typeof RunSchema>;
 export type RunInput = z.input<typeof RunSchema>;
 
-/** What `loader probe` reports about a host (the loader's own document, kept tolerant of fields added later). */
+const AttachResultSchema = z.object({ ok: z.boolean(), error: z.string().optional() }).loose();
+
+/**
+ * What `pktpath-loader probe` prints (docs/LOADER.md), kept as the loader's own document so nothing is lost in
+ * translation; the core adds `probedAt`. Tolerant of fields a later loader adds.
+ */
 export const ProbeFactsSchema = z
   .object({
-    kernelRelease: z.string(),
+    loader: z.object({ version: z.string(), framing: z.int() }).loose(),
+    kernel: z.object({ release: z.string(), version: z.string().optional() }).loose(),
     arch: z.string(),
-    btf: z.boolean(),
-    attachKinds: z.array(z.string()).default([]),
-    skbFunctions: z.array(z.object({ name: z.string(), argPos: z.int().min(1).max(5) }).loose()).default([]),
-    dropReasons: z.array(z.string()).default([]),
+    btf: z.object({ vmlinux: z.boolean(), modules: z.int().nonnegative().default(0) }).loose(),
+    /** Each attach kind the loader tried with a tiny program: kprobe-multi, fentry, kprobe, raw-tp, tcx, tc. */
+    attach: z.record(z.string(), AttachResultSchema),
+    /** The function backend `auto` picks on this kernel, or `none` (then only tracepoints and TC work). */
+    auto: z.string(),
+    skbFunctions: z
+      .object({
+        /** BTF functions taking a `struct sk_buff *` in argument 1-5. */
+        btf: z.int().nonnegative(),
+        /** Of those, the ones ftrace can attach to (`available_filter_functions`). */
+        traceable: z.int().nonnegative(),
+        availableFilterFunctions: AttachResultSchema.optional(),
+      })
+      .loose(),
+    /** The traceable skb functions, with the skb argument position from BTF. */
+    functions: z
+      .array(
+        z.object({ name: z.string(), pos: z.int().min(1).max(5), module: z.string().optional() }).loose(),
+      )
+      .default([]),
+    dropReasons: z.array(z.object({ value: z.int().nonnegative(), name: z.string() })).default([]),
+    /** `net:*` and `skb:*` tracepoints. */
     tracepoints: z.array(z.string()).default([]),
     probedAt: z.iso.datetime().optional(),
   })

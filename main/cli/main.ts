@@ -1,7 +1,8 @@
 import { runCli } from './run.js';
 
-process.exitCode = runCli(
-  process.argv.slice(2),
-  (s) => console.log(s),
-  (s) => console.error(s),
-);
+process.exitCode = await runCli(process.argv.slice(2), {
+  out: (s) => console.log(s),
+  err: (s) => console.error(s),
+  stdin: process.stdin,
+  isTTY: Boolean(process.stdin.isTTY),
+});

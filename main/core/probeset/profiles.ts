@@ -124,9 +124,9 @@ export function profileEntries(name: ProfileName, facts?: ProbeFacts): ProbeEntr
   if (name === 'all-skb') {
     if (!facts) throw new CoreError('invalid-request', 'profile all-skb needs the host to be probed first');
     const free = new Set(['consume_skb', 'sk_skb_reason_drop', 'kfree_skb_reason']);
-    return facts.skbFunctions.map((f) => ({
+    return facts.functions.map((f) => ({
       function: f.name,
-      arg: f.argPos,
+      arg: f.pos,
       final: free.has(f.name),
       stack: false,
       ret: false,

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Readable } from 'node:stream';
-import {
-  Client,
-  utils,
+import ssh2, {
   type AuthenticationType,
   type ClientChannel,
   type ConnectConfig,
@@ -25,6 +23,10 @@ import {
 import { keyTypeOfBlob, sha256Fingerprint } from './fingerprint.js';
 import type { HostKeyStore } from './host-key-store.js';
 import { knownHostsName } from './known-hosts.js';
+
+// ssh2 is CommonJS: Node's ESM loader only sees its default export (bundlers and Vitest are more lenient).
+const { Client, utils } = ssh2;
+type Client = InstanceType<typeof Client>;
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEPALIVE_MS = 15_000;

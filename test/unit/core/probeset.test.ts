@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   formatProbeSet,
@@ -12,8 +13,18 @@ import {
   profileEntries,
   PROFILE_ORDER,
 } from '../../../main/core/probeset/profiles.js';
-import { PROFILE_NAMES } from '../../../main/api/trace.js';
+import { PROFILE_NAMES, ProbeFactsSchema } from '../../../main/api/trace.js';
 import { onPath } from '../../support/requirements.js';
+
+describe('probe facts', () => {
+  it('the schema reads what the real loader prints', () => {
+    const raw = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/probe-local-6.18.json'), 'utf8'));
+    const facts = ProbeFactsSchema.parse(raw);
+    expect(facts.kernel.release).toMatch(/^\d+\.\d+/);
+    expect(facts.attach['raw-tp']?.ok).toBe(true);
+    expect(facts.dropReasons.find((d) => d.value === 2)?.name).toBe('NOT_SPECIFIED');
+  });
+});
 
 describe('probe-set parser', () => {
   it('reads functions, options and comments', () => {
@@ -88,19 +99,15 @@ describe('built-in profiles', () => {
 
   it('all-skb is every skb function the host reports, with its argument positions', () => {
     expect(() => profileEntries('all-skb')).toThrow(/probed first/);
-    const facts = {
-      kernelRelease: '6.12.0',
-      arch: 'x86_64',
-      btf: true,
-      attachKinds: [],
-      dropReasons: [],
-      tracepoints: [],
-      skbFunctions: [
-        { name: 'ip_rcv', argPos: 1 },
-        { name: 'tc_run', argPos: 2 },
-        { name: 'consume_skb', argPos: 1 },
+    // The real `loader probe` document of this lab machine, with the function list a BTF+ftrace kernel reports.
+    const facts = ProbeFactsSchema.parse({
+      ...JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures/probe-local-6.18.json'), 'utf8')),
+      functions: [
+        { name: 'ip_rcv', pos: 1 },
+        { name: 'tc_run', pos: 2 },
+        { name: 'consume_skb', pos: 1 },
       ],
-    };
+    });
     expect(profileEntries('all-skb', facts).map((e) => [e.function, e.arg, e.final])).toEqual([
       ['ip_rcv', 1, false],
       ['tc_run', 2, false],

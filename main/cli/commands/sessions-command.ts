@@ -1,0 +1,73 @@
+import { parseCommand, UsageError } from '../args.js';
+import { json, type CliContext } from '../cli-context.js';
+import { describeRun } from './trace-command.js';
+
+export async function sessionsCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const [sub, ...rest] = argv;
+  const core = await ctx.core();
+  switch (sub) {
+    case 'list':
+    case 'ls': {
+      const { values } = parseCommand(
+        'sessions list',
+        rest,
+        { json: { type: 'boolean' } },
+        { min: 0, max: 0, names: '[--json]' },
+      );
+      const { sessions } = await core.call('sessions.list', {});
+      if (values.json) ctx.io.out(json(sessions));
+      else
+        for (const s of sessions)
+          ctx.io.out(
+            `${s.id.padEnd(28)} ${s.updatedAt}  ${s.runs} runs  ${s.packets} packets  ${s.hosts.join(',')}  ${s.title}`,
+          );
+      return 0;
+    }
+    case 'show': {
+      const { at, values } = parseCommand(
+        'sessions show',
+        rest,
+        { json: { type: 'boolean' } },
+        { min: 1, max: 1, names: 'SESSION [--json]' },
+      );
+      const s = await core.call('sessions.get', { id: at(0) });
+      if (values.json) ctx.io.out(json(s));
+      else {
+        ctx.io.out(`${s.title} (${s.id}), created ${s.createdAt}, updated ${s.updatedAt}`);
+        if (s.notes) ctx.io.out(s.notes);
+        s.runs.forEach((r, i) => {
+          ctx.io.out(`run ${i + 1}:`);
+          for (const line of describeRun(r)) ctx.io.out(`  ${line}`);
+        });
+      }
+      return 0;
+    }
+    case 'export': {
+      const { at, values } = parseCommand(
+        'sessions export',
+        rest,
+        { markdown: { type: 'boolean' } },
+        { min: 2, max: 2, names: 'SESSION FILE [--markdown]' },
+      );
+      const file = at(1);
+      const format = values.markdown || /\.md$/i.test(file) ? 'markdown' : 'session';
+      const r = await core.call('sessions.export', { id: at(0), file, format });
+      ctx.io.err(`wrote ${r.file} (${r.bytes} bytes, ${format})`);
+      return 0;
+    }
+    case 'import': {
+      const { at } = parseCommand('sessions import', rest, {}, { min: 1, max: 1, names: 'FILE' });
+      const s = await core.call('sessions.import', { file: at(0) });
+      ctx.io.out(s.id);
+      return 0;
+    }
+    case 'rm':
+    case 'delete': {
+      const { at } = parseCommand('sessions rm', rest, {}, { min: 1, max: 1, names: 'SESSION' });
+      await core.call('sessions.delete', { id: at(0) });
+      return 0;
+    }
+    default:
+      throw new UsageError('usage: pktpath sessions list|show|export|import|rm …');
+  }
+}

@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import type { EventName, EventOf } from '../../api/contract.js';
+import type { ApiError } from '../../api/errors.js';
+import {
+  AttachModeSchema,
+  ProfileNameSchema,
+  type PacketPath,
+  type Run,
+  type TraceSpecInput,
+} from '../../api/trace.js';
+import { CoreError } from '../../core/errors.js';
+import { intOption, numberOption, parseCommand, UsageError } from '../args.js';
+import { json, type CliContext } from '../cli-context.js';
+
+export async function traceCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const { at, values } = parseCommand(
+    'trace',
+    argv,
+    {
+      filter: { type: 'string' },
+      probes: { type: 'string' },
+      profile: { type: 'string' },
+      mode: { type: 'string' },
+      count: { type: 'string' },
+      duration: { type: 'string' },
+      save: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    {
+      min: 1,
+      max: 1,
+      names:
+        "HOST --filter 'EXPR' [--probes FILE | --profile NAME] [--mode M] [--count N] [--duration SEC] [--save SESSION] [--json]",
+    },
+  );
+  const spec = traceSpec(at(0), values);
+  const core = await ctx.core();
+
+  // Events may arrive before trace.start answers: keep them all, pick ours once the run id is known.
+  const seen: { event: EventName; payload: unknown }[] = [];
+  let runId: string | undefined;
+  let onEnd: (p: EventOf<'trace.end'>) => void = () => undefined;
+  const ended = new Promise<EventOf<'trace.end'>>((resolve) => (onEnd = resolve));
+  const handle = (event: EventName, payload: unknown) => {
+    const p = payload as { runId?: string };
+    if (p.runId !== runId) return;
+    if (event === 'trace.end') onEnd(payload as EventOf<'trace.end'>);
+    else if (event === 'trace.progress') progressLine(ctx, payload as EventOf<'trace.progress'>, spec);
+  };
+  const off = core.onEvent((event, payload) =>
+    runId ? handle(event, payload) : seen.push({ event, payload }),
+  );
+  const onSigint = () => runId && void core.call('trace.stop', { runId }).catch(() => undefined);
+  process.once('SIGINT', onSigint);
+  let end: EventOf<'trace.end'>;
+  try {
+    runId = (await core.call('trace.start', spec)).runId;
+    for (const s of seen.splice(0)) handle(s.event, s.payload);
+    end = await ended;
+  } finally {
+    off();
+    process.off('SIGINT', onSigint);
+  }
+
+  const run = end.run;
+  if (end.error || !run) throw errorOf(end.error);
+  let session: string | undefined;
+  if (values.save) session = await saveRun(ctx, values.save, run.id);
+  if (values.json) ctx.io.out(json(traceDocument(run, session)));
+  else {
+    for (const line of describeRun(run)) ctx.io.out(line);
+    if (session) ctx.io.err(`saved run ${run.id} to session ${session}`);
+  }
+  return 0;
+}
+
+function traceSpec(
+  host: string,
+  v: { filter?: string; probes?: string; profile?: string; mode?: string; count?: string; duration?: string },
+): TraceSpecInput {
+  if (v.probes && v.profile) throw new UsageError('trace: give --probes FILE or --profile NAME, not both');
+  let probes: TraceSpecInput['probes'];
+  if (v.probes) {
+    let text: string;
+    try {
+      text = readFileSync(v.probes, 'utf8');
+    } catch (e) {
+      throw new UsageError(
+        `trace: cannot read ${v.probes}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
+    }
+    probes = { kind: 'text', text, source: v.probes };
+  } else if (v.profile) {
+    const p = ProfileNameSchema.safeParse(v.profile);
+    if (!p.success)
+      throw new UsageError(`trace: --profile is one of ${ProfileNameSchema.options.join(', ')}`);
+    probes = { kind: 'profile', name: p.data };
+  }
+  let mode: TraceSpecInput['mode'];
+  if (v.mode) {
+    const m = AttachModeSchema.safeParse(v.mode);
+    if (!m.success) throw new UsageError(`trace: --mode is one of ${AttachModeSchema.options.join(', ')}`);
+    mode = m.data;
+  }
+  const packets = intOption('trace', 'count', v.count, 1);
+  const durationS = numberOption('trace', 'duration', v.duration);
+  return {
+    host,
+    filter: v.filter ?? '',
+    ...(probes ? { probes } : {}),
+    ...(mode ? { mode } : {}),
+    limits: { ...(packets ? { packets } : {}), ...(durationS ? { durationS } : {}) },
+  };
+}
+
+function progressLine(ctx: CliContext, p: EventOf<'trace.progress'>, spec: TraceSpecInput): void {
+  if (p.phase === 'tracing') {
+    const limits = spec.limits ?? {};
+    const until =
+      limits.packets || limits.durationS
+        ? `until ${[limits.packets ? `${limits.packets} packets` : '', limits.durationS ? `${limits.durationS} s` : ''].filter(Boolean).join(' or ')}`
+        : 'until Ctrl-C';
+    ctx.io.err(`tracing on ${spec.host} (${p.message ?? ''}) ${until}`);
+    if (p.failures?.length)
+      ctx.io.err(
+        `  not attached: ${p.failures
+          .slice(0, 5)
+          .map((f) => `${f.function} (${f.reason})`)
+          .join(', ')}${p.failures.length > 5 ? ` and ${p.failures.length - 5} more` : ''}`,
+      );
+  }
+}
+
+function errorOf(e: ApiError | undefined): CoreError {
+  return new CoreError(e?.code ?? 'internal', e?.message ?? 'the trace ended without a result');
+}
+
+/** `--save SESSION`: append to that session if it exists, else create one titled SESSION. */
+async function saveRun(ctx: CliContext, session: string, runId: string): Promise<string> {
+  const core = await ctx.core();
+  const existing = await core.call('sessions.get', { id: session }).catch((e: unknown) => {
+    if (e instanceof CoreError && (e.code === 'not-found' || e.code === 'invalid-request')) return undefined;
+    throw e;
+  });
+  const saved = await core.call(
+    'sessions.save',
+    existing
+      ? { id: existing.id, title: existing.title, runIds: [runId] }
+      : { title: session, runIds: [runId] },
+  );
+  return saved.id;
+}
+
+/** The `trace --json` document (issue 4 fixes its required fields). */
+export function traceDocument(run: Run, session?: string) {
+  return {
+    host: run.host,
+    mode: run.mode,
+    lost: run.lost,
+    run_id: run.id,
+    kernel_release: run.kernelRelease ?? null,
+    started_at: run.startedAt,
+    ended_at: run.endedAt ?? null,
+    ...(session ? { session } : {}),
+    packets: run.packets,
+  };
+}
+
+function fmtDt(ns: number): string {
+  return ns < 1000 ? `${ns} ns` : ns < 1e6 ? `${(ns / 1e3).toFixed(1)} µs` : `${(ns / 1e6).toFixed(2)} ms`;
+}
+
+function packetHeader(p: PacketPath): string {
+  const t = p.hops.find((h) => h.tuple)?.tuple;
+  const proto = t
+    ? (({ 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' } as Record<number, string>)[t.proto] ??
+      `proto ${t.proto}`)
+    : '';
+  const flow = t
+    ? t.proto === 1 || t.proto === 58
+      ? `${t.saddr} → ${t.daddr}`
+      : `${t.saddr}:${t.sport} → ${t.daddr}:${t.dport}`
+    : '';
+  return `packet ${p.id}  ${[proto, flow].filter(Boolean).join(' ')}  ${p.hops.length} hops${p.drop_reason ? `  DROPPED: ${p.drop_reason}` : ''}`;
+}
+
+export function describeRun(run: Run): string[] {
+  const out = [
+    `${run.host}: ${run.packets.length} packets, mode ${run.mode}, lost ${run.lost} (run ${run.id})`,
+  ];
+  for (const p of run.packets) {
+    out.push(packetHeader(p));
+    let prev: { netns: number; ifindex: number; ts: number } | undefined;
+    for (const h of p.hops) {
+      const dt = prev ? `+${fmtDt(h.ts_ns - prev.ts)}` : '0';
+      const moved = prev && (prev.netns !== h.netns || prev.ifindex !== h.ifindex) ? '  ←' : '';
+      out.push(
+        `  ${dt.padStart(11)}  ${h.function.padEnd(28)} if ${String(h.ifindex).padEnd(3)} netns ${h.netns} len ${h.len}${h.drop_reason ? ` reason ${h.drop_reason}` : ''}${moved}`,
+      );
+      prev = { netns: h.netns, ifindex: h.ifindex, ts: h.ts_ns };
+    }
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Host } from '../../api/hosts.js';
+import { deployArtifact, verifyRemoteArtifact } from '../deploy/deploy-artifact.js';
+import {
+  artifactsForArch,
+  checkLocalArtifact,
+  readManifest,
+  type LocalArtifact,
+} from '../deploy/manifest.js';
+import { CoreError } from '../errors.js';
+import { execCommand, LocalRunner, type CommandRunner } from '../ssh/command-runner.js';
+import { connect, type ConnectOptions, type SshConnection } from '../ssh/connection.js';
+import { ConnectionPool } from '../ssh/pool.js';
+import { spawnPrivileged, type PrivilegeOptions } from '../ssh/privileged.js';
+import type { RunningCommand } from '../ssh/command-runner.js';
+
+export const LOADER_NAME = 'pktpath-loader';
+
+/** What `uname` and `id` say about a host's login session. */
+export interface HostInfo {
+  user: string;
+  kernelRelease: string;
+  arch: string;
+}
+
+/** resources/ beside the package: walk up from this file (src under main/, build under dist/main/). */
+export function findResourcesDir(from: string = import.meta.dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'resources', 'manifest.json'))) return join(dir, 'resources');
+    if (dirname(dir) === dir)
+      throw new CoreError('internal', `no resources/manifest.json above ${from}; pass resourcesDir`);
+  }
+}
+
+/**
+ * Everything that reaches a host: the SSH pool (or this machine for `local`), the host's facts, the loader on it
+ * (deployed and verified for its arch), and privileged execution with the sudo password asked only when needed.
+ */
+export class HostAccess {
+  readonly pool: ConnectionPool;
+  private readonly local = new LocalRunner();
+  private readonly infos = new WeakMap<object, Promise<HostInfo>>();
+  private readonly loaders = new WeakMap<object, Promise<{ path: string; sha256: string }>>();
+  private manifest: LocalArtifact[] | undefined;
+
+  constructor(
+    private readonly connectOptions: ConnectOptions,
+    readonly resourcesDir: string,
+    private readonly askSudoPassword: (host: Host, target: string) => Promise<string | undefined>,
+  ) {
+    this.pool = new ConnectionPool(connectOptions);
+  }
+
+  async runner(host: Host): Promise<CommandRunner> {
+    return host.kind === 'local' ? this.local : this.pool.get(host);
+  }
+
+  /** A fresh connection outside the pool (connection tests must really connect, with their own timeout). */
+  connectFresh(host: Host, timeoutMs?: number): Promise<SshConnection> {
+    return connect(host, { ...this.connectOptions, ...(timeoutMs ? { timeoutMs } : {}) });
+  }
+
+  info(runner: CommandRunner): Promise<HostInfo> {
+    let p = this.infos.get(runner);
+    if (!p) {
+      p = (async () => {
+        const r = await execCommand(runner, 'id -un; uname -r; uname -m', { timeoutMs: 15_000 });
+        const [user, kernelRelease, arch] = r.stdout.trim().split('\n');
+        if (r.code !== 0 || !user || !kernelRelease || !arch)
+          throw new CoreError(
+            'remote-command-failed',
+            `cannot read uname on ${runner.target}: ${r.stderr.trim() || `exit ${r.code}`}`,
+          );
+        return { user, kernelRelease, arch };
+      })();
+      p.catch(() => this.infos.delete(runner));
+      this.infos.set(runner, p);
+    }
+    return p;
+  }
+
+  private loaderArtifact(arch: string): LocalArtifact {
+    this.manifest ??= readManifest(join(this.resourcesDir, 'manifest.json'));
+    const a = artifactsForArch(this.manifest, arch).find((x) => x.name === LOADER_NAME);
+    if (!a) throw new CoreError('deploy-failed', `resources/manifest.json has no ${LOADER_NAME} for ${arch}`);
+    return a;
+  }
+
+  /**
+   * The loader's path on the host, verified: for `local` the shipped file itself (its sha256 checked against the
+   * manifest), for SSH hosts a copy deployed once per connection and re-hashed on the host before every run.
+   */
+  async loader(host: Host, runner: CommandRunner, onDeploy?: () => void): Promise<string> {
+    let p = this.loaders.get(runner);
+    const fresh = !p;
+    if (!p) {
+      p = (async () => {
+        const { arch } = await this.info(runner);
+        const artifact = this.loaderArtifact(arch);
+        if (host.kind === 'local') {
+          await checkLocalArtifact(artifact);
+          return { path: resolve(artifact.localPath), sha256: artifact.sha256 };
+        }
+        onDeploy?.();
+        const d = await deployArtifact(runner as SshConnection, artifact);
+        return { path: d.remotePath, sha256: d.sha256 };
+      })();
+      p.catch(() => this.loaders.delete(runner));
+      this.loaders.set(runner, p);
+    }
+    const { path, sha256 } = await p;
+    if (!fresh && host.kind !== 'local') await verifyRemoteArtifact(runner, path, sha256);
+    return path;
+  }
+
+  privilegeOptions(host: Host, runner: CommandRunner): PrivilegeOptions {
+    return {
+      privilege: host.privilege,
+      sudoPassword: () => this.askSudoPassword(host, runner.target),
+    };
+  }
+
+  /** Runs the loader as root with `args`; resolves once root is confirmed (see spawnPrivileged). */
+  async spawnLoader(
+    host: Host,
+    runner: CommandRunner,
+    args: string[],
+    onDeploy?: () => void,
+  ): Promise<RunningCommand> {
+    const path = await this.loader(host, runner, onDeploy);
+    return spawnPrivileged(runner, [path, ...args], this.privilegeOptions(host, runner));
+  }
+
+  close(): void {
+    this.pool.closeAll();
+  }
+}

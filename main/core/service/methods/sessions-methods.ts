@@ -1,0 +1,61 @@
+import type { SessionHost } from '../../../api/sessions.js';
+import type { Run } from '../../../api/trace.js';
+import { CoreError } from '../../errors.js';
+import { summarize } from '../../sessions/session-store.js';
+import type { CoreContext, MethodTable } from '../core-context.js';
+
+type SessionMethods =
+  | 'sessions.list'
+  | 'sessions.get'
+  | 'sessions.save'
+  | 'sessions.rename'
+  | 'sessions.annotate'
+  | 'sessions.delete'
+  | 'sessions.export'
+  | 'sessions.import';
+
+export function sessionMethods(ctx: CoreContext): MethodTable<SessionMethods> {
+  return {
+    'sessions.list': () => ({ sessions: ctx.sessions.list().sessions }),
+    'sessions.get': ({ id }) => ctx.sessions.get(id),
+    'sessions.save': ({ id, title, notes, runIds }) => {
+      const runs = runIds.map((r) => ctx.runs.finished(r));
+      const hosts = sessionHosts(ctx, runs);
+      if (id) {
+        const s = ctx.sessions.addRuns(id, runs, hosts);
+        return summarize(title === s.title ? s : ctx.sessions.rename(id, title));
+      }
+      return summarize(ctx.sessions.create({ title, ...(notes ? { notes } : {}), hosts, runs }));
+    },
+    'sessions.rename': ({ id, title }) => summarize(ctx.sessions.rename(id, title)),
+    'sessions.annotate': ({ id, ...note }) => ctx.sessions.annotate(id, note),
+    'sessions.delete': ({ id }) => {
+      ctx.sessions.delete(id);
+      return {};
+    },
+    'sessions.export': ({ id, file, format }) => ctx.sessions.exportTo(id, file, format),
+    'sessions.import': ({ file }) => summarize(ctx.sessions.importFrom(file)),
+  };
+}
+
+/** The hosts the runs ran on, with the facts probed on the kernel each run saw (the record a report needs). */
+function sessionHosts(ctx: CoreContext, runs: readonly Run[]): SessionHost[] {
+  const out = new Map<string, SessionHost>();
+  for (const run of runs) {
+    if (out.has(run.host)) continue;
+    let address = run.host;
+    try {
+      address = ctx.hosts.get(run.host).address;
+    } catch (e) {
+      if (!(e instanceof CoreError)) throw e; // removed since the run: keep its name
+    }
+    const probe = run.kernelRelease ? ctx.probeCache.get(run.host, run.kernelRelease) : undefined;
+    out.set(run.host, {
+      name: run.host,
+      address,
+      ...(run.kernelRelease ? { kernelRelease: run.kernelRelease } : {}),
+      ...(probe ? { arch: probe.arch, probe } : {}),
+    });
+  }
+  return [...out.values()];
+}

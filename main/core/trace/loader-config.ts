@@ -1,0 +1,88 @@
+import type { ProbeEntry } from '../../api/probeset.js';
+import type { AttachMode, ProbeFacts, TraceSpec } from '../../api/trace.js';
+import { CoreError } from '../errors.js';
+import { formatProbeSetErrors, parseProbeSet } from '../probeset/parse-probe-set.js';
+import { profileEntries } from '../probeset/profiles.js';
+
+/** The trace config the loader reads on stdin (docs/LOADER.md, version 1). */
+export interface LoaderConfig {
+  version: 1;
+  filter: string;
+  netns?: number;
+  interface?: string | number;
+  mark?: number;
+  markMask?: number;
+  attach: 'auto' | 'kprobe-multi' | 'fentry' | 'kprobe' | 'raw-tp';
+  probes: {
+    tracepoints: 'all' | 'none';
+    functions: 'all' | 'none' | (string | { name: string; pos: number })[];
+  };
+  limits: { packets?: number; durationMs?: number; events?: number };
+  options: { stack: boolean };
+}
+
+/** The probe set of a spec: a profile's entries, or the user's text (errors → one line with line:column). */
+export function probeEntries(spec: TraceSpec): ProbeEntry[] | 'all' {
+  if (spec.probes.kind === 'profile')
+    return spec.probes.name === 'all-skb' ? 'all' : profileEntries(spec.probes.name);
+  const { entries, errors } = parseProbeSet(spec.probes.text);
+  if (errors.length)
+    throw new CoreError('invalid-request', formatProbeSetErrors(spec.probes.source ?? 'probe set', errors));
+  if (!entries.length)
+    throw new CoreError('invalid-request', `${spec.probes.source ?? 'probe set'} lists no function`);
+  return entries;
+}
+
+/**
+ * Builds the loader's config. Argument positions: an explicit `arg=N` wins, else the host's probe facts (its BTF),
+ * else the loader's own BTF lookup. `tracepoint` mode attaches no function probes (raw tracepoints only).
+ */
+export function loaderConfig(
+  spec: TraceSpec,
+  entries: ProbeEntry[] | 'all',
+  facts?: ProbeFacts,
+): LoaderConfig {
+  const posOf = new Map(facts?.functions.map((f) => [f.name, f.pos]));
+  const functions: LoaderConfig['probes']['functions'] =
+    spec.mode === 'tracepoint'
+      ? 'none'
+      : entries === 'all'
+        ? 'all'
+        : entries.map((e) => {
+            const pos = e.arg ?? posOf.get(e.function);
+            return pos ? { name: e.function, pos } : e.function;
+          });
+  const { meta, limits } = spec;
+  const iface = meta.ifname ?? meta.ifindex;
+  return {
+    version: 1,
+    filter: spec.filter,
+    ...(meta.netns !== undefined ? { netns: meta.netns } : {}),
+    ...(iface !== undefined ? { interface: iface } : {}),
+    ...(meta.mark ? { mark: meta.mark.value, markMask: meta.mark.mask } : {}),
+    attach: spec.mode === 'tracepoint' ? 'raw-tp' : spec.mode,
+    probes: { tracepoints: 'all', functions },
+    limits: {
+      ...(limits.packets ? { packets: limits.packets } : {}),
+      ...(limits.durationS ? { durationMs: Math.round(limits.durationS * 1000) } : {}),
+      ...(limits.events ? { events: limits.events } : {}),
+    },
+    options: { stack: entries !== 'all' && entries.some((e) => e.stack) },
+  };
+}
+
+/** The loader's backend name → the contract's attach mode (`raw-tp`/`tc`/`none` = tracepoints only). */
+export function modeOfBackend(backend: unknown, requested: AttachMode): AttachMode {
+  switch (backend) {
+    case 'kprobe-multi':
+    case 'fentry':
+    case 'kprobe':
+      return backend;
+    case 'raw-tp':
+    case 'tc':
+    case 'none':
+      return 'tracepoint';
+    default:
+      return requested;
+  }
+}

@@ -1,0 +1,123 @@
+import type { Hop, PacketPath } from '../../api/trace.js';
+
+/** Event flags (docs/LOADER.md, `struct pktpath_event`). */
+const F_TUPLE = 1;
+const F_DROP = 2;
+const F_STACK = 4;
+const F_RET = 8;
+
+const TWO_32 = 2 ** 32;
+/** Reasons the kernel reports for frees that are not drops. */
+const NOT_DROPS = new Set(['SKB_NOT_DROPPED_YET', 'SKB_CONSUMED', 'NOT_DROPPED_YET', 'CONSUMED']);
+
+function ipv4(buf: Buffer, off: number): string {
+  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+}
+
+function ipv6(buf: Buffer, off: number): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(buf.readUInt16BE(off + i).toString(16));
+  // RFC 5952: the longest run (≥ 2) of zero groups becomes "::"
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === '0') j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  if (best < 0) return groups.join(':');
+  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+}
+
+/**
+ * Groups decoded events into packet paths as they arrive: one PacketPath per packet id, hops in time order, the
+ * drop reason of the packet set from the hop that dropped it. Reads fields straight from the frame buffer (no
+ * BigInt, no JSON) and remembers which packets changed since the last `takeChanged()`, for batched publishing.
+ */
+export class PacketGrouper {
+  readonly packets = new Map<number, PacketPath>();
+  private changed = new Set<PacketPath>();
+  /** Probe id → function or tracepoint name (from the loader's `probe` records). */
+  readonly probeNames: string[] = [];
+  /** Probe ids whose hop ends the packet's path (`final` in the probe set). */
+  readonly finalProbes = new Set<number>();
+  private readonly ended = new Set<number>();
+  /** enum skb_drop_reason value → name (from the hello). */
+  dropNames: string[] = [];
+  events = 0;
+
+  setDropReasons(map: Record<string, string>): void {
+    for (const [v, name] of Object.entries(map)) this.dropNames[Number(v)] = name;
+  }
+
+  add(buf: Buffer, off: number): void {
+    this.events++;
+    const id = buf.readUInt32LE(off + 16);
+    if (this.ended.has(id)) return;
+    let p = this.packets.get(id);
+    if (!p) {
+      p = { id, hops: [], drop_reason: null };
+      this.packets.set(id, p);
+    }
+    const probe = buf.readUInt32LE(off + 20);
+    const flags = buf.readUInt16LE(off + 44);
+    const mark = buf.readUInt32LE(off + 40);
+    const hop: Hop = {
+      function: this.probeNames[probe] ?? `probe#${probe}`,
+      ts_ns: buf.readUInt32LE(off + 4) * TWO_32 + buf.readUInt32LE(off),
+      ifindex: buf.readUInt32LE(off + 32),
+      netns: buf.readUInt32LE(off + 28),
+      len: buf.readUInt32LE(off + 36),
+      cpu: buf.readUInt32LE(off + 24),
+    };
+    if (mark) hop.mark = mark;
+    if (flags & F_TUPLE) {
+      const proto = buf[off + 46] ?? 0;
+      const v6 = buf[off + 47] === 6;
+      hop.tuple = {
+        proto,
+        saddr: v6 ? ipv6(buf, off + 64) : ipv4(buf, off + 64),
+        daddr: v6 ? ipv6(buf, off + 80) : ipv4(buf, off + 80),
+        sport: buf.readUInt16LE(off + 96),
+        dport: buf.readUInt16LE(off + 98),
+      };
+    }
+    if (flags & F_DROP) {
+      const v = buf.readUInt32LE(off + 48);
+      const name = this.dropNames[v] ?? `REASON_${v}`;
+      hop.drop_reason = name;
+      if (!NOT_DROPS.has(name)) p.drop_reason = name;
+    }
+    if (flags & F_STACK) hop.stack_id = buf.readInt32LE(off + 52);
+    if (flags & F_RET) hop.ret = Number(buf.readBigInt64LE(off + 56));
+
+    const hops = p.hops;
+    const last = hops[hops.length - 1];
+    if (!last || last.ts_ns <= hop.ts_ns) hops.push(hop);
+    else {
+      // rare: a packet handed between CPUs whose events reached the ring buffer out of order
+      let i = hops.length - 1;
+      while (i > 0 && (hops[i - 1] as Hop).ts_ns > hop.ts_ns) i--;
+      hops.splice(i, 0, hop);
+    }
+    if (this.finalProbes.has(probe)) this.ended.add(id);
+    this.changed.add(p);
+  }
+
+  /** Packets new or grown since the previous call. */
+  takeChanged(): PacketPath[] {
+    if (!this.changed.size) return [];
+    const out = [...this.changed];
+    this.changed = new Set();
+    return out;
+  }
+
+  all(): PacketPath[] {
+    return [...this.packets.values()];
+  }
+}

@@ -1,0 +1,245 @@
+import type { ApiError } from '../../api/errors.js';
+import type { Host } from '../../api/hosts.js';
+import type { ProbeEntry } from '../../api/probeset.js';
+import type {
+  AttachMode,
+  ProbeFacts,
+  Run,
+  RunEvent,
+  TracePhase,
+  TraceProgressEvent,
+  TraceSpec,
+} from '../../api/trace.js';
+import { CoreError, toApiError } from '../errors.js';
+import type { HostAccess } from '../hosts/host-access.js';
+import type { ProbeCache } from '../probe/probe-cache.js';
+import type { CommandRunner, RunningCommand } from '../ssh/command-runner.js';
+import type { SshConnection } from '../ssh/connection.js';
+import { FrameDecoder, type StatusRecord } from './frame-decoder.js';
+import { loaderConfig, modeOfBackend } from './loader-config.js';
+import { PacketGrouper } from './packet-grouper.js';
+
+/** How often grown packets and counters are published while tracing. */
+export const PUBLISH_INTERVAL_MS = 100;
+/** After "stop", how long the loader gets to detach before the channel is closed on it (stdin EOF, then TERM). */
+const STOP_GRACE_MS = 10_000;
+
+export interface TraceRunDeps {
+  access: HostAccess;
+  probeCache: ProbeCache;
+  progress: (e: TraceProgressEvent) => void;
+  packets: (runId: string, packets: Run['packets']) => void;
+}
+
+/**
+ * One trace run on one host: connect, deploy, start `pktpath-loader trace` as root with the config on stdin (stdin
+ * then stays open: its EOF is the loader's "session died"), decode and group its stream, publish batches, and end
+ * on a limit, a stop, or a dead link. `ended` settles exactly once, after the loader exited (= detached).
+ */
+export class TraceRun {
+  readonly startedAt = new Date().toISOString();
+  endedAt: string | undefined;
+  phase: TracePhase = 'connecting';
+  mode: AttachMode;
+  kernelRelease: string | undefined;
+  lost = 0;
+  error: ApiError | undefined;
+  readonly records: RunEvent[] = [];
+  readonly grouper = new PacketGrouper();
+  readonly ended: Promise<void>;
+
+  private cmd: RunningCommand | undefined;
+  private stopRequested = false;
+  private attached = { attached: 0, total: 0, failures: [] as { function: string; reason: string }[] };
+  private loaderError: string | undefined;
+  private stderrTail = '';
+  private timer: NodeJS.Timeout | undefined;
+  private readonly t0 = performance.now();
+
+  constructor(
+    readonly id: string,
+    readonly host: Host,
+    readonly spec: TraceSpec,
+    private readonly entries: ProbeEntry[] | 'all',
+    private readonly deps: TraceRunDeps,
+  ) {
+    this.mode = spec.mode;
+    // Started on the next turn, so the caller has the run id before its first progress event.
+    this.ended = new Promise<void>((r) => setImmediate(r))
+      .then(() => this.run())
+      .then(
+        () => this.finish(),
+        (e: unknown) => this.finish(e),
+      );
+  }
+
+  private setPhase(phase: TracePhase, extra: Omit<TraceProgressEvent, 'runId' | 'phase'> = {}): void {
+    this.phase = phase;
+    this.deps.progress({ runId: this.id, phase, ...extra });
+  }
+
+  private record(kind: string, data?: Record<string, unknown>, message?: string): void {
+    this.records.push({
+      t_ms: Math.round(performance.now() - this.t0),
+      kind,
+      ...(message ? { message } : {}),
+      ...(data ? { data } : {}),
+    });
+  }
+
+  private async run(): Promise<void> {
+    const { access } = this.deps;
+    this.setPhase('connecting');
+    const runner: CommandRunner = await access.runner(this.host);
+    const info = await access.info(runner);
+    this.kernelRelease = info.kernelRelease;
+    if (this.stopRequested) return;
+    const facts: ProbeFacts | undefined = this.deps.probeCache.get(this.host.name, info.kernelRelease);
+    const config = loaderConfig(this.spec, this.entries, facts);
+    this.grouper.finalProbes.clear();
+
+    const cmd = await access.spawnLoader(this.host, runner, ['trace'], () => this.setPhase('deploying'));
+    this.cmd = cmd;
+    this.setPhase('attaching');
+    cmd.stdin.on('error', () => undefined); // a dead channel shows as the exit below
+    cmd.stdin.write(JSON.stringify(config) + '\n');
+    if (this.stopRequested) cmd.stdin.write('stop\n');
+
+    const finals = new Set(
+      this.entries === 'all' ? [] : this.entries.filter((e) => e.final).map((e) => e.function),
+    );
+    const decoder = new FrameDecoder({
+      event: (buf, off) => this.grouper.add(buf, off),
+      status: (rec) => this.onStatus(rec, finals),
+    });
+    let decodeError: unknown;
+    cmd.stdout.on('data', (chunk: Buffer) => {
+      if (decodeError) return;
+      try {
+        decoder.push(chunk);
+      } catch (e) {
+        decodeError = e;
+        cmd.kill();
+      }
+    });
+    cmd.stderr.on(
+      'data',
+      (d: Buffer) => (this.stderrTail = (this.stderrTail + d.toString('utf8')).slice(-2000)),
+    );
+    this.timer = setInterval(() => this.publish(), PUBLISH_INTERVAL_MS);
+
+    const linkDied = new Promise<'link'>((resolve) => {
+      if ('onClose' in runner) (runner as SshConnection).onClose(() => resolve('link'));
+    });
+    const outcome = await Promise.race([cmd.exit, linkDied]);
+    if (decodeError) throw decodeError;
+    if (outcome === 'link' || (outcome.code === null && this.host.kind !== 'local' && !this.stopRequested))
+      throw new CoreError(
+        'unreachable',
+        `lost the connection to ${runner.target} mid-trace; the loader there sees stdin EOF and detaches`,
+      );
+    const { code, signal } = outcome;
+    if (this.loaderError) throw new CoreError('remote-command-failed', `loader: ${this.loaderError}`);
+    if (code !== 0 && !(this.stopRequested && (signal || code === null))) {
+      const why = this.stderrTail.trim().split('\n').pop();
+      throw new CoreError(
+        'remote-command-failed',
+        `loader trace on ${runner.target} exited ${code ?? signal ?? 'abnormally'}${why ? `: ${why}` : ''}`,
+      );
+    }
+  }
+
+  private onStatus(rec: StatusRecord, finals: ReadonlySet<string>): void {
+    const { type, ...data } = rec;
+    switch (type) {
+      case 'hello': {
+        if (rec.dropReasons && typeof rec.dropReasons === 'object')
+          this.grouper.setDropReasons(rec.dropReasons as Record<string, string>);
+        const { dropReasons: _names, ...rest } = data;
+        return this.record('hello', rest);
+      }
+      case 'probe': {
+        const id = Number(rec.id);
+        const name = String(rec.name);
+        this.grouper.probeNames[id] = name;
+        if (finals.has(name)) this.grouper.finalProbes.add(id);
+        this.attached.total++;
+        if (rec.attached) this.attached.attached++;
+        else this.attached.failures.push({ function: name, reason: String(rec.error ?? 'not attached') });
+        return this.record('probe', data);
+      }
+      case 'attached':
+        this.mode = modeOfBackend(rec.backend, this.spec.mode);
+        this.record('attached', data);
+        return this.setPhase('tracing', {
+          attached: this.attached.attached,
+          total: this.attached.total,
+          ...(this.attached.failures.length ? { failures: this.attached.failures } : {}),
+          message: `${String(rec.backend)}: ${this.attached.attached}/${this.attached.total} probes attached`,
+        });
+      case 'stats':
+        this.lost = Number(rec.lost ?? 0);
+        return;
+      case 'done':
+        this.lost = Number(rec.lost ?? 0);
+        return this.record('done', data);
+      case 'error':
+        this.loaderError = String(rec.error);
+        return this.record('error', undefined, this.loaderError);
+      default:
+        return this.record(type, data);
+    }
+  }
+
+  private publish(): void {
+    const changed = this.grouper.takeChanged();
+    if (changed.length) this.deps.packets(this.id, changed);
+  }
+
+  private finish(e?: unknown): void {
+    clearInterval(this.timer);
+    this.publish();
+    this.endedAt = new Date().toISOString();
+    if (e !== undefined) {
+      this.error = toApiError(e);
+      this.record('failed', undefined, this.error.message);
+      this.cmd?.kill();
+      this.setPhase('failed', { message: this.error.message, lost: this.lost });
+    } else this.setPhase('done', { lost: this.lost, message: `${this.grouper.packets.size} packets` });
+  }
+
+  /** Asks the loader to stop ("stop" line); closes the channel if it has not detached within the grace period. */
+  async stop(): Promise<void> {
+    if (this.endedAt) return;
+    if (!this.stopRequested) {
+      this.stopRequested = true;
+      if (this.cmd) {
+        this.setPhase('stopping');
+        this.cmd.stdin.write('stop\n');
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_GRACE_MS)));
+    if ((await Promise.race([this.ended, grace])) === 'late') {
+      this.cmd?.stdin.end(); // EOF: the loader's own "session died" path
+      this.cmd?.kill();
+      await this.ended;
+    }
+    clearTimeout(timer);
+  }
+
+  toRun(): Run {
+    return {
+      id: this.id,
+      host: this.host.name,
+      spec: this.spec,
+      mode: this.mode,
+      startedAt: this.startedAt,
+      ...(this.endedAt ? { endedAt: this.endedAt } : {}),
+      ...(this.kernelRelease ? { kernelRelease: this.kernelRelease } : {}),
+      lost: this.lost,
+      events: this.records,
+      packets: this.grouper.all(),
+    };
+  }
+}

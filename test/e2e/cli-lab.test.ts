@@ -1,0 +1,505 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, inject } from 'vitest';
+import { localShell, type Shell } from '../lab/exec.js';
+import type { LabHostName } from '../lab/lab.js';
+import { createPair, destroy, ping, type Topology } from '../lab/netns.js';
+import { sshShell } from '../lab/ssh-client.js';
+import { freePort } from '../lab/sshd.js';
+import { gatedIt } from '../support/requirements.js';
+
+// The CLI end to end against the lab: real sshd, this kernel, the two VMs. Each `pktpath` runs as its own process
+// (the source through tsx, so no build step is needed) with a private HOME and PKTPATH_HOME: no host key is known
+// up front, exactly like a first run.
+const provided = inject('lab');
+const state = 'state' in provided ? provided.state : undefined;
+const itLab = gatedIt('unavailable' in provided ? provided.unavailable : undefined);
+const itVm = gatedIt(
+  'unavailable' in provided
+    ? provided.unavailable
+    : !state?.hosts.vm61 || !state.hosts.vm612
+      ? 'lab VMs are off'
+      : undefined,
+);
+const lab = () => state!;
+const scratch = mkdtempSync(join(tmpdir(), 'pktpath-cli-e2e-'));
+const home = join(scratch, 'pktpath-home');
+const userHome = join(scratch, 'user-home');
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs `pktpath ARGS` as a process; `input` is its stdin (closed after). */
+function pktpath(
+  args: string[],
+  opts: { input?: string; tty?: boolean; timeoutMs?: number; onStderr?: (all: string) => void } = {},
+): Promise<CliResult> {
+  const argv = ['--import', 'tsx', 'main/cli/main.ts', ...args];
+  const env = { ...process.env, HOME: userHome, PKTPATH_HOME: home, SSH_AUTH_SOCK: '' };
+  // A terminal for the interactive prompt: script(1) gives the command a pty and feeds it our stdin.
+  const [file, fileArgs] = opts.tty
+    ? ['script', ['-qec', [process.execPath, ...argv].map((a) => `'${a}'`).join(' '), '/dev/null']]
+    : [process.execPath, argv];
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(file, fileArgs as string[], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      opts.onStderr?.(stderr);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 90_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+const ok = (r: CliResult) => {
+  if (r.code !== 0) throw new Error(`pktpath exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r;
+};
+
+function addHost(name: string, lh: LabHostName, extra: string[] = []) {
+  const h = lab().hosts[lh]!;
+  return pktpath([
+    'hosts',
+    'add',
+    name,
+    '--address',
+    h.address,
+    '--port',
+    String(h.port),
+    '--user',
+    'root',
+    '--identity',
+    lab().privateKey,
+    '--privilege',
+    'root',
+    ...extra,
+  ]);
+}
+
+const shellOf = (lh: LabHostName): Shell =>
+  lh === 'local'
+    ? localShell
+    : sshShell(
+        {
+          host: '127.0.0.1',
+          port: lab().hosts[lh]!.port,
+          user: 'root',
+          privateKey: lab().privateKey,
+          hostKeyPub: lab().hosts[lh]!.hostKeyPub,
+        },
+        scratch,
+      );
+
+interface TraceDoc {
+  host: string;
+  mode: string;
+  lost: number;
+  session?: string;
+  packets: Packet[];
+}
+type Packet = {
+  id: number;
+  hops: {
+    function: string;
+    ts_ns: number;
+    ifindex: number;
+    netns: number;
+    len: number;
+    tuple?: { saddr: string; daddr: string; proto: number };
+  }[];
+  drop_reason: string | null;
+};
+/** The packet seen at the most hops (a ping's first packets can be caught mid-path while probes attach). */
+const longest = (d: TraceDoc): Packet => [...d.packets].sort((a, b) => b.hops.length - a.hops.length)[0]!;
+
+/** Traces ICMP between a fresh veth pair on the host while pinging across it; returns the `trace --json` document. */
+async function traceIcmp(
+  name: string,
+  lh: LabHostName,
+  extra: string[] = [],
+): Promise<{ doc: TraceDoc; topo: Topology }> {
+  const topo = await createPair(shellOf(lh));
+  let attached = false;
+  try {
+    const tracing = pktpath(
+      [
+        'trace',
+        name,
+        '--filter',
+        `icmp and host ${topo.serverAddr}`,
+        '--count',
+        '4',
+        '--duration',
+        '40',
+        '--json',
+        '--save',
+        `e2e-${name}`,
+        ...extra,
+      ],
+      { timeoutMs: 100_000, onStderr: (e) => (attached ||= /^tracing on /m.test(e)) },
+    );
+    // Ping once the probes are attached (seconds on a TCG VM), until the trace has its two packets.
+    let done = false;
+    void tracing.then(() => (done = true));
+    while (!done && !attached) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 20 && !done; i++) await ping(topo, 1, 0.2);
+    const r = ok(await tracing);
+    return { doc: JSON.parse(r.stdout) as TraceDoc, topo };
+  } finally {
+    await destroy(topo);
+  }
+}
+
+describe('pktpath CLI against the lab', () => {
+  itLab(
+    'refuses an unknown host key without a terminal, asks on one, then refuses a changed key',
+    async () => {
+      ok(await addHost('lab-local', 'local'));
+      const refused = await pktpath(['hosts', 'test', 'lab-local']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        /^pktpath: host key SHA256:\S+ of \[127\.0\.0\.1\]:\d+ is unknown and was not accepted\n$/,
+      );
+
+      const pub = join(scratch, 'local.pub');
+      writeFileSync(pub, lab().hosts.local!.hostKeyPub + '\n');
+      const fp = execFileSync('ssh-keygen', ['-lf', pub], { encoding: 'utf8' }).split(/\s+/)[1]!;
+      const asked = await pktpath(['hosts', 'test', 'lab-local'], { tty: true, input: 'yes\n' });
+      expect(asked.stdout).toContain(`ssh-ed25519 key fingerprint is ${fp}.`);
+      expect(asked.stdout).toMatch(/lab-local: ok in \d+ ms, root on \S+ x86_64, root available/);
+      expect(asked.code).toBe(0);
+      ok(await pktpath(['hosts', 'test', 'lab-local'])); // saved: no question the second time
+
+      // The jump sshd answers on a port whose recorded key is the local sshd's: a changed key, refused.
+      const jump = lab().hosts.jump!;
+      const known = join(home, 'known_hosts');
+      const saved = readFileSync(known, 'utf8');
+      writeFileSync(
+        known,
+        `[127.0.0.1]:${jump.port} ${lab().hosts.local!.hostKeyPub.split(' ').slice(0, 2).join(' ')}\n`,
+        { flag: 'a' },
+      );
+      ok(await addHost('impostor', 'jump'));
+      const changed = await pktpath(['hosts', 'test', 'impostor', '--accept-new-host-key']);
+      expect(changed.code).toBe(1);
+      expect(changed.stderr).toMatch(
+        new RegExp(
+          `host key for \\[127\\.0\\.0\\.1\\]:${jump.port} has CHANGED: known ${fp.replace(/[+/]/g, '\\$&')} .*presented ssh-ed25519 SHA256:\\S+; refusing to connect`,
+        ),
+      );
+      writeFileSync(known, saved); // the jump host's real key is learnt in the next test
+      ok(await pktpath(['hosts', 'rm', 'impostor']));
+    },
+  );
+
+  itLab('connects through a jump host, each hop verified', async () => {
+    const jump = lab().hosts.jump!;
+    ok(
+      await pktpath([
+        'hosts',
+        'add',
+        'lab-jump',
+        '--address',
+        jump.address,
+        '--port',
+        String(jump.port),
+        '--user',
+        'root',
+        '--identity',
+        lab().privateKey,
+      ]),
+    );
+    ok(await addHost('local-via-jump', 'local', ['--jump', 'lab-jump']));
+    const r = ok(await pktpath(['hosts', 'test', 'local-via-jump', '--json', '--accept-new-host-key']));
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: true,
+      user: 'root',
+      privileged: true,
+      kernelRelease: lab().hosts.local!.kernelRelease,
+    });
+    expect(r.stderr).toMatch(/accepted and saved the new ssh-ed25519 host key .* of \[127\.0\.0\.1\]:\d+/);
+  });
+
+  itLab(
+    'becomes root by sudo without a password, with a piped password, and fails clearly without one',
+    async () => {
+      const h = lab().hosts.local!;
+      const { sudoNoPassword: nopw, sudoPassword: pw } = lab().users;
+      const add = (name: string, user: string, privilege: string) =>
+        pktpath([
+          'hosts',
+          'add',
+          name,
+          '--address',
+          h.address,
+          '--port',
+          String(h.port),
+          '--user',
+          user,
+          '--identity',
+          lab().privateKey,
+          '--privilege',
+          privilege,
+        ]);
+      ok(await add('nopw', nopw.name, 'sudo'));
+      ok(await add('pw', pw.name, 'sudo-password'));
+      expect(JSON.parse(ok(await pktpath(['hosts', 'test', 'nopw', '--json'])).stdout)).toMatchObject({
+        ok: true,
+        user: nopw.name,
+        privileged: true,
+      });
+      expect(
+        JSON.parse(
+          ok(await pktpath(['hosts', 'test', 'pw', '--json'], { input: `${pw.password}\n` })).stdout,
+        ),
+      ).toMatchObject({ user: pw.name, privileged: true });
+      const none = await pktpath(['hosts', 'test', 'pw']);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toMatch(
+        /^pktpath: could not become root on pktpath-pw@127\.0\.0\.1:\d+: sudo password not provided\n$/,
+      );
+      const wrong = await pktpath(['hosts', 'test', 'pw'], { input: 'wrong\n' });
+      expect(wrong.stderr).toMatch(/could not become root .*: sudo rejected the password/);
+      // probe through sudo: the loader deployed into the user's home, run as root
+      const facts = JSON.parse(ok(await pktpath(['probe', 'nopw', '--json'])).stdout) as {
+        kernel: { release: string };
+      };
+      expect(facts.kernel.release).toBe(h.kernelRelease);
+    },
+  );
+
+  itLab('unreachable host and a key the server refuses give distinct clear errors, fast', async () => {
+    const port = await freePort();
+    ok(
+      await pktpath([
+        'hosts',
+        'add',
+        'nowhere',
+        '--address',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--identity',
+        lab().privateKey,
+      ]),
+    );
+    const r = await pktpath(['probe', 'nowhere']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      new RegExp(`^pktpath: \\S+@127\\.0\\.0\\.1:${port} is unreachable: .*ECONNREFUSED.*\\n$`),
+    );
+    expect(r.ms).toBeLessThan(5000);
+
+    const badKey = join(scratch, 'bad_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', badKey]);
+    ok(await addHost('badkey', 'local', []));
+    ok(await pktpath(['hosts', 'rm', 'badkey']));
+    const h = lab().hosts.local!;
+    ok(
+      await pktpath([
+        'hosts',
+        'add',
+        'badkey',
+        '--address',
+        h.address,
+        '--port',
+        String(h.port),
+        '--user',
+        'root',
+        '--identity',
+        badKey,
+      ]),
+    );
+    const a = await pktpath(['probe', 'badkey']);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toMatch(
+      /^pktpath: authentication to root@127\.0\.0\.1:\d+ failed: rejected publickey .*bad_ed25519\n$/,
+    );
+    expect(a.ms).toBeLessThan(5000);
+  });
+
+  itLab(
+    'probes, traces a ping, saves and reopens on the local kernel over SSH; a bad filter is one clear line',
+    async () => {
+      const facts = JSON.parse(ok(await pktpath(['probe', 'lab-local', '--json'])).stdout) as {
+        kernel: { release: string };
+        attach: Record<string, { ok: boolean }>;
+      };
+      expect(facts.kernel.release).toBe(lab().hosts.local!.kernelRelease);
+      expect(facts.attach['raw-tp']?.ok).toBe(true);
+
+      const { doc, topo } = await traceIcmp('lab-local', 'local', ['--mode', 'tracepoint']);
+      expect(doc).toMatchObject({ host: 'lab-local', mode: 'tracepoint', lost: 0, session: 'e2e-lab-local' });
+      expect(doc.packets.length).toBeGreaterThanOrEqual(2);
+      const first = longest(doc);
+      expect(first.hops[0]!.tuple).toMatchObject({
+        proto: 1,
+        saddr: topo.clientAddr,
+        daddr: topo.serverAddr,
+      });
+      expect(first.hops.map((h) => h.function)).toContain('net_dev_xmit');
+      expect(new Set(first.hops.map((h) => h.netns)).size).toBe(2); // client netns → server netns
+      for (const h of first.hops)
+        expect(Object.keys(h)).toEqual(
+          expect.arrayContaining(['function', 'ts_ns', 'ifindex', 'netns', 'len']),
+        );
+
+      const shown = JSON.parse(ok(await pktpath(['sessions', 'show', 'e2e-lab-local', '--json'])).stdout) as {
+        runs: { packets: unknown[] }[];
+      };
+      expect(shown.runs[0]!.packets).toEqual(doc.packets);
+      const file = join(scratch, 'export.pktpath.json');
+      ok(await pktpath(['sessions', 'export', 'e2e-lab-local', file]));
+      const imported = ok(await pktpath(['sessions', 'import', file])).stdout.trim();
+      expect(imported).toMatch(/^e2e-lab-local-[0-9a-f]{6}$/);
+      const list = JSON.parse(ok(await pktpath(['sessions', 'list', '--json'])).stdout) as { id: string }[];
+      expect(list.map((s) => s.id)).toEqual(expect.arrayContaining(['e2e-lab-local', imported]));
+
+      const bad = await pktpath(['trace', 'lab-local', '--filter', 'icmp and and', '--duration', '5']);
+      expect(bad).toMatchObject({ code: 1, stdout: '' });
+      expect(bad.stderr).toBe("pktpath: loader: filter: can't parse filter expression: syntax error\n");
+    },
+  );
+
+  itVm('traces a ping on Debian 6.1 and 6.12, and compares the two paths', async () => {
+    ok(await addHost('vm61', 'vm61'));
+    ok(await addHost('vm612', 'vm612'));
+    const runs: Record<string, TraceDoc> = {};
+    for (const name of ['vm61', 'vm612'] as const) {
+      const facts = JSON.parse(
+        ok(await pktpath(['probe', name, '--json', '--accept-new-host-key'])).stdout,
+      ) as { kernel: { release: string } };
+      expect(facts.kernel.release).toBe(lab().hosts[name]!.kernelRelease);
+      const { doc } = await traceIcmp(name, name);
+      expect(doc.packets.length).toBeGreaterThanOrEqual(2);
+      expect(longest(doc).hops.map((h) => h.function)).toEqual(
+        expect.arrayContaining(['icmp_rcv', 'ip_local_deliver', 'net_dev_xmit']),
+      );
+      runs[name] = doc;
+    }
+    const c = JSON.parse(
+      ok(
+        await pktpath([
+          'compare',
+          `e2e-vm61:1:${longest(runs.vm61!).id}`,
+          `e2e-vm612:1:${longest(runs.vm612!).id}`,
+          '--json',
+        ]),
+      ).stdout,
+    ) as {
+      identical: boolean;
+      first_divergence: {
+        a_index: number;
+        b_index: number;
+        a_function: string | null;
+        b_function: string | null;
+      } | null;
+      rows: { op: string; function: string }[];
+    };
+    expect(c.rows.length).toBeGreaterThanOrEqual(longest(runs.vm612!).hops.length);
+    expect(c.first_divergence).not.toBeNull();
+    const d = c.first_divergence!;
+    const fa = longest(runs.vm61!).hops.map((h) => h.function);
+    const fb = longest(runs.vm612!).hops.map((h) => h.function);
+    expect(fa.slice(0, d.a_index)).toEqual(fb.slice(0, d.b_index));
+    expect([fa[d.a_index] ?? null, fb[d.b_index] ?? null]).toEqual([d.a_function, d.b_function]);
+  });
+
+  itLab(
+    'a cut SSH link mid-trace: the CLI says so, and the loader on the host detaches everything',
+    async () => {
+      // A TCP proxy we control in front of the local sshd: destroying its sockets cuts the link like a dead network.
+      const target = lab().hosts.local!;
+      const sockets = new Set<Socket>();
+      const proxy: Server = createServer((client) => {
+        const upstream = tcpConnect(target.port, target.address);
+        for (const s of [client, upstream]) {
+          sockets.add(s);
+          s.on('error', () => undefined);
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      const port = (proxy.address() as { port: number }).port;
+      try {
+        ok(
+          await pktpath([
+            'hosts',
+            'add',
+            'proxied',
+            '--address',
+            '127.0.0.1',
+            '--port',
+            String(port),
+            '--user',
+            'root',
+            '--identity',
+            lab().privateKey,
+            '--privilege',
+            'root',
+          ]),
+        );
+        const progs = () =>
+          JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as {
+            id: number;
+            name?: string;
+          }[];
+        const before = new Set(progs().map((p) => p.id));
+        const child = pktpath(
+          [
+            'trace',
+            'proxied',
+            '--filter',
+            'icmp',
+            '--mode',
+            'tracepoint',
+            '--duration',
+            '60',
+            '--accept-new-host-key',
+          ],
+          { timeoutMs: 60_000 },
+        );
+        let ours: number[] = [];
+        for (let i = 0; i < 100 && ours.length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 200));
+          ours = progs()
+            .filter((p) => !before.has(p.id) && p.name?.startsWith('tp_'))
+            .map((p) => p.id);
+        }
+        expect(ours.length).toBeGreaterThan(0);
+        await new Promise((r) => setTimeout(r, 500)); // attach completes
+        for (const s of sockets) s.destroy();
+        const r = await child;
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(
+          /pktpath: lost the connection to root@127\.0\.0\.1:\d+ mid-trace; the loader there sees stdin EOF and detaches\n$/,
+        );
+        let left = ours;
+        for (let i = 0; i < 50 && left.length; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          const now = new Set(progs().map((p) => p.id));
+          left = ours.filter((id) => now.has(id));
+        }
+        expect(left).toEqual([]);
+      } finally {
+        proxy.close();
+      }
+    },
+  );
+});
