@@ -1,0 +1,244 @@
+// Renderer benchmarks (issue #5) in Debian's Chromium against browser mode with the real core, written to the file
+// given as argv[2]. Figures and ratios against a peer measured in the same run; never pass/fail on a time.
+//  - a 100k-packet session: click Open → packet list shown and a packet's path on screen (interactive), vs a
+//    trivial page load in the same browser
+//  - scrolling the 100k-packet list: frame intervals while the list scrolls one screen per frame (p50/p95)
+//  - compare view of two 1k-hop paths: click Compare → aligned rows on screen, and the core's share of it
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PacketPath } from '../../main/api/trace.js';
+import { createCore } from '../../main/core/service/create-core.js';
+import { startBrowserMode } from '../../main/server/index.js';
+import { launchChromium } from '../../test/support/browser.js';
+
+const out = process.argv[2] ?? 'bench/results/ui-ui.json';
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN;
+const median = (xs: number[]) => pct(xs, 0.5);
+
+const FUNCS = [
+  'net_dev_queue',
+  'net_dev_start_xmit',
+  'netif_rx_entry',
+  'netif_rx',
+  'net_dev_xmit',
+  'netif_receive_skb',
+  'ip_rcv_core',
+  'ip_local_deliver',
+  'icmp_rcv',
+  'consume_skb',
+];
+
+function packets(
+  n: number,
+  hops: (i: number) => number,
+  name: (i: number, h: number) => string,
+): PacketPath[] {
+  const ps: PacketPath[] = [];
+  let t = 1_000_000_000;
+  for (let i = 0; i < n; i++) {
+    const hs = [];
+    for (let h = 0; h < hops(i); h++) {
+      t += 500 + ((i * 7919 + h * 104729) % 4000);
+      hs.push({
+        function: name(i, h),
+        ts_ns: t,
+        ifindex: h < 5 ? 2 : 3,
+        netns: h < 2 ? 4026531840 : 4026532001,
+        len: 84,
+        cpu: i % 4,
+        ...(h === 0 ? { tuple: { proto: 1, saddr: '10.0.0.1', daddr: '10.0.0.2', sport: 0, dport: 0 } } : {}),
+      });
+    }
+    ps.push({ id: i + 1, hops: hs, drop_reason: i % 97 === 0 ? 'NETFILTER_DROP' : null });
+  }
+  return ps;
+}
+
+function sessionFile(dir: string, id: string, title: string, ps: PacketPath[]): string {
+  const now = new Date().toISOString();
+  const doc = {
+    format: 'pktpath-session',
+    version: 1,
+    id,
+    title,
+    notes: '',
+    createdAt: now,
+    updatedAt: now,
+    hosts: [{ name: 'bench', address: '127.0.0.1' }],
+    runs: [
+      {
+        id: `${id}-run`,
+        host: 'bench',
+        spec: { host: 'bench', filter: 'icmp' },
+        mode: 'tracepoint',
+        startedAt: now,
+        endedAt: now,
+        lost: 0,
+        events: [],
+        packets: ps,
+      },
+    ],
+    annotations: [],
+  };
+  const file = join(dir, `${id}.json`);
+  writeFileSync(file, JSON.stringify(doc));
+  return file;
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'pktpath-ui-bench-'));
+const core = await createCore({ home: join(scratch, 'home'), knownHostsFiles: [] });
+const server = await startBrowserMode({ handler: core });
+const trivial = createServer((_q, r) => r.end('<!doctype html><title>t</title><p>hello</p>'));
+await new Promise<void>((r) => trivial.listen(0, '127.0.0.1', r));
+const { browser, close } = await launchChromium();
+
+try {
+  const big = await core.call('sessions.import', {
+    file: sessionFile(
+      scratch,
+      'bench-100k',
+      'bench 100k',
+      packets(
+        100_000,
+        (i) => 6 + (i % 5),
+        (_i, h) => FUNCS[h % FUNCS.length] ?? 'fn',
+      ),
+    ),
+  });
+  const longA = await core.call('sessions.import', {
+    file: sessionFile(
+      scratch,
+      'bench-1k-a',
+      'bench 1k A',
+      packets(
+        1,
+        () => 1000,
+        (_i, h) => `fn_${h}`,
+      ),
+    ),
+  });
+  const longB = await core.call('sessions.import', {
+    file: sessionFile(
+      scratch,
+      'bench-1k-b',
+      'bench 1k B',
+      packets(
+        1,
+        () => 1000,
+        (_i, h) => (h % 50 === 25 ? `other_${h}` : `fn_${h}`),
+      ),
+    ),
+  });
+  const page = await browser.newPage({ viewport: { width: 1480, height: 900 } });
+
+  // Peer: a trivial page, loaded in the same browser.
+  const trivialMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    await page.goto(`http://127.0.0.1:${(trivial.address() as AddressInfo).port}/?${i}`, {
+      waitUntil: 'load',
+    });
+    trivialMs.push(performance.now() - t0);
+  }
+
+  await page.goto(server.url);
+  await page.getByText('connected (browser mode)').waitFor();
+  const openMs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await page.click('[data-view=sessions]');
+    const row = page.locator(`tr[data-session="${big.id}"]`);
+    await row.waitFor();
+    const t0 = performance.now();
+    await row.getByRole('button', { name: 'Open' }).click();
+    await page
+      .locator('[data-testid=packet-count]:visible', { hasText: '100,000' })
+      .waitFor({ timeout: 60_000 });
+    await page.locator('.vlist-row:visible').nth(3).click();
+    await page.locator('[data-testid=packet-detail]:visible', { hasText: 'Packet 4' }).waitFor();
+    openMs.push(performance.now() - t0);
+  }
+
+  // Scroll the list one screen per frame and record frame intervals.
+  const frames = await page.evaluate(async () => {
+    const list = [...document.querySelectorAll<HTMLElement>('.vlist')].find((e) => e.offsetParent !== null);
+    if (!list) throw new Error('no visible packet list');
+    const deltas: number[] = [];
+    let last = performance.now();
+    for (let f = 0; f < 240; f++) {
+      list.scrollTop += list.clientHeight;
+      await new Promise((r) => requestAnimationFrame(r));
+      const now = performance.now();
+      deltas.push(now - last);
+      last = now;
+    }
+    return deltas;
+  });
+  const rendered = await page.locator('.vlist-row:visible').count();
+
+  // Compare two 1k-hop paths.
+  const coreCompareMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    await core.call('compare.paths', { a: { session: longA.id }, b: { session: longB.id } });
+    coreCompareMs.push(performance.now() - t0);
+  }
+  await page.click('[data-view=compare]');
+  const pick = async (label: string, title: string) =>
+    page
+      .getByLabel(label)
+      .selectOption(
+        (await page.getByLabel(label).locator('option', { hasText: title }).getAttribute('value')) ?? '',
+      );
+  await pick('session A', 'bench 1k A');
+  await pick('session B', 'bench 1k B');
+  const compareMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    await page.getByTestId('first-divergence').waitFor();
+    await page.getByLabel('compare mode').selectOption('runs');
+    await page.getByLabel('compare mode').selectOption('paths');
+    const t0 = performance.now();
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    await page.locator('.cmp-row[data-row]').first().waitFor();
+    await page.getByTestId('first-divergence').waitFor();
+    compareMs.push(performance.now() - t0);
+  }
+  const compareRows = await page.locator('.cmp-row').count();
+
+  const result = {
+    summary: {
+      open_100k_ms: round(median(openMs)),
+      trivial_page_ms: round(median(trivialMs)),
+      open_vs_trivial_ratio: round(median(openMs) / median(trivialMs), 2),
+      scroll_frame_p50_ms: round(median(frames)),
+      scroll_frame_p95_ms: round(pct(frames, 0.95)),
+      compare_1k_ms: round(median(compareMs)),
+      compare_1k_core_ms: round(median(coreCompareMs)),
+      goals: { open_100k_ms: 1000, scroll_frame_p95_ms: 16, compare_1k_ms: 100 },
+    },
+    // Scalars and strings only, so the file is stable under Prettier.
+    detail: {
+      open_100k_runs_ms: openMs.map((x) => round(x)).join(' '),
+      trivial_runs_ms: trivialMs.map((x) => round(x)).join(' '),
+      scroll_frames: frames.length,
+      scroll_frames_over_16_7_ms: frames.filter((f) => f > 16.7).length,
+      scroll_frame_max_ms: round(Math.max(...frames)),
+      packet_rows_in_dom: rendered,
+      compare_runs_ms: compareMs.map((x) => round(x)).join(' '),
+      compare_rows_in_dom: compareRows,
+    },
+  };
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  console.log(JSON.stringify(result.summary));
+} finally {
+  await close();
+  trivial.close();
+  await server.close();
+  await core.close();
+  rmSync(scratch, { recursive: true, force: true });
+}

@@ -1,0 +1,226 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { Host } from '../../../main/api/hosts';
+import type { ProbeFacts } from '../../../main/api/trace';
+import { ApiCallError, type ApiClient } from '../api/client';
+import type { TransportStatus } from '../api/transport';
+import { HostKeyMismatchDialog, PromptDialogs } from '../components/PromptDialogs';
+import { CompareView } from '../views/CompareView';
+import { HostsView } from '../views/HostsView';
+import { PathView } from '../views/PathView';
+import { SessionsView } from '../views/SessionsView';
+import { TraceView } from '../views/TraceView';
+import { AppContext, type AppState, type PathDocument, type ViewId } from './context';
+import { ShortcutHelp, useGlobalShortcuts } from './shortcuts';
+
+const VIEWS: { id: ViewId; label: string }[] = [
+  { id: 'hosts', label: 'Hosts' },
+  { id: 'trace', label: 'Trace' },
+  { id: 'path', label: 'Path' },
+  { id: 'sessions', label: 'Sessions' },
+  { id: 'compare', label: 'Compare' },
+];
+
+type Theme = 'dark' | 'light';
+
+/** The shell of the UI: tabs, status bar, global shortcuts, prompts, and the state the views share. */
+export function App({ client }: { client: ApiClient }) {
+  const [view, setView] = useState<ViewId>('trace');
+  const [theme, setTheme] = useState<Theme>(
+    () =>
+      (localStorage.getItem('pktpath-theme') as Theme | null) ??
+      (matchMedia('(prefers-color-scheme: light)').matches ? 'light' : 'dark'),
+  );
+  const [hosts, setHosts] = useState<Host[]>([]);
+  const [hostsError, setHostsError] = useState<string | undefined>();
+  const [probes, setProbes] = useState<ReadonlyMap<string, ProbeFacts>>(new Map());
+  const [selectedHost, setSelectedHost] = useState('local');
+  const [doc, setDoc] = useState<PathDocument | undefined>();
+  const [toast, setToast] = useState<{ message: string; kind: 'info' | 'error' } | undefined>();
+  const [mismatch, setMismatch] = useState<ApiCallError | undefined>();
+  const [status, setStatus] = useState<TransportStatus>({ state: 'connecting' });
+  const [help, setHelp] = useState(false);
+
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('pktpath-theme', theme);
+  }, [theme]);
+  useEffect(() => client.transport.onStatus(setStatus), [client]);
+  useEffect(() => {
+    if (!toast) return;
+    const t = setTimeout(() => setToast(undefined), toast.kind === 'error' ? 9000 : 4000);
+    return () => clearTimeout(t);
+  }, [toast]);
+
+  const notify = useCallback(
+    (message: string, kind: 'info' | 'error' = 'info') => setToast({ message, kind }),
+    [],
+  );
+  const reportError = useCallback((e: unknown) => {
+    const err = e as { code?: string; message?: string; details?: Record<string, unknown> };
+    if (err?.code === 'host-key-mismatch')
+      setMismatch(new ApiCallError('host-key-mismatch', err.message ?? '', err.details));
+    else
+      setToast({
+        message:
+          err?.code && err.code !== 'transport' ? `${err.code}: ${err.message}` : String(err?.message ?? e),
+        kind: 'error',
+      });
+  }, []);
+  const refreshHosts = useCallback(async () => {
+    try {
+      const r = await client.call('hosts.list', {});
+      setHosts(r.hosts);
+      setHostsError(undefined);
+    } catch (e) {
+      setHostsError((e as Error).message);
+    }
+  }, [client]);
+  useEffect(() => {
+    void refreshHosts();
+  }, [refreshHosts]);
+
+  const probe = useCallback(
+    async (host: string, refresh = false) => {
+      try {
+        const facts = await client.call('probe.run', { host, refresh });
+        setProbes((m) => new Map(m).set(host, facts));
+        return facts;
+      } catch (e) {
+        reportError(e);
+        return undefined;
+      }
+    },
+    [client, reportError],
+  );
+
+  const openDoc = useCallback((d: PathDocument, v?: ViewId) => {
+    setDoc(d);
+    if (v) setView(v);
+  }, []);
+
+  const state: AppState = useMemo(
+    () => ({
+      client,
+      hosts,
+      hostsError,
+      refreshHosts,
+      probes,
+      probe,
+      selectedHost,
+      setSelectedHost,
+      doc,
+      openDoc,
+      setView,
+      notify,
+      reportError,
+    }),
+    [client, hosts, hostsError, refreshHosts, probes, probe, selectedHost, doc, openDoc, notify, reportError],
+  );
+
+  useGlobalShortcuts({
+    views: VIEWS.map((v) => v.id),
+    setView,
+    toggleTheme: () => setTheme((t) => (t === 'dark' ? 'light' : 'dark')),
+    toggleHelp: () => setHelp((h) => !h),
+  });
+
+  return (
+    <AppContext.Provider value={state}>
+      <div className="app">
+        <nav className="topbar" aria-label="views">
+          <span className="brand">pktpath</span>
+          {VIEWS.map((v, i) => (
+            <button
+              key={v.id}
+              className={`tab${view === v.id ? ' active' : ''}`}
+              onClick={() => setView(v.id)}
+              data-view={v.id}
+              aria-current={view === v.id}
+            >
+              {v.label}
+              <kbd>Alt+{i + 1}</kbd>
+            </button>
+          ))}
+          <span className="spacer" />
+          <button
+            onClick={() => setTheme((t) => (t === 'dark' ? 'light' : 'dark'))}
+            title="Toggle theme (Alt+T)"
+          >
+            {theme === 'dark' ? '☀ Light' : '☾ Dark'}
+          </button>
+          <button onClick={() => setHelp(true)} title="Keyboard shortcuts (?)">
+            ?
+          </button>
+        </nav>
+        <main className="view" style={{ minHeight: 0 }}>
+          <Pane show={view === 'hosts'}>
+            <HostsView />
+          </Pane>
+          <Pane show={view === 'trace'}>
+            <TraceView theme={theme} active={view === 'trace'} />
+          </Pane>
+          <Pane show={view === 'path'}>
+            <PathView />
+          </Pane>
+          <Pane show={view === 'sessions'}>
+            <SessionsView active={view === 'sessions'} />
+          </Pane>
+          <Pane show={view === 'compare'}>
+            <CompareView active={view === 'compare'} />
+          </Pane>
+        </main>
+        <footer className="statusbar">
+          <span
+            data-testid="connection"
+            className={status.state === 'closed' ? 'bad' : status.state === 'open' ? 'ok' : 'warn'}
+          >
+            ●{' '}
+            {status.state === 'closed'
+              ? status.reason
+              : status.state === 'open'
+                ? `connected (${client.transport.kind === 'electron' ? 'desktop' : 'browser mode'})`
+                : 'connecting…'}
+          </span>
+          <span>host: {selectedHost}</span>
+          <span>{hosts.length} hosts</span>
+          {doc && <span>open: {doc.title}</span>}
+          <span className="spacer" />
+          <span>
+            <kbd>?</kbd> shortcuts
+          </span>
+        </footer>
+      </div>
+      {toast && (
+        <div
+          className={`toast ${toast.kind}`}
+          role={toast.kind === 'error' ? 'alert' : 'status'}
+          data-testid="toast"
+          onClick={() => setToast(undefined)}
+        >
+          {toast.message}
+        </div>
+      )}
+      {mismatch && (
+        <HostKeyMismatchDialog
+          message={mismatch.message}
+          details={mismatch.details}
+          onClose={() => setMismatch(undefined)}
+        />
+      )}
+      {help && <ShortcutHelp onClose={() => setHelp(false)} />}
+      <PromptDialogs client={client} onError={reportError} />
+    </AppContext.Provider>
+  );
+}
+
+/** Views stay mounted (a running trace, the editor and scroll positions survive switching tabs). */
+function Pane(props: { show: boolean; children: React.ReactNode }) {
+  return (
+    <div
+      className="row grow"
+      style={{ display: props.show ? 'flex' : 'none', alignItems: 'stretch', minHeight: 0, minWidth: 0 }}
+    >
+      {props.children}
+    </div>
+  );
+}

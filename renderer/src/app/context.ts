@@ -1,0 +1,47 @@
+import { createContext, useContext } from 'react';
+import type { Host } from '../../../main/api/hosts';
+import type { PacketPath, ProbeFacts } from '../../../main/api/trace';
+import type { ApiClient } from '../api/client';
+
+export type ViewId = 'hosts' | 'trace' | 'path' | 'sessions' | 'compare';
+
+/** A set of runs the Path view shows: the live/last trace, or a saved session. */
+export interface PathDocument {
+  title: string;
+  sessionId?: string;
+  runs: DocRun[];
+}
+export interface DocRun {
+  id: string;
+  host: string;
+  filter: string;
+  packets: readonly PacketPath[];
+  lost: number;
+  /** Bumped when live packets arrive, so views re-render without copying 100k packets. */
+  version: number;
+}
+
+export interface AppState {
+  client: ApiClient;
+  hosts: Host[];
+  hostsError: string | undefined;
+  refreshHosts(): Promise<void>;
+  probes: ReadonlyMap<string, ProbeFacts>;
+  probe(host: string, refresh?: boolean): Promise<ProbeFacts | undefined>;
+  selectedHost: string;
+  setSelectedHost(name: string): void;
+  doc: PathDocument | undefined;
+  openDoc(doc: PathDocument, view?: ViewId): void;
+  setView(view: ViewId): void;
+  notify(message: string, kind?: 'info' | 'error'): void;
+  /** Shows an error the way its code deserves (a changed host key gets the red dialog). */
+  reportError(e: unknown): void;
+}
+
+export const AppContext = createContext<AppState | undefined>(undefined);
+
+export function useApp(): AppState {
+  const s = useContext(AppContext);
+  if (!s) throw new Error('useApp outside <AppContext>');
+  return s;
+}

@@ -1,0 +1,77 @@
+import { Fragment, useEffect } from 'react';
+import type { ViewId } from './context';
+
+export const SHORTCUTS: [string, string][] = [
+  ['Alt+1 … Alt+5', 'Hosts, Trace, Path, Sessions, Compare'],
+  ['Ctrl+Enter', 'start / stop the trace (Trace view)'],
+  ['Esc', 'stop the running trace; close a form'],
+  ['Alt+F', 'focus the filter box'],
+  ['/', 'focus the search box of the view'],
+  ['↑ ↓  j k  PgUp PgDn  Home End', 'move in the packet list'],
+  ['F7 / Shift+F7', 'next / previous difference (Compare)'],
+  ['Ctrl+Space', 'complete in the probe editor'],
+  ['Alt+T', 'light / dark theme'],
+  ['?', 'this help'],
+];
+
+const typing = (t: EventTarget | null) =>
+  t instanceof HTMLElement &&
+  (t.isContentEditable ||
+    ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) ||
+    !!t.closest('.monaco-editor'));
+
+/** Shortcuts that work from any view. View-specific ones live in their views. */
+export function useGlobalShortcuts(o: {
+  views: ViewId[];
+  setView: (v: ViewId) => void;
+  toggleTheme: () => void;
+  toggleHelp: () => void;
+}) {
+  const { views, setView, toggleTheme, toggleHelp } = o;
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.altKey && !e.ctrlKey && /^Digit[1-5]$/.test(e.code)) {
+        e.preventDefault();
+        const v = views[Number(e.code.slice(5)) - 1];
+        if (v) setView(v);
+      } else if (e.altKey && e.code === 'KeyT') {
+        e.preventDefault();
+        toggleTheme();
+      } else if (!typing(e.target) && e.key === '?') toggleHelp();
+      else if (!typing(e.target) && e.key === '/') {
+        const box = [...document.querySelectorAll<HTMLInputElement>('[data-shortcut-search]')].find(
+          (el) => el.offsetParent !== null,
+        );
+        if (box) {
+          e.preventDefault();
+          box.focus();
+        }
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [views, setView, toggleTheme, toggleHelp]);
+}
+
+export function ShortcutHelp({ onClose }: { onClose: () => void }) {
+  return (
+    <div className="dialog-backdrop" onClick={onClose} onKeyDown={(e) => e.key === 'Escape' && onClose()}>
+      <div className="dialog" role="dialog" aria-label="Keyboard shortcuts">
+        <h2>Keyboard shortcuts</h2>
+        <div className="help-grid">
+          {SHORTCUTS.map(([k, what]) => (
+            <Fragment key={k}>
+              <kbd>{k}</kbd>
+              <span>{what}</span>
+            </Fragment>
+          ))}
+        </div>
+        <div className="actions">
+          <button autoFocus onClick={onClose}>
+            Close
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

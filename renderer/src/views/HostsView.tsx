@@ -1,0 +1,259 @@
+import { useMemo, useRef, useState } from 'react';
+import type { ConnectionTest, Host, HostInput } from '../../../main/api/hosts';
+import type { ProbeFacts } from '../../../main/api/trace';
+import { useApp } from '../app/context';
+import { StateMessage } from '../components/StateMessage';
+import { HostForm } from './HostForm';
+
+/** The inventory: search by name, address or tag; add/edit/remove; import ~/.ssh/config; test; probe. */
+export function HostsView() {
+  const app = useApp();
+  const [query, setQuery] = useState('');
+  const [editing, setEditing] = useState<Host | 'new' | undefined>();
+  const [tests, setTests] = useState<Record<string, ConnectionTest | 'running'>>({});
+  const [probing, setProbing] = useState<Record<string, boolean>>({});
+  const search = useRef<HTMLInputElement>(null);
+
+  const shown = useMemo(() => {
+    const q = query.trim().toLowerCase();
+    if (!q) return app.hosts;
+    return app.hosts.filter((h) =>
+      [h.name, h.address, h.user ?? '', ...h.tags].some((s) => s.toLowerCase().includes(q)),
+    );
+  }, [app.hosts, query]);
+  const current = app.hosts.find((h) => h.name === app.selectedHost);
+  const currentFacts = current && app.probes.get(current.name);
+
+  const test = async (name: string) => {
+    setTests((t) => ({ ...t, [name]: 'running' }));
+    try {
+      const r = await app.client.call('hosts.testConnection', { name });
+      setTests((t) => ({ ...t, [name]: r }));
+      if (r.error) app.reportError(Object.assign(new Error(r.error.message), r.error));
+    } catch (e) {
+      setTests((t) => {
+        const { [name]: _, ...rest } = t;
+        return rest;
+      });
+      app.reportError(e);
+    }
+  };
+  const probe = async (name: string) => {
+    setProbing((p) => ({ ...p, [name]: true }));
+    await app.probe(name, true);
+    setProbing((p) => ({ ...p, [name]: false }));
+  };
+  const importConfig = async () => {
+    try {
+      const r = await app.client.call('hosts.importSshConfig', { overwrite: false });
+      await app.refreshHosts();
+      app.notify(
+        `Imported ${r.imported.length} host(s) from ~/.ssh/config` +
+          (r.skipped.length ? `; skipped ${r.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : ''),
+      );
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
+  const remove = async (name: string) => {
+    if (!confirm(`Remove host ${name} from the inventory?`)) return;
+    try {
+      await app.client.call('hosts.remove', { name });
+      await app.refreshHosts();
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
+  const save = async (input: HostInput, original: Host | undefined) => {
+    if (original) {
+      const { name: _n, kind: _k, ...patch } = input;
+      await app.client.call('hosts.update', { name: original.name, patch });
+    } else await app.client.call('hosts.add', input);
+    await app.refreshHosts();
+    app.setSelectedHost(input.name);
+    setEditing(undefined);
+  };
+
+  return (
+    <div className="view grow">
+      <div className="pane" style={{ flex: 1 }}>
+        <div className="pane-head">
+          <h2>Hosts</h2>
+          <input
+            ref={search}
+            data-shortcut-search
+            placeholder="Search name, address, tag  ( / )"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            style={{ width: 260 }}
+          />
+          <span className="spacer" />
+          <button onClick={() => void importConfig()} title="Import the Host entries of ~/.ssh/config">
+            Import ~/.ssh/config
+          </button>
+          <button
+            className="primary"
+            onClick={() => setEditing('new')}
+            title="Add host (Alt+N)"
+            data-shortcut="add-host"
+          >
+            Add host
+          </button>
+        </div>
+        <div className="pane-body">
+          {app.hostsError ? (
+            <StateMessage
+              kind="error"
+              title="Cannot load the inventory"
+              actions={<button onClick={() => void app.refreshHosts()}>Retry</button>}
+            >
+              {app.hostsError}
+            </StateMessage>
+          ) : shown.length === 0 ? (
+            <StateMessage title={query ? 'No host matches' : 'No hosts yet'}>
+              {query ? 'Clear the search, or add the host.' : 'Add a host or import your ~/.ssh/config.'}
+            </StateMessage>
+          ) : (
+            <table className="grid" data-testid="hosts-table">
+              <thead>
+                <tr>
+                  <th>name</th>
+                  <th>address</th>
+                  <th>user · auth · privilege</th>
+                  <th>tags</th>
+                  <th>capabilities</th>
+                  <th>connection</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((h) => {
+                  const t = tests[h.name];
+                  return (
+                    <tr
+                      key={h.name}
+                      data-host={h.name}
+                      className={h.name === app.selectedHost ? 'selected' : ''}
+                      onMouseDown={() => app.setSelectedHost(h.name)}
+                      onDoubleClick={() => setEditing(h)}
+                    >
+                      <td>
+                        <b>{h.name}</b>
+                      </td>
+                      <td className="mono">
+                        {h.kind === 'local' ? 'this machine' : `${h.address}:${h.port}`}
+                        {h.jump.length ? <span className="dim"> via {h.jump.join(' → ')}</span> : null}
+                      </td>
+                      <td className="muted">
+                        {h.kind === 'local' ? '—' : `${h.user ?? '(you)'} · ${h.auth.kind}`} · {h.privilege}
+                      </td>
+                      <td>
+                        {h.tags.map((tag) => (
+                          <span key={tag} className="badge tag">
+                            {tag}
+                          </span>
+                        ))}
+                      </td>
+                      <td>
+                        <Capabilities facts={app.probes.get(h.name)} probing={!!probing[h.name]} />
+                      </td>
+                      <td data-testid={`conn-${h.name}`}>
+                        {t === 'running' ? (
+                          <span className="muted">testing…</span>
+                        ) : t ? (
+                          t.ok ? (
+                            <span className="ok">
+                              ✔ {Math.round(t.latencyMs)} ms · {t.user} · {t.kernelRelease} {t.arch}
+                              {t.privileged === false ? <span className="bad"> · not root</span> : ''}
+                            </span>
+                          ) : (
+                            <span className="bad" title={t.error?.message}>
+                              ✖ {t.error?.code}
+                            </span>
+                          )
+                        ) : (
+                          <span className="dim">not tested</span>
+                        )}
+                      </td>
+                      <td className="row">
+                        <button onClick={() => void test(h.name)}>Test</button>
+                        <button onClick={() => void probe(h.name)} disabled={probing[h.name]}>
+                          Probe
+                        </button>
+                        {h.kind !== 'local' && (
+                          <>
+                            <button onClick={() => setEditing(h)}>Edit</button>
+                            <button className="danger" onClick={() => void remove(h.name)}>
+                              Remove
+                            </button>
+                          </>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          )}
+        </div>
+        {current && currentFacts && <ProbeFactsPanel host={current} facts={currentFacts} />}
+      </div>
+      {editing && (
+        <HostForm
+          original={editing === 'new' ? undefined : editing}
+          hosts={app.hosts}
+          onCancel={() => setEditing(undefined)}
+          onSave={save}
+        />
+      )}
+    </div>
+  );
+}
+
+function Capabilities({ facts, probing }: { facts: ProbeFacts | undefined; probing: boolean }) {
+  if (probing) return <span className="muted">probing…</span>;
+  if (!facts) return <span className="dim">not probed</span>;
+  const ok = Object.entries(facts.attach)
+    .filter(([, r]) => r.ok)
+    .map(([k]) => k);
+  return (
+    <span data-testid="capabilities">
+      <span className="badge">{facts.kernel.release}</span>
+      <span className="badge">{facts.arch}</span>
+      <span className={`badge ${facts.btf.vmlinux ? 'ok' : 'bad'}`}>
+        {facts.btf.vmlinux ? 'BTF' : 'no BTF'}
+      </span>
+      {ok.map((k) => (
+        <span
+          key={k}
+          className={`badge ${k === facts.auto ? 'accent' : 'ok'}`}
+          title={k === facts.auto ? 'auto picks this' : ''}
+        >
+          {k}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+function ProbeFactsPanel({ host, facts }: { host: Host; facts: ProbeFacts }) {
+  return (
+    <div className="section" style={{ borderTop: '1px solid var(--line)' }}>
+      <h3>{host.name}: what the kernel can do</h3>
+      <div className="mono" style={{ fontSize: 12 }}>
+        {facts.kernel.release} · {facts.arch} · BTF{' '}
+        {facts.btf.vmlinux ? `yes (+${facts.btf.modules} modules)` : 'no'} · auto → <b>{facts.auto}</b> ·{' '}
+        {facts.skbFunctions.traceable} of {facts.skbFunctions.btf} skb functions traceable ·{' '}
+        {facts.tracepoints.length} tracepoints · {facts.dropReasons.length} drop reasons
+      </div>
+      <div className="row" style={{ flexWrap: 'wrap', marginTop: 4 }}>
+        {Object.entries(facts.attach).map(([k, r]) => (
+          <span key={k} className={`badge ${r.ok ? 'ok' : 'bad'}`} title={r.error ?? ''}>
+            {r.ok ? '✔' : '✖'} {k}
+            {!r.ok && r.error ? `: ${r.error}` : ''}
+          </span>
+        ))}
+      </div>
+    </div>
+  );
+}

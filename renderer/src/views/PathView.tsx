@@ -1,0 +1,62 @@
+import { useState } from 'react';
+import { useApp } from '../app/context';
+import { StateMessage } from '../components/StateMessage';
+import { formatCount } from '../model/format';
+import { PathExplorer } from './PathExplorer';
+
+/** The opened document (a saved session or the last trace): pick a run, explore its packets. */
+export function PathView() {
+  const app = useApp();
+  const doc = app.doc;
+  const [runIndex, setRunIndex] = useState(0);
+  if (!doc)
+    return (
+      <StateMessage
+        title="Nothing open"
+        actions={
+          <>
+            <button onClick={() => app.setView('trace')}>New trace (Alt+2)</button>
+            <button onClick={() => app.setView('sessions')}>Open a session (Alt+4)</button>
+          </>
+        }
+      >
+        Run a trace or open a saved session to see its packets&apos; paths.
+      </StateMessage>
+    );
+  const run = doc.runs[Math.min(runIndex, doc.runs.length - 1)];
+  return (
+    <div className="col grow" style={{ gap: 0, minHeight: 0 }}>
+      <div className="pane-head">
+        <h2>Path</h2>
+        <b data-testid="doc-title">{doc.title}</b>
+        {doc.runs.length > 1 && (
+          <select value={runIndex} onChange={(e) => setRunIndex(Number(e.target.value))} aria-label="run">
+            {doc.runs.map((r, i) => (
+              <option key={r.id} value={i}>
+                run {i + 1}: {r.host} · {r.filter || 'all'} · {formatCount(r.packets.length)} packets
+              </option>
+            ))}
+          </select>
+        )}
+        {run && (
+          <span className="muted">
+            {run.host} · filter <span className="mono">{run.filter || '(all)'}</span>
+            {run.lost ? <span className="bad"> · {formatCount(run.lost)} events lost</span> : null}
+          </span>
+        )}
+      </div>
+      <div className="row grow" style={{ minHeight: 0, alignItems: 'stretch' }}>
+        {run ? (
+          <PathExplorer
+            key={`${doc.sessionId ?? ''}:${run.id}`}
+            packets={run.packets}
+            version={run.version}
+            emptyHint="This run captured no packets: the filter matched nothing while it ran."
+          />
+        ) : (
+          <StateMessage title="This session has no runs" />
+        )}
+      </div>
+    </div>
+  );
+}

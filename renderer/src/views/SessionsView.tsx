@@ -1,0 +1,268 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { Session, SessionSummary } from '../../../main/api/sessions';
+import { useApp } from '../app/context';
+import { StateMessage } from '../components/StateMessage';
+import { useTextPrompt } from '../components/TextPrompt';
+import { formatCount, formatDate } from '../model/format';
+
+/** The session library: open, rename, notes, export (session file or Markdown report), import, delete. */
+export function SessionsView(props: { active: boolean }) {
+  const app = useApp();
+  const { client } = app;
+  const [list, setList] = useState<SessionSummary[] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [selected, setSelected] = useState<string | undefined>();
+  const [detail, setDetail] = useState<Session | undefined>();
+  const [note, setNote] = useState('');
+  const [exportPath, setExportPath] = useState('');
+  const [importPath, setImportPath] = useState('');
+  const [promptEl, ask] = useTextPrompt();
+
+  const refresh = useCallback(async () => {
+    try {
+      setList((await client.call('sessions.list', {})).sessions);
+      setError(undefined);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  }, [client]);
+  useEffect(() => {
+    if (props.active) void refresh();
+  }, [props.active, refresh]);
+  const [detailVersion, setDetailVersion] = useState(0);
+  useEffect(() => {
+    if (!selected) return setDetail(undefined);
+    let stale = false; // a slower answer for an older selection or version must not win
+    client.call('sessions.get', { id: selected }).then((s) => !stale && setDetail(s), app.reportError);
+    return () => {
+      stale = true;
+    };
+  }, [selected, detailVersion, client, app.reportError]);
+
+  const open = async (id: string) => {
+    try {
+      // Fetched at open time: the library may have been renamed or annotated since the detail pane loaded.
+      const s = await client.call('sessions.get', { id });
+      app.openDoc(
+        {
+          title: s.title,
+          sessionId: s.id,
+          runs: s.runs.map((r) => ({
+            id: r.id,
+            host: r.host,
+            filter: r.spec.filter,
+            packets: r.packets,
+            lost: r.lost,
+            version: 0,
+          })),
+        },
+        'path',
+      );
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
+  const rename = async (s: SessionSummary) => {
+    const title = await ask('New title', s.title);
+    if (!title || title === s.title) return;
+    try {
+      await client.call('sessions.rename', { id: s.id, title });
+      await refresh();
+      setDetailVersion((v) => v + 1);
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
+  const remove = async (s: SessionSummary) => {
+    if (!confirm(`Delete session “${s.title}”? This cannot be undone.`)) return;
+    try {
+      await client.call('sessions.delete', { id: s.id });
+      setSelected(undefined);
+      await refresh();
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
+  const addNote = async () => {
+    if (!detail || !note.trim()) return;
+    try {
+      const a = await client.call('sessions.annotate', { id: detail.id, text: note.trim() });
+      setDetail({ ...detail, annotations: [...detail.annotations, a] });
+      setNote('');
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
+  const exportAs = async (format: 'session' | 'markdown') => {
+    if (!detail || !exportPath.trim()) return;
+    try {
+      const r = await client.call('sessions.export', { id: detail.id, file: exportPath.trim(), format });
+      app.notify(`Wrote ${r.file} (${formatCount(r.bytes)} bytes)`);
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
+  const importFile = async () => {
+    if (!importPath.trim()) return;
+    try {
+      const s = await client.call('sessions.import', { file: importPath.trim() });
+      app.notify(`Imported “${s.title}”`);
+      await refresh();
+      setSelected(s.id);
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
+
+  return (
+    <div className="view grow">
+      {promptEl}
+      <div className="pane grow">
+        <div className="pane-head">
+          <h2>Sessions</h2>
+          <span className="spacer" />
+          <input
+            className="mono"
+            placeholder="/path/to/exported.pktpath.json"
+            value={importPath}
+            onChange={(e) => setImportPath(e.target.value)}
+            aria-label="import file"
+            style={{ width: 280 }}
+          />
+          <button onClick={() => void importFile()} disabled={!importPath.trim()}>
+            Import
+          </button>
+        </div>
+        <div className="pane-body">
+          {error ? (
+            <StateMessage
+              kind="error"
+              title="Cannot list sessions"
+              actions={<button onClick={() => void refresh()}>Retry</button>}
+            >
+              {error}
+            </StateMessage>
+          ) : !list ? (
+            <StateMessage kind="loading" title="Loading sessions" />
+          ) : !list.length ? (
+            <StateMessage
+              title="No saved sessions"
+              actions={<button onClick={() => app.setView('trace')}>New trace (Alt+2)</button>}
+            >
+              Finish a trace and press “Save session…”, or import a session file.
+            </StateMessage>
+          ) : (
+            <table className="grid" data-testid="sessions-table">
+              <thead>
+                <tr>
+                  <th>title</th>
+                  <th>hosts</th>
+                  <th>runs</th>
+                  <th>packets</th>
+                  <th>updated</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {list.map((s) => (
+                  <tr
+                    key={s.id}
+                    data-session={s.id}
+                    className={s.id === selected ? 'selected' : ''}
+                    onMouseDown={() => setSelected(s.id)}
+                    onDoubleClick={() => void open(s.id)}
+                  >
+                    <td>
+                      <b>{s.title}</b> <span className="dim mono">{s.id}</span>
+                    </td>
+                    <td>{s.hosts.join(', ')}</td>
+                    <td>{s.runs}</td>
+                    <td>{formatCount(s.packets)}</td>
+                    <td className="muted">{formatDate(s.updatedAt)}</td>
+                    <td className="row">
+                      <button className="primary" onClick={() => void open(s.id)}>
+                        Open
+                      </button>
+                      <button onClick={() => void rename(s)}>Rename</button>
+                      <button className="danger" onClick={() => void remove(s)}>
+                        Delete
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      </div>
+      {detail && (
+        <div className="pane" style={{ width: 400, flex: 'none', borderLeft: '1px solid var(--line)' }}>
+          <div className="pane-head">
+            <h2>{detail.title}</h2>
+          </div>
+          <div className="pane-body">
+            <div className="section">
+              <h3>Runs</h3>
+              {detail.runs.map((r, i) => (
+                <div key={r.id} className="mono" style={{ fontSize: 12 }}>
+                  {i + 1}. {r.host} · {r.mode} · “{r.spec.filter || 'all'}” · {formatCount(r.packets.length)}{' '}
+                  pkts
+                  {r.lost ? <span className="bad"> · {r.lost} lost</span> : ''}
+                </div>
+              ))}
+              {detail.hosts.map((h) => (
+                <div key={h.name} className="dim" style={{ fontSize: 11 }}>
+                  {h.name}: {h.kernelRelease ?? '?'} {h.arch ?? ''}
+                </div>
+              ))}
+            </div>
+            <div className="section">
+              <h3>Notes</h3>
+              {detail.notes && <p>{detail.notes}</p>}
+              {detail.annotations.map((a) => (
+                <div key={a.id} style={{ marginBottom: 4 }}>
+                  <span className="dim" style={{ fontSize: 11 }}>
+                    {formatDate(a.at)}
+                    {a.packetId !== undefined ? ` · packet ${a.packetId}` : ''}
+                  </span>
+                  <div>{a.text}</div>
+                </div>
+              ))}
+              <textarea
+                rows={2}
+                style={{ width: '100%' }}
+                value={note}
+                onChange={(e) => setNote(e.target.value)}
+                placeholder="Add a note (Ctrl+Enter)"
+                aria-label="note"
+                onKeyDown={(e) => e.key === 'Enter' && e.ctrlKey && void addNote()}
+              />
+              <button onClick={() => void addNote()} disabled={!note.trim()}>
+                Add note
+              </button>
+            </div>
+            <div className="section col">
+              <h3>Export</h3>
+              <input
+                className="mono"
+                placeholder="/path/on/this/machine/file"
+                value={exportPath}
+                onChange={(e) => setExportPath(e.target.value)}
+                aria-label="export file"
+              />
+              <div className="row">
+                <button onClick={() => void exportAs('session')} disabled={!exportPath.trim()}>
+                  Session file
+                </button>
+                <button onClick={() => void exportAs('markdown')} disabled={!exportPath.trim()}>
+                  Markdown report
+                </button>
+              </div>
+              <div className="field-hint">Written by the pktpath core, on the machine it runs on.</div>
+            </div>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
