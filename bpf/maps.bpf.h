@@ -15,6 +15,9 @@ const volatile bool cfg_stack = false;      /* record a kernel stack id with eve
 const volatile __u32 tp_probe_id[16] = {};
 const volatile __u32 tc_probe_id[2] = {};
 
+/* Set by the loader once a PROBE_END function (kfree_skbmem) is attached: a freed skb then stays tracked, marked,
+ * until its struct is released, so the tail of freeing (skb_release_data, kfree_skbmem) stays in its path. */
+bool fn_tail = false;
 /* Packet ids are handed out from here; __sync_fetch_and_add keeps them unique across CPUs. */
 __u32 next_packet_id = 0;
 /* Packets tracked right now: the loader ends a packet-limited run once this drops to 0. */
@@ -23,6 +26,8 @@ __s64 live_packets = 0;
 struct pkt_track {
 	__u32 packet_id;
 	__u32 tuple_hash; /* of the last 5-tuple reported: a change (NAT) is reported again */
+	__u32 freed;      /* freed, waiting for its struct to be released (fn_tail) */
+	__u32 _pad;
 };
 
 /* skb address -> tracked packet. Entries go when the skb is freed (kfree_skb / consume_skb). */
@@ -32,6 +37,27 @@ struct {
 	__type(key, __u64);
 	__type(value, struct pkt_track);
 } tracked SEC(".maps");
+
+/* packet id -> skbs alive that carry it (the original plus its clones/copies): the path ends at the last free. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u32);
+} pkt_refs SEC(".maps");
+
+/* kprobe -> kretprobe hand-over of the skb argument (return probes cannot read arguments). LRU: a return that
+ * never comes (missed kretprobe) must not fill it. */
+struct ret_key {
+	__u64 task; /* pid_tgid, or the CPU when in idle/softirq context of pid 0 */
+	__u64 probe;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct ret_key);
+	__type(value, __u64);
+} ret_stash SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -58,7 +84,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PKTPATH_MAX_PROBES);
 	__type(key, __u64);
-	__type(value, __u32);
+	__type(value, __u64); /* the probe's cookie */
 } probe_by_ip SEC(".maps");
 
 struct {

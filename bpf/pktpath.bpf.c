@@ -20,11 +20,11 @@ enum { TP_NETIF_RECEIVE_SKB, TP_NETIF_RX, TP_NAPI_GRO_RECEIVE_ENTRY, TP_NET_DEV_
        TP_NET_DEV_XMIT, TP_KFREE_SKB, TP_CONSUME_SKB, TP_SKB_COPY_DATAGRAM_IOVEC, TP_NETIF_RECEIVE_SKB_ENTRY,
        TP_NETIF_RX_ENTRY, TP_NETIF_RECEIVE_SKB_LIST_ENTRY };
 
-#define SKB_TP(name, idx, free)                                                         \
+#define SKB_TP(name, idx, flags)                                                        \
 	SEC("pktpath/raw_tp")                                                           \
 	int BPF_PROG(tp_##name, struct sk_buff *skb)                                    \
 	{                                                                               \
-		return on_skb(ctx, skb, tp_probe_id[idx], PK_TRACE, free, 0, false);    \
+		return on_skb(ctx, skb, tp_probe_id[idx] | (flags), PK_TRACE, 0, false); \
 	}
 
 SKB_TP(netif_receive_skb, TP_NETIF_RECEIVE_SKB, 0)
@@ -33,7 +33,7 @@ SKB_TP(napi_gro_receive_entry, TP_NAPI_GRO_RECEIVE_ENTRY, 0)
 SKB_TP(net_dev_queue, TP_NET_DEV_QUEUE, 0)
 SKB_TP(net_dev_start_xmit, TP_NET_DEV_START_XMIT, 0)
 SKB_TP(net_dev_xmit, TP_NET_DEV_XMIT, 0)
-SKB_TP(consume_skb, TP_CONSUME_SKB, SKB_FREE)
+SKB_TP(consume_skb, TP_CONSUME_SKB, PROBE_FREE)
 SKB_TP(skb_copy_datagram_iovec, TP_SKB_COPY_DATAGRAM_IOVEC, 0)
 SKB_TP(netif_receive_skb_entry, TP_NETIF_RECEIVE_SKB_ENTRY, 0)
 SKB_TP(netif_rx_entry, TP_NETIF_RX_ENTRY, 0)
@@ -43,13 +43,13 @@ SKB_TP(netif_receive_skb_list_entry, TP_NETIF_RECEIVE_SKB_LIST_ENTRY, 0)
 SEC("pktpath/raw_tp")
 int BPF_PROG(tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	return on_skb(ctx, skb, tp_probe_id[TP_KFREE_SKB], PK_TRACE, SKB_FREE, reason, true);
+	return on_skb(ctx, skb, tp_probe_id[TP_KFREE_SKB] | PROBE_FREE, PK_TRACE, reason, true);
 }
 
 /* ---- TC observer: the seed's mechanism. At runtime the context is the kernel's sk_buff itself. ---- */
 static __always_inline int tc_observe(struct __sk_buff *ctx, __u32 dir)
 {
-	on_skb(ctx, (struct sk_buff *)ctx, tc_probe_id[dir], PK_TC, 0, 0, false);
+	on_skb(ctx, (struct sk_buff *)ctx, tc_probe_id[dir], PK_TC, 0, false);
 	return -1; /* TC_ACT_UNSPEC / TCX_NEXT: observe only, never change the verdict */
 }
 
@@ -60,21 +60,51 @@ SEC("pktpath/tc")
 int tc_egress(struct __sk_buff *ctx) { return tc_observe(ctx, 1); }
 
 /* ---- function probes: one program per skb argument position (pwru's kprobe_skb_N) ----
- * The 64-bit cookie (kprobe, kprobe-multi) or the probe_by_ip value (fentry) carries the probe id in its low
- * 32 bits, PROBE_FREE when the function frees the skb, and the drop reason's argument position in bits 40..43. */
-#define PROBE_FREE (1ULL << 32)
-#define REASON_POS(c) (((c) >> 40) & 0xf)
+ * The cookie (kprobe, kprobe-multi) or the probe_by_ip value (fentry, fexit) is the probe's PROBE_* word. */
+
+static __always_inline __u64 task_key(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	/* pid 0 is every CPU's idle task (softirqs run there): tell them apart by CPU */
+	return (__u32)id ? id : (1ULL << 63) | bpf_get_smp_processor_id();
+}
 
 static __always_inline int on_regs(struct pt_regs *ctx, struct sk_buff *skb)
 {
 	__u64 c = bpf_get_attach_cookie(ctx);
-	__u32 rpos = REASON_POS(c);
+	__u32 rpos = PROBE_REASON_POS(c);
 	/* constant-offset reads only: a register picked at run time would be a modified ctx pointer, which the
 	 * verifier rejects */
 	__u64 a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx), a4 = PT_REGS_PARM4(ctx), a5 = PT_REGS_PARM5(ctx);
 	__u64 reason = rpos == 2 ? a2 : rpos == 3 ? a3 : rpos == 4 ? a4 : rpos == 5 ? a5 : 0;
-	return on_skb(ctx, skb, (__u32)c, PK_TRACE, !!(c & PROBE_FREE), reason, rpos != 0);
+
+	if (c & (PROBE_RET | PROBE_CLONE)) {
+		/* the return probe cannot read arguments: hand the skb over */
+		struct ret_key k = { task_key(), c };
+		__u64 v = (__u64)(long)skb;
+		bpf_map_update_elem(&ret_stash, &k, &v, BPF_ANY);
+	}
+	return on_skb(ctx, skb, c, PK_TRACE, reason, rpos != 0);
 }
+
+static __always_inline int on_regs_ret(struct pt_regs *ctx)
+{
+	__u64 c = bpf_get_attach_cookie(ctx);
+	struct ret_key k = { task_key(), c };
+	__u64 *skb = bpf_map_lookup_elem(&ret_stash, &k);
+
+	if (!skb)
+		return 0;
+	__u64 s = *skb;
+	bpf_map_delete_elem(&ret_stash, &k);
+	return on_ret(ctx, (struct sk_buff *)s, c, (__s64)PT_REGS_RC(ctx));
+}
+
+SEC("pktpath/kprobe")
+int kretprobe_skb(struct pt_regs *ctx) { return on_regs_ret(ctx); }
+
+SEC("pktpath/kprobe.multi")
+int kmulti_ret_skb(struct pt_regs *ctx) { return on_regs_ret(ctx); }
 
 #define KPROBE_SKB(N)                                                                    \
 	SEC("pktpath/kprobe")                                                            \
@@ -94,11 +124,22 @@ static __always_inline int on_regs(struct pt_regs *ctx, struct sk_buff *skb)
 		__u64 reason = 0;                                                        \
 		if (!c)                                                                  \
 			return 0;                                                        \
-		__u32 rpos = REASON_POS(*c);                                             \
+		__u64 cookie = *c;                                                       \
+		__u32 rpos = PROBE_REASON_POS(cookie);                                   \
 		if (rpos)                                                                \
 			bpf_get_func_arg(ctx, rpos - 1, &reason);                        \
-		return on_skb(ctx, (struct sk_buff *)ctx[N - 1], (__u32)*c, PK_TRACE,    \
-			      !!(*c & PROBE_FREE), reason, rpos != 0);                   \
+		return on_skb(ctx, (struct sk_buff *)ctx[N - 1], cookie, PK_TRACE,       \
+			      reason, rpos != 0);                                        \
+	}                                                                                \
+	SEC("pktpath/fexit")                                                             \
+	int fexit_skb_##N(__u64 *ctx)                                                    \
+	{                                                                                \
+		__u64 ip = bpf_get_func_ip(ctx), *c = bpf_map_lookup_elem(&probe_by_ip, &ip); \
+		__u64 ret = 0;                                                           \
+		if (!c)                                                                  \
+			return 0;                                                        \
+		bpf_get_func_ret(ctx, &ret);                                             \
+		return on_ret(ctx, (struct sk_buff *)ctx[N - 1], *c, (__s64)ret);        \
 	}
 
 KPROBE_SKB(1)

@@ -42,6 +42,17 @@ struct pktpath_event {
 	__u32 _pad;
 };
 
+/* Probe cookie (kprobe/kprobe-multi attach cookie, fentry/fexit probe_by_ip value, raw_tp constants): the probe
+ * id in the low 32 bits, what the probed function does to the skb above it. */
+#define PROBE_ID(c)    ((__u32)(c))
+#define PROBE_FREE     (1ULL << 32) /* frees the skb for sure (its last reference) */
+#define PROBE_TAIL     (1ULL << 33) /* runs while an skb is being freed: still part of the freed packet */
+#define PROBE_END      (1ULL << 34) /* releases the sk_buff struct itself: its address stops being tracked */
+#define PROBE_CLONE    (1ULL << 35) /* returns a clone/copy of its skb argument: the copy joins the packet */
+#define PROBE_RET      (1ULL << 36) /* also probed on return: record the return value */
+#define PROBE_REASON_SHIFT 40       /* bits 40..43: argument position of the drop reason, 0 = none */
+#define PROBE_REASON_POS(c) (((c) >> PROBE_REASON_SHIFT) & 0xf)
+
 /* Run-wide counters (an array map, one slot per counter; per-CPU). */
 enum pktpath_counter {
 	CNT_PACKETS = 0,    /* packets that matched and got an id */

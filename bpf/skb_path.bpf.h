@@ -93,20 +93,82 @@ static __always_inline __u32 read_tuple(struct sk_buff *skb, struct pktpath_even
 	return h ? h : 1;
 }
 
-#define SKB_FREE 1 /* this probe frees the skb: the path ends here */
+/* The skb's last reference is gone: returns true when it was the packet's last skb (the path ends). */
+static __always_inline bool release(struct pkt_track *t)
+{
+	__u32 id = t->packet_id, *refs = bpf_map_lookup_elem(&pkt_refs, &id);
 
-/* The body of every probe. `ctx` is only used for stack ids; `free` marks kfree_skb/consume_skb. */
-static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u32 probe_id, int kind, int free,
-				  __u32 drop_reason, bool has_reason)
+	t->freed = 1;
+	if (refs && __sync_fetch_and_add(refs, -1) > 1)
+		return false;
+	bpf_map_delete_elem(&pkt_refs, &id);
+	__sync_fetch_and_add(&live_packets, -1);
+	count(CNT_FREED);
+	return true;
+}
+
+/* Writes one event for a tracked skb; lost reservations are counted per probe. */
+static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_track *t, __u32 probe_id, int kind,
+				 __u16 flags, __u32 drop_reason, __s64 retval)
+{
+	struct pktpath_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		__u32 id = probe_id < PKTPATH_MAX_PROBES ? probe_id : PKTPATH_MAX_PROBES - 1;
+		__u64 *lost = bpf_map_lookup_elem(&lost_by_probe, &id);
+		if (lost)
+			*lost += 1;
+		count(CNT_LOST);
+		return;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ktime_ns = bpf_ktime_get_ns();
+	e->skb = (__u64)(long)skb;
+	e->packet_id = t->packet_id;
+	e->probe_id = probe_id;
+	e->cpu = bpf_get_smp_processor_id();
+	e->netns = skb_netns(skb);
+	struct net_device *dev = BPF_CORE_READ(skb, dev);
+	e->ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
+	e->len = BPF_CORE_READ(skb, len);
+	e->mark = BPF_CORE_READ(skb, mark);
+	__u32 h = read_tuple(skb, e);
+	if (h && h != t->tuple_hash) {
+		flags |= EV_TUPLE;
+		t->tuple_hash = h;
+	} else {
+		__builtin_memset(e->saddr, 0, sizeof(e->saddr) + sizeof(e->daddr));
+		e->sport = e->dport = 0;
+		e->l4proto = e->ip_version = 0;
+	}
+	e->drop_reason = drop_reason;
+	e->retval = retval;
+	if (kind == PK_TRACE && cfg_stack) {
+		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		if (e->stack_id >= 0)
+			flags |= EV_STACK;
+	}
+	e->flags = flags;
+	bpf_ringbuf_submit(e, 0);
+	count(CNT_EVENTS);
+}
+
+/* The body of every entry probe. `c` is the probe cookie (PROBE_* flags over the probe id). */
+static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u64 c, int kind, __u32 drop_reason,
+				  bool has_reason)
 {
 	__u64 key = (__u64)(long)skb;
 	struct pkt_track *t, fresh = {};
-	__u16 flags = 0;
+	__u16 flags = has_reason ? EV_DROP : 0;
 	bool l2 = false;
 
 	if (!skb)
 		return 0;
 	t = bpf_map_lookup_elem(&tracked, &key);
+	if (t && t->freed && !(c & (PROBE_TAIL | PROBE_END))) {
+		/* freed before, and the address is in use again: this is another skb */
+		bpf_map_delete_elem(&tracked, &key);
+		t = NULL;
+	}
 	if (!t) {
 		/* Not tracked yet: filter it here (and at every later probe until it matches). */
 		if (!meta_match(skb) || !pcap_match(skb, &l2))
@@ -122,68 +184,54 @@ static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u32 probe_id
 		}
 		flags |= EV_FIRST | (l2 ? EV_L2 : 0);
 		count(CNT_PACKETS);
-		if (!free) {
-			if (bpf_map_update_elem(&tracked, &key, &fresh, BPF_NOEXIST)) {
-				count(CNT_TRACK_FULL);
-			} else {
-				__sync_fetch_and_add(&live_packets, 1);
-			}
+		__u32 one = 1;
+		if (bpf_map_update_elem(&tracked, &key, &fresh, BPF_ANY) == 0 &&
+		    bpf_map_update_elem(&pkt_refs, &fresh.packet_id, &one, BPF_ANY) == 0) {
+			__sync_fetch_and_add(&live_packets, 1);
+			t = bpf_map_lookup_elem(&tracked, &key);
+		} else {
+			count(CNT_TRACK_FULL);
+			bpf_map_delete_elem(&tracked, &key);
 		}
-		t = &fresh;
+		if (!t) {
+			/* untracked: one event, and never counted as live */
+			fresh.freed = 1;
+			t = &fresh;
+		}
 	}
-
-	struct pktpath_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		__u32 id = probe_id < PKTPATH_MAX_PROBES ? probe_id : PKTPATH_MAX_PROBES - 1;
-		__u64 *lost = bpf_map_lookup_elem(&lost_by_probe, &id);
-		if (lost)
-			*lost += 1;
-		count(CNT_LOST);
-		goto out;
-	}
-	__builtin_memset(e, 0, sizeof(*e));
-	e->ktime_ns = bpf_ktime_get_ns();
-	e->skb = key;
-	e->packet_id = t->packet_id;
-	e->probe_id = probe_id;
-	e->cpu = bpf_get_smp_processor_id();
-	e->netns = skb_netns(skb);
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
-	e->ifindex = dev ? BPF_CORE_READ(dev, ifindex) : 0;
-	e->len = BPF_CORE_READ(skb, len);
-	e->mark = BPF_CORE_READ(skb, mark);
-	__u32 h = read_tuple(skb, e);
-	if (h && h != t->tuple_hash) {
-		flags |= EV_TUPLE;
-		t->tuple_hash = h; /* t is the map value (or `fresh`, already inserted by value) */
-		if (flags & EV_FIRST)
-			bpf_map_update_elem(&tracked, &key, t, BPF_EXIST);
-	} else {
-		__builtin_memset(e->saddr, 0, sizeof(e->saddr) + sizeof(e->daddr));
-		e->sport = e->dport = 0;
-		e->l4proto = e->ip_version = 0;
-	}
-	if (has_reason) {
-		flags |= EV_DROP;
-		e->drop_reason = drop_reason;
-	}
-	if (free)
+	if ((c & (PROBE_FREE | PROBE_END)) && !t->freed && release(t))
 		flags |= EV_FREE;
-	if (kind == PK_TRACE && cfg_stack) {
-		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
-		if (e->stack_id >= 0)
-			flags |= EV_STACK;
+	emit(ctx, skb, t, PROBE_ID(c), kind, flags, drop_reason, 0);
+	if (t->freed && (!fn_tail || (c & PROBE_END)))
+		bpf_map_delete_elem(&tracked, &key);
+	return 0;
+}
+
+/* The body of every return probe: the return value of a probed function, and clones/copies joining their
+ * packet. Untracked or freed skbs are ignored (a return never starts a packet). */
+static __always_inline int on_ret(void *ctx, struct sk_buff *skb, __u64 c, __s64 ret)
+{
+	__u64 key = (__u64)(long)skb, nkey = (__u64)ret;
+	struct pkt_track *t = bpf_map_lookup_elem(&tracked, &key);
+
+	if (!t || t->freed)
+		return 0;
+	if (!(c & PROBE_CLONE)) {
+		emit(ctx, skb, t, PROBE_ID(c), PK_TRACE, EV_RETVAL, 0, ret);
+		return 0;
 	}
-	e->flags = flags;
-	bpf_ringbuf_submit(e, 0);
-	count(CNT_EVENTS);
-out:
-	if (free && !(flags & EV_FIRST)) {
-		if (bpf_map_delete_elem(&tracked, &key) == 0) {
-			__sync_fetch_and_add(&live_packets, -1);
-			count(CNT_FREED);
-		}
+	if (!ret || nkey == key)
+		return 0; /* the copy failed, or the function kept the skb */
+	struct pkt_track n = { .packet_id = t->packet_id };
+	__u32 *refs = bpf_map_lookup_elem(&pkt_refs, &n.packet_id);
+	if (!refs || bpf_map_update_elem(&tracked, &nkey, &n, BPF_ANY)) {
+		count(CNT_TRACK_FULL);
+		return 0;
 	}
+	__sync_fetch_and_add(refs, 1);
+	struct pkt_track *nt = bpf_map_lookup_elem(&tracked, &nkey);
+	if (nt)
+		emit(ctx, (struct sk_buff *)nkey, nt, PROBE_ID(c), PK_TRACE, EV_RETVAL, 0, ret);
 	return 0;
 }
 

@@ -116,8 +116,8 @@ static int parse_probes(const struct json *p, struct config *c, char *err, size_
 					if (get_str(e, "probes.functions[]", f.name, sizeof(f.name), true, err, errlen))
 						return -1;
 				} else {
-					static const char *const fk[] = { "name", "pos", NULL };
-					const struct json *n = json_get(e, "name"), *pos;
+					static const char *const fk[] = { "name", "pos", "ret", NULL };
+					const struct json *n = json_get(e, "name"), *pos, *ret;
 					__u64 pv;
 					if (only_keys(e, "probes.functions[]", fk, err, errlen))
 						return -1;
@@ -131,6 +131,11 @@ static int parse_probes(const struct json *p, struct config *c, char *err, size_
 						if (pv < 1)
 							FAIL("probes.functions[].pos must be from 1 to 5");
 						f.pos = pv;
+					}
+					if ((ret = json_get(e, "ret"))) {
+						if (ret->type != J_BOOL)
+							FAIL("probes.functions[].ret must be true or false");
+						f.ret = ret->b;
 					}
 				}
 				if (!valid_ident(f.name))

@@ -156,6 +156,7 @@ int filter_register_handlers(void)
 		{ "pktpath/kprobe", BPF_PROG_TYPE_KPROBE, 0 },
 		{ "pktpath/kprobe.multi", BPF_PROG_TYPE_KPROBE, BPF_TRACE_KPROBE_MULTI },
 		{ "pktpath/fentry", BPF_PROG_TYPE_TRACING, BPF_TRACE_FENTRY },
+		{ "pktpath/fexit", BPF_PROG_TYPE_TRACING, BPF_TRACE_FEXIT },
 	};
 	if (done)
 		return 0;

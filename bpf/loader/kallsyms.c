@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "btf_skb.h"
 
 struct ksym { uint64_t addr; char *name; };
 static struct ksym *by_addr, *by_name;
@@ -68,4 +69,49 @@ const char *kallsyms_sym(uint64_t addr, uint64_t *off)
 	}
 	*off = addr - by_addr[lo].addr;
 	return by_addr[lo].name;
+}
+
+/* available_filter_functions_addrs (6.5+): the ftrace site of each traceable function, so a name that several
+ * static functions share resolves to one ftrace can attach to. */
+static struct ksym *ff;
+static size_t nff;
+static int ff_loaded;
+
+static void ftrace_addrs_load(void)
+{
+	char path[96], line[512], name[256];
+	unsigned long long addr;
+	size_t cap = 0;
+	ff_loaded = 1;
+	snprintf(path, sizeof(path), "%s/available_filter_functions_addrs", tracefs_dir() ? tracefs_dir() : "/sys/kernel/tracing");
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %255s", &addr, name) != 2)
+			continue;
+		if (nff == cap)
+			ff = realloc(ff, (cap = cap ? cap * 2 : 65536) * sizeof(*ff));
+		ff[nff].addr = addr;
+		ff[nff++].name = strdup(name);
+	}
+	fclose(f);
+	qsort(ff, nff, sizeof(*ff), cmp_name);
+}
+
+uint64_t traceable_addr(const char *name)
+{
+	if (kallsyms_load())
+		return 0;
+	if (!ff_loaded)
+		ftrace_addrs_load();
+	struct ksym key = { 0, (char *)name }, *k;
+	if (!nff || !(k = bsearch(&key, ff, nff, sizeof(key), cmp_name)))
+		return kallsyms_addr(name);
+	while (k > ff && !strcmp(k[-1].name, name))
+		k--;
+	/* the ftrace site may sit after an ENDBR: the function's start is the symbol that contains it */
+	uint64_t off = 0;
+	const char *sym = kallsyms_sym(k->addr, &off);
+	return sym && !strcmp(sym, name) ? k->addr - off : kallsyms_addr(name);
 }

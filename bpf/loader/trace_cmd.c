@@ -39,17 +39,38 @@ static const char *const default_funcs[] = { "__netif_receive_skb", "__netif_rec
 	"enqueue_to_backlog", "kfree_skb_reason", "sk_skb_reason_drop", "consume_skb", "__kfree_skb", "kfree_skbmem",
 	"skb_release_data", "neigh_resolve_output", "dst_discard_out", "ip_error" };
 
-/* Functions whose probe ends a path (they always free the sk_buff), and where drop reasons are passed. */
-#define PROBE_FREE (1ULL << 32)
-#define REASON_POS(p) ((__u64)(p) << 40)
+/* skb copies: their return probe adds the new skb to the packet (pwru's --filter-track-skb). pskb_copy() and
+ * skb_realloc_headroom()/skb_expand_head()/skb_unshare()/skb_share_check() all end up in one of these; head
+ * reallocation (pskb_expand_head) keeps the sk_buff, so its address stays tracked. */
+static const char *const clone_funcs[] = { "skb_clone", "skb_copy", "__pskb_copy_fclone", "skb_copy_expand" };
+/* where an sk_buff struct goes back to its cache: tracking of that address ends */
+static const char *const end_funcs[] = { "kfree_skbmem", "napi_skb_cache_put" };
+#define NELEM(a) (int)(sizeof(a) / sizeof((a)[0]))
+
+static bool in_list(const char *name, const char *const *list, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(name, list[i]))
+			return true;
+	return false;
+}
+
+/* What a function does to its skb (PROBE_* in pktpath.h), from its name. */
 static __u64 func_flags(const char *name)
 {
-	if (!strcmp(name, "kfree_skbmem") || !strcmp(name, "__kfree_skb"))
-		return PROBE_FREE;
+	if (in_list(name, end_funcs, NELEM(end_funcs)))
+		return PROBE_END | PROBE_TAIL;
+	if (in_list(name, clone_funcs, NELEM(clone_funcs)))
+		return PROBE_CLONE;
+	if (!strcmp(name, "__kfree_skb"))
+		return PROBE_FREE | PROBE_TAIL;
 	if (!strcmp(name, "kfree_skb_reason"))
-		return REASON_POS(2);
+		return 2ULL << PROBE_REASON_SHIFT;
 	if (!strcmp(name, "sk_skb_reason_drop"))
-		return REASON_POS(3);
+		return 3ULL << PROBE_REASON_SHIFT;
+	/* skb_release_data, skb_free_head, sock_wfree, ...: called on an skb being freed */
+	if (strstr(name, "free") || strstr(name, "release") || strstr(name, "destructor"))
+		return PROBE_TAIL;
 	return 0;
 }
 
@@ -62,9 +83,11 @@ struct probe {
 	bool attached;
 	char err[160];
 	struct tc_attachment tc;
-	struct bpf_link *link;
-	int fd; /* fentry: program fd and link fd */
-	int link_fd;
+	struct bpf_link *link, *ret_link;
+	int fd, link_fd; /* fentry: program fd and link fd */
+	int ret_fd, ret_link_fd; /* fexit */
+	__u64 addr; /* kprobe-multi, fentry: the function's address */
+	bool ret_attached;
 };
 
 static struct probe *probes;
@@ -93,7 +116,7 @@ static struct probe *add_probe(const char *name, const char *kind, int pos)
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->kind = kind;
 	p->pos = pos;
-	p->fd = p->link_fd = -1;
+	p->fd = p->link_fd = p->ret_fd = p->ret_link_fd = -1;
 	p->cookie = (__u32)nprobes;
 	nprobes++;
 	return p;
@@ -158,53 +181,80 @@ static void write_stats(const char *type, __u64 t0)
 
 /* ---- building the probe table ---- */
 
+static struct probe *plan_one(struct skb_funcs *sf, const char *kind, const char *name, int pos, bool ret)
+{
+	const struct skb_func *f = skb_funcs_find(sf, name);
+	struct probe *p = add_probe(name, kind, pos ? pos : f ? f->pos : 0);
+	p->fn = f;
+	p->cookie |= func_flags(name) | (ret ? PROBE_RET : 0);
+	if (!f && !pos)
+		snprintf(p->err, sizeof(p->err), "no such function taking a struct sk_buff * in BTF");
+	else if (f && !f->traceable && !sf->filter_err[0])
+		snprintf(p->err, sizeof(p->err), "not traceable (not in available_filter_functions)");
+	return p;
+}
+
+static bool planned(const char *name, int from)
+{
+	for (int i = from; i < nprobes; i++)
+		if (!strcmp(probes[i].name, name))
+			return true;
+	return false;
+}
+
 static int plan_functions(struct skb_funcs *sf, enum backend bk)
 {
 	const char *kind = bk == BK_KPROBE_MULTI ? "kprobe-multi" : bk == BK_FENTRY ? "fentry" : "kprobe";
-	int planned = 0;
+	int from = nprobes;
 	if (cfg.fn_mode == LIST_NONE)
 		return 0;
 	if (cfg.fn_mode == LIST_ALL) {
-		for (int i = 0; i < sf->n; i++) {
-			if (!sf->v[i].traceable)
-				continue;
-			struct probe *p = add_probe(sf->v[i].name, kind, sf->v[i].pos);
-			p->fn = &sf->v[i];
-			p->cookie |= func_flags(p->name);
-			planned++;
+		for (int i = 0; i < sf->n; i++)
+			if (sf->v[i].traceable)
+				plan_one(sf, kind, sf->v[i].name, sf->v[i].pos, false);
+	} else if (cfg.fn_mode == LIST_DEFAULT) {
+		for (int i = 0; i < NELEM(default_funcs); i++) {
+			const struct skb_func *f = skb_funcs_find(sf, default_funcs[i]);
+			if (f && (f->traceable || sf->filter_err[0])) /* the default set takes what this kernel has */
+				plan_one(sf, kind, default_funcs[i], 0, false);
 		}
-		return planned;
+	} else {
+		for (int i = 0; i < cfg.nfuncs; i++)
+			plan_one(sf, kind, cfg.funcs[i].name, cfg.funcs[i].pos, cfg.funcs[i].ret);
 	}
-	int n = cfg.fn_mode == LIST_DEFAULT ? (int)(sizeof(default_funcs) / sizeof(*default_funcs)) : cfg.nfuncs;
-	for (int i = 0; i < n; i++) {
-		const char *name = cfg.fn_mode == LIST_DEFAULT ? default_funcs[i] : cfg.funcs[i].name;
-		const struct skb_func *f = skb_funcs_find(sf, name);
-		int pos = cfg.fn_mode == LIST_EXPLICIT && cfg.funcs[i].pos ? cfg.funcs[i].pos : f ? f->pos : 0;
-		if (cfg.fn_mode == LIST_DEFAULT && (!f || (!f->traceable && !sf->filter_err[0])))
-			continue; /* the default set takes what this kernel has */
-		struct probe *p = add_probe(name, kind, pos);
-		p->fn = f;
-		p->cookie |= func_flags(name);
-		planned++;
-		if (!f && !pos)
-			snprintf(p->err, sizeof(p->err), "no such function taking a struct sk_buff * in BTF");
-		else if (f && !f->traceable && !sf->filter_err[0])
-			snprintf(p->err, sizeof(p->err), "not traceable (not in available_filter_functions)");
-	}
-	return planned;
+	/* tracking needs the copy and release points, whatever the list: added when this kernel has them */
+	const char *const *extra[] = { clone_funcs, end_funcs };
+	int nextra[] = { NELEM(clone_funcs), NELEM(end_funcs) };
+	for (int l = 0; l < 2; l++)
+		for (int i = 0; i < nextra[l]; i++) {
+			const struct skb_func *f = skb_funcs_find(sf, extra[l][i]);
+			if (f && f->traceable && !planned(extra[l][i], from))
+				plan_one(sf, kind, extra[l][i], 0, false);
+		}
+	return nprobes - from;
 }
 
 /* ---- attaching ---- */
 
-static void attach_kprobe_multi(int pos)
+#define NEEDS_RET(p) ((p)->cookie & (PROBE_RET | PROBE_CLONE))
+
+/* One kprobe-multi link per (position, entry/return) by address; the kernel refuses a whole batch for one bad
+ * address, so a refused batch is split in halves until the culprits are isolated. */
+static void attach_kprobe_multi(int pos, bool ret)
 {
-	struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj,
-		(const char *[]){ "", "kmulti_skb_1", "kmulti_skb_2", "kmulti_skb_3", "kmulti_skb_4", "kmulti_skb_5" }[pos]);
+	static const char *const names[] = { "", "kmulti_skb_1", "kmulti_skb_2", "kmulti_skb_3", "kmulti_skb_4", "kmulti_skb_5" };
+	struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, ret ? "kmulti_ret_skb" : names[pos]);
 	int *idx = malloc(nprobes * sizeof(int)), n = 0;
-	for (int i = 0; i < nprobes; i++)
-		if (!strcmp(probes[i].kind, "kprobe-multi") && probes[i].pos == pos && !probes[i].err[0])
-			idx[n++] = i;
-	/* one link for the whole position; if the kernel refuses the batch, split it to find the culprits */
+	for (int i = 0; i < nprobes; i++) {
+		struct probe *p = &probes[i];
+		if (strcmp(p->kind, "kprobe-multi") || p->pos != pos || p->err[0] || (ret && (!p->attached || !NEEDS_RET(p))))
+			continue;
+		if (!ret && !(p->addr = traceable_addr(p->name))) {
+			snprintf(p->err, sizeof(p->err), "kprobe-multi: not in /proc/kallsyms");
+			continue;
+		}
+		idx[n++] = i;
+	}
 	struct { int lo, hi; } stack[64];
 	int sp = 0;
 	if (n)
@@ -212,27 +262,32 @@ static void attach_kprobe_multi(int pos)
 	while (sp) {
 		int lo = stack[sp - 1].lo, hi = stack[sp - 1].hi;
 		sp--;
-		const char **syms = malloc((hi - lo) * sizeof(char *));
+		unsigned long *addrs = malloc((hi - lo) * sizeof(*addrs));
 		__u64 *cookies = malloc((hi - lo) * sizeof(__u64));
 		for (int k = lo; k < hi; k++) {
-			syms[k - lo] = probes[idx[k]].name;
+			addrs[k - lo] = probes[idx[k]].addr;
 			cookies[k - lo] = probes[idx[k]].cookie;
 		}
-		LIBBPF_OPTS(bpf_kprobe_multi_opts, o, .syms = syms, .cookies = cookies, .cnt = hi - lo);
+		LIBBPF_OPTS(bpf_kprobe_multi_opts, o, .addrs = addrs, .cookies = cookies, .cnt = hi - lo, .retprobe = ret);
 		struct bpf_link *l = bpf_program__attach_kprobe_multi_opts(prog, NULL, &o);
 		int e = libbpf_get_error(l);
 		if (!e) {
 			for (int k = lo; k < hi; k++)
-				probes[idx[k]].attached = true;
-			probes[idx[lo]].link = l; /* the batch's link lives on its first probe */
+				*(ret ? &probes[idx[k]].ret_attached : &probes[idx[k]].attached) = true;
+			/* the batch's link lives on its first probe */
+			*(ret ? &probes[idx[lo]].ret_link : &probes[idx[lo]].link) = l;
 		} else if (hi - lo == 1) {
-			snprintf(probes[idx[lo]].err, sizeof(probes[0].err), "kprobe-multi: %s", strerror(-e));
+			struct probe *p = &probes[idx[lo]];
+			if (ret) /* the entry probe stays: only the return value is missing */
+				fprintf(stderr, "pktpath-loader: %s: kretprobe-multi: %s\n", p->name, strerror(-e));
+			else
+				snprintf(p->err, sizeof(p->err), "kprobe-multi: %s", strerror(-e));
 		} else if (sp + 2 <= 64) {
 			int mid = (lo + hi) / 2;
 			stack[sp++] = (typeof(stack[0])){ lo, mid };
 			stack[sp++] = (typeof(stack[0])){ mid, hi };
 		}
-		free(syms);
+		free(addrs);
 		free(cookies);
 	}
 	free(idx);
@@ -253,55 +308,74 @@ static void *kprobe_worker(void *arg)
 		LIBBPF_OPTS(bpf_kprobe_opts, o, .bpf_cookie = p->cookie);
 		struct bpf_link *l = bpf_program__attach_kprobe_opts(prog, p->name, &o);
 		int e = libbpf_get_error(l);
-		if (e)
+		if (e) {
 			snprintf(p->err, sizeof(p->err), "kprobe: %s", strerror(-e));
-		else {
-			p->link = l;
-			p->attached = true;
+			continue;
+		}
+		p->link = l;
+		p->attached = true;
+		if (NEEDS_RET(p)) {
+			LIBBPF_OPTS(bpf_kprobe_opts, ro, .bpf_cookie = p->cookie, .retprobe = true);
+			l = bpf_program__attach_kprobe_opts(skel->progs.kretprobe_skb, p->name, &ro);
+			p->ret_link = libbpf_get_error(l) ? NULL : l;
+			p->ret_attached = p->ret_link != NULL;
 		}
 	}
 	return NULL;
 }
 
+/* Loads the verified template of `pname` again for one more target and attaches it; returns the link fd. */
+static int load_tracing(struct probe *p, const char *pname, enum bpf_attach_type type, int *prog_fd)
+{
+	const struct prog_template *t = filter_template(pname);
+	if (!t) {
+		errno = ENOENT;
+		return -1;
+	}
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = type, .attach_btf_id = p->fn->btf_id,
+		    .prog_btf_fd = t->prog_btf_fd, .func_info = t->func_info, .func_info_cnt = t->func_info_cnt,
+		    .func_info_rec_size = t->func_info_rec_size);
+	*prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, pname, "Dual MIT/GPL", t->insns, t->cnt, &o);
+	if (*prog_fd < 0)
+		return -1;
+	int l = bpf_raw_tracepoint_open(NULL, *prog_fd);
+	if (l < 0) {
+		int e = errno;
+		close(*prog_fd);
+		*prog_fd = -1;
+		errno = e;
+	}
+	return l;
+}
+
 static void attach_fentry(void)
 {
-	kallsyms_load();
 	for (int i = 0; i < nprobes; i++) {
 		struct probe *p = &probes[i];
 		if (strcmp(p->kind, "fentry") || p->err[0])
 			continue;
-		char pname[16];
-		snprintf(pname, sizeof(pname), "fentry_skb_%d", p->pos);
-		const struct prog_template *t = filter_template(pname);
-		__u64 ip = kallsyms_addr(p->name);
 		if (!p->fn || p->fn->module) {
 			snprintf(p->err, sizeof(p->err), "fentry: %s", p->fn ? "module functions need kprobe" : "not in BTF");
 			continue;
 		}
-		if (!t || !ip) {
-			snprintf(p->err, sizeof(p->err), "fentry: %s", !t ? "no program for this position" : "not in kallsyms");
+		if (!(p->addr = traceable_addr(p->name))) {
+			snprintf(p->err, sizeof(p->err), "fentry: not in kallsyms");
 			continue;
 		}
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.probe_by_ip), &ip, &p->cookie, BPF_ANY)) {
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.probe_by_ip), &p->addr, &p->cookie, BPF_ANY)) {
 			snprintf(p->err, sizeof(p->err), "fentry: probe map: %s", strerror(errno));
 			continue;
 		}
-		LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_TRACE_FENTRY, .attach_btf_id = p->fn->btf_id,
-			    .prog_btf_fd = t->prog_btf_fd, .func_info = t->func_info, .func_info_cnt = t->func_info_cnt,
-			    .func_info_rec_size = t->func_info_rec_size);
-		p->fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, pname, "Dual MIT/GPL", t->insns, t->cnt, &o);
-		if (p->fd < 0) {
-			snprintf(p->err, sizeof(p->err), "fentry load: %s", strerror(errno));
-			continue;
-		}
-		p->link_fd = bpf_raw_tracepoint_open(NULL, p->fd);
-		if (p->link_fd < 0) {
-			snprintf(p->err, sizeof(p->err), "fentry attach: %s", strerror(errno));
-			close(p->fd);
-			p->fd = -1;
+		char pname[16];
+		snprintf(pname, sizeof(pname), "fentry_skb_%d", p->pos);
+		if ((p->link_fd = load_tracing(p, pname, BPF_TRACE_FENTRY, &p->fd)) < 0) {
+			snprintf(p->err, sizeof(p->err), "fentry: %s", strerror(errno));
 			continue;
 		}
 		p->attached = true;
+		snprintf(pname, sizeof(pname), "fexit_skb_%d", p->pos);
+		if (NEEDS_RET(p) && !(p->ret_attached = (p->ret_link_fd = load_tracing(p, pname, BPF_TRACE_FEXIT, &p->ret_fd)) >= 0))
+			fprintf(stderr, "pktpath-loader: %s: fexit: %s\n", p->name, strerror(errno));
 	}
 }
 
@@ -309,15 +383,15 @@ static void detach_all(void)
 {
 	for (int i = 0; i < nprobes; i++) {
 		struct probe *p = &probes[i];
-		if (p->link) {
-			bpf_link__destroy(p->link);
-			p->link = NULL;
+		bpf_link__destroy(p->link);
+		bpf_link__destroy(p->ret_link);
+		p->link = p->ret_link = NULL;
+		int *fds[] = { &p->link_fd, &p->fd, &p->ret_link_fd, &p->ret_fd };
+		for (int k = 0; k < 4; k++) {
+			if (*fds[k] >= 0)
+				close(*fds[k]);
+			*fds[k] = -1;
 		}
-		if (p->link_fd >= 0)
-			close(p->link_fd);
-		if (p->fd >= 0)
-			close(p->fd);
-		p->link_fd = p->fd = -1;
 		if (!strcmp(p->kind, "tc") && p->attached)
 			tc_detach(&p->tc);
 	}
@@ -327,7 +401,7 @@ static void detach_all(void)
 static int load_object(enum backend bk, struct skb_funcs *sf, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
-	bool used_pos[6] = { 0 };
+	bool used_pos[6] = { 0 }, ret_pos[6] = { 0 };
 	const char *prefix = bk == BK_KPROBE_MULTI ? "kmulti_skb_" : bk == BK_FENTRY ? "fentry_skb_" : bk == BK_KPROBE ? "kprobe_skb_" : NULL;
 	(void)sf;
 
@@ -356,8 +430,11 @@ static int load_object(enum backend bk, struct skb_funcs *sf, char *err, size_t 
 					skel->rodata->tp_probe_id[t] = i;
 		if (!strcmp(p->kind, "tc"))
 			skel->rodata->tc_probe_id[p->pos] = i; /* pos: 0 ingress, 1 egress */
-		if (prefix && !p->err[0] && strcmp(p->kind, "raw_tp") && strcmp(p->kind, "tc") && p->pos >= 1 && p->pos <= 5)
+		if (prefix && !p->err[0] && strcmp(p->kind, "raw_tp") && strcmp(p->kind, "tc") && p->pos >= 1 && p->pos <= 5) {
 			used_pos[p->pos] = true;
+			ret_pos[p->pos] |= NEEDS_RET(p) != 0;
+			ret_pos[0] |= NEEDS_RET(p) != 0;
+		}
 	}
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *n = bpf_program__name(prog);
@@ -368,14 +445,18 @@ static int load_object(enum backend bk, struct skb_funcs *sf, char *err, size_t 
 		} else if (!strncmp(n, "tc_", 3)) {
 			for (int i = 0; i < nprobes; i++)
 				load |= !strcmp(probes[i].kind, "tc") && probes[i].pos == (strcmp(n, "tc_ingress") ? 1 : 0);
-		} else if (prefix && !strncmp(n, prefix, strlen(prefix))) {
-			int pos = n[strlen(prefix)] - '0';
-			load = used_pos[pos];
+		} else if ((bk == BK_KPROBE && !strcmp(n, "kretprobe_skb")) || (bk == BK_KPROBE_MULTI && !strcmp(n, "kmulti_ret_skb"))) {
+			load = ret_pos[0];
+		} else if ((prefix && !strncmp(n, prefix, strlen(prefix))) || (bk == BK_FENTRY && !strncmp(n, "fexit_skb_", 10))) {
+			bool ret = !strncmp(n, "fexit", 5);
+			int pos = n[strlen(n) - 1] - '0';
+			load = ret ? ret_pos[pos] : used_pos[pos];
 			if (load && bk == BK_FENTRY) {
 				/* the first function at this position is the BTF target the template is verified against */
 				for (int i = 0; i < nprobes; i++)
 					if (probes[i].pos == pos && probes[i].fn && !probes[i].fn->module && !probes[i].err[0] &&
-					    strcmp(probes[i].kind, "raw_tp") && strcmp(probes[i].kind, "tc")) {
+					    strcmp(probes[i].kind, "raw_tp") && strcmp(probes[i].kind, "tc") &&
+					    (!ret || NEEDS_RET(&probes[i]))) {
 						if (bpf_program__set_attach_target(prog, 0, probes[i].name))
 							load = false;
 						break;
@@ -466,6 +547,12 @@ int cmd_trace(int argc, char **argv)
 	libbpf_set_print(libbpf_print);
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
 	setrlimit(RLIMIT_MEMLOCK, &rl);
+	/* fentry/fexit hold two fds per function: "all" is thousands */
+	struct rlimit nf = { 1 << 20, 1 << 20 };
+	if (setrlimit(RLIMIT_NOFILE, &nf) && !getrlimit(RLIMIT_NOFILE, &nf)) {
+		nf.rlim_cur = nf.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nf);
+	}
 	if (filter_register_handlers())
 		return fail_json("cannot register libbpf section handlers");
 	signal(SIGINT, on_signal);
@@ -602,11 +689,16 @@ int cmd_trace(int argc, char **argv)
 				p->attached = true;
 		}
 	}
-	if (chosen == BK_KPROBE_MULTI)
-		for (int pos = 1; pos <= 5; pos++)
-			attach_kprobe_multi(pos);
-	else if (chosen == BK_FENTRY)
+	if (chosen == BK_KPROBE_MULTI) {
+		kallsyms_load();
+		for (int pos = 1; pos <= 5; pos++) {
+			attach_kprobe_multi(pos, false);
+			attach_kprobe_multi(pos, true);
+		}
+	} else if (chosen == BK_FENTRY) {
+		kallsyms_load();
 		attach_fentry();
+	}
 	else if (chosen == BK_KPROBE) {
 		/* kprobe registration is slow per function; do it from a few threads at once */
 		enum { NT = 4 };
@@ -624,10 +716,16 @@ int cmd_trace(int argc, char **argv)
 	for (int i = 0; i < nprobes; i++) {
 		struct probe *p = &probes[i];
 		attached += p->attached;
+		if (p->attached && (p->cookie & PROBE_END))
+			skel->bss->fn_tail = true;
 		FILE *f = output_status_begin(&out);
 		fprintf(f, "{\"type\":\"probe\",\"id\":%d,\"name\":", i);
 		json_write_str(f, p->name);
 		fprintf(f, ",\"kind\":\"%s\",\"pos\":%d,\"attached\":%s", p->kind, p->pos, p->attached ? "true" : "false");
+		if (p->attached && NEEDS_RET(p))
+			fprintf(f, ",\"ret\":%s", p->ret_attached ? "true" : "false");
+		if (p->cookie & PROBE_CLONE)
+			fputs(",\"clone\":true", f);
 		if (!p->attached) {
 			fputs(",\"error\":", f);
 			json_write_str(f, p->err[0] ? p->err : "not attached");

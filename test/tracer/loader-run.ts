@@ -23,6 +23,8 @@ export interface Ev extends Rec {
   first?: boolean;
   tuple?: { ip: number; proto: string | number; src: string; dst: string; sport: number; dport: number };
   drop?: { reason: number; name: string };
+  skb: string;
+  retval?: number;
 }
 
 /** A running `loader trace`: stdin stays open (its EOF means "the session died"), stdout is collected. */
@@ -32,8 +34,10 @@ export class TraceRun {
   stdout = Buffer.alloc(0);
   stderr = '';
 
-  constructor(config: unknown, args: string[] = ['--json']) {
-    this.child = spawn(LOADER, ['trace', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** `via`: how to start the loader elsewhere, e.g. `['ssh', ...sshArgs, '/tmp/pktpath-loader']` (trace args follow). */
+  constructor(config: unknown, args: string[] = ['--json'], via: string[] = [LOADER]) {
+    const [file = LOADER, ...pre] = via;
+    this.child = spawn(file, [...pre, 'trace', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d: Buffer) => (this.stdout = Buffer.concat([this.stdout, d])));
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     this.child.stdin.on('error', () => undefined);

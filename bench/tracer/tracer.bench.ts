@@ -1,0 +1,202 @@
+// Tracer benchmarks (issue #3): figures and ratios against peers measured in the same run, written to the file
+// given as argv[2]. Needs the lab up (`npm run lab:up`) and root.
+//  - vm612: load+attach and detach time of every traceable skb function, per backend
+//  - vm612: ping -f packet rate untraced / default probes / all skb functions
+//  - here: iperf3 over veth untraced / pktpath (raw tracepoints, every skb tracked) / bpftrace doing the same
+//    tracking on the same tracepoints; ring-buffer events/s to stdout and lost events
+// bpftrace is not in the VM image, so the bpftrace peer runs on this machine (tracepoints only: no kprobes here).
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { localShell, sh, type Shell } from '../../test/lab/exec.js';
+import { readLabState } from '../../test/lab/lab.js';
+import { createPair, destroy, type Topology } from '../../test/lab/netns.js';
+import { LOADER, TraceRun, type Rec } from '../../test/tracer/loader-run.js';
+import { pushLoader, VM_LOADER, type VmHost } from '../../test/tracer/vm-loader.js';
+
+const out = process.argv[2] ?? 'bench/results/tracer-tracer.json';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function attachDetach(host: VmHost, attach: string) {
+  const run = new TraceRun(
+    {
+      filter: 'icmp',
+      attach,
+      probes: { tracepoints: 'none', functions: 'all' },
+      limits: { durationMs: 200 },
+    },
+    ['--json'],
+    host.via,
+  );
+  const t0 = Date.now();
+  await run.exited;
+  const recs = run.records();
+  const a = recs.find((r) => r.type === 'attached') as Rec & {
+    ms: number;
+    attached: number;
+    requested: number;
+  };
+  const d = recs.find((r) => r.type === 'detached') as Rec & { ms: number };
+  return {
+    backend: a.backend,
+    attached: a.attached,
+    requested: a.requested,
+    attachMs: a.ms,
+    detachMs: d.ms,
+    wallMs: Date.now() - t0,
+  };
+}
+
+/** ping -f for a fixed count, packets/s from ping's own elapsed time. */
+async function flood(shell: Shell, t: Topology, count: number) {
+  const r = await sh(shell, `ip netns exec ${t.client} ping -n -q -f -c ${count} ${t.serverAddr}`, 600_000);
+  const m = /(\d+) received.*time (\d+)ms/s.exec(r);
+  if (!m) throw new Error(`ping -f: ${r}`);
+  return round(Number(m[1]) / (Number(m[2]) / 1000), 0);
+}
+
+type Done = Rec & { events: number; eventsWritten: number; lost: number; elapsedMs: number };
+
+/** Runs `body` while the loader traces, its stream going to a file on the traced host (a consumer as fast as
+ * the loader itself: what is measured is the loader, not this script); returns the `done` record. */
+async function withTrace<T>(config: object, shell: Shell, loader: string, body: () => Promise<T>) {
+  const file = `/tmp/pktpath-bench-${process.pid}.out`;
+  const cfg = JSON.stringify(config).replace(/'/g, "'\\''");
+  const run = shell(
+    `rm -f ${file}; (echo '${cfg}'; while [ ! -e ${file}.stop ]; do sleep 0.2; done) | ${loader} trace --json > ${file}; rm -f ${file}.stop`,
+    { timeoutMs: 900_000 },
+  );
+  for (let i = 0; i < 1800; i++) {
+    if ((await shell(`grep -q '"type":"attached"' ${file}`)).code === 0) break;
+    await sleep(200);
+  }
+  const v = await body();
+  await shell(`touch ${file}.stop`);
+  await run;
+  const tail = await sh(shell, `grep -v '"type":"event"' ${file} | tail -1; rm -f ${file}`);
+  return { v, done: JSON.parse(tail) as Done };
+}
+
+async function vmBench() {
+  const state = readLabState();
+  if (!state?.hosts.vm612) return { skipped: 'vm612 not up (npm run lab:up)' };
+  const host = await pushLoader(state, 'vm612');
+  const attach = [];
+  for (const b of ['kprobe-multi', 'fentry', 'kprobe']) attach.push(await attachDetach(host, b));
+  const t = await createPair(host.shell);
+  try {
+    const N = 3000;
+    const untraced = await flood(host.shell, t, N);
+    const filter = `icmp and host ${t.serverAddr}`;
+    const def = await withTrace({ filter, probes: { functions: 'default' } }, host.shell, VM_LOADER, () =>
+      flood(host.shell, t, N),
+    );
+    const all = await withTrace({ filter, probes: { functions: 'all' } }, host.shell, VM_LOADER, () =>
+      flood(host.shell, t, N),
+    );
+    return {
+      attachDetachAllSkbFunctions: attach,
+      bpftraceKprobes: 'not measured: bpftrace is not in the VM image',
+      pingFlood: {
+        packets: N,
+        untracedPps: untraced,
+        defaultPps: def.v,
+        allPps: all.v,
+        defaultRatio: round(def.v / untraced),
+        allRatio: round(all.v / untraced),
+        lost: { default: def.done.lost, all: all.done.lost },
+      },
+    };
+  } finally {
+    await destroy(t);
+  }
+}
+
+async function iperf(t: Topology, seconds: number) {
+  await sh(localShell, `ip netns exec ${t.server} iperf3 -s -1 -D -B ${t.serverAddr}`);
+  await sleep(300);
+  const j = JSON.parse(
+    await sh(localShell, `ip netns exec ${t.client} iperf3 -c ${t.serverAddr} -t ${seconds} -J`, 60_000),
+  ) as { end: { sum_received: { bits_per_second: number } } };
+  return round(j.end.sum_received.bits_per_second / 1e9, 3);
+}
+
+// The same tracking as pktpath's raw-tracepoint probes: an id per skb address at first sight, one line per hop,
+// forgotten when freed.
+const BPFTRACE = `
+tracepoint:net:netif_receive_skb, tracepoint:net:netif_rx, tracepoint:net:net_dev_queue,
+tracepoint:net:net_dev_start_xmit, tracepoint:net:net_dev_xmit
+{ $s = (uint64)args->skbaddr; if (@t[$s] == 0) { @n = @n + 1; @t[$s] = @n; } printf("%d %s %llu\\n", @t[$s], probe, nsecs); }
+tracepoint:skb:consume_skb, tracepoint:skb:kfree_skb
+{ $s = (uint64)args->skbaddr; if (@t[$s] != 0) { printf("%d %s %llu\\n", @t[$s], probe, nsecs); delete(@t[$s]); } }
+END { clear(@t); clear(@n); }`;
+
+async function localBench() {
+  const t = await createPair(localShell);
+  const S = 4;
+  try {
+    const untraced = await iperf(t, S);
+    // every packet matches: the tracepoint set on every skb of the flow, through the ring buffer to stdout
+    const cfg = {
+      filter: '',
+      probes: {
+        tracepoints: [
+          'netif_receive_skb',
+          'netif_rx',
+          'net_dev_queue',
+          'net_dev_start_xmit',
+          'net_dev_xmit',
+          'consume_skb',
+          'kfree_skb',
+        ],
+      },
+    };
+    const traced = await withTrace(cfg, localShell, LOADER, () => iperf(t, S));
+    const bt = spawn('bpftrace', ['-e', BPFTRACE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let btLines = 0,
+      btErr = '';
+    bt.stdout.on('data', (d: Buffer) => {
+      for (const c of d) if (c === 10) btLines++;
+    });
+    bt.stderr.on('data', (d: Buffer) => (btErr += d.toString()));
+    for (let i = 0; i < 100 && btLines === 0 && !/Attaching/.test(btErr); i++) await sleep(100);
+    await sleep(2000); // bpftrace prints "Attaching" before it has attached
+    const btRate = await iperf(t, S);
+    bt.kill('SIGINT');
+    await new Promise((r) => bt.on('close', r));
+    const lostBt = /Lost (\d+) events/.exec(btErr);
+    const d = traced.done;
+    return {
+      iperf3Gbps: { untraced, pktpath: traced.v, bpftrace: btRate },
+      ratios: {
+        pktpathVsUntraced: round(traced.v / untraced),
+        bpftraceVsUntraced: round(btRate / untraced),
+        pktpathVsBpftrace: round(traced.v / btRate),
+      },
+      ringBuffer: {
+        events: d.eventsWritten,
+        eventsPerSecond: round(d.eventsWritten / (d.elapsedMs / 1000), 0),
+        lost: d.lost,
+        bpftraceLines: btLines,
+        bpftraceLost: lostBt ? Number(lostBt[1]) : 0,
+      },
+    };
+  } finally {
+    await sh(localShell, `pkill -f 'iperf3 -s -1 -D -B ${t.serverAddr}' || true`).catch(() => undefined);
+    await destroy(t);
+  }
+}
+
+const vm = await vmBench();
+const local = await localBench();
+const result = {
+  at: new Date().toISOString(),
+  vm612: vm,
+  local,
+  summary: {
+    vm612: vm,
+    local: { ratios: local.ratios, ringBuffer: local.ringBuffer, iperf3Gbps: local.iperf3Gbps },
+  },
+};
+writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+console.log(JSON.stringify(result.summary, null, 2));

@@ -1,0 +1,74 @@
+import { describe, expect, inject } from 'vitest';
+import { gatedIt } from '../support/requirements.js';
+import { TraceRun } from './loader-run.js';
+import { pushLoader, type VmHost } from './vm-loader.js';
+
+// SIGKILL with function probes attached (kprobe, kprobe-multi, fentry) on the 6.12 VM: nothing may be left.
+// Everything pktpath attaches there is a link or perf fd owned by the process; the kernel must drop it all.
+const provided = inject('lab');
+const state = 'state' in provided ? provided.state : undefined;
+const gap =
+  'unavailable' in provided
+    ? provided.unavailable
+    : state?.hosts.vm612
+      ? undefined
+      : 'lab VMs not up (PKTPATH_LAB_VMS=0)';
+const it = gatedIt(gap);
+
+// our program names as bpftool shows them (15 characters)
+const OURS = /^(kprobe_skb_|kretprobe_skb|kmulti_|fentry_skb_|fexit_skb_|tp_|tc_ingress|tc_egress)/;
+
+/** What of ours the VM's kernel still holds: programs, links, dynamic kprobe events, ftrace-hooked functions. */
+async function leftovers(host: VmHost) {
+  const r = await host.shell(
+    [
+      'bpftool -j prog show',
+      'echo @@',
+      'bpftool -j link show',
+      'echo @@',
+      'cat /sys/kernel/tracing/kprobe_events /sys/kernel/tracing/kprobe_profile',
+      'echo @@',
+      // functions with an ftrace hook (kprobes on ftrace sites, fprobes, trampolines): ours among them
+      "grep -cE '^(ip_rcv|icmp_rcv|__dev_queue_xmit|kfree_skbmem) ' /sys/kernel/tracing/enabled_functions || true",
+    ].join('\n'),
+    { timeoutMs: 60_000 },
+  );
+  expect(r.code, r.stderr).toBe(0);
+  const [progs, links, kprobes, hooked] = r.stdout.split('@@\n') as [string, string, string, string];
+  const names = (JSON.parse(progs) as { id: number; name?: string }[]).filter((p) => OURS.test(p.name ?? ''));
+  const ids = new Set(names.map((p) => p.id));
+  return {
+    progs: names.map((p) => p.name),
+    links: (JSON.parse(links) as { prog_id: number }[]).filter((l) => ids.has(l.prog_id)).length,
+    kprobes: kprobes.split('\n').filter((l) => /pktpath|kprobe_skb|ip_rcv|icmp_rcv|kfree_skbmem/.test(l)),
+    hooked: Number(hooked.trim()),
+  };
+}
+
+describe('fault tests in the 6.12 VM', () => {
+  it('SIGKILL mid-trace with kprobe, kprobe-multi or fentry attached leaves no program, link, kprobe or hook', async () => {
+    const host = await pushLoader(state!, 'vm612');
+    expect(await leftovers(host)).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
+    for (const attach of ['kprobe', 'kprobe-multi', 'fentry']) {
+      const run = new TraceRun(
+        { filter: 'icmp', attach, probes: { functions: 'default' } },
+        ['--json'],
+        host.via,
+      );
+      await run.waitFor('attached', 120_000);
+      const during = await leftovers(host); // control: the checks see what a live run holds
+      expect(during.progs.length, attach).toBeGreaterThan(0);
+      expect(during.hooked, attach).toBe(4);
+      const k = await host.shell('kill -9 $(pidof pktpath-loader)', { timeoutMs: 30_000 });
+      expect(k.code, k.stderr).toBe(0);
+      await run.exited;
+      // the kernel releases links and programs once the last fd is gone (after an RCU grace period)
+      let left = await leftovers(host);
+      for (let i = 0; i < 20 && (left.progs.length || left.links || left.hooked); i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        left = await leftovers(host);
+      }
+      expect(left, attach).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
+    }
+  }, 300_000);
+});

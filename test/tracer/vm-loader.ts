@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { labTarget, type LabHostName, type LabState } from '../lab/lab.js';
+import { sshArgs, sshShell } from '../lab/ssh-client.js';
+import type { Shell } from '../lab/exec.js';
+import { LOADER } from './loader-run.js';
+
+export const VM_LOADER = '/tmp/pktpath-loader';
+
+export interface VmHost {
+  name: LabHostName;
+  shell: Shell;
+  /** argv prefix that runs the pushed loader in the VM: append the loader's own arguments. */
+  via: string[];
+}
+
+/** Copies the committed loader into the VM (binary over ssh's stdin; the Shell's `input` is text only). */
+export async function pushLoader(state: LabState, name: LabHostName): Promise<VmHost> {
+  const target = labTarget(state, name);
+  const args = sshArgs(target, state.runtimeDir);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(
+      'ssh',
+      [...args, `cat > ${VM_LOADER}.new && chmod +x ${VM_LOADER}.new && mv ${VM_LOADER}.new ${VM_LOADER}`],
+      {
+        stdio: ['pipe', 'ignore', 'pipe'],
+      },
+    );
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    createReadStream(LOADER).pipe(child.stdin);
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`push to ${name}: exit ${code}: ${err}`)),
+    );
+  });
+  return { name, shell: sshShell(target, state.runtimeDir), via: ['ssh', ...args, VM_LOADER] };
+}
