@@ -1,9 +1,10 @@
+import { labContext } from '../support/lab-context.js';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { arch as nodeArch, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { HostSchema } from '../../main/api/hosts.js';
 import { deployArtifact, verifyRemoteArtifact } from '../../main/core/deploy/deploy-artifact.js';
 import { artifactsForArch, readManifest, type LocalArtifact } from '../../main/core/deploy/manifest.js';
@@ -12,13 +13,11 @@ import { execCommand, type CommandRunner } from '../../main/core/ssh/command-run
 import { connect, type SshConnection } from '../../main/core/ssh/connection.js';
 import { HostKeyStore } from '../../main/core/ssh/host-key-store.js';
 import { execPrivileged } from '../../main/core/ssh/privileged.js';
-import { gatedIt } from '../support/requirements.js';
 
 // Deploy over real SFTP to the lab's sshd, as an unprivileged user (the common case: sudo runs the loader later).
 // The artifact is a generated executable script listed in a manifest shaped like resources/manifest.json.
-const provided = inject('lab');
-const state = 'state' in provided ? provided.state : undefined;
-const itLab = gatedIt('unavailable' in provided ? provided.unavailable : undefined);
+const { state, labIt } = labContext();
+const itLab = labIt();
 const scratch = mkdtempSync(join(tmpdir(), 'pktpath-core-deploy-'));
 const unameArch = nodeArch() === 'arm64' ? 'aarch64' : 'x86_64';
 

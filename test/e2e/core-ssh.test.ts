@@ -1,9 +1,10 @@
+import { labContext } from '../support/lab-context.js';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { HostSchema, type Host, type HostInput } from '../../main/api/hosts.js';
 import { execCommand } from '../../main/core/ssh/command-runner.js';
 import { connect, type AskHostKey, type ConnectOptions } from '../../main/core/ssh/connection.js';
@@ -20,14 +21,11 @@ import { HostKeyStore } from '../../main/core/ssh/host-key-store.js';
 import { execPrivileged } from '../../main/core/ssh/privileged.js';
 import { ConnectionPool } from '../../main/core/ssh/pool.js';
 import { freePort } from '../lab/sshd.js';
-import { gatedIt } from '../support/requirements.js';
 
 // The SSH layer against the lab's real OpenSSH servers: every outcome (success and each distinct failure) is
 // produced by sshd itself, and fingerprints are checked against ssh-keygen's own output.
-const provided = inject('lab');
-const state = 'state' in provided ? provided.state : undefined;
-const itLab = gatedIt('unavailable' in provided ? provided.unavailable : undefined);
-const lab = () => state!;
+const { lab, labIt } = labContext();
+const itLab = labIt();
 const scratch = mkdtempSync(join(tmpdir(), 'pktpath-core-ssh-'));
 
 function host(name: 'local' | 'jump', over: Partial<HostInput> = {}): Host {

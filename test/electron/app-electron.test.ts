@@ -40,7 +40,7 @@ describe('Electron shell (Playwright _electron)', () => {
         expect(surface).toEqual({
           require: 'undefined',
           process: 'undefined',
-          keys: ['methods', 'onEvents', 'rememberSecret', 'secretStorage', 'transport'],
+          keys: ['methods', 'onEvents', 'transport'],
         });
         // A real call through preload → main → core.
         await page.click('[data-view=hosts]');
@@ -59,15 +59,8 @@ describe('Electron shell (Playwright _electron)', () => {
         );
         await page.waitForTimeout(500);
         expect(page.url()).toBe('app://pktpath/index.html');
-        // Secrets: with no keyring (basic_text) the app says so and stores nothing.
-        const storage = await page.evaluate(() =>
-          (
-            globalThis as unknown as {
-              pktpath: { secretStorage(): Promise<{ backend: string; available: boolean }> };
-            }
-          ).pktpath.secretStorage(),
-        );
-        if (storage.backend === 'basic_text') expect(storage.available).toBe(false);
+        // Secrets go through the contract's secret.provide (test/unit/core/secret-remember.test.ts covers the
+        // keyring and basic_text behaviour); the page has no other way to reach the store.
         await page.screenshot({ path: join(ARTIFACTS, 'electron-hosts.png') });
         expect(await app.evaluate(({ app: a }) => a.hasSingleInstanceLock())).toBe(true);
       } finally {

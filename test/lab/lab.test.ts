@@ -1,6 +1,6 @@
+import { labContext } from '../support/lab-context.js';
 import { release } from 'node:os';
-import { describe, expect, inject } from 'vitest';
-import { gatedIt } from '../support/requirements.js';
+import { describe, expect } from 'vitest';
 import type { Shell } from './exec.js';
 import { hostAnswers, labTarget, type LabHostName } from './lab.js';
 import {
@@ -19,14 +19,9 @@ import { freePort } from './ports.js';
 
 // Smoke tests of the lab itself: each host answers over real SSH with its own kernel, has BTF and tracefs, and
 // can carry traffic between two network namespaces. The negative tests prove the checks can fail.
-const provided = inject('lab');
-const state = 'state' in provided ? provided.state : undefined;
-const labGap = 'unavailable' in provided ? provided.unavailable : undefined;
-const itLab = gatedIt(labGap);
-const itOn = (h: LabHostName) =>
-  gatedIt(labGap ?? (state?.hosts[h] ? undefined : `lab host ${h} not up (PKTPATH_LAB_VMS=0)`));
-
-const lab = () => state!;
+const { lab, labIt } = labContext();
+const itLab = labIt();
+const itOn = (h: LabHostName) => labIt({ hosts: [h] });
 const shellOf = (h: LabHostName, user?: string): Shell =>
   sshShell(labTarget(lab(), h, { user }), lab().runtimeDir);
 const expectedRelease: Record<string, (r: string) => boolean> = {

@@ -1,5 +1,5 @@
-import { describe, expect, inject } from 'vitest';
-import { gatedIt } from '../support/requirements.js';
+import { labContext } from '../support/lab-context.js';
+import { describe, expect } from 'vitest';
 import { labTarget } from './lab.js';
 import { freePort } from './ports.js';
 import { sshRun } from './ssh-client.js';
@@ -7,13 +7,8 @@ import { bootVm, buildVmImage, pidsWithArg, probeSsh, VM_SPECS, vmTarget } from 
 
 // The VM machinery itself (image cache, readiness probe, boot failure), on top of the lab's running VMs. What the
 // VMs offer (kernel, BTF, tracefs, netns traffic) is checked with the other lab hosts in lab.test.ts.
-const provided = inject('lab');
-const state = 'state' in provided ? provided.state : undefined;
-const gap = 'unavailable' in provided ? provided.unavailable : undefined;
-const it = gatedIt(
-  gap ?? (state?.hosts.vm61 && state.hosts.vm612 ? undefined : 'lab VMs not up (PKTPATH_LAB_VMS=0)'),
-);
-const lab = () => state!;
+const { lab, labIt } = labContext();
+const it = labIt({ hosts: ['vm61', 'vm612'] });
 
 describe('lab VMs: Debian kernels under qemu/TCG', () => {
   it('booted each kernel to SSH-ready within 60 s, with a traceable function list', async () => {

@@ -1,5 +1,5 @@
 import type { ProbeEntry, ProfileInfo } from '../../api/probeset.js';
-import type { ProbeFacts, ProfileName } from '../../api/trace.js';
+import { PROFILE_NAMES, type ProbeFacts, type ProfileName } from '../../api/trace.js';
 import { CoreError } from '../errors.js';
 import { parseProbeSet } from './parse-probe-set.js';
 
@@ -90,18 +90,8 @@ const TEXT: Record<Exclude<ProfileName, 'all-skb'>, { description: string; text:
   },
 };
 
-export const PROFILE_ORDER: readonly ProfileName[] = [
-  'default',
-  'ingress',
-  'egress',
-  'netfilter',
-  'routing',
-  'drops',
-  'tc',
-  'bridge',
-  'tunnels',
-  'all-skb',
-];
+/** The order profiles are offered in: the contract's own list. */
+export const PROFILE_ORDER: readonly ProfileName[] = PROFILE_NAMES;
 
 export function profileInfo(name: ProfileName): ProfileInfo {
   if (name === 'all-skb')

@@ -37,7 +37,15 @@ export async function execCommand(
   command: string,
   opts: { stdin?: string | Buffer; timeoutMs?: number } = {},
 ): Promise<ExecResult> {
-  const cmd = await runner.spawn(command);
+  return collectCommand(await runner.spawn(command), `${command.slice(0, 60)} on ${runner.target}`, opts);
+}
+
+/** Feeds a started command its `stdin`, collects its output until it exits; a timeout kills it and rejects. */
+export async function collectCommand(
+  cmd: RunningCommand,
+  what: string,
+  opts: { stdin?: string | Buffer; timeoutMs?: number | undefined },
+): Promise<ExecResult> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   cmd.stdout.on('data', (d: Buffer) => out.push(d));
@@ -49,9 +57,7 @@ export async function execCommand(
     if (opts.timeoutMs)
       timer = setTimeout(() => {
         cmd.kill();
-        reject(
-          new Error(`${command.slice(0, 60)} on ${runner.target} did not finish within ${opts.timeoutMs} ms`),
-        );
+        reject(new Error(`${what} did not finish within ${opts.timeoutMs} ms`));
       }, opts.timeoutMs);
   });
   try {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { Privilege } from '../../api/hosts.js';
 import {
+  collectCommand,
   shJoin,
   shQuote,
   type CommandRunner,
@@ -129,29 +130,8 @@ export async function execPrivileged(
   opts: PrivilegeOptions & { stdin?: string | Buffer; runTimeoutMs?: number },
 ): Promise<ExecResult> {
   const cmd = await spawnPrivileged(runner, argv, opts);
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  cmd.stdout.on('data', (d: Buffer) => out.push(d));
-  cmd.stderr.on('data', (d: Buffer) => err.push(d));
-  cmd.stdin.on('error', () => undefined);
-  cmd.stdin.end(opts.stdin ?? '');
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    if (opts.runTimeoutMs)
-      timer = setTimeout(() => {
-        cmd.kill();
-        reject(new Error(`${argv[0]} on ${runner.target} did not finish within ${opts.runTimeoutMs} ms`));
-      }, opts.runTimeoutMs);
+  return collectCommand(cmd, `${argv[0]} on ${runner.target}`, {
+    stdin: opts.stdin,
+    timeoutMs: opts.runTimeoutMs,
   });
-  try {
-    const { code, signal } = await Promise.race([cmd.exit, limit]);
-    return {
-      code,
-      signal,
-      stdout: Buffer.concat(out).toString('utf8'),
-      stderr: Buffer.concat(err).toString('utf8'),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
 }
