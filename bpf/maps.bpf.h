@@ -20,6 +20,8 @@ const volatile __u32 tc_probe_id[2] = {};
 bool fn_tail = false;
 /* Packet ids are handed out from here; __sync_fetch_and_add keeps them unique across CPUs. */
 __u32 next_packet_id = 0;
+/* Whole packets matched so far (not fragments): what limits.packets counts. */
+__u32 limited_packets = 0;
 /* Packets tracked right now: the loader ends a packet-limited run once this drops to 0. */
 __s64 live_packets = 0;
 

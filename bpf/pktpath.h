@@ -17,6 +17,7 @@
 #define EV_FIRST    (1 << 4) /* the probe where the filter matched and the packet got its id */
 #define EV_FREE     (1 << 5) /* the skb was freed here: the packet's path ends */
 #define EV_L2       (1 << 6) /* the filter saw the L2 (MAC) view; else the L3 view */
+#define EV_PARTIAL  (1 << 7) /* with EV_FIRST: first seen while being freed, so its path before is unknown */
 
 /* One hop of one packet: 104 bytes, little-endian on every supported arch, naturally aligned. */
 struct pktpath_event {

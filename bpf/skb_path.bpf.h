@@ -173,16 +173,20 @@ static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u64 c, int k
 		/* Not tracked yet: filter it here (and at every later probe until it matches). */
 		if (!meta_match(skb) || !pcap_match(skb, &l2))
 			return 0;
-		if (cfg_max_packets && next_packet_id >= cfg_max_packets) {
+		/* matched only at a free or release point: an skb from before the attach, or one whose earlier hops no
+		 * probe saw (e.g. the original of a copy made in an unprobed function) - a fragment, not a path */
+		bool partial = c & (PROBE_FREE | PROBE_TAIL | PROBE_END);
+		/* the packet limit counts whole paths: past it nothing new matches; fragments never take a slot */
+		if (cfg_max_packets && limited_packets >= cfg_max_packets) {
 			count(CNT_OVER_LIMIT);
+			return 0;
+		}
+		if (cfg_max_packets && !partial && __sync_fetch_and_add(&limited_packets, 1) >= cfg_max_packets) {
+			count(CNT_OVER_LIMIT); /* another CPU took the last slot */
 			return 0;
 		}
 		fresh.packet_id = __sync_fetch_and_add(&next_packet_id, 1) + 1;
-		if (cfg_max_packets && fresh.packet_id > cfg_max_packets) {
-			count(CNT_OVER_LIMIT);
-			return 0;
-		}
-		flags |= EV_FIRST | (l2 ? EV_L2 : 0);
+		flags |= EV_FIRST | (l2 ? EV_L2 : 0) | (partial ? EV_PARTIAL : 0);
 		count(CNT_PACKETS);
 		__u32 one = 1;
 		if (bpf_map_update_elem(&tracked, &key, &fresh, BPF_ANY) == 0 &&

@@ -4,7 +4,8 @@
 //  - vm612: ping -f packet rate untraced / default probes / all skb functions
 //  - here: iperf3 over veth untraced / pktpath (raw tracepoints, every skb tracked) / bpftrace doing the same
 //    tracking on the same tracepoints; ring-buffer events/s to stdout and lost events
-// bpftrace is not in the VM image, so the bpftrace peer runs on this machine (tracepoints only: no kprobes here).
+//  - vm612 + bench overlay (test/lab/vm-bench.ts): attach/detach of every traceable skb function, pktpath per
+//    backend vs bpftrace kprobes on the same functions (bpftrace is only in the overlay, not in the lab image)
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { localShell, sh, type Shell } from '../../test/lab/exec.js';
@@ -12,6 +13,9 @@ import { readLabState } from '../../test/lab/lab.js';
 import { createPair, destroy, type Topology } from '../../test/lab/netns.js';
 import { LOADER, TraceRun, type Rec } from '../../test/tracer/loader-run.js';
 import { pushLoader, VM_LOADER, type VmHost } from '../../test/tracer/vm-loader.js';
+import { bootBenchVm612, type BenchVm } from '../../test/lab/vm-bench.js';
+import { stopVm } from '../../test/lab/vm.js';
+import { createReadStream } from 'node:fs';
 
 const out = process.argv[2] ?? 'bench/results/tracer-tracer.json';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -96,7 +100,7 @@ async function vmBench() {
     );
     return {
       attachDetachAllSkbFunctions: attach,
-      bpftraceKprobes: 'not measured: bpftrace is not in the VM image',
+
       pingFlood: {
         packets: N,
         untracedPps: untraced,
@@ -109,6 +113,105 @@ async function vmBench() {
     };
   } finally {
     await destroy(t);
+  }
+}
+
+/** The committed loader into the bench VM (binary over ssh's stdin). */
+async function pushToBench(b: BenchVm): Promise<VmHost> {
+  const [file = 'ssh', ...args] = b.ssh;
+  const child = spawn(file, [...args, `cat > ${VM_LOADER} && chmod +x ${VM_LOADER}`], {
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  createReadStream(LOADER).pipe(child.stdin);
+  const code = await new Promise((r) => child.on('close', r));
+  if (code !== 0) throw new Error(`push loader to the bench VM: exit ${String(code)}`);
+  return { name: 'vm612', shell: b.shell, via: [...b.ssh, VM_LOADER] };
+}
+
+/**
+ * bpftrace with an empty kprobe on each function. Attach = start to the moment BEGIN's line shows up: bpftrace
+ * triggers BEGIN before attaching, but reads its output buffer only once every probe is attached ("Attaching N
+ * probes..." is printed before). Detach = SIGINT to exit. Timed on the guest (busybox: /proc/uptime, 10 ms;
+ * polled every 0.2 s), so ssh latency stays out.
+ */
+async function bpftraceAttachDetach(b: BenchVm, functions: string[], timeoutS: number) {
+  // printf's escape is bpftrace's own, written literally (no shell echo in between)
+  const script = `${functions.map((f) => `kprobe:${f}`).join(',\n')}\n{ }\nBEGIN { printf("attached\\n"); }\n`;
+  await b.shell('cat > /tmp/bench.bt', { input: script });
+  const r = await b.shell(
+    [
+      'ulimit -n 1048576; read t0 _ < /proc/uptime',
+      'BPFTRACE_MAX_PROBES=100000 bpftrace /tmp/bench.bt > /tmp/bt.out 2> /tmp/bt.err & p=$!',
+      `i=0; while ! grep -q attached /tmp/bt.out && kill -0 $p 2>/dev/null && [ $i -lt ${timeoutS * 5} ]; do sleep 0.2; i=$((i+1)); done`,
+      'read t1 _ < /proc/uptime; ok=0; grep -q attached /tmp/bt.out && ok=1',
+      'kill -INT $p 2>/dev/null; wait $p; rc=$?; read t2 _ < /proc/uptime',
+      'echo "RESULT $ok $rc $t0 $t1 $t2 $(grep -c "could not attach" /tmp/bt.err)"; grep -v WARNING /tmp/bt.err | tail -2',
+    ].join('\n'),
+    { timeoutMs: (timeoutS + 900) * 1000 },
+  );
+  const m = /RESULT (\d) (\d+) ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stdout);
+  if (!m) throw new Error(`bpftrace bench: ${r.stdout} ${r.stderr}`);
+  const attached = m[1] === '1';
+  const ms = (x: string | undefined, y: string | undefined) => Math.round((Number(y) - Number(x)) * 1000);
+  return {
+    functions: functions.length,
+    attached,
+    failedProbes: Number(m[6]),
+    attachMs: attached ? ms(m[3], m[4]) : null,
+    detachMs: attached ? ms(m[4], m[5]) : null,
+    ...(attached ? {} : { error: r.stdout.split('\n').slice(1).join(' ').trim() || `exit ${m[2]}` }),
+  };
+}
+
+/** pktpath per backend vs bpftrace kprobes, all traceable skb functions, in a vm612 booted with the overlay. */
+async function bpftraceBench() {
+  if (!readLabState()) return { skipped: 'lab not set up (npm run lab:up)' };
+  const b = await bootBenchVm612();
+  try {
+    const host = await pushToBench(b);
+    const probe = JSON.parse(await sh(host.shell, `${VM_LOADER} probe`, 300_000)) as {
+      functions: { name: string }[];
+    };
+    const names = probe.functions.map((f) => f.name);
+    const pktpath = [];
+    for (const backend of ['kprobe-multi', 'fentry', 'kprobe'])
+      pktpath.push(await attachDetach(host, backend));
+    // the full set first; if bpftrace cannot attach it within the limit, the largest halving it handles
+    const runs = [];
+    let set = names;
+    for (;;) {
+      const r = await bpftraceAttachDetach(b, set, 20 * 60);
+      runs.push(r);
+      if (r.attached || set.length < 100) break;
+      set = set.slice(0, Math.floor(set.length / 2));
+    }
+    const bt = runs[runs.length - 1] ?? runs[0];
+    if (!bt) throw new Error('no bpftrace run');
+    const ratio = (x: number | null, y: number | null) => (x && y ? round(x / y, 1) : null);
+    return {
+      functions: names.length,
+      pktpath,
+      bpftrace: runs,
+      measured: bt.attached
+        ? `bpftrace attached ${bt.functions} of ${names.length} functions; pktpath attached all ${names.length}`
+        : 'bpftrace attached no set within the limit',
+      speedupVsBpftrace: Object.fromEntries(
+        pktpath.map((p) => [
+          String(p.backend),
+          {
+            attach: ratio(bt.attachMs, p.attachMs),
+            detach: ratio(bt.detachMs, p.detachMs),
+            // per function, when bpftrace managed only part of the set
+            attachPerFunction: ratio(
+              bt.attachMs && bt.attachMs / bt.functions,
+              p.attachMs / Math.max(1, p.attached),
+            ),
+          },
+        ]),
+      ),
+    };
+  } finally {
+    await stopVm(b.vm);
   }
 }
 
@@ -188,13 +291,19 @@ async function localBench() {
 }
 
 const vm = await vmBench();
+const vsBpftrace = await bpftraceBench();
 const local = await localBench();
 const result = {
   at: new Date().toISOString(),
   vm612: vm,
+  vm612VsBpftrace: vsBpftrace,
   local,
   summary: {
     vm612: vm,
+    vm612VsBpftrace:
+      'speedupVsBpftrace' in vsBpftrace
+        ? { measured: vsBpftrace.measured, speedupVsBpftrace: vsBpftrace.speedupVsBpftrace }
+        : vsBpftrace,
     local: { ratios: local.ratios, ringBuffer: local.ringBuffer, iperf3Gbps: local.iperf3Gbps },
   },
 };

@@ -163,6 +163,18 @@ try {
     openMs.push(performance.now() - t0);
   }
 
+  // Peer: frame intervals of the same page left idle (what this browser's frame clock gives at best).
+  const idleFrames = await page.evaluate(async () => {
+    const deltas: number[] = [];
+    let last = performance.now();
+    for (let f = 0; f < 240; f++) {
+      await new Promise((r) => requestAnimationFrame(r));
+      const now = performance.now();
+      deltas.push(now - last);
+      last = now;
+    }
+    return deltas;
+  });
   // Scroll the list one screen per frame and record frame intervals.
   const frames = await page.evaluate(async () => {
     const list = [...document.querySelectorAll<HTMLElement>('.vlist')].find((e) => e.offsetParent !== null);
@@ -217,6 +229,7 @@ try {
       open_vs_trivial_ratio: round(median(openMs) / median(trivialMs), 2),
       scroll_frame_p50_ms: round(median(frames)),
       scroll_frame_p95_ms: round(pct(frames, 0.95)),
+      idle_frame_p95_ms: round(pct(idleFrames, 0.95)),
       compare_1k_ms: round(median(compareMs)),
       compare_1k_core_ms: round(median(coreCompareMs)),
       goals: { open_100k_ms: 1000, scroll_frame_p95_ms: 16, compare_1k_ms: 100 },

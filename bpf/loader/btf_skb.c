@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "btf_skb.h"
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,10 +104,35 @@ static bool strset_has(const struct strset *s, const char *name)
 	return s->n && bsearch(&name, s->v, s->n, sizeof(char *), cmpstr);
 }
 
+/* btf_dump prints through a callback fixed at creation: it writes to whatever stream *ctx points at now */
+static void print_to(void *ctx, const char *fmt, va_list ap) { vfprintf(*(FILE **)ctx, fmt, ap); }
+
+/* "int ip_rcv(struct sk_buff *skb, struct net_device *dev, ...)": libbpf's btf_dump writes the declaration of the
+ * function's prototype under its name, with the parameter names. NULL when it cannot. */
+static char *func_signature(struct btf_dump *d, FILE **sink, const struct btf_type *func, const char *name)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	if (!(*sink = open_memstream(&buf, &len)))
+		return NULL;
+	LIBBPF_OPTS(btf_dump_emit_type_decl_opts, o, .field_name = name);
+	int err = btf_dump__emit_type_decl(d, func->type, &o);
+	fclose(*sink);
+	if (err) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 static void add_from_btf(struct skb_funcs *out, const struct btf *btf, const char *module, __u32 first_id,
 			 const struct strset *traceable)
 {
 	__u32 n = btf__type_cnt(btf);
+	FILE *sink = NULL;
+	struct btf_dump *d = out->signatures ? btf_dump__new(btf, print_to, &sink, NULL) : NULL;
+	if (libbpf_get_error(d))
+		d = NULL;
 	for (__u32 id = first_id; id < n; id++) {
 		const struct btf_type *t = btf__type_by_id(btf, id);
 		if (!btf_is_func(t))
@@ -123,8 +149,10 @@ static void add_from_btf(struct skb_funcs *out, const struct btf *btf, const cha
 		f->module = module ? strdup(module) : NULL;
 		f->btf_id = id;
 		f->traceable = strset_has(traceable, name);
+		f->signature = d && f->traceable ? func_signature(d, &sink, t, name) : NULL;
 		out->traceable += f->traceable;
 	}
+	btf_dump__free(d);
 }
 
 static int cmpfunc(const void *a, const void *b)
@@ -136,7 +164,9 @@ int skb_funcs_load(struct skb_funcs *out)
 {
 	struct btf *base = host_btf();
 	struct strset traceable = { 0 };
+	bool signatures = out->signatures;
 	memset(out, 0, sizeof(*out));
+	out->signatures = signatures;
 	if (!base)
 		return -ENOENT;
 	if (load_filter_functions(&traceable, out->filter_err, sizeof(out->filter_err)) == 0)

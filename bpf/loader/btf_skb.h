@@ -12,6 +12,7 @@ struct skb_func {
 	char *module;     /* NULL for vmlinux */
 	__u32 btf_id;     /* FUNC id in its BTF (vmlinux or module) */
 	bool traceable;   /* listed in available_filter_functions */
+	char *signature;  /* C declaration from BTF, traceable functions only, when skb_funcs.signatures is set */
 };
 
 struct skb_funcs {
@@ -19,6 +20,7 @@ struct skb_funcs {
 	int n;
 	int traceable;
 	char filter_err[128]; /* why available_filter_functions could not be read, "" if it was */
+	bool signatures;      /* in: also format each traceable function's C signature (loader probe) */
 };
 
 /* Loads vmlinux BTF (cached). NULL when the kernel has none. */

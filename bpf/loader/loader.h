@@ -11,6 +11,7 @@
 int cmd_probe(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
+int cmd_check_filter(int argc, char **argv);
 int count_module_btf(void);
 /* Loads and attaches a tiny program of this kind ("kprobe-multi", "fentry", "kprobe", "raw-tp", "tc", "tcx"). */
 bool attach_kind_ok(const char *kind, char *err, size_t errlen);

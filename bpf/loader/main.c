@@ -49,6 +49,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: pktpath-loader probe            kernel capabilities as JSON\n"
 	      "       pktpath-loader trace [--json]   config (JSON) on stdin, events on stdout\n"
+	      "       pktpath-loader check-filter [EXPR]  compile a filter (EXPR or stdin), no root: {ok, error?}\n"
 	      "       pktpath-loader cleanup          remove TC filters left by a killed loader\n"
 	      "       pktpath-loader version\n", f);
 }
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
 		return cmd_probe(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "trace"))
 		return cmd_trace(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "check-filter"))
+		return cmd_check_filter(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "cleanup"))
 		return cmd_cleanup(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

@@ -50,6 +50,8 @@ void output_event(struct output *o, const struct pktpath_event *e, const char *p
 		(unsigned long long)e->skb);
 	if (e->flags & EV_FIRST)
 		fprintf(f, ",\"first\":true,\"view\":\"%s\"", e->flags & EV_L2 ? "l2" : "l3");
+	if (e->flags & EV_PARTIAL)
+		fputs(",\"partial\":true", f);
 	if (e->flags & EV_FREE)
 		fputs(",\"free\":true", f);
 	if (e->flags & EV_TUPLE) {

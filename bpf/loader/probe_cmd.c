@@ -154,7 +154,7 @@ int cmd_probe(int argc, char **argv)
 	static const char *kinds[] = { "kprobe-multi", "fentry", "kprobe", "raw-tp", "tcx", "tc" };
 	struct kind_result res[6] = { 0 };
 	struct utsname u;
-	struct skb_funcs funcs;
+	struct skb_funcs funcs = { .signatures = true }; /* the editor shows them on hover */
 	FILE *o = stdout;
 
 	libbpf_set_print(silent_print);
@@ -205,6 +205,10 @@ int cmd_probe(int argc, char **argv)
 		fputs(first ? "{\"name\":" : ",{\"name\":", o);
 		json_write_str(o, funcs.v[i].name);
 		fprintf(o, ",\"pos\":%d", funcs.v[i].pos);
+		if (funcs.v[i].signature) {
+			fputs(",\"signature\":", o);
+			json_write_str(o, funcs.v[i].signature);
+		}
 		if (funcs.v[i].module) {
 			fputs(",\"module\":", o);
 			json_write_str(o, funcs.v[i].module);

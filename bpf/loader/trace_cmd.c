@@ -90,6 +90,9 @@ struct probe {
 	bool ret_attached;
 };
 
+/* After the packet limit: how long packets in flight get to reach their free before the trace ends anyway. */
+#define LIMIT_GRACE_MS 1000
+
 static struct probe *probes;
 static int nprobes;
 static struct pktpath_bpf *skel;
@@ -125,7 +128,9 @@ static struct probe *add_probe(const char *name, const char *kind, int pos)
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	(void)ctx;
-	if (size < sizeof(struct pktpath_event) || stop_reason)
+	/* past the event limit nothing more is written; any other stop still drains what the kernel wrote (the
+	 * last hops of packets in flight, their frees) */
+	if (size < sizeof(struct pktpath_event) || (cfg.max_events && events_seen >= cfg.max_events))
 		return 0;
 	const struct pktpath_event *e = data;
 	const char *name = e->probe_id < (__u32)nprobes ? probes[e->probe_id].name : "?";
@@ -147,6 +152,25 @@ static __u64 sum_percpu(int map_fd, __u32 key)
 	for (int i = 0; i < ncpu; i++)
 		s += vals[i];
 	return s;
+}
+
+/* Packets still holding a live skb when the trace ended: their paths are cut short (never freed in view, or the
+ * packet-limit grace expired). pkt_refs keeps exactly those ids; read once the probes are detached. */
+#define MAX_CUT_IDS 4096
+static void write_cut(FILE *f)
+{
+	int fd = bpf_map__fd(skel->maps.pkt_refs), n = 0;
+	__u32 key, next, *prev = NULL;
+
+	fputs(",\"cut\":[", f);
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (n < MAX_CUT_IDS)
+			fprintf(f, "%s%u", n ? "," : "", next);
+		n++;
+		key = next;
+		prev = &key;
+	}
+	fprintf(f, "],\"cutCount\":%d", n);
 }
 
 static void write_stats(const char *type, __u64 t0)
@@ -175,7 +199,10 @@ static void write_stats(const char *type, __u64 t0)
 				first = false;
 			}
 		}
-	fputs("}}", f);
+	fputs("}", f);
+	if (!strcmp(type, "done"))
+		write_cut(f);
+	fputs("}", f);
 	output_status_end(&out);
 }
 
@@ -782,11 +809,12 @@ int cmd_trace(int argc, char **argv)
 		__u64 now = now_ms();
 		if (cfg.duration_ms && now - t0 >= cfg.duration_ms && !stop_reason)
 			stop_reason = "duration";
-		if (cfg.max_packets && skel->bss->next_packet_id >= cfg.max_packets && !stop_reason) {
-			/* the last packet gets to finish its path: until its skb is freed, or 1 s */
+		if (cfg.max_packets && skel->bss->limited_packets >= cfg.max_packets && !stop_reason) {
+			/* no new packet matches any more (the kernel checks the same limit); those in flight get to finish
+			 * their paths: until each is freed, or the grace expires (they are reported in done's "cut") */
 			if (!limit_reached_at)
 				limit_reached_at = now;
-			if (skel->bss->live_packets <= 0 || now - limit_reached_at >= 1000)
+			if (skel->bss->live_packets <= 0 || now - limit_reached_at >= LIMIT_GRACE_MS)
 				stop_reason = "packets";
 		}
 		if (now - last_stats >= 1000) {

@@ -51,6 +51,8 @@ export const PathVariantSchema = z.object({
   functions: z.array(z.string()),
   count: z.int().positive(),
   packet_ids: z.array(z.int().nonnegative()),
+  /** Its packets are fragments or were cut by the end of the trace (`partial`/`cut`); listed after complete ones. */
+  partial: z.boolean().optional(),
 });
 export type PathVariant = z.infer<typeof PathVariantSchema>;
 

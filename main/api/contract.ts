@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { PathComparisonSchema, PathRefSchema, RunComparisonSchema, RunRefSchema } from './compare.js';
 import { ApiErrorSchema } from './errors.js';
+import { FilterCheckRequestSchema, FilterCheckSchema } from './filter.js';
 import { ConnectionTestSchema, HostNameSchema, HostSchema } from './hosts.js';
+import { PacketPageSchema, PacketQuerySchema } from './packets.js';
 import { ProbeSetValidationSchema, ProfileInfoSchema } from './probeset.js';
 import { AnnotationSchema, SessionIdSchema, SessionSchema, SessionSummarySchema } from './sessions.js';
 import {
+  PacketPathSchema,
   ProbeFactsSchema,
   RunSchema,
   TracePacketsEventSchema,
@@ -38,7 +41,12 @@ const SecretPromptSchema = z.object({
   kind: z.enum(['password', 'passphrase', 'sudo-password', 'keyboard-interactive']),
   /** What to show the user (for a passphrase: the key file). */
   prompt: z.string(),
+  /** Whether this face can keep the answer (`secret.provide` with `remember`), and why not. */
+  remember: z.object({ available: z.boolean(), reason: z.string().optional() }),
 });
+
+/** A run of a session: its id or 1-based position; none = the first run. */
+const RunOfSessionSchema = { id: SessionIdSchema, run: z.string().min(1).optional() };
 
 function method<Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res, summary: string) {
   return { request, response, summary };
@@ -84,6 +92,11 @@ export const methods = {
     ProbeFactsSchema,
     'run `loader probe` (cached per host and kernel release)',
   ),
+  'filter.check': method(
+    FilterCheckRequestSchema,
+    FilterCheckSchema,
+    'compile a pcap filter on the host with its loader (both views, no root)',
+  ),
   'probeSet.validate': method(
     z.object({ text: z.string(), host: HostNameSchema.optional() }),
     ProbeSetValidationSchema,
@@ -109,7 +122,26 @@ export const methods = {
     z.object({ sessions: z.array(SessionSummarySchema) }),
     'saved sessions, newest first',
   ),
-  'sessions.get': method(z.object({ id: SessionIdSchema }), SessionSchema, 'one session'),
+  'sessions.get': method(
+    z.object({ id: SessionIdSchema }),
+    SessionSchema,
+    'one session without its packets (page them with `sessions.packets`)',
+  ),
+  'sessions.packets': method(
+    z.object(RunOfSessionSchema).extend(PacketQuerySchema.shape),
+    PacketPageSchema,
+    'a page of a saved run’s packet summaries, optionally filtered and sorted',
+  ),
+  'sessions.packet': method(
+    z.object({ ...RunOfSessionSchema, packet: z.int().nonnegative() }),
+    PacketPathSchema,
+    'one packet of a saved run with all its hops',
+  ),
+  'sessions.report': method(
+    z.object({ id: SessionIdSchema }),
+    z.object({ markdown: z.string() }),
+    'the session’s Markdown report',
+  ),
   'sessions.save': method(
     z.object({
       id: SessionIdSchema.optional(),
@@ -161,9 +193,9 @@ export const methods = {
     'answer a `hostKey.prompt` event',
   ),
   'secret.provide': method(
-    z.object({ promptId: z.string(), value: z.string().nullable() }),
-    Empty,
-    'answer a `secret.prompt` event (null = cancel)',
+    z.object({ promptId: z.string(), value: z.string().nullable(), remember: z.boolean().default(false) }),
+    z.object({ remembered: z.boolean(), reason: z.string().optional() }),
+    'answer a `secret.prompt` event (null = cancel); `remember` keeps it where the face can (desktop keyring)',
   ),
 } as const;
 

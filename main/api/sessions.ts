@@ -3,11 +3,12 @@ import { HostNameSchema } from './hosts.js';
 import { ProbeFactsSchema, RunSchema } from './trace.js';
 
 /**
- * The session document, version 1 (docs/SESSION-FORMAT.md). Older versions are migrated on read by
- * main/core/sessions/migrate.ts; this schema is only ever the current one.
+ * A session as `sessions.get` returns it: the metadata document of format version 2 (docs/SESSION-FORMAT.md) —
+ * everything but the packets, which are paged (`sessions.packets`, `sessions.packet`). Older versions are
+ * migrated on read by main/core/sessions/; this schema is only ever the current one.
  */
 export const SESSION_FORMAT = 'pktpath-session';
-export const SESSION_VERSION = 1;
+export const SESSION_VERSION = 2;
 
 /** Session ids are file names in the data dir: keep them boring. */
 export const SessionIdSchema = z
@@ -33,6 +34,32 @@ export const AnnotationSchema = z.object({
 });
 export type Annotation = z.infer<typeof AnnotationSchema>;
 
+/** A distinct function sequence of a run: how many packets took it, how many of those were dropped. */
+export const RunVariantSchema = z.object({
+  functions: z.array(z.string()),
+  count: z.int().positive(),
+  dropped: z.int().nonnegative(),
+  /** The first packet (by capture order) that took this path. */
+  firstPacket: z.int().nonnegative(),
+});
+export type RunVariant = z.infer<typeof RunVariantSchema>;
+
+/** How many variants a session's metadata lists per run (the rest are counted in `variantCount`). */
+export const MAX_LISTED_VARIANTS = 100;
+
+/** A saved run without its packets: the spec, the outcome and what its packets add up to. */
+export const SessionRunSchema = RunSchema.omit({ packets: true }).extend({
+  packets: z.int().nonnegative(),
+  hops: z.int().nonnegative(),
+  dropped: z.int().nonnegative(),
+  /** The first packet's first hop time (host ktime, ns): the origin of the packet list's time column. */
+  firstTsNs: z.number().nonnegative(),
+  /** Most frequent first (ties: earliest first packet); at most MAX_LISTED_VARIANTS. */
+  variants: z.array(RunVariantSchema).max(MAX_LISTED_VARIANTS),
+  variantCount: z.int().nonnegative(),
+});
+export type SessionRun = z.infer<typeof SessionRunSchema>;
+
 export const SessionSchema = z.object({
   format: z.literal(SESSION_FORMAT),
   version: z.literal(SESSION_VERSION),
@@ -42,11 +69,10 @@ export const SessionSchema = z.object({
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
   hosts: z.array(SessionHostSchema).default([]),
-  runs: z.array(RunSchema).default([]),
+  runs: z.array(SessionRunSchema).default([]),
   annotations: z.array(AnnotationSchema).default([]),
 });
 export type Session = z.infer<typeof SessionSchema>;
-export type SessionInput = z.input<typeof SessionSchema>;
 
 export const SessionSummarySchema = z.object({
   id: SessionIdSchema,

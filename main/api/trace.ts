@@ -92,6 +92,12 @@ export const PacketPathSchema = z
     id: z.int().nonnegative(),
     hops: z.array(HopSchema),
     drop_reason: z.string().nullable(),
+    /** A fragment: first seen at a free/release function (an skb from before the attach), so its path before is
+     * unknown. Absent in runs recorded before the flag existed. */
+    partial: z.boolean().optional(),
+    /** The trace ended (packet-limit grace expired, stop, duration) while this packet was still in flight: its
+     * path lacks its free. */
+    cut: z.boolean().optional(),
   })
   .loose();
 export type PacketPath = z.infer<typeof PacketPathSchema>;
@@ -180,7 +186,15 @@ export const ProbeFactsSchema = z
     /** The traceable skb functions, with the skb argument position from BTF. */
     functions: z
       .array(
-        z.object({ name: z.string(), pos: z.int().min(1).max(5), module: z.string().optional() }).loose(),
+        z
+          .object({
+            name: z.string(),
+            pos: z.int().min(1).max(5),
+            module: z.string().optional(),
+            /** C declaration from the host's BTF, e.g. `int ip_rcv(struct sk_buff *skb, …)`. */
+            signature: z.string().optional(),
+          })
+          .loose(),
       )
       .default([]),
     dropReasons: z.array(z.object({ value: z.int().nonnegative(), name: z.string() })).default([]),

@@ -21,7 +21,7 @@ import { EventBatcher } from '../server/event-batcher.js';
 import { defaultRendererDir } from '../server/renderer-bundle.js';
 import { EVENT_FLUSH_MS } from '../server/wire.js';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, isTrustedSender, serveAppRequest } from './app-protocol.js';
-import { CHANNELS, type SecretRefInput } from './page-api.js';
+import { CHANNELS } from './page-api.js';
 import { SafeStorageSecrets } from './safe-storage-secrets.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -55,7 +55,7 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
   Menu.setApplicationMenu(buildMenu());
-  wireIpc(core, secrets);
+  wireIpc(core);
 
   const win = createWindow();
   app.on('second-instance', () => {
@@ -100,26 +100,11 @@ function lockDown(wc: WebContents): void {
   wc.on('will-attach-webview', (e) => e.preventDefault());
 }
 
-function wireIpc(core: CoreService, secrets: SafeStorageSecrets): void {
+function wireIpc(core: CoreService): void {
   ipcMain.handle(CHANNELS.call, (e, raw: unknown) => {
     if (!isTrustedSender(e.senderFrame))
       return { id: -1, ok: false, error: { code: 'invalid-request', message: 'untrusted sender' } };
     return dispatchEnvelope(core, raw);
-  });
-  ipcMain.handle(CHANNELS.secretStatus, (e) =>
-    isTrustedSender(e.senderFrame) ? secrets.status() : undefined,
-  );
-  ipcMain.handle(CHANNELS.secretRemember, (e, ref: SecretRefInput, value: unknown) => {
-    if (!isTrustedSender(e.senderFrame)) return undefined;
-    const kinds = ['password', 'passphrase', 'sudo-password', 'keyboard-interactive'];
-    if (
-      typeof ref?.host !== 'string' ||
-      typeof ref.prompt !== 'string' ||
-      !kinds.includes(ref.kind) ||
-      typeof value !== 'string'
-    )
-      return { ...secrets.status(), stored: false, reason: 'malformed request' };
-    return secrets.remember({ host: ref.host, kind: ref.kind, prompt: ref.prompt }, value);
   });
   // One subscription per page: events are batched (trace packets merged) and sent every EVENT_FLUSH_MS.
   const subscribed = new WeakSet<WebContents>();

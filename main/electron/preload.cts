@@ -10,8 +10,6 @@ const CHANNELS = {
   call: 'pktpath:call',
   events: 'pktpath:events',
   subscribe: 'pktpath:subscribe',
-  secretStatus: 'pktpath:secret-status',
-  secretRemember: 'pktpath:secret-remember',
 } as const;
 
 const METHODS = [
@@ -23,12 +21,16 @@ const METHODS = [
   'hosts.importSshConfig',
   'hosts.testConnection',
   'probe.run',
+  'filter.check',
   'probeSet.validate',
   'probeSet.profiles',
   'trace.start',
   'trace.stop',
   'sessions.list',
   'sessions.get',
+  'sessions.packets',
+  'sessions.packet',
+  'sessions.report',
   'sessions.save',
   'sessions.rename',
   'sessions.annotate',
@@ -61,6 +63,4 @@ contextBridge.exposeInMainWorld('pktpath', {
     listeners.add(listener);
     return () => void listeners.delete(listener);
   },
-  secretStorage: () => ipcRenderer.invoke(CHANNELS.secretStatus),
-  rememberSecret: (ref: unknown, value: unknown) => ipcRenderer.invoke(CHANNELS.secretRemember, ref, value),
 });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SecretRef, SecretStore } from '../core/secrets/secret-store.js';
+import type { SecretRef } from '../core/secrets/secret-store.js';
+import type { RememberingSecretStore } from '../core/service/prompt-broker.js';
 import { writeFileAtomic } from '../core/fs/atomic-file.js';
 import type { SecretStorageStatus } from './page-api.js';
 
@@ -17,7 +18,7 @@ export interface SafeStorageLike {
  * dir. On Linux without a keyring safeStorage falls back to a hard-coded key (`basic_text`): that is no
  * protection, so then nothing is stored and the UI says why.
  */
-export class SafeStorageSecrets implements SecretStore {
+export class SafeStorageSecrets implements RememberingSecretStore {
   private readonly file: string;
 
   constructor(

@@ -1,32 +1,22 @@
+import { labContext } from '../support/lab-context.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createCore, type CoreService } from '../../main/core/service/create-core.js';
 import { startBrowserMode, type BrowserMode } from '../../main/server/index.js';
 import { localShell } from '../lab/exec.js';
 import type { LabHostName } from '../lab/lab.js';
 import { addNftDrop, createPair, destroy, ping, type Topology } from '../lab/netns.js';
 import { ARTIFACTS, CHROMIUM, launchChromium } from '../support/browser.js';
-import { gatedIt, missing } from '../support/requirements.js';
 
 // The desktop app's renderer in Debian's Chromium, against browser mode with the real core and the lab's sshd and
 // kernels: every step is what a user does (forms, dialogs, keys), every check is what the user sees.
-const provided = inject('lab');
-const state = 'state' in provided ? provided.state : undefined;
-const itLab = gatedIt(
-  ('unavailable' in provided ? provided.unavailable : undefined) ?? missing({ tools: [CHROMIUM] }),
-);
-const itVm = gatedIt(
-  'unavailable' in provided
-    ? provided.unavailable
-    : state?.hosts.vm612
-      ? undefined
-      : 'needs the vm612 lab VM (PKTPATH_LAB_VMS=0?)',
-);
-const lab = () => state!;
+const { state, lab, labIt } = labContext();
+const itLab = labIt({ needs: { tools: [CHROMIUM] } });
+const itVm = labIt({ hosts: ['vm612'], needs: { tools: [CHROMIUM] } });
 
 let home: string;
 let core: CoreService;

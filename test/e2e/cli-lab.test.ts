@@ -1,30 +1,22 @@
+import { labContext } from '../support/lab-context.js';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { localShell, type Shell } from '../lab/exec.js';
 import type { LabHostName } from '../lab/lab.js';
 import { createPair, destroy, ping, type Topology } from '../lab/netns.js';
 import { sshShell } from '../lab/ssh-client.js';
 import { freePort } from '../lab/sshd.js';
-import { gatedIt } from '../support/requirements.js';
 
 // The CLI end to end against the lab: real sshd, this kernel, the two VMs. Each `pktpath` runs as its own process
 // (the source through tsx, so no build step is needed) with a private HOME and PKTPATH_HOME: no host key is known
 // up front, exactly like a first run.
-const provided = inject('lab');
-const state = 'state' in provided ? provided.state : undefined;
-const itLab = gatedIt('unavailable' in provided ? provided.unavailable : undefined);
-const itVm = gatedIt(
-  'unavailable' in provided
-    ? provided.unavailable
-    : !state?.hosts.vm61 || !state.hosts.vm612
-      ? 'lab VMs are off'
-      : undefined,
-);
-const lab = () => state!;
+const { lab, labIt } = labContext();
+const itLab = labIt();
+const itVm = labIt({ hosts: ['vm61', 'vm612'] });
 const scratch = mkdtempSync(join(tmpdir(), 'pktpath-cli-e2e-'));
 const home = join(scratch, 'pktpath-home');
 const userHome = join(scratch, 'user-home');

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { describe, expect, inject } from 'vitest';
-import { localShell } from '../lab/exec.js';
+import { localShell, sh } from '../lab/exec.js';
 import { addNftDrop, createPair, destroy, ping, type Topology } from '../lab/netns.js';
 import { gatedIt, missing } from '../support/requirements.js';
 import { LOADER, paths, TraceRun, type Ev } from './loader-run.js';
@@ -11,7 +11,7 @@ const provided = inject('lab');
 const gap =
   'unavailable' in provided
     ? provided.unavailable
-    : missing({ root: true, tools: ['ip', 'nft', 'ping', 'bpftool'] });
+    : missing({ root: true, tools: ['ip', 'nft', 'ping', 'bpftool', 'python3', 'ss', 'bash'] });
 const itRoot = gatedIt(gap);
 
 const nsInode = (ns: string) => statSync(`/run/netns/${ns}`).ino;
@@ -186,23 +186,106 @@ describe('loader trace (this kernel: raw tracepoints + TC observer)', () => {
     },
   );
 
-  itRoot('stops at the packet limit after the packet finished its path', async () => {
+  itRoot('a packet limit ends the run only after the packets in flight reached their free', async () => {
     const t = await createPair(localShell);
     try {
-      const run = new TraceRun({ filter: `icmp and dst host ${t.serverAddr}`, limits: { packets: 1 } });
+      const limit = 5;
+      const run = new TraceRun({ filter: `icmp and host ${t.serverAddr}`, limits: { packets: limit } });
       await run.waitFor('attached');
-      const pinged = ping(t, 3);
+      const pinged = ping(t, 8, 0.05);
       const exit = await Promise.race([run.exited, new Promise((r) => setTimeout(() => r('timeout'), 8000))]);
       expect(exit).toMatchObject({ code: 0 });
-      expect(run.records().at(-1)).toMatchObject({ type: 'done', reason: 'packets', packets: 1 });
-      expect(new Set(run.events().map((e: Ev) => e.packet))).toEqual(new Set([1]));
-      expect(run.events().at(-1)).toMatchObject({ free: true });
+      const done = run.records().at(-1)!;
+      expect(done).toMatchObject({ type: 'done', reason: 'packets' });
+      const cut = new Set(done.cut as number[]);
+      const byId = paths(run.events());
+      // the limit counts whole paths; fragments (first seen at their free) never take a slot
+      expect([...byId.values()].filter((p) => !p[0]!.partial)).toHaveLength(limit);
+      expect(done.packets).toBe(byId.size);
+      for (const [id, p] of byId) {
+        // each path is whole: its last event is the free, or the loader says it was cut by the grace expiring
+        if (!cut.has(id))
+          expect(p.at(-1), `packet ${id}: ${p.map((e) => e.name).join(' ')}`).toMatchObject({ free: true });
+      }
+      expect(cut.size).toBe(0); // ICMP over a veth is freed well within the grace
       await pinged;
     } finally {
       await destroy(t);
     }
   });
+
+  itRoot(
+    'a packet never freed in view is reported cut once the 1 s grace after the limit expires',
+    async () => {
+      const t = await createPair(localShell);
+      try {
+        const port = 40000 + Math.floor(Math.random() * 20000);
+        await unreadUdpSocket(t, port); // the datagram waits in its receive queue: never freed while tracing
+        const run = new TraceRun({ filter: `udp and dst port ${port}`, limits: { packets: 1 } });
+        await run.waitFor('attached');
+        const t0 = Date.now();
+        await sendUdp(t, port);
+        const exit = await Promise.race([
+          run.exited,
+          new Promise((r) => setTimeout(() => r('timeout'), 8000)),
+        ]);
+        expect(exit).toMatchObject({ code: 0 });
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+        const done = run.records().at(-1)!;
+        expect(done).toMatchObject({ type: 'done', reason: 'packets', cutCount: 1 });
+        const p = paths(run.events()).get((done.cut as number[])[0]!)!;
+        expect(p[0]!.partial).toBeUndefined(); // the whole packet, not the fragment of its copy
+        expect(p.map((e) => e.name)).toContain('netif_receive_skb');
+        expect(p.some((e) => e.free)).toBe(false);
+      } finally {
+        await destroy(t);
+      }
+    },
+  );
+
+  itRoot(
+    'an skb from before the attach, first seen at its free, is flagged partial; a whole path is not',
+    async () => {
+      const t = await createPair(localShell);
+      try {
+        const port = 40000 + Math.floor(Math.random() * 20000);
+        await unreadUdpSocket(t, port);
+        await sendUdp(t, port); // queued before the attach: the trace will only see its free
+        const run = new TraceRun({ filter: `udp and dst port ${port}` });
+        await run.waitFor('attached');
+        await sendUdp(t, port); // seen from its transmit on
+        await new Promise((r) => setTimeout(r, 200));
+        await sh(localShell, `kill $(ip netns pids ${t.server})`); // closing the socket purges both
+        await new Promise((r) => setTimeout(r, 300));
+        await run.stop();
+        const byId = [...paths(run.events()).values()];
+        expect(byId).toHaveLength(2);
+        const [whole, fragment] = byId.sort((a, b) => b.length - a.length) as [Ev[], Ev[]];
+        expect(fragment.map((e) => e.name)).toEqual(['kfree_skb']);
+        expect(fragment[0]).toMatchObject({ first: true, partial: true, free: true });
+        expect(whole[0]).toMatchObject({ name: 'net_dev_queue', first: true });
+        expect(whole.some((e) => e.partial)).toBe(false);
+        expect(whole.at(-1)).toMatchObject({ name: 'kfree_skb', free: true });
+      } finally {
+        await destroy(t);
+      }
+    },
+  );
 });
+
+/** A UDP socket in the server namespace that never reads: datagrams stay queued until its process dies. */
+async function unreadUdpSocket(t: Topology, port: number): Promise<void> {
+  await sh(
+    localShell,
+    `ip netns exec ${t.server} python3 -c 'import socket,time
+s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("${t.serverAddr}",${port})); print("ok",flush=True); time.sleep(120)' > /dev/null 2>&1 &
+for i in $(seq 50); do ip netns exec ${t.server} ss -uln | grep -q ":${port}" && exit 0; sleep 0.1; done; exit 1`,
+  );
+}
+
+async function sendUdp(t: Topology, port: number): Promise<void> {
+  await sh(localShell, `ip netns exec ${t.client} bash -c 'echo pktpath > /dev/udp/${t.serverAddr}/${port}'`);
+}
 
 /** Decodes the binary stream (docs/LOADER.md): frames of u32 length | u16 type | u16 0 | payload. */
 function decode(buf: Buffer) {

@@ -200,6 +200,47 @@ describe('tracer on Debian 6.1 (vm61: kprobe, fentry; no kprobe-multi)', () => {
 
 describe('tracer on Debian 6.12 (vm612: kprobe-multi, fentry, kprobe)', () => {
   it(
+    'probe gives each traceable function its C signature from BTF (checked against bpftool’s raw dump)',
+    async () => {
+      const host = await vm('vm612');
+      const r = await host.shell(`${host.via.at(-1)} probe`, { timeoutMs: 120_000 });
+      const p = JSON.parse(r.stdout) as { functions: { name: string; signature?: string }[] };
+      expect(p.functions.length).toBeGreaterThan(1000);
+      expect(p.functions.every((f) => f.signature?.includes(`${f.name}(`))).toBe(true);
+      expect(r.stdout.length).toBeLessThan(400_000); // ~2k signatures: the probe document stays small
+      // ip_rcv's declaration rebuilt from the raw BTF records: FUNC -> FUNC_PROTO -> params -> PTR -> STRUCT
+      const raw = await host.shell(
+        'bpftool btf dump file /sys/kernel/btf/vmlinux > /tmp/btf.raw; ' +
+          "proto=$(grep -m1 \"FUNC 'ip_rcv' \" /tmp/btf.raw | sed 's/.*type_id=\\([0-9]*\\).*/\\1/'); " +
+          'grep -A5 "^\\[$proto\\] FUNC_PROTO" /tmp/btf.raw',
+        { timeoutMs: 120_000 },
+      );
+      const lines = raw.stdout.trim().split('\n');
+      const ret = Number(/ret_type_id=(\d+)/.exec(lines[0]!)![1]);
+      const params = lines
+        .slice(1)
+        .map((l) => /^\s+'(\w+)' type_id=(\d+)/.exec(l))
+        .filter((m) => m !== null)
+        .map((m) => ({ name: m[1]!, type: Number(m[2]) }));
+      const typeLine = async (id: number) =>
+        (await host.shell(`grep -m1 "^\\[${id}\\] " /tmp/btf.raw`)).stdout.trim();
+      const cType = async (id: number): Promise<string> => {
+        const l = await typeLine(id);
+        const ptr = /^\[\d+\] PTR '\(anon\)' type_id=(\d+)/.exec(l);
+        if (ptr) return `${await cType(Number(ptr[1]))} *`;
+        const named = /^\[\d+\] (STRUCT|INT) '(\w+)'/.exec(l);
+        if (!named) throw new Error(`unexpected BTF type: ${l}`);
+        return named[1] === 'STRUCT' ? `struct ${named[2]}` : named[2]!;
+      };
+      const args = await Promise.all(params.map(async (a) => `${await cType(a.type)}${a.name}`));
+      const expected = `${await cType(ret)} ip_rcv(${args.join(', ')})`.replace(/\* (\w)/g, '*$1');
+      expect(params.map((a) => a.name)).toEqual(['skb', 'dev', 'pt', 'orig_dev']);
+      expect(p.functions.find((f) => f.name === 'ip_rcv')?.signature).toBe(expected);
+    },
+    TCG,
+  );
+
+  it(
     'probe reports all three; auto picks kprobe-multi (attached by address) and follows ping, clone and nft drop',
     async () => {
       const host = await vm('vm612');

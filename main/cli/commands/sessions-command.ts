@@ -1,3 +1,5 @@
+import type { ApiHandler } from '../../api/handler.js';
+import type { PacketPath } from '../../api/trace.js';
 import { parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
 import { describeRun } from './trace-command.js';
@@ -30,7 +32,11 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
         { json: { type: 'boolean' } },
         { min: 1, max: 1, names: 'SESSION [--json]' },
       );
-      const s = await core.call('sessions.get', { id: at(0) });
+      const meta = await core.call('sessions.get', { id: at(0) });
+      // The whole session, packets included: `show` is for reading and scripts, not for 100k-packet browsing.
+      const runs = [];
+      for (const r of meta.runs) runs.push({ ...r, packets: await runPackets(core, meta.id, r.id) });
+      const s = { ...meta, runs };
       if (values.json) ctx.io.out(json(s));
       else {
         ctx.io.out(`${s.title} (${s.id}), created ${s.createdAt}, updated ${s.updatedAt}`);
@@ -69,5 +75,16 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
     }
     default:
       throw new UsageError('usage: pktpath sessions list|show|export|import|rm …');
+  }
+}
+
+/** Every packet of a saved run, page by page. */
+async function runPackets(core: ApiHandler, id: string, run: string): Promise<PacketPath[]> {
+  const out: PacketPath[] = [];
+  for (let offset = 0; ;) {
+    const page = await core.call('sessions.packets', { id, run, offset, limit: 2000 });
+    for (const p of page.packets) out.push(await core.call('sessions.packet', { id, run, packet: p.id }));
+    offset += page.packets.length;
+    if (!page.packets.length || offset >= page.total) return out;
   }
 }

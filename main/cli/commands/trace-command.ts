@@ -181,7 +181,8 @@ function packetHeader(p: PacketPath): string {
       ? `${t.saddr} → ${t.daddr}`
       : `${t.saddr}:${t.sport} → ${t.daddr}:${t.dport}`
     : '';
-  return `packet ${p.id}  ${[proto, flow].filter(Boolean).join(' ')}  ${p.hops.length} hops${p.drop_reason ? `  DROPPED: ${p.drop_reason}` : ''}`;
+  const marks = `${p.partial ? '  (fragment: first seen while freed)' : ''}${p.cut ? '  (cut: still in flight at the end)' : ''}`;
+  return `packet ${p.id}  ${[proto, flow].filter(Boolean).join(' ')}  ${p.hops.length} hops${p.drop_reason ? `  DROPPED: ${p.drop_reason}` : ''}${marks}`;
 }
 
 export function describeRun(run: Run): string[] {

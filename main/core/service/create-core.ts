@@ -14,6 +14,7 @@ import { RunRegistry } from '../trace/run-registry.js';
 import type { CoreContext, MethodHandler, MethodTable } from './core-context.js';
 import { EventHub } from './event-hub.js';
 import { PromptBroker } from './prompt-broker.js';
+import { filterMethods } from '../filter/filter-methods.js';
 import { compareMethods } from './methods/compare-methods.js';
 import { hostMethods } from './methods/hosts-methods.js';
 import { probeMethods } from './methods/probe-methods.js';
@@ -26,7 +27,10 @@ export interface CoreOptions {
   home?: string;
   /** Where resources/manifest.json and the loaders are; default the package's own resources/. */
   resourcesDir?: string;
-  /** Where a face keeps passwords and passphrases (Electron: safeStorage); none = always ask. */
+  /**
+   * Where a face keeps passwords and passphrases (Electron: safeStorage); none = always ask. A
+   * RememberingSecretStore (prompt-broker.ts) also keeps answers sent with `secret.provide { remember: true }`.
+   */
   secrets?: SecretStore;
   /** The user's known_hosts files (read only); default ~/.ssh/known_hosts. */
   knownHostsFiles?: readonly string[];
@@ -85,6 +89,7 @@ export async function createCore(opts: CoreOptions = {}): Promise<CoreService> {
   const table: MethodTable<MethodName> = {
     ...hostMethods(ctx),
     ...probeMethods(ctx),
+    ...filterMethods(ctx),
     ...traceMethods(ctx),
     ...sessionMethods(ctx),
     ...compareMethods(ctx),

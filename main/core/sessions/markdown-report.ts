@@ -1,13 +1,20 @@
-import type { Session } from '../../api/sessions.js';
-import type { Run } from '../../api/trace.js';
-import { pathVariants } from '../compare/compare-runs.js';
+import type { Session, SessionRun } from '../../api/sessions.js';
+import type { PacketPath } from '../../api/trace.js';
 
 /** A Markdown report of a session: what ran where, the path variants, and each variant's hops with Δt. */
+
+/** A path variant as the report shows it: its count, its first packet ids, and the first packet's hops. */
+export interface ReportVariant {
+  count: number;
+  /** The first (up to 11) packet ids that took this path; more than 10 prints "…". */
+  packetIds: number[];
+  packet: PacketPath | undefined;
+}
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const us = (ns: number) => (ns / 1000).toFixed(1);
 
-function runSection(run: Run, index: number): string[] {
+function runSection(run: SessionRun, index: number, variants: readonly ReportVariant[]): string[] {
   const s = run.spec;
   const probes =
     s.probes.kind === 'profile'
@@ -18,19 +25,18 @@ function runSection(run: Run, index: number): string[] {
     '',
     `- started ${run.startedAt}${run.endedAt ? `, ended ${run.endedAt}` : ''}${run.kernelRelease ? `, kernel ${run.kernelRelease}` : ''}`,
     `- filter \`${s.filter || '(all packets)'}\`, ${probes}, mode ${run.mode}${s.mode !== run.mode ? ` (asked ${s.mode})` : ''}`,
-    `- ${run.packets.length} packets, ${run.lost} events lost`,
+    `- ${run.packets} packets, ${run.lost} events lost`,
     '',
   ];
-  const variants = pathVariants(run.packets);
   variants.forEach((v, vi) => {
-    const p = run.packets.find((x) => x.id === v.packet_ids[0]);
+    const p = v.packet;
     out.push(
       `### Path ${vi + 1}: ${v.count} packet${v.count === 1 ? '' : 's'}${p?.drop_reason ? ` — dropped: ${esc(p.drop_reason)}` : ''}`,
       '',
     );
     if (!p) return;
     out.push(
-      `Packet ${p.id} (packets ${v.packet_ids.slice(0, 10).join(', ')}${v.packet_ids.length > 10 ? ', …' : ''}):`,
+      `Packet ${p.id} (packets ${v.packetIds.slice(0, 10).join(', ')}${v.packetIds.length > 10 ? ', …' : ''}):`,
       '',
     );
     out.push('| # | function | Δt (µs) | ifindex | len |', '| --: | --- | --: | --: | --: |');
@@ -45,7 +51,10 @@ function runSection(run: Run, index: number): string[] {
   return out;
 }
 
-export function sessionToMarkdown(session: Session): string {
+export function sessionToMarkdown(
+  session: Session,
+  variantsOf: (run: SessionRun, index: number) => readonly ReportVariant[],
+): string {
   const lines = [
     `# ${esc(session.title)}`,
     '',
@@ -61,7 +70,7 @@ export function sessionToMarkdown(session: Session): string {
       );
     lines.push('');
   }
-  session.runs.forEach((r, i) => lines.push(...runSection(r, i)));
+  session.runs.forEach((r, i) => lines.push(...runSection(r, i, variantsOf(r, i))));
   if (session.annotations.length) {
     lines.push('## Notes', '');
     for (const a of session.annotations) {

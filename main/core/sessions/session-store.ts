@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PathVariant } from '../../api/compare.js';
+import type { PacketPage, PacketQuery } from '../../api/packets.js';
 import {
+  MAX_LISTED_VARIANTS,
   SESSION_FORMAT,
   SESSION_VERSION,
   type Annotation,
@@ -9,157 +12,258 @@ import {
   type SessionHost,
   type SessionSummary,
 } from '../../api/sessions.js';
-import type { RunInput } from '../../api/trace.js';
-import { RunSchema } from '../../api/trace.js';
+import { RunSchema, type PacketPath, type Run, type RunInput } from '../../api/trace.js';
 import { ensureDir, pktpathHome } from '../data-dir.js';
 import { CoreError, CorruptFileError, NotFoundError } from '../errors.js';
 import { moveAside, writeFileAtomic } from '../fs/atomic-file.js';
-import { sessionToMarkdown } from './markdown-report.js';
-import { migrateSession, SessionFormatError } from './migrate-session.js';
+import { Lru } from './lru.js';
+import { sessionToMarkdown, type ReportVariant } from './markdown-report.js';
+import {
+  readStoredSession,
+  readV1Session,
+  SessionFormatError,
+  sessionVersionOf,
+  type SessionV1,
+  type StoredRun,
+  type StoredSession,
+} from './migrate-session.js';
+import { packetPage } from './packet-pages.js';
+import { resolveRun } from './resolve-refs.js';
+import { decodeBundle, encodeBundle, isBundle } from './session-bundle.js';
+import { encodeRunFile, RunFile, runFileProblem } from './run-file.js';
 
-const SUFFIX = '.session.json';
-/** Temp files older than this were left by a crash mid-save; they are never the live file and are removed. */
-const STALE_TEMP_MS = 60 * 60 * 1000;
+const META = 'session.json';
+/** Version 1 kept each session as one `<id>.session.json` in the sessions dir; they are upgraded when met. */
+const V1_SUFFIX = '.session.json';
+/** Temp files, unreferenced run files and half-created dirs older than this were left by a crash: removed. */
+const STALE_MS = 60 * 60 * 1000;
+const ID = /^[a-z0-9][a-z0-9-]{0,79}$/;
 
-function slug(title: string): string {
+function slug(text: string, max: number, fallback: string): string {
   return (
-    title
+    text
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '')
-      .slice(0, 60) || 'session'
+      .slice(0, max)
+      .replace(/-+$/, '') || fallback
   );
 }
 
+interface NewRunFile {
+  name: string;
+  data: Buffer;
+}
+
 /**
- * Sessions in `$PKTPATH_HOME/sessions/<id>.session.json`, one self-contained file each (the export format is the
- * same document). Every save is an atomic replace, so a crash mid-save leaves the previous file intact.
+ * Sessions in `$PKTPATH_HOME/sessions/<id>/` (format version 2, docs/SESSION-FORMAT.md): a small `session.json`
+ * (title, notes, hosts, annotations, each run's spec, totals and variants) and one immutable run file per run.
+ * Opening a session reads only `session.json`; packets are paged from the run files' indexes. Run files are written
+ * before the `session.json` that names them, each by atomic replace, so a crash mid-save leaves the previous
+ * session whole. Recently used metadata and run indexes stay in memory.
  */
 export class SessionStore {
   readonly dir: string;
+  /** Parsed `session.json`s, checked against the file's inode/mtime/size so another process's save is seen. */
+  private readonly metas = new Lru<string, { stamp: string; session: StoredSession }>(16);
+  /** Open run files by path (immutable, so never stale). */
+  private readonly runFiles = new Lru<string, RunFile>(6);
 
   constructor(home: string = pktpathHome()) {
     this.dir = join(home, 'sessions');
   }
 
-  private fileOf(id: string): string {
-    if (!/^[a-z0-9][a-z0-9-]{0,79}$/.test(id))
-      throw new CoreError('invalid-request', `"${id}" is not a session id`);
-    return join(this.dir, `${id}${SUFFIX}`);
+  private dirOf(id: string): string {
+    if (!ID.test(id)) throw new CoreError('invalid-request', `"${id}" is not a session id`);
+    return join(this.dir, id);
+  }
+
+  private v1FileOf(id: string): string {
+    return join(this.dir, `${id}${V1_SUFFIX}`);
   }
 
   private exists(id: string): boolean {
-    try {
-      statSync(this.fileOf(id));
-      return true;
-    } catch {
-      return false;
-    }
+    return existsSync(join(this.dirOf(id), META)) || existsSync(this.v1FileOf(id));
   }
 
   private newId(title: string): string {
-    const base = slug(title);
+    const base = slug(title, 60, 'session');
     let id = base;
     while (this.exists(id)) id = `${base}-${randomBytes(3).toString('hex')}`;
     return id;
   }
 
-  save(session: Session): void {
-    ensureDir(this.dir);
-    writeFileAtomic(this.fileOf(session.id), JSON.stringify(session, null, 1) + '\n');
+  /** The stored metadata of a session (upgrading a version 1 file first). */
+  private readStored(
+    id: string,
+    opts: { moveAsideOnError: boolean } = { moveAsideOnError: true },
+  ): StoredSession {
+    const file = join(this.dirOf(id), META);
+    let st;
+    try {
+      st = statSync(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      if (!existsSync(this.v1FileOf(id))) throw new NotFoundError(`no session ${id} (pktpath sessions list)`);
+      return this.upgradeV1File(id, opts);
+    }
+    const stamp = `${st.ino}:${st.mtimeMs}:${st.size}`;
+    const hit = this.metas.get(id);
+    if (hit?.stamp === stamp) return hit.session;
+    let session: StoredSession;
+    try {
+      session = readStoredSession(JSON.parse(readFileSync(file, 'utf8')));
+    } catch (e) {
+      throw this.unreadable(file, this.dirOf(id), e, opts.moveAsideOnError);
+    }
+    this.metas.set(id, { stamp, session });
+    return session;
   }
 
-  /** Reads one session; a file that is not a valid session is moved aside and reported (CorruptFileError). */
+  /** A file that is not a session: moved aside (never overwritten) unless it is merely from a newer pktpath. */
+  private unreadable(file: string, aside: string, e: unknown, move: boolean): CoreError {
+    if (e instanceof SessionFormatError && /newer than this pktpath/.test(e.message))
+      return new CoreError('invalid-request', `${file}: ${e.message}`);
+    const reason = e instanceof SyntaxError ? `not JSON: ${e.message}` : (e as Error).message;
+    return new CorruptFileError(file, move ? moveAside(aside) : undefined, reason);
+  }
+
+  /** Rewrites a version 1 `<id>.session.json` as a version 2 session dir, then removes the old file. */
+  private upgradeV1File(id: string, opts: { moveAsideOnError: boolean }): StoredSession {
+    const file = this.v1FileOf(id);
+    let v1: SessionV1;
+    try {
+      v1 = readV1Session(JSON.parse(readFileSync(file, 'utf8')));
+    } catch (e) {
+      throw this.unreadable(file, file, e, opts.moveAsideOnError);
+    }
+    const stored = this.writeNew({ ...v1, id });
+    rmSync(file, { force: true });
+    return stored;
+  }
+
+  /** Writes a whole session (metadata and every run's packets) under `content.id`. */
+  private writeNew(content: Omit<SessionV1, 'format' | 'version'>): StoredSession {
+    const files: NewRunFile[] = [];
+    const runs = content.runs.map((r) => this.runEntry(r, files));
+    const stored: StoredSession = {
+      format: SESSION_FORMAT,
+      version: SESSION_VERSION,
+      id: content.id,
+      title: content.title,
+      notes: content.notes,
+      createdAt: content.createdAt,
+      updatedAt: content.updatedAt,
+      hosts: content.hosts,
+      runs,
+      annotations: content.annotations,
+    };
+    this.write(stored, files);
+    return stored;
+  }
+
+  /** A run's metadata entry; its packets become a new run file appended to `files`. */
+  private runEntry(run: Run, files: NewRunFile[]): StoredRun {
+    const { packets, ...rest } = run;
+    const { data, index } = encodeRunFile(packets);
+    const name = `${slug(run.id, 60, 'run')}-${randomBytes(4).toString('hex')}.run`;
+    files.push({ name, data });
+    return {
+      ...rest,
+      packets: index.count,
+      hops: index.hops,
+      dropped: index.dropped,
+      firstTsNs: index.first[0] ?? 0,
+      variants: index.variants.slice(0, MAX_LISTED_VARIANTS),
+      variantCount: index.variants.length,
+      data: name,
+    };
+  }
+
+  /** New run files first, then `session.json` naming them: each an atomic replace, so a crash keeps the old one. */
+  private write(stored: StoredSession, files: readonly NewRunFile[]): void {
+    const dir = ensureDir(this.dirOf(stored.id));
+    for (const f of files) writeFileAtomic(join(dir, f.name), f.data);
+    writeFileAtomic(join(dir, META), JSON.stringify(stored, null, 1) + '\n');
+    this.metas.delete(stored.id);
+    this.removeLeftovers(dir, new Set(stored.runs.map((r) => r.data)));
+  }
+
+  /** Run files no `session.json` names and temp files, once stale (a concurrent save may still be writing). */
+  private removeLeftovers(dir: string, referenced: ReadonlySet<string>): void {
+    for (const name of safeReaddir(dir))
+      if (
+        (name.endsWith('.run') && !referenced.has(name)) ||
+        (name.startsWith('.') && name.includes('.tmp-'))
+      )
+        removeIfStale(join(dir, name));
+  }
+
   get(id: string): Session {
-    const file = this.fileOf(id);
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
-        throw new NotFoundError(`no session ${id} (pktpath sessions list)`);
-      throw e;
-    }
-    try {
-      return migrateSession(JSON.parse(text));
-    } catch (e) {
-      // A session from a newer pktpath is not corrupt: leave it where it is.
-      if (e instanceof SessionFormatError && /newer than this pktpath/.test(e.message))
-        throw new CoreError('invalid-request', `${file}: ${e.message}`);
-      throw new CorruptFileError(
-        file,
-        moveAside(file),
-        e instanceof SyntaxError ? `not JSON: ${e.message}` : (e as Error).message,
-      );
-    }
+    return toApi(this.readStored(id));
   }
 
-  /** Summaries, newest first; unreadable files are listed in `problems` (and left alone) instead of failing the list. */
+  /** Summaries, newest first; unreadable sessions are listed in `problems` (and left alone) instead of failing. */
   list(): { sessions: SessionSummary[]; problems: { file: string; reason: string }[] } {
     const sessions: SessionSummary[] = [];
     const problems: { file: string; reason: string }[] = [];
-    let names: string[];
-    try {
-      names = readdirSync(this.dir);
-    } catch {
-      return { sessions, problems };
-    }
-    for (const name of names) {
-      const file = join(this.dir, name);
-      if (name.startsWith('.') && name.includes('.tmp-')) {
-        this.removeIfStale(file);
+    for (const name of safeReaddir(this.dir)) {
+      const path = join(this.dir, name);
+      if (name.startsWith('.')) {
+        if (name.includes('.tmp-') || name.includes('.deleting-')) removeIfStale(path);
         continue;
       }
-      if (!name.endsWith(SUFFIX)) continue;
+      const id = name.endsWith(V1_SUFFIX) ? name.slice(0, -V1_SUFFIX.length) : name;
+      if (!ID.test(id)) continue; // `.corrupt-*` kept aside, and anything else that is not ours
+      if (id === name && !existsSync(join(path, META))) {
+        removeIfStale(path); // a create that crashed before its session.json
+        continue;
+      }
       try {
-        sessions.push(summarize(migrateSession(JSON.parse(readFileSync(file, 'utf8')))));
+        sessions.push(summarize(this.readStored(id, { moveAsideOnError: false })));
       } catch (e) {
-        problems.push({ file, reason: (e as Error).message });
+        problems.push({ file: path, reason: (e as Error).message });
       }
     }
     sessions.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
     return { sessions, problems };
   }
 
-  private removeIfStale(file: string): void {
-    try {
-      if (Date.now() - statSync(file).mtimeMs > STALE_TEMP_MS) rmSync(file, { force: true });
-    } catch {
-      // raced with another process: nothing to clean
-    }
-  }
-
   create(input: { title: string; notes?: string; hosts?: SessionHost[]; runs?: RunInput[] }): Session {
     const now = new Date().toISOString();
-    const session: Session = {
-      format: SESSION_FORMAT,
-      version: SESSION_VERSION,
-      id: this.newId(input.title),
-      title: input.title,
-      notes: input.notes ?? '',
-      createdAt: now,
-      updatedAt: now,
-      hosts: input.hosts ?? [],
-      runs: (input.runs ?? []).map((r) => RunSchema.parse(r)),
-      annotations: [],
-    };
-    this.save(session);
-    return session;
+    return toApi(
+      this.writeNew({
+        id: this.newId(input.title),
+        title: input.title,
+        notes: input.notes ?? '',
+        createdAt: now,
+        updatedAt: now,
+        hosts: input.hosts ?? [],
+        runs: (input.runs ?? []).map((r) => RunSchema.parse(r)),
+        annotations: [],
+      }),
+    );
   }
 
-  private modify(id: string, change: (s: Session) => void): Session {
-    const s = this.get(id);
+  private modify(id: string, change: (s: StoredSession) => void, files: readonly NewRunFile[] = []): Session {
+    const s = structuredClone(this.readStored(id));
     change(s);
     s.updatedAt = new Date().toISOString();
-    this.save(s);
-    return s;
+    this.write(s, files);
+    return toApi(s);
   }
 
   addRuns(id: string, runs: RunInput[], hosts: SessionHost[] = []): Session {
-    return this.modify(id, (s) => {
-      s.runs.push(...runs.map((r) => RunSchema.parse(r)));
-      for (const h of hosts) if (!s.hosts.some((x) => x.name === h.name)) s.hosts.push(h);
-    });
+    const files: NewRunFile[] = [];
+    const entries = runs.map((r) => this.runEntry(RunSchema.parse(r), files));
+    return this.modify(
+      id,
+      (s) => {
+        s.runs.push(...entries);
+        for (const h of hosts) if (!s.hosts.some((x) => x.name === h.name)) s.hosts.push(h);
+      },
+      files,
+    );
   }
 
   rename(id: string, title: string): Session {
@@ -176,40 +280,190 @@ export class SessionStore {
     return a;
   }
 
+  /** Renames the dir out of the way first, so a crash mid-delete never leaves half a session under its id. */
   delete(id: string): void {
     if (!this.exists(id)) throw new NotFoundError(`no session ${id}`);
-    rmSync(this.fileOf(id));
+    const dir = this.dirOf(id);
+    if (existsSync(dir)) {
+      const gone = join(this.dir, `.${id}.deleting-${randomBytes(3).toString('hex')}`);
+      renameSync(dir, gone);
+      rmSync(gone, { recursive: true, force: true });
+    }
+    rmSync(this.v1FileOf(id), { force: true });
+    this.metas.delete(id);
   }
 
-  /** One file another pktpath can import: the session document itself. */
+  private runFile(session: StoredSession, run: StoredRun): RunFile {
+    const path = join(this.dirOf(session.id), run.data);
+    let file = this.runFiles.get(path);
+    if (!file) {
+      try {
+        file = RunFile.open(path);
+      } catch (e) {
+        throw runFileProblem(path, e);
+      }
+      this.runFiles.set(path, file);
+    }
+    return file;
+  }
+
+  private openRun(id: string, run?: string): { session: StoredSession; run: StoredRun; file: RunFile } {
+    const session = this.readStored(id);
+    const r = resolveRun(session, run);
+    return { session, run: r, file: this.runFile(session, r) };
+  }
+
+  /** A page of a run's packet summaries (`sessions.packets`). */
+  packets(id: string, run: string | undefined, query: PacketQuery): PacketPage {
+    return packetPage(this.openRun(id, run).file, query);
+  }
+
+  /** One packet with its hops; none = the run's first packet. */
+  packet(id: string, run: string | undefined, packet?: number): PacketPath {
+    const { run: r, file } = this.openRun(id, run);
+    const at = packet === undefined ? (file.count ? 0 : undefined) : file.positionOf(packet);
+    if (at === undefined)
+      throw new NotFoundError(
+        packet === undefined
+          ? `run ${r.id} of session ${id} has no packets`
+          : `run ${r.id} of session ${id} has no packet ${packet}`,
+      );
+    return readPacket(file, at);
+  }
+
+  /** Every variant of a run with its packet ids (most frequent first), and the most frequent one's first packet. */
+  runVariants(id: string, run?: string): { variants: PathVariant[]; dominant: PacketPath | undefined } {
+    const { file } = this.openRun(id, run);
+    const variants = variantsOf(file);
+    const first = variants[0]?.packet_ids[0];
+    const at = first === undefined ? undefined : file.positionOf(first);
+    return { variants, dominant: at === undefined ? undefined : readPacket(file, at) };
+  }
+
+  report(id: string): string {
+    const stored = this.readStored(id);
+    const perRun = stored.runs.map((r) => {
+      const file = this.runFile(stored, r);
+      return variantsOf(file, 11).map((v): ReportVariant => {
+        const first = v.packet_ids[0];
+        const at = first === undefined ? undefined : file.positionOf(first);
+        return {
+          count: v.count,
+          packetIds: v.packet_ids,
+          packet: at === undefined ? undefined : readPacket(file, at),
+        };
+      });
+    });
+    return sessionToMarkdown(toApi(stored), (_run, i) => perRun[i] ?? []);
+  }
+
+  /** One file another pktpath imports (a bundle of the session dir), or the Markdown report. */
   exportTo(
     id: string,
     file: string,
     format: 'session' | 'markdown' = 'session',
   ): { file: string; bytes: number } {
-    const s = this.get(id);
-    const text = format === 'markdown' ? sessionToMarkdown(s) : JSON.stringify(s, null, 1) + '\n';
-    writeFileAtomic(file, text, 0o644);
-    return { file, bytes: Buffer.byteLength(text) };
+    const data =
+      format === 'markdown' ? Buffer.from(this.report(id), 'utf8') : this.bundleOf(this.readStored(id));
+    writeFileAtomic(file, data, 0o644);
+    return { file, bytes: data.length };
   }
 
-  /** Imports an exported file (migrating older versions); a clashing id gets a fresh one, nothing is overwritten. */
+  private bundleOf(s: StoredSession): Buffer {
+    const dir = this.dirOf(s.id);
+    return encodeBundle([
+      { name: META, data: Buffer.from(JSON.stringify(s, null, 1) + '\n', 'utf8') },
+      ...s.runs.map((r) => ({ name: r.data, data: readFileSync(join(dir, r.data)) })),
+    ]);
+  }
+
+  /**
+   * Imports an export: a bundle (version 2) or a version 1 JSON document (upgraded). A clashing id gets a fresh
+   * one; nothing is overwritten.
+   */
   importFrom(file: string): Session {
-    let raw: unknown;
+    const fail = (e: unknown) =>
+      new CoreError('invalid-request', `cannot import ${file}: ${(e as Error).message}`);
+    let buf: Buffer;
     try {
-      raw = JSON.parse(readFileSync(file, 'utf8'));
+      buf = readFileSync(file);
     } catch (e) {
-      throw new CoreError('invalid-request', `cannot import ${file}: ${(e as Error).message}`);
+      throw fail(e);
     }
-    let s: Session;
     try {
-      s = migrateSession(raw);
+      if (isBundle(buf)) return toApi(this.importBundle(buf));
+      const raw = JSON.parse(buf.toString('utf8')) as unknown;
+      if (sessionVersionOf(raw) !== 1)
+        throw new SessionFormatError(
+          'this is the metadata of a session without its packets; export the session with `pktpath sessions export`',
+        );
+      const v1 = readV1Session(raw);
+      return toApi(this.writeNew({ ...v1, id: this.exists(v1.id) ? this.newId(v1.title) : v1.id }));
     } catch (e) {
-      throw new CoreError('invalid-request', `cannot import ${file}: ${(e as Error).message}`);
+      throw fail(e);
     }
-    if (this.exists(s.id)) s = { ...s, id: this.newId(s.title) };
-    this.save(s);
-    return s;
+  }
+
+  private importBundle(buf: Buffer): StoredSession {
+    const entries = decodeBundle(buf);
+    const meta = entries.get(META);
+    if (!meta) throw new SessionFormatError(`the bundle has no ${META}`);
+    const s = readStoredSession(JSON.parse(meta.toString('utf8')));
+    const files = s.runs.map((r): NewRunFile => {
+      const data = entries.get(r.data);
+      if (!data) throw new SessionFormatError(`the bundle lacks run file ${r.data}`);
+      let count: number;
+      try {
+        count = RunFile.check(data).count;
+      } catch (e) {
+        throw new SessionFormatError(`run file ${r.data}: ${(e as Error).message}`);
+      }
+      if (count !== r.packets)
+        throw new SessionFormatError(`run file ${r.data} holds ${count} packets, not ${r.packets}`);
+      return { name: r.data, data };
+    });
+    const stored = { ...s, id: this.exists(s.id) ? this.newId(s.title) : s.id };
+    this.write(stored, files);
+    return stored;
+  }
+}
+
+function readPacket(file: RunFile, at: number): PacketPath {
+  try {
+    return file.packetAt(at);
+  } catch (e) {
+    throw runFileProblem(file.path, e);
+  }
+}
+
+/** Variants with their packet ids (at most `maxIds` each), in the index's order. */
+function variantsOf(file: RunFile, maxIds = Infinity): PathVariant[] {
+  const x = file.index;
+  const ids: number[][] = x.variants.map(() => []);
+  for (let i = 0; i < x.count; i++) {
+    const list = ids[x.variant[i] ?? 0];
+    if (list && list.length < maxIds) list.push(x.id[i] ?? 0);
+  }
+  return x.variants.map((v, i) => ({ functions: v.functions, count: v.count, packet_ids: ids[i] ?? [] }));
+}
+
+function toApi(s: StoredSession): Session {
+  return { ...s, runs: s.runs.map(({ data: _file, ...r }) => r) };
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function removeIfStale(path: string): void {
+  try {
+    if (Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true });
+  } catch {
+    // raced with another process: nothing to clean
   }
 }
 
@@ -220,6 +474,6 @@ export function summarize(s: Session): SessionSummary {
     updatedAt: s.updatedAt,
     hosts: [...new Set([...s.hosts.map((h) => h.name), ...s.runs.map((r) => r.host)])],
     runs: s.runs.length,
-    packets: s.runs.reduce((n, r) => n + r.packets.length, 0),
+    packets: s.runs.reduce((n, r) => n + r.packets, 0),
   };
 }

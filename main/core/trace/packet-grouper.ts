@@ -5,6 +5,7 @@ const F_TUPLE = 1;
 const F_DROP = 2;
 const F_STACK = 4;
 const F_RET = 8;
+const F_PARTIAL = 128;
 
 const TWO_32 = 2 ** 32;
 /** Reasons the kernel reports for frees that are not drops. */
@@ -61,7 +62,7 @@ export class PacketGrouper {
     if (this.ended.has(id)) return;
     let p = this.packets.get(id);
     if (!p) {
-      p = { id, hops: [], drop_reason: null };
+      p = { id, hops: [], drop_reason: null, partial: false, cut: false };
       this.packets.set(id, p);
     }
     const probe = buf.readUInt32LE(off + 20);
@@ -93,6 +94,7 @@ export class PacketGrouper {
       hop.drop_reason = name;
       if (!NOT_DROPS.has(name)) p.drop_reason = name;
     }
+    if (flags & F_PARTIAL) p.partial = true;
     if (flags & F_STACK) hop.stack_id = buf.readInt32LE(off + 52);
     if (flags & F_RET) hop.ret = Number(buf.readBigInt64LE(off + 56));
 
@@ -107,6 +109,17 @@ export class PacketGrouper {
     }
     if (this.finalProbes.has(probe)) this.ended.add(id);
     this.changed.add(p);
+  }
+
+  /** Marks the packets the loader reported still in flight when the trace ended (`done.cut`). */
+  markCut(ids: readonly number[]): void {
+    for (const id of ids) {
+      const p = this.packets.get(id);
+      if (p && !p.cut) {
+        p.cut = true;
+        this.changed.add(p);
+      }
+    }
   }
 
   /** Packets new or grown since the previous call. */

@@ -180,9 +180,12 @@ export class TraceRun {
       case 'stats':
         this.lost = Number(rec.lost ?? 0);
         return;
-      case 'done':
+      case 'done': {
         this.lost = Number(rec.lost ?? 0);
-        return this.record('done', data);
+        if (Array.isArray(rec.cut)) this.grouper.markCut(rec.cut.filter((x) => typeof x === 'number'));
+        const { cut: _ids, ...summary } = data; // the ids live on the packets; keep the record small
+        return this.record('done', summary);
+      }
       case 'error':
         this.loaderError = String(rec.error);
         return this.record('error', undefined, this.loaderError);

@@ -1,7 +1,8 @@
 import { createContext, useContext } from 'react';
 import type { Host } from '../../../main/api/hosts';
-import type { PacketPath, ProbeFacts } from '../../../main/api/trace';
+import type { ProbeFacts } from '../../../main/api/trace';
 import type { ApiClient } from '../api/client';
+import type { PacketSource } from '../model/packet-source';
 
 export type ViewId = 'hosts' | 'trace' | 'path' | 'sessions' | 'compare';
 
@@ -15,10 +16,9 @@ export interface DocRun {
   id: string;
   host: string;
   filter: string;
-  packets: readonly PacketPath[];
   lost: number;
-  /** Bumped when live packets arrive, so views re-render without copying 100k packets. */
-  version: number;
+  /** The run's packets: paged from the core for a saved session, in memory for the last trace. */
+  source: PacketSource;
 }
 
 export interface AppState {

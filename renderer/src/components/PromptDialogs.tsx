@@ -82,22 +82,16 @@ function SecretDialog(props: {
   const { prompt, client } = props;
   const [value, setValue] = useState('');
   const [remember, setRemember] = useState(false);
-  const [storage, setStorage] = useState<{ available: boolean; reason?: string } | undefined>();
-  const bridge = window.pktpath;
-  useEffect(() => {
-    if (bridge) void bridge.secretStorage().then(setStorage);
-  }, [bridge]);
   const answer = async (v: string | null) => {
     props.done();
     try {
-      if (v !== null && remember && bridge) {
-        const r = await bridge.rememberSecret(
-          { host: prompt.host, kind: prompt.kind, prompt: prompt.prompt },
-          v,
-        );
-        if (!r.stored) props.onError(new Error(`not remembered: ${r.reason ?? 'no keyring'}`));
-      }
-      await client.call('secret.provide', { promptId: prompt.promptId, value: v });
+      const r = await client.call('secret.provide', {
+        promptId: prompt.promptId,
+        value: v,
+        remember: v !== null && remember,
+      });
+      if (v !== null && remember && !r.remembered)
+        props.onError(new Error(`not remembered: ${r.reason ?? 'no keyring'}`));
     } catch (e) {
       props.onError(e);
     }
@@ -125,19 +119,13 @@ function SecretDialog(props: {
           style={{ width: '100%' }}
         />
         <div className="row" style={{ marginTop: 8 }}>
-          {bridge ? (
-            storage?.available ? (
-              <label className="row">
-                <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />{' '}
-                Remember (system keyring)
-              </label>
-            ) : (
-              <span className="warn">Not stored: {storage?.reason ?? 'checking the keyring…'}</span>
-            )
+          {prompt.remember.available ? (
+            <label className="row">
+              <input type="checkbox" checked={remember} onChange={(e) => setRemember(e.target.checked)} />{' '}
+              Remember (system keyring)
+            </label>
           ) : (
-            <span className="dim">
-              Browser mode never stores secrets; use ssh-agent or a key file to skip this.
-            </span>
+            <span className="dim">Not stored: {prompt.remember.reason ?? 'this face keeps no secrets'}</span>
           )}
         </div>
         <div className="actions">

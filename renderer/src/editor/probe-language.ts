@@ -95,6 +95,7 @@ export function registerProbeLanguage(): void {
               label: f.name,
               kind: monaco.languages.CompletionItemKind.Function,
               detail: `skb is argument ${f.pos}${f.module ? ` · ${f.module}` : ''}`,
+              ...(f.signature ? { documentation: { value: `\`\`\`c\n${f.signature}\n\`\`\`` } } : {}),
               insertText: f.name,
               range,
             })),
@@ -149,11 +150,11 @@ export function registerProbeLanguage(): void {
             },
           ],
         };
-      const signature = typeof f.signature === 'string' ? f.signature : undefined;
+      // the loader's probe reads the declaration from the host's BTF (older probe caches lack it)
       return {
         range,
         contents: [
-          { value: signature ? `\`\`\`c\n${signature}\n\`\`\`` : `\`${name}(…)\`` },
+          { value: f.signature ? `\`\`\`c\n${f.signature}\n\`\`\`` : `\`${name}(…)\`` },
           {
             value: `\`struct sk_buff *\` is argument **${f.pos}**${f.module ? ` · module \`${f.module}\`` : ' · vmlinux'} · ${facts.kernel.release}`,
           },

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { PathComparison, RunComparison } from '../../../main/api/compare';
+import type { PacketSummary } from '../../../main/api/packets';
 import type { Session, SessionSummary } from '../../../main/api/sessions';
+import type { ApiClient } from '../api/client';
 import { useApp } from '../app/context';
 import { AlignedDiff } from '../components/AlignedDiff';
 import { StateMessage } from '../components/StateMessage';
@@ -86,6 +88,7 @@ export function CompareView(props: { active: boolean }) {
           <option value="runs">two runs (variants)</option>
         </select>
         <SidePicker
+          client={client}
           name="A"
           side={a}
           setSide={setA}
@@ -94,6 +97,7 @@ export function CompareView(props: { active: boolean }) {
           withPacket={mode === 'paths'}
         />
         <SidePicker
+          client={client}
           name="B"
           side={b}
           setSide={setB}
@@ -137,7 +141,28 @@ export function CompareView(props: { active: boolean }) {
   );
 }
 
+/** The packet picker's choices: the first packets of the run (summaries only). */
+const PICKABLE = 2000;
+
+function useRunPackets(client: ApiClient, session: string | undefined, run: string | undefined) {
+  const [rows, setRows] = useState<{ key: string; packets: PacketSummary[] } | undefined>();
+  const key = session && run ? `${session}:${run}` : '';
+  useEffect(() => {
+    if (!session || !run) return;
+    let stale = false;
+    client.call('sessions.packets', { id: session, run, limit: PICKABLE }).then(
+      (page) => !stale && setRows({ key: `${session}:${run}`, packets: page.packets }),
+      () => undefined, // the picker stays empty; Compare reports the real problem
+    );
+    return () => {
+      stale = true;
+    };
+  }, [client, session, run]);
+  return rows?.key === key ? rows.packets : [];
+}
+
 function SidePicker(props: {
+  client: ApiClient;
   name: string;
   side: Side;
   setSide: (s: Side) => void;
@@ -147,6 +172,7 @@ function SidePicker(props: {
 }) {
   const { side, setSide, session } = props;
   const run = session?.runs.find((r) => r.id === side.run) ?? session?.runs[0];
+  const packets = useRunPackets(props.client, props.withPacket ? session?.id : undefined, run?.id);
   return (
     <span className="row" data-testid={`side-${props.name}`}>
       <b>{props.name}</b>
@@ -183,9 +209,9 @@ function SidePicker(props: {
           style={{ maxWidth: 220 }}
         >
           <option value="">most frequent path</option>
-          {run.packets.slice(0, 2000).map((p) => (
+          {packets.map((p) => (
             <option key={p.id} value={p.id}>
-              #{p.id} · {p.hops.length} hops{p.drop_reason ? ` · ✖ ${p.drop_reason}` : ''}
+              #{p.id} · {p.hops} hops{p.drop_reason ? ` · ✖ ${p.drop_reason}` : ''}
             </option>
           ))}
         </select>

@@ -1,51 +1,45 @@
-import { useMemo, useState } from 'react';
+import { memo, useCallback, useEffect, useState } from 'react';
 import type { PacketPath } from '../../../main/api/trace';
 import { LatencyChart } from '../components/LatencyChart';
 import { StateMessage } from '../components/StateMessage';
 import { VirtualList } from '../components/VirtualList';
 import { formatCount, formatNs, formatTuple } from '../model/format';
-import { hopDeltas, summarize } from '../model/packet-summary';
-import { pathVariants } from '../model/path-variants';
+import { hopDeltas, type PacketSource, type VariantInfo } from '../model/packet-source';
 import { subsystemOf } from '../model/subsystem';
+import { usePacketRows } from '../model/use-packet-rows';
 
 const ROW = 22;
 
 /**
- * Packets on the left (virtualized), the selected packet's path on the right: hops in order with subsystem, Δt
- * bars, interface/netns changes, the 5-tuple, a drop banner, the per-hop latency chart, and the run's variants.
+ * Packets on the left (virtualized, paged from the source as they scroll into view), the selected packet's path on
+ * the right (loaded on selection): hops in order with subsystem, Δt bars, interface/netns changes, the 5-tuple, a
+ * drop banner, the per-hop latency chart, and the run's variants.
  */
-export function PathExplorer(props: {
-  packets: readonly PacketPath[];
-  version: number;
-  live?: boolean;
-  emptyHint: string;
-}) {
-  const { packets, version } = props;
+export function PathExplorer(props: { source: PacketSource; live?: boolean; emptyHint: string }) {
+  const { source } = props;
   const [selected, setSelected] = useState<number | undefined>();
   const [variantFilter, setVariantFilter] = useState<number | undefined>();
-  // Variants are recomputed only when the set of packets changes, not per render.
-  const variants = useMemo(() => (packets.length ? pathVariants(packets) : []), [packets, version]); // eslint-disable-line react-hooks/exhaustive-deps
-  const visible = useMemo(() => {
-    if (variantFilter === undefined) return packets;
-    const ids = new Set(variants[variantFilter]?.packetIds ?? []);
-    return packets.filter((p) => ids.has(p.id));
-  }, [packets, variants, variantFilter, version]); // eslint-disable-line react-hooks/exhaustive-deps
-  const t0 = packets[0]?.hops[0]?.ts_ns ?? 0;
-  const packet = selected !== undefined ? visible[selected] : undefined;
+  const rows = usePacketRows(source, variantFilter);
+  const selectedId = selected !== undefined ? rows.row(selected)?.id : undefined;
+  const packet = useSelectedPacket(source, selectedId);
+  const pickVariant = useCallback((i: number) => {
+    setVariantFilter(i);
+    setSelected(0);
+  }, []);
 
-  if (!packets.length)
+  if (!source.total)
     return (
       <StateMessage title={props.live ? 'Waiting for packets' : 'No packets'}>{props.emptyHint}</StateMessage>
     );
 
   return (
-    <div className="row grow" style={{ alignItems: 'stretch', height: '100%', gap: 0 }}>
-      <div className="pane" style={{ width: '44%' }}>
+    <div className="row grow" style={{ alignItems: 'stretch', height: '100%', gap: 0, minWidth: 0 }}>
+      <div className="pane" style={{ width: '44%', flex: 'none' }}>
         <div className="pane-head">
           <h2>Packets</h2>
           <span className="counter" data-testid="packet-count">
-            {formatCount(visible.length)}
-            {variantFilter !== undefined ? ` of ${formatCount(packets.length)}` : ''}
+            {formatCount(rows.total)}
+            {variantFilter !== undefined ? ` of ${formatCount(source.total)}` : ''}
           </span>
           <span className="spacer" />
           {variantFilter !== undefined && (
@@ -59,44 +53,50 @@ export function PathExplorer(props: {
           <span style={{ width: 80 }}>duration</span>
           <span className="grow">5-tuple / end</span>
         </div>
+        {rows.error && <div className="field-error">Cannot load packets: {rows.error}</div>}
         <VirtualList
           label="packets"
-          count={visible.length}
+          count={rows.total}
           rowHeight={ROW}
           selected={selected}
           onSelect={setSelected}
           follow={props.live}
-          rowClassName={(i) => (visible[i]?.drop_reason ? 'dropped' : '')}
+          onRange={rows.want}
+          rowClassName={(i) => (rows.row(i)?.drop_reason ? 'dropped' : '')}
           renderRow={(i) => {
-            const p = visible[i];
-            if (!p) return null;
-            const s = summarize(p);
+            const s = rows.row(i);
+            if (!s) return <span className="dim">…</span>;
             return (
               <>
                 <span style={{ width: 64 }}>{s.id}</span>
-                <span style={{ width: 96 }}>{formatNs(s.startNs - t0)}</span>
+                <span style={{ width: 96 }}>{formatNs(s.first_ts_ns - source.t0)}</span>
                 <span style={{ width: 42 }}>{s.hops}</span>
-                <span style={{ width: 80 }}>{formatNs(s.durationNs)}</span>
+                <span style={{ width: 80 }}>{formatNs(s.duration_ns)}</span>
                 <span className="grow">
                   {s.tuple ? formatTuple(s.tuple) : ''}{' '}
-                  {s.dropReason ? `✖ ${s.dropReason}` : `→ ${s.lastFunction}`}
+                  {s.drop_reason ? `✖ ${s.drop_reason}` : `→ ${s.last_function}`}
                 </span>
               </>
             );
           }}
         />
         <Variants
-          variants={variants}
+          variants={source.variants}
+          variantCount={source.variantCount}
           active={variantFilter}
-          onPick={(i) => {
-            setVariantFilter(i);
-            setSelected(0);
-          }}
+          onPick={pickVariant}
         />
       </div>
       <div className="pane grow">
-        {packet ? (
-          <PacketDetail packet={packet} key={packet.id} />
+        {packet.path ? (
+          <PacketDetail packet={packet.path} key={packet.path.id} />
+        ) : selected !== undefined ? (
+          <StateMessage
+            kind={packet.error ? 'error' : 'loading'}
+            title={packet.error ? 'Cannot load the packet' : 'Loading the packet'}
+          >
+            {packet.error}
+          </StateMessage>
         ) : (
           <StateMessage title="Select a packet">
             Click a row or use ↑/↓ (j/k) in the list to see its path.
@@ -107,8 +107,27 @@ export function PathExplorer(props: {
   );
 }
 
-function Variants(props: {
-  variants: ReturnType<typeof pathVariants>;
+/** The selected packet's hops, fetched when the selection (or a live packet) changes; the last one stays shown meanwhile. */
+function useSelectedPacket(source: PacketSource, id: number | undefined) {
+  const [state, setState] = useState<{ path?: PacketPath; error?: string }>({});
+  useEffect(() => {
+    if (id === undefined) return setState({});
+    let stale = false;
+    source.packet(id).then(
+      (path) => !stale && setState({ path }),
+      (e: unknown) => !stale && setState({ error: (e as Error).message }),
+    );
+    return () => {
+      stale = true;
+    };
+  }, [source, id]);
+  return id !== undefined && state.path?.id === id ? state : { ...state, path: undefined };
+}
+
+// Memoized: pages arriving while the list scrolls re-render the explorer, not the variants or the open packet.
+const Variants = memo(function Variants(props: {
+  variants: readonly VariantInfo[];
+  variantCount: number;
   active?: number;
   onPick: (i: number) => void;
 }) {
@@ -118,8 +137,11 @@ function Variants(props: {
       style={{ maxHeight: 170, overflow: 'auto', borderTop: '1px solid var(--line)' }}
       data-testid="variants"
     >
-      <h3>Path variants ({props.variants.length})</h3>
-      {props.variants.slice(0, 50).map((v, i) => (
+      <h3>
+        Path variants ({formatCount(props.variantCount)}
+        {props.variantCount > props.variants.length ? `, ${props.variants.length} most frequent shown` : ''})
+      </h3>
+      {props.variants.map((v, i) => (
         <div
           key={i}
           className={`row mono${props.active === i ? ' ok' : ''}`}
@@ -140,7 +162,7 @@ function Variants(props: {
       ))}
     </div>
   );
-}
+});
 
 const SUBSYS_COLORS: Record<string, string> = {
   rx: '#4c9aff',
@@ -163,14 +185,14 @@ const SUBSYS_COLORS: Record<string, string> = {
   other: '#6b7280',
 };
 
-function PacketDetail({ packet }: { packet: PacketPath }) {
+const PacketDetail = memo(function PacketDetail({ packet }: { packet: PacketPath }) {
   const [hopSel, setHopSel] = useState<number | undefined>();
   const deltas = hopDeltas(packet);
   const maxDt = Math.max(1, ...deltas);
   const tuple = packet.hops.find((h) => h.tuple)?.tuple;
   const total = (packet.hops.at(-1)?.ts_ns ?? 0) - (packet.hops[0]?.ts_ns ?? 0);
   return (
-    <div className="col" style={{ height: '100%', gap: 0 }} data-testid="packet-detail">
+    <div className="col packet-detail" style={{ height: '100%', gap: 0 }} data-testid="packet-detail">
       <div className="pane-head">
         <h2>Packet {packet.id}</h2>
         <span className="mono">{tuple ? formatTuple(tuple) : 'no 5-tuple seen'}</span>
@@ -189,17 +211,31 @@ function PacketDetail({ packet }: { packet: PacketPath }) {
         <LatencyChart packet={packet} selectedHop={hopSel} onSelectHop={setHopSel} />
       </div>
       <div className="pane-body">
-        <table className="grid" data-testid="hops">
+        {/* Fixed layout: the function column takes what is left and ellipsizes, so the right-hand columns stay in
+            view in a narrow pane (the Trace view's third pane); narrower still, the Δt bars and subsystem names go. */}
+        <table className="grid hops-table" data-testid="hops">
+          <colgroup>
+            <col style={{ width: 34 }} />
+            <col />
+            <col className="c-subsys" />
+            <col style={{ width: 76 }} />
+            <col className="c-bar" />
+            <col style={{ width: 126 }} />
+            <col style={{ width: 46 }} />
+            <col style={{ width: 38 }} />
+          </colgroup>
           <thead>
             <tr>
-              <th style={{ width: 34 }}>#</th>
+              <th>#</th>
               <th>function</th>
-              <th style={{ width: 100 }}>subsystem</th>
-              <th style={{ width: 80 }}>Δt</th>
-              <th style={{ width: 140 }} />
-              <th style={{ width: 130 }}>ifindex · netns</th>
-              <th style={{ width: 50 }}>len</th>
-              <th style={{ width: 36 }}>cpu</th>
+              <th className="c-subsys">
+                <span>subsystem</span>
+              </th>
+              <th>Δt</th>
+              <th className="c-bar" />
+              <th>ifindex · netns</th>
+              <th>len</th>
+              <th>cpu</th>
             </tr>
           </thead>
           <tbody>
@@ -227,20 +263,18 @@ function PacketDetail({ packet }: { packet: PacketPath }) {
                     {h.function}
                     {h.drop_reason ? ` ✖ ${h.drop_reason}` : ''}
                   </td>
-                  <td>
+                  <td className="c-subsys" title={sub.label}>
                     <span className="subsys" style={{ background: SUBSYS_COLORS[sub.id] ?? '#888' }} />
-                    {sub.label}
+                    <span className="subsys-label">{sub.label}</span>
                   </td>
                   <td className="mono">{i === 0 ? '' : `+${formatNs(deltas[i])}`}</td>
-                  <td style={{ width: 140 }}>
-                    <div style={{ width: 130 }}>
-                      <div
-                        className="dt-bar"
-                        style={{
-                          width: i === 0 ? 0 : Math.max(1, Math.round(((deltas[i] ?? 0) / maxDt) * 130)),
-                        }}
-                      />
-                    </div>
+                  <td className="c-bar">
+                    <div
+                      className="dt-bar"
+                      style={{
+                        width: i === 0 ? 0 : `${Math.max(1, ((deltas[i] ?? 0) / maxDt) * 100)}%`,
+                      }}
+                    />
                   </td>
                   <td className="mono">
                     {h.ifindex} · {h.netns}
@@ -255,4 +289,4 @@ function PacketDetail({ packet }: { packet: PacketPath }) {
       </div>
     </div>
   );
-}
+});

@@ -33,7 +33,7 @@ export function PathView() {
           <select value={runIndex} onChange={(e) => setRunIndex(Number(e.target.value))} aria-label="run">
             {doc.runs.map((r, i) => (
               <option key={r.id} value={i}>
-                run {i + 1}: {r.host} · {r.filter || 'all'} · {formatCount(r.packets.length)} packets
+                run {i + 1}: {r.host} · {r.filter || 'all'} · {formatCount(r.source.total)} packets
               </option>
             ))}
           </select>
@@ -49,8 +49,7 @@ export function PathView() {
         {run ? (
           <PathExplorer
             key={`${doc.sessionId ?? ''}:${run.id}`}
-            packets={run.packets}
-            version={run.version}
+            source={run.source}
             emptyHint="This run captured no packets: the filter matched nothing while it ran."
           />
         ) : (

@@ -4,6 +4,8 @@ import { useApp } from '../app/context';
 import { StateMessage } from '../components/StateMessage';
 import { useTextPrompt } from '../components/TextPrompt';
 import { formatCount, formatDate } from '../model/format';
+import { sessionRunSource } from '../model/packet-source';
+import { ReportDialog } from '../components/ReportDialog';
 
 /** The session library: open, rename, notes, export (session file or Markdown report), import, delete. */
 export function SessionsView(props: { active: boolean }) {
@@ -17,6 +19,7 @@ export function SessionsView(props: { active: boolean }) {
   const [exportPath, setExportPath] = useState('');
   const [importPath, setImportPath] = useState('');
   const [promptEl, ask] = useTextPrompt();
+  const [report, setReport] = useState<{ title: string; id: string; markdown: string } | undefined>();
 
   const refresh = useCallback(async () => {
     try {
@@ -51,9 +54,8 @@ export function SessionsView(props: { active: boolean }) {
             id: r.id,
             host: r.host,
             filter: r.spec.filter,
-            packets: r.packets,
             lost: r.lost,
-            version: 0,
+            source: sessionRunSource(client, s.id, r),
           })),
         },
         'path',
@@ -102,6 +104,15 @@ export function SessionsView(props: { active: boolean }) {
       app.reportError(e);
     }
   };
+  const showReport = async () => {
+    if (!detail) return;
+    try {
+      const r = await client.call('sessions.report', { id: detail.id });
+      setReport({ title: detail.title, id: detail.id, markdown: r.markdown });
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
   const importFile = async () => {
     if (!importPath.trim()) return;
     try {
@@ -117,6 +128,14 @@ export function SessionsView(props: { active: boolean }) {
   return (
     <div className="view grow">
       {promptEl}
+      {report && (
+        <ReportDialog
+          title={report.title}
+          fileName={`${report.id}.md`}
+          markdown={report.markdown}
+          onClose={() => setReport(undefined)}
+        />
+      )}
       <div className="pane grow">
         <div className="pane-head">
           <h2>Sessions</h2>
@@ -205,8 +224,7 @@ export function SessionsView(props: { active: boolean }) {
               <h3>Runs</h3>
               {detail.runs.map((r, i) => (
                 <div key={r.id} className="mono" style={{ fontSize: 12 }}>
-                  {i + 1}. {r.host} · {r.mode} · “{r.spec.filter || 'all'}” · {formatCount(r.packets.length)}{' '}
-                  pkts
+                  {i + 1}. {r.host} · {r.mode} · “{r.spec.filter || 'all'}” · {formatCount(r.packets)} pkts
                   {r.lost ? <span className="bad"> · {r.lost} lost</span> : ''}
                 </div>
               ))}
@@ -240,6 +258,12 @@ export function SessionsView(props: { active: boolean }) {
               <button onClick={() => void addNote()} disabled={!note.trim()}>
                 Add note
               </button>
+            </div>
+            <div className="section col">
+              <h3>Report</h3>
+              <div className="row">
+                <button onClick={() => void showReport()}>Show Markdown report…</button>
+              </div>
             </div>
             <div className="section col">
               <h3>Export</h3>

@@ -7,7 +7,9 @@ import { useTextPrompt } from '../components/TextPrompt';
 import { ProbeEditor } from '../editor/ProbeEditor';
 import { formatCount } from '../model/format';
 import { LiveRun } from '../model/live-run';
+import { localSource } from '../model/packet-source';
 import { checkPcapFilter } from '../model/pcap-filter-check';
+import { FilterBox } from './FilterBox';
 import { PathExplorer } from './PathExplorer';
 
 type Progress = EventOf<'trace.progress'>;
@@ -138,20 +140,19 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
     }
   };
 
+  const liveKey = runId ?? 'live';
+  const liveVersion = live.current.version;
+  const liveRun = live.current;
+  const source = useMemo(
+    () => localSource(liveKey, liveRun.packets, liveVersion),
+    [liveKey, liveRun, liveVersion],
+  );
+
   const openInPathView = () => {
     app.openDoc(
       {
         title: `${filter || 'all packets'} on ${host}`,
-        runs: [
-          {
-            id: runId ?? 'live',
-            host,
-            filter,
-            packets: live.current.packets,
-            lost: progress?.lost ?? 0,
-            version: live.current.version,
-          },
-        ],
+        runs: [{ id: liveKey, host, filter, lost: progress?.lost ?? 0, source }],
       },
       'path',
     );
@@ -222,24 +223,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
                 ? `${facts.kernel.release} · auto → ${facts.auto} · ${facts.functions.length} traceable skb functions`
                 : 'not probed yet: completion and markers need a probe'}
             </div>
-            <label className="row">
-              <span style={{ width: 60 }} className="muted">
-                filter
-              </span>
-              <input
-                ref={filterInput}
-                aria-label="pcap filter"
-                data-testid="filter"
-                className={`grow mono${filterProblem ? ' invalid' : ''}`}
-                value={filter}
-                spellCheck={false}
-                onChange={(e) => setFilter(e.target.value)}
-                placeholder="tcpdump syntax, e.g. icmp and host 10.0.0.2   (Alt+F)"
-              />
-            </label>
-            <div className="field-error" data-testid="filter-error" style={{ marginLeft: 68 }}>
-              {filterProblem ? `column ${filterProblem.column}: ${filterProblem.message}` : ''}
-            </div>
+            <FilterBox filter={filter} onChange={setFilter} host={host} inputRef={filterInput} />
             <label className="row">
               <span style={{ width: 60 }} className="muted">
                 probes
@@ -346,8 +330,8 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
       </div>
       <div className="pane grow">
         <PathExplorer
-          packets={live.current.packets}
-          version={live.current.version}
+          key={liveKey}
+          source={source}
           live={running}
           emptyHint={
             running

@@ -53,8 +53,6 @@ describe('API surface exposed to the page', () => {
       [
         "methods",
         "onEvents",
-        "rememberSecret",
-        "secretStorage",
         "transport",
       ]
     `);
@@ -91,12 +89,16 @@ describe('API surface exposed to the page', () => {
           "hosts.importSshConfig",
           "hosts.testConnection",
           "probe.run",
+          "filter.check",
           "probeSet.validate",
           "probeSet.profiles",
           "trace.start",
           "trace.stop",
           "sessions.list",
           "sessions.get",
+          "sessions.packets",
+          "sessions.packet",
+          "sessions.report",
           "sessions.save",
           "sessions.rename",
           "sessions.annotate",

@@ -6,9 +6,6 @@ export function promptMethods(ctx: CoreContext): MethodTable<'hostKey.decide' | 
       ctx.prompts.decideHostKey(promptId, decision);
       return {};
     },
-    'secret.provide': ({ promptId, value }) => {
-      ctx.prompts.provideSecret(promptId, value);
-      return {};
-    },
+    'secret.provide': ({ promptId, value, remember }) => ctx.prompts.provideSecret(promptId, value, remember),
   };
 }

@@ -7,6 +7,9 @@ import type { CoreContext, MethodTable } from '../core-context.js';
 type SessionMethods =
   | 'sessions.list'
   | 'sessions.get'
+  | 'sessions.packets'
+  | 'sessions.packet'
+  | 'sessions.report'
   | 'sessions.save'
   | 'sessions.rename'
   | 'sessions.annotate'
@@ -18,6 +21,9 @@ export function sessionMethods(ctx: CoreContext): MethodTable<SessionMethods> {
   return {
     'sessions.list': () => ({ sessions: ctx.sessions.list().sessions }),
     'sessions.get': ({ id }) => ctx.sessions.get(id),
+    'sessions.packets': ({ id, run, ...query }) => ctx.sessions.packets(id, run, query),
+    'sessions.packet': ({ id, run, packet }) => ctx.sessions.packet(id, run, packet),
+    'sessions.report': ({ id }) => ({ markdown: ctx.sessions.report(id) }),
     'sessions.save': ({ id, title, notes, runIds }) => {
       const runs = runIds.map((r) => ctx.runs.finished(r));
       const hosts = sessionHosts(ctx, runs);

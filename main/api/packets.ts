@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { FiveTupleSchema, type Hop, type PacketPath } from './trace.js';
+
+/**
+ * Paged packets of a saved run (`sessions.packets`): one flat row per packet, enough for a packet list without the
+ * hops. Flat objects of primitives keep validating a page cheap at both ends; `sessions.packet` gives the hops.
+ */
+export const PacketSummarySchema = z.object({
+  id: z.int().nonnegative(),
+  hops: z.int().nonnegative(),
+  /** The first hop's time (host ktime, ns). */
+  first_ts_ns: z.number().nonnegative(),
+  /** Last hop − first hop. */
+  duration_ns: z.number().nonnegative(),
+  /** The first 5-tuple seen on the packet. */
+  tuple: FiveTupleSchema.nullable(),
+  drop_reason: z.string().nullable(),
+  /** How many hops changed interface or network namespace from the hop before. */
+  if_changes: z.int().nonnegative(),
+  last_function: z.string(),
+  /** Index of the packet's path variant in its run's `variants`. */
+  variant: z.int().nonnegative(),
+});
+export type PacketSummary = z.infer<typeof PacketSummarySchema>;
+
+export const PacketSortSchema = z.enum(['time', 'duration', 'hops']);
+export type PacketSort = z.infer<typeof PacketSortSchema>;
+
+export const PacketQuerySchema = z.object({
+  offset: z.int().nonnegative().default(0),
+  limit: z.int().min(1).max(2000).default(200),
+  /** `time` is capture order; ties keep it. */
+  sort: PacketSortSchema.default('time'),
+  desc: z.boolean().default(false),
+  filter: z
+    .object({
+      /** Only packets of this path variant (index into the run's `variants`). */
+      variant: z.int().nonnegative().optional(),
+      /** true: only dropped packets; false: only delivered ones. */
+      dropped: z.boolean().optional(),
+    })
+    .strict()
+    .default({}),
+});
+export type PacketQuery = z.output<typeof PacketQuerySchema>;
+
+export const PacketPageSchema = z.object({
+  /** Packets matching the filter (the list's length). */
+  total: z.int().nonnegative(),
+  offset: z.int().nonnegative(),
+  packets: z.array(PacketSummarySchema),
+});
+export type PacketPage = z.infer<typeof PacketPageSchema>;
+
+/** The summary row of a whole packet (the core indexes saved runs with it; the renderer uses it for live runs). */
+export function summarizePacket(p: PacketPath, variant: number): PacketSummary {
+  const first = p.hops[0];
+  const last = p.hops.at(-1);
+  let tuple: Hop['tuple'];
+  let ifChanges = 0;
+  let prev: Hop | undefined;
+  for (const h of p.hops) {
+    tuple ??= h.tuple;
+    if (prev && (prev.ifindex !== h.ifindex || prev.netns !== h.netns)) ifChanges++;
+    prev = h;
+  }
+  return {
+    id: p.id,
+    hops: p.hops.length,
+    first_ts_ns: first?.ts_ns ?? 0,
+    duration_ns: first && last ? Math.max(0, last.ts_ns - first.ts_ns) : 0,
+    tuple: tuple ?? null,
+    drop_reason: p.drop_reason,
+    if_changes: ifChanges,
+    last_function: last?.function ?? '',
+    variant,
+  };
+}

@@ -1,0 +1,8 @@
+import type { CoreContext, MethodTable } from '../service/core-context.js';
+import { checkFilter } from './check-filter.js';
+
+export function filterMethods(ctx: CoreContext): MethodTable<'filter.check'> {
+  return {
+    'filter.check': ({ host, filter }) => checkFilter(ctx.access, ctx.hosts.get(host), filter),
+  };
+}

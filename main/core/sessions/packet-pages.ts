@@ -1,0 +1,45 @@
+import type { PacketPage, PacketQuery } from '../../api/packets.js';
+import type { RunFile } from './run-file.js';
+
+/** How many filtered/sorted orders each open run keeps (the list asks for many pages of one order). */
+const KEPT_ORDERS = 4;
+const orders = new WeakMap<RunFile, Map<string, Int32Array>>();
+
+/**
+ * The positions (capture order) of a run's packets that pass `q.filter`, sorted by `q.sort` (stable, so ties keep
+ * capture order). Computed once per run and query shape, then every page is a slice.
+ */
+function orderOf(run: RunFile, q: PacketQuery): Int32Array | undefined {
+  const { variant, dropped } = q.filter;
+  if (variant === undefined && dropped === undefined && q.sort === 'time' && !q.desc) return undefined;
+  const key = JSON.stringify([variant, dropped, q.sort, q.desc]);
+  let cache = orders.get(run);
+  if (!cache) orders.set(run, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const x = run.index;
+  const picked: number[] = [];
+  for (let i = 0; i < x.count; i++) {
+    if (variant !== undefined && x.variant[i] !== variant) continue;
+    if (dropped !== undefined && (x.drop[i] ?? -1) >= 0 !== dropped) continue;
+    picked.push(i);
+  }
+  const col = q.sort === 'duration' ? x.dur : q.sort === 'hops' ? x.nhops : undefined;
+  const dir = q.desc ? -1 : 1;
+  if (col) picked.sort((a, b) => dir * ((col[a] ?? 0) - (col[b] ?? 0)) || a - b);
+  else if (q.desc) picked.reverse();
+  const order = Int32Array.from(picked);
+  const oldest = cache.keys().next().value;
+  if (cache.size >= KEPT_ORDERS && oldest !== undefined) cache.delete(oldest);
+  cache.set(key, order);
+  return order;
+}
+
+export function packetPage(run: RunFile, q: PacketQuery): PacketPage {
+  const order = orderOf(run, q);
+  const total = order ? order.length : run.count;
+  const end = Math.min(total, q.offset + q.limit);
+  const packets = [];
+  for (let k = q.offset; k < end; k++) packets.push(run.summary(order ? (order[k] ?? 0) : k));
+  return { total, offset: q.offset, packets };
+}

@@ -1,0 +1,261 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { summarizePacket, type PacketSummary } from '../../api/packets.js';
+import { z } from 'zod';
+import { RunVariantSchema, type RunVariant } from '../../api/sessions.js';
+import { FiveTupleSchema, PacketPathSchema, type PacketPath } from '../../api/trace.js';
+import { formatIssues } from '../../api/validate.js';
+import { pathVariants } from '../compare/compare-runs.js';
+import { CoreError } from '../errors.js';
+
+/**
+ * One run's packets on disk (docs/SESSION-FORMAT.md, "Run files"): a fixed 27-byte header naming the length of
+ * an index, the index (JSON: the packet list's columns, every path variant, each packet's byte offset), then the
+ * packets as NDJSON. Opening a run reads the header and the index only; a packet is one positioned read and one
+ * small JSON.parse. Run files are written once under a fresh name and never changed.
+ */
+const MAGIC = 'pktpath-run 2 ';
+const HEADER_BYTES = MAGIC.length + 12 + 1;
+
+/** Column-wise summaries of a run's packets, in capture order (index `i` is the i-th packet). */
+export interface RunIndexDoc {
+  count: number;
+  hops: number;
+  dropped: number;
+  /** Every variant, most frequent first (ties: earliest first packet). */
+  variants: RunVariant[];
+  id: number[];
+  nhops: number[];
+  first: number[];
+  dur: number[];
+  ifch: number[];
+  variant: number[];
+  /** Index into `drops`, or -1. */
+  drop: number[];
+  /** Index into `tuples`, or -1. */
+  tuple: number[];
+  /** Index into `functions`. */
+  last: number[];
+  drops: string[];
+  tuples: PacketSummary['tuple'][];
+  functions: string[];
+  /** count + 1 byte offsets into the NDJSON section. */
+  offsets: number[];
+}
+
+/** Encodes a run's packets as a run file; also returns the index (the session metadata copies its totals). */
+export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; index: RunIndexDoc } {
+  const variants = pathVariants(packets);
+  const variantOf = new Map<string, number>();
+  variants.forEach((v, i) => variantOf.set(v.functions.join('\n'), i));
+  const dropped = new Array<number>(variants.length).fill(0);
+  const interned = <T>(table: T[], map: Map<string, number>, key: string, value: T) => {
+    let i = map.get(key);
+    if (i === undefined) map.set(key, (i = table.push(value) - 1));
+    return i;
+  };
+  const doc: RunIndexDoc = {
+    count: packets.length,
+    hops: 0,
+    dropped: 0,
+    variants: [],
+    id: [],
+    nhops: [],
+    first: [],
+    dur: [],
+    ifch: [],
+    variant: [],
+    drop: [],
+    tuple: [],
+    last: [],
+    drops: [],
+    tuples: [],
+    functions: [],
+    offsets: [0],
+  };
+  const dropIx = new Map<string, number>();
+  const tupleIx = new Map<string, number>();
+  const fnIx = new Map<string, number>();
+  const lines: Buffer[] = [];
+  let at = 0;
+  for (const p of packets) {
+    const v = variantOf.get(p.hops.map((h) => h.function).join('\n')) ?? 0; // every key is there
+    const s = summarizePacket(p, v);
+    doc.hops += s.hops;
+    if (s.drop_reason) {
+      doc.dropped++;
+      dropped[v] = (dropped[v] ?? 0) + 1;
+    }
+    doc.id.push(s.id);
+    doc.nhops.push(s.hops);
+    doc.first.push(s.first_ts_ns);
+    doc.dur.push(s.duration_ns);
+    doc.ifch.push(s.if_changes);
+    doc.variant.push(v);
+    doc.drop.push(s.drop_reason === null ? -1 : interned(doc.drops, dropIx, s.drop_reason, s.drop_reason));
+    doc.tuple.push(s.tuple ? interned(doc.tuples, tupleIx, JSON.stringify(s.tuple), s.tuple) : -1);
+    doc.last.push(interned(doc.functions, fnIx, s.last_function, s.last_function));
+    const line = Buffer.from(JSON.stringify(p) + '\n', 'utf8');
+    lines.push(line);
+    at += line.length;
+    doc.offsets.push(at);
+  }
+  doc.variants = variants.map((v, i) => ({
+    functions: v.functions,
+    count: v.count,
+    dropped: dropped[i] ?? 0,
+    firstPacket: v.packet_ids[0] ?? 0,
+  }));
+  const index = Buffer.from(JSON.stringify(doc), 'utf8');
+  const header = Buffer.from(`${MAGIC}${String(index.length).padStart(12, '0')}\n`, 'latin1');
+  return { data: Buffer.concat([header, index, ...lines]), index: doc };
+}
+
+export class RunFileError extends Error {}
+
+/** Reads a run file's header and index (and validates their shape); packets are read on demand. */
+export class RunFile {
+  private byId: Map<number, number> | undefined;
+
+  private constructor(
+    readonly path: string,
+    readonly index: RunIndexDoc,
+    private readonly dataStart: number,
+  ) {}
+
+  static open(path: string): RunFile {
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const { index, dataStart } = readIndex(size, (at, length) => {
+        const buf = Buffer.alloc(length);
+        return buf.subarray(0, readSync(fd, buf, 0, length, at));
+      });
+      return new RunFile(path, index, dataStart);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Checks a whole run file held in memory (an import) the way `open` checks one on disk. */
+  static check(buf: Buffer): RunIndexDoc {
+    return readIndex(buf.length, (at, length) => buf.subarray(at, at + length)).index;
+  }
+
+  get count(): number {
+    return this.index.count;
+  }
+
+  summary(i: number): PacketSummary {
+    const x = this.index;
+    const n = (col: readonly number[]) => col[i] ?? 0; // the index was checked on open
+    const drop = x.drop[i] ?? -1;
+    const tuple = x.tuple[i] ?? -1;
+    return {
+      id: n(x.id),
+      hops: n(x.nhops),
+      first_ts_ns: n(x.first),
+      duration_ns: n(x.dur),
+      tuple: tuple < 0 ? null : (x.tuples[tuple] ?? null),
+      drop_reason: drop < 0 ? null : (x.drops[drop] ?? null),
+      if_changes: n(x.ifch),
+      last_function: x.functions[n(x.last)] ?? '',
+      variant: n(x.variant),
+    };
+  }
+
+  /** Position of packet `id` in capture order, or undefined. */
+  positionOf(id: number): number | undefined {
+    this.byId ??= new Map(this.index.id.map((pid, i) => [pid, i]));
+    return this.byId.get(id);
+  }
+
+  /** The i-th packet with its hops: one read of its NDJSON line. */
+  packetAt(i: number): PacketPath {
+    const from = this.index.offsets[i] ?? 0;
+    const to = this.index.offsets[i + 1] ?? 0;
+    const buf = Buffer.alloc(to - from);
+    const fd = openSync(this.path, 'r');
+    try {
+      if (readSync(fd, buf, 0, buf.length, this.dataStart + from) !== buf.length)
+        throw new RunFileError(`packet ${i} is cut short`);
+    } finally {
+      closeSync(fd);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(buf.toString('utf8'));
+    } catch (e) {
+      throw new RunFileError(`packet ${i} is not JSON: ${(e as Error).message}`);
+    }
+    const r = PacketPathSchema.safeParse(raw);
+    if (!r.success) throw new RunFileError(formatIssues(`packet ${i}`, r.error.issues));
+    return r.data;
+  }
+
+  /** Every packet, in capture order (an export or a report of a whole run). */
+  *packets(): Generator<PacketPath> {
+    for (let i = 0; i < this.count; i++) yield this.packetAt(i);
+  }
+}
+
+function readIndex(
+  size: number,
+  read: (at: number, length: number) => Buffer,
+): { index: RunIndexDoc; dataStart: number } {
+  const text = read(0, HEADER_BYTES).toString('latin1');
+  if (!text.startsWith(MAGIC) || !/^\d{12}\n$/.test(text.slice(MAGIC.length)))
+    throw new RunFileError('not a pktpath run file (bad header)');
+  const length = Number(text.slice(MAGIC.length, -1));
+  const buf = read(HEADER_BYTES, length);
+  if (buf.length !== length) throw new RunFileError('index cut short');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(buf.toString('utf8'));
+  } catch (e) {
+    throw new RunFileError(`index is not JSON: ${(e as Error).message}`);
+  }
+  const index = checkIndex(doc);
+  const dataStart = HEADER_BYTES + length;
+  const end = dataStart + (index.offsets[index.count] ?? 0);
+  if (end !== size) throw new RunFileError(`${size} bytes where the index promises ${end}`);
+  return { index, dataStart };
+}
+
+const COLUMNS = ['id', 'nhops', 'first', 'dur', 'ifch', 'variant', 'drop', 'tuple', 'last'] as const;
+
+/** Structural checks (lengths, finite numbers, table references) without a per-element schema walk. */
+function checkIndex(raw: unknown): RunIndexDoc {
+  const fail = (what: string): never => {
+    throw new RunFileError(`bad index: ${what}`);
+  };
+  if (typeof raw !== 'object' || raw === null) return fail('not an object');
+  const doc = raw as RunIndexDoc;
+  const n = doc.count;
+  if (!Number.isInteger(n) || n < 0) fail('count');
+  for (const c of COLUMNS) {
+    const col = doc[c] as unknown;
+    if (!Array.isArray(col) || col.length !== n) fail(`column ${c} is not ${n} long`);
+    for (const v of col as unknown[]) if (typeof v !== 'number' || !Number.isFinite(v)) fail(`column ${c}`);
+  }
+  if (!Array.isArray(doc.offsets) || doc.offsets.length !== n + 1 || doc.offsets[0] !== 0) fail('offsets');
+  for (let i = 0; i < n; i++)
+    if (!((doc.offsets[i + 1] ?? 0) > (doc.offsets[i] ?? 0))) fail('offsets not increasing');
+  if (!z.array(RunVariantSchema).safeParse(doc.variants).success) fail('variants');
+  if (!Array.isArray(doc.functions) || !Array.isArray(doc.drops)) fail('tables');
+  if (!Array.isArray(doc.tuples) || !doc.tuples.every((t) => FiveTupleSchema.safeParse(t).success))
+    fail('tuples');
+  for (let i = 0; i < n; i++)
+    if (
+      !((doc.variant[i] ?? -1) >= 0 && (doc.variant[i] ?? 0) < doc.variants.length) ||
+      !((doc.last[i] ?? -1) >= 0 && (doc.last[i] ?? 0) < doc.functions.length) ||
+      !((doc.drop[i] ?? 0) < doc.drops.length) ||
+      !((doc.tuple[i] ?? 0) < doc.tuples.length)
+    )
+      fail(`packet ${i} refers to a missing table entry`);
+  return doc;
+}
+
+/** The core error for a run file that cannot be read (the session's metadata still opens). */
+export function runFileProblem(path: string, e: unknown): CoreError {
+  return new CoreError('corrupt-file', `${path} is corrupt (${(e as Error).message})`, { file: path });
+}
