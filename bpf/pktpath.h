@@ -43,6 +43,23 @@ struct pktpath_event {
 	__u32 _pad;
 };
 
+/* Packet bytes (opt-in, `capture.snaplen`): one record per packet at its first sight and whenever its 5-tuple
+ * changes (NAT), beside the hop events, so hop events stay small. Told apart from events in the ring buffer by
+ * size; the loader writes it as frame type 4 with only the header and `caplen` bytes. */
+#define PKTPATH_MAX_SNAPLEN 256
+#define CAP_L2 1 /* data starts at the MAC header (Ethernet); else at the network header (raw IP) */
+
+struct pktpath_capture {
+	__u64 ktime_ns;     /* same clock and moment as the hop event it goes with */
+	__u32 packet_id;
+	__u32 probe_id;
+	__u32 wire_len;     /* length of the packet from where the data starts (pcap "original length") */
+	__u16 caplen;       /* bytes in data (linear part only, at most the snaplen) */
+	__u8 flags;         /* CAP_* */
+	__u8 _pad;
+	__u8 data[PKTPATH_MAX_SNAPLEN];
+};
+
 /* Probe cookie (kprobe/kprobe-multi attach cookie, fentry/fexit probe_by_ip value, raw_tp constants): the probe
  * id in the low 32 bits, what the probed function does to the skb above it. */
 #define PROBE_ID(c)    ((__u32)(c))

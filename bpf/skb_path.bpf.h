@@ -107,6 +107,47 @@ static __always_inline bool release(struct pkt_track *t)
 	return true;
 }
 
+/* Copies up to cfg_snaplen bytes of the packet's linear data into a capture record, from the MAC header when it
+ * is set (as pcap_match picks its view), else from the network header. */
+static __always_inline void emit_capture(struct sk_buff *skb, __u32 packet_id, __u32 probe_id, __u64 ktime)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *data = BPF_CORE_READ(skb, data);
+	__u16 mac = BPF_CORE_READ(skb, mac_header);
+	__u16 net = BPF_CORE_READ(skb, network_header);
+	__u32 tail = BPF_CORE_READ(skb, tail);
+	__u32 len = BPF_CORE_READ(skb, len);
+	bool l2 = mac != (__u16)~0U && net > mac;
+	__u16 start = l2 ? mac : net;
+
+	if (!head || tail <= start)
+		return;
+	__s64 wire = (__s64)len + ((__s64)(long)data - (__s64)(long)(head + start));
+	if (wire <= 0)
+		return;
+	__u32 n = tail - start;
+	if (n > cfg_snaplen)
+		n = cfg_snaplen;
+	if (n > PKTPATH_MAX_SNAPLEN)
+		n = PKTPATH_MAX_SNAPLEN;
+	struct pktpath_capture *c = bpf_ringbuf_reserve(&events, sizeof(*c), 0);
+	if (!c) {
+		count(CNT_LOST);
+		return;
+	}
+	c->ktime_ns = ktime;
+	c->packet_id = packet_id;
+	c->probe_id = probe_id;
+	c->wire_len = wire;
+	c->flags = l2 ? CAP_L2 : 0;
+	c->_pad = 0;
+	/* a failed read (unmapped head) records 0 bytes */
+	if (bpf_probe_read_kernel(c->data, n, head + start))
+		n = 0;
+	c->caplen = n;
+	bpf_ringbuf_submit(c, 0);
+}
+
 /* Writes one event for a tracked skb; lost reservations are counted per probe. */
 static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_track *t, __u32 probe_id, int kind,
 				 __u16 flags, __u32 drop_reason, __s64 retval)
@@ -148,8 +189,11 @@ static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_trac
 			flags |= EV_STACK;
 	}
 	e->flags = flags;
+	__u64 ktime = e->ktime_ns;
 	bpf_ringbuf_submit(e, 0);
 	count(CNT_EVENTS);
+	if (cfg_snaplen && (flags & (EV_FIRST | EV_TUPLE)))
+		emit_capture(skb, t->packet_id, probe_id, ktime);
 }
 
 /* The body of every entry probe. `c` is the probe cookie (PROBE_* flags over the probe id). */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "config.h"
 #include "json.h"
+#include "../pktpath.h"
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -186,7 +187,7 @@ static int parse_probes(const struct json *p, struct config *c, char *err, size_
 int config_parse(const char *text, size_t len, struct config *c, char *err, size_t errlen)
 {
 	static const char *const keys[] = { "version", "filter", "netns", "interface", "mark", "markMask", "attach",
-					    "probes", "limits", "options", NULL };
+					    "probes", "limits", "options", "capture", NULL };
 	char perr[200];
 	const struct json *v;
 	__u64 u;
@@ -306,6 +307,17 @@ int config_parse(const char *text, size_t len, struct config *c, char *err, size
 			if (u < 4096 || (u & (u - 1)))
 				FAIL("options.ringbufBytes must be a power of two from 4096 to 1073741824");
 			c->ringbuf_bytes = u;
+		}
+	}
+	if ((v = json_get(j, "capture"))) {
+		static const char *const ck[] = { "snaplen", NULL };
+		const struct json *x;
+		if (only_keys(v, "capture", ck, err, errlen))
+			goto out;
+		if ((x = json_get(v, "snaplen"))) {
+			if (get_uint(x, "capture.snaplen", PKTPATH_MAX_SNAPLEN, &u, err, errlen))
+				goto out;
+			c->snaplen = u;
 		}
 	}
 	if (c->attach == BK_TC && !c->ntc)

@@ -30,6 +30,7 @@ struct config {
 	__u64 max_packets, duration_ms, max_events;
 	bool stack;
 	__u32 track_max, ringbuf_bytes;
+	__u32 snaplen; /* capture.snaplen: packet bytes per capture record, 0 = none */
 };
 
 int config_parse(const char *text, size_t len, struct config *c, char *err, size_t errlen);

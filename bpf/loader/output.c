@@ -3,6 +3,7 @@
 #include "btf_skb.h"
 #include "json.h"
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,6 +79,22 @@ void output_event(struct output *o, const struct pktpath_event *e, const char *p
 	if (e->flags & EV_RETVAL)
 		fprintf(f, ",\"retval\":%lld", (long long)e->retval);
 	fputs("}\n", f);
+}
+
+void output_capture(struct output *o, const struct pktpath_capture *c)
+{
+	size_t n = c->caplen <= PKTPATH_MAX_SNAPLEN ? c->caplen : PKTPATH_MAX_SNAPLEN;
+	size_t hdr = offsetof(struct pktpath_capture, data);
+	if (!o->json) {
+		frame_header(o->f, FRAME_CAPTURE, hdr + n);
+		fwrite(c, 1, hdr + n, o->f);
+		return;
+	}
+	fprintf(o->f, "{\"type\":\"capture\",\"packet\":%u,\"probe\":%u,\"ts\":%llu,\"view\":\"%s\",\"len\":%u,\"data\":\"",
+		c->packet_id, c->probe_id, (unsigned long long)c->ktime_ns, c->flags & CAP_L2 ? "l2" : "l3", c->wire_len);
+	for (size_t i = 0; i < n; i++)
+		fprintf(o->f, "%02x", c->data[i]);
+	fputs("\"}\n", o->f);
 }
 
 FILE *output_status_begin(struct output *o)

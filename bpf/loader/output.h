@@ -8,7 +8,7 @@
 #include <linux/types.h>
 #include "../pktpath.h"
 
-enum frame_type { FRAME_HELLO = 1, FRAME_EVENT = 2, FRAME_STATUS = 3 };
+enum frame_type { FRAME_HELLO = 1, FRAME_EVENT = 2, FRAME_STATUS = 3, FRAME_CAPTURE = 4 };
 
 struct output {
 	FILE *f;
@@ -21,6 +21,8 @@ struct output {
 
 void output_init(struct output *o, FILE *f, bool json);
 void output_event(struct output *o, const struct pktpath_event *e, const char *probe_name);
+/* A capture record: frame type 4 with the 24-byte header and caplen bytes, or a JSON line with hex data. */
+void output_capture(struct output *o, const struct pktpath_capture *c);
 /* Status records are written as JSON into the returned stream, then framed by output_status_end. The first
  * one (hello) goes out as a FRAME_HELLO. */
 FILE *output_status_begin(struct output *o);

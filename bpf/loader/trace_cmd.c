@@ -130,6 +130,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	(void)ctx;
 	/* past the event limit nothing more is written; any other stop still drains what the kernel wrote (the
 	 * last hops of packets in flight, their frees) */
+	if (size == sizeof(struct pktpath_capture)) {
+		if (!cfg.max_events || events_seen < cfg.max_events)
+			output_capture(&out, data);
+		return 0;
+	}
 	if (size < sizeof(struct pktpath_event) || (cfg.max_events && events_seen >= cfg.max_events))
 		return 0;
 	const struct pktpath_event *e = data;
@@ -445,6 +450,7 @@ static int load_object(enum backend bk, struct skb_funcs *sf, char *err, size_t 
 	skel->rodata->cfg_mark_mask = cfg.mark_mask;
 	skel->rodata->cfg_max_packets = cfg.max_packets;
 	skel->rodata->cfg_stack = cfg.stack;
+	skel->rodata->cfg_snaplen = cfg.snaplen;
 	bpf_map__set_max_entries(skel->maps.tracked, cfg.track_max);
 	bpf_map__set_max_entries(skel->maps.events, cfg.ringbuf_bytes);
 	if (!cfg.stack)
@@ -682,6 +688,13 @@ int cmd_trace(int argc, char **argv)
 		json_write_str(f, u.machine);
 		fputs(",\"kernel\":", f);
 		json_write_str(f, u.release);
+		/* one reading of both clocks, so a reader can turn event times (CLOCK_MONOTONIC) into wall time */
+		struct timespec mono, real;
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		clock_gettime(CLOCK_REALTIME, &real);
+		fprintf(f, ",\"clock\":{\"monotonicNs\":%llu,\"realtimeNs\":%llu}",
+			mono.tv_sec * 1000000000ull + mono.tv_nsec, real.tv_sec * 1000000000ull + real.tv_nsec);
+		fprintf(f, ",\"captureSize\":%zu,\"snaplen\":%u", sizeof(struct pktpath_capture), cfg.snaplen);
 		fputs(",\"dropReasons\":{", f);
 		const char *names[1024];
 		unsigned values[1024];

@@ -167,10 +167,11 @@ export const methods = {
     z.object({
       id: SessionIdSchema,
       file: z.string().min(1),
-      format: z.enum(['session', 'markdown']).default('session'),
+      /** `pcapng`: the captured packet bytes (runs traced with `capture`), for Wireshark. */
+      format: z.enum(['session', 'markdown', 'pcapng']).default('session'),
     }),
     z.object({ file: z.string(), bytes: z.int().nonnegative() }),
-    'write the session as one file another pktpath imports, or a Markdown report',
+    'write the session as one file another pktpath imports, a Markdown report, or its captured packets as pcapng',
   ),
   'sessions.import': method(
     z.object({ file: z.string().min(1) }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FiveTupleSchema, type Hop, type PacketPath } from './trace.js';
+import { FiveTupleSchema, type Hop, type PacketCapture, type PacketPath } from './trace.js';
 
 /**
  * Paged packets of a saved run (`sessions.packets`): one flat row per packet, enough for a packet list without the
@@ -20,6 +20,8 @@ export const PacketSummarySchema = z.object({
   last_function: z.string(),
   /** Index of the packet's path variant in its run's `variants`. */
   variant: z.int().nonnegative(),
+  /** Packet bytes were captured (`capture` in the trace spec): the pcapng export includes this packet. */
+  captured: z.boolean().optional(),
 });
 export type PacketSummary = z.infer<typeof PacketSummarySchema>;
 
@@ -52,6 +54,12 @@ export const PacketPageSchema = z.object({
 });
 export type PacketPage = z.infer<typeof PacketPageSchema>;
 
+/** The captured bytes a packet record carries in a run file (none in contract responses). */
+export function capturesOf(p: PacketPath): PacketCapture[] {
+  const c = (p as { captures?: unknown }).captures;
+  return Array.isArray(c) ? (c as PacketCapture[]) : [];
+}
+
 /** The summary row of a whole packet (the core indexes saved runs with it; the renderer uses it for live runs). */
 export function summarizePacket(p: PacketPath, variant: number): PacketSummary {
   const first = p.hops[0];
@@ -74,5 +82,7 @@ export function summarizePacket(p: PacketPath, variant: number): PacketSummary {
     if_changes: ifChanges,
     last_function: last?.function ?? '',
     variant,
+    // only when set: live packets never carry bytes (they go to the run file when the run is saved)
+    ...(capturesOf(p).length ? { captured: true } : {}),
   };
 }

@@ -46,6 +46,9 @@ export const TraceLimitsSchema = z.object({
   events: z.int().positive().optional(),
 });
 
+/** The most packet bytes the loader copies per capture (PKTPATH_MAX_SNAPLEN in bpf/pktpath.h). */
+export const MAX_SNAPLEN = 256;
+
 export const TraceSpecSchema = z.object({
   host: HostNameSchema,
   /** pcap-filter expression (tcpdump syntax), compiled on the host by the loader; empty matches everything. */
@@ -54,6 +57,9 @@ export const TraceSpecSchema = z.object({
   probes: ProbeSelectionSchema.default({ kind: 'profile', name: 'default' }),
   mode: AttachModeSchema.default('auto'),
   limits: TraceLimitsSchema.default({}),
+  /** Copy up to `snaplen` bytes of each packet at its first sight and at each 5-tuple change (NAT), for pcapng
+   * export. Absent or 0: no bytes are captured. */
+  capture: z.object({ snaplen: z.int().min(0).max(MAX_SNAPLEN) }).optional(),
 });
 export type TraceSpec = z.infer<typeof TraceSpecSchema>;
 export type TraceSpecInput = z.input<typeof TraceSpecSchema>;
@@ -86,6 +92,23 @@ export const HopSchema = z
   })
   .loose();
 export type Hop = z.infer<typeof HopSchema>;
+
+/**
+ * Packet bytes the loader copied (docs/LOADER.md, frame type 4). Kept in run files with their packet and written
+ * by the pcapng export; the contract's packet records never carry them (summaries say `captured`).
+ */
+export const PacketCaptureSchema = z.object({
+  ts_ns: z.number().nonnegative(),
+  /** The probe that saw the packet when the bytes were copied. */
+  function: z.string(),
+  /** Where the bytes start: `ether` = the MAC header (Ethernet), `raw` = the IP header. */
+  link: z.enum(['ether', 'raw']),
+  /** The packet's length from that header on (pcap "original length"). */
+  len: z.int().nonnegative(),
+  /** base64 of the copied bytes (at most the run's snaplen, linear data only). */
+  data: z.string(),
+});
+export type PacketCapture = z.infer<typeof PacketCaptureSchema>;
 
 export const PacketPathSchema = z
   .object({

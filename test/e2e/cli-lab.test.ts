@@ -17,6 +17,8 @@ import { freePort } from '../lab/sshd.js';
 const { lab, labIt } = labContext();
 const itLab = labIt();
 const itVm = labIt({ hosts: ['vm61', 'vm612'] });
+// Tracing on the built-in `local` host runs the loader here: root, and tshark to read the export.
+const itCapture = labIt({ needs: { root: true, tools: ['tshark', 'ip', 'ping'] } });
 const scratch = mkdtempSync(join(tmpdir(), 'pktpath-cli-e2e-'));
 const home = join(scratch, 'pktpath-home');
 const userHome = join(scratch, 'user-home');
@@ -366,6 +368,80 @@ describe('pktpath CLI against the lab', () => {
       const bad = await pktpath(['trace', 'lab-local', '--filter', 'icmp and and', '--duration', '5']);
       expect(bad).toMatchObject({ code: 1, stdout: '' });
       expect(bad.stderr).toBe("pktpath: loader: filter: can't parse filter expression: syntax error\n");
+    },
+  );
+
+  itCapture(
+    'captures packet bytes on the built-in local host and exports pcapng that tshark reads',
+    async () => {
+      const { doc, topo } = await traceIcmp('local', 'local', ['--mode', 'tracepoint', '--capture', '96']);
+      expect(doc.packets.length).toBeGreaterThanOrEqual(2);
+      // the bytes stay out of the packet records: only the export writes them
+      expect(doc.packets.some((p) => 'captures' in p)).toBe(false);
+      const page = JSON.parse(ok(await pktpath(['sessions', 'show', 'e2e-local', '--json'])).stdout) as {
+        runs: { spec: { capture?: { snaplen: number } } }[];
+      };
+      expect(page.runs[0]!.spec.capture).toEqual({ snaplen: 96 });
+
+      const file = join(scratch, 'local.pcapng');
+      const r = JSON.parse(
+        ok(await pktpath(['sessions', 'export', 'e2e-local', file, '--format', 'pcapng', '--json'])).stdout,
+      ) as { file: string; bytes: number; format: string };
+      expect(r).toMatchObject({ file, format: 'pcapng' });
+      expect(r.bytes).toBe(readFileSync(file).length);
+      const out = execFileSync(
+        'tshark',
+        ['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'icmp.type'],
+        { encoding: 'utf8' },
+      );
+      const rows = out
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t'));
+      expect(rows.length).toBeGreaterThanOrEqual(2);
+      rows.forEach((row, i) => expect(row[0]).toBe(String(i + 1)));
+      const flows = rows.map((row) => row.slice(1).join(' '));
+      expect(flows).toContain(`${topo.clientAddr} ${topo.serverAddr} 8`); // echo request
+      expect(flows).toContain(`${topo.serverAddr} ${topo.clientAddr} 0`); // echo reply
+      // each frame's comment names its packet and path
+      const comments = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.comment'], {
+        encoding: 'utf8',
+      });
+      expect(comments).toMatch(/pktpath packet \d+ of run \S+ on local, at \w+.*; path \w+ → \w+/);
+
+      // a session without bytes: one clear line, exit 1
+      const topo2 = await createPair(localShell);
+      try {
+        const plain = pktpath(
+          [
+            'trace',
+            'local',
+            '--mode',
+            'tracepoint',
+            '--filter',
+            `icmp and host ${topo2.serverAddr}`,
+            '--count',
+            '1',
+            '--duration',
+            '20',
+            '--save',
+            'e2e-local-plain',
+            '--json',
+          ],
+          { timeoutMs: 60_000 },
+        );
+        let done = false;
+        void plain.then(() => (done = true));
+        for (let i = 0; i < 40 && !done; i++) await ping(topo2, 1, 0.2);
+        ok(await plain);
+      } finally {
+        await destroy(topo2);
+      }
+      const none = await pktpath(['sessions', 'export', 'e2e-local-plain', join(scratch, 'x.pcapng')]);
+      expect(none).toMatchObject({ code: 1, stdout: '' });
+      expect(none.stderr).toBe(
+        'pktpath: session e2e-local-plain has no captured packet bytes (trace with --capture to record them)\n',
+      );
     },
   );
 

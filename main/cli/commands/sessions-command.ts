@@ -52,13 +52,14 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
       const { at, values } = parseCommand(
         'sessions export',
         rest,
-        { markdown: { type: 'boolean' } },
-        { min: 2, max: 2, names: 'SESSION FILE [--markdown]' },
+        { markdown: { type: 'boolean' }, format: { type: 'string' }, json: { type: 'boolean' } },
+        { min: 2, max: 2, names: 'SESSION FILE [--format session|markdown|pcapng] [--markdown] [--json]' },
       );
       const file = at(1);
-      const format = values.markdown || /\.md$/i.test(file) ? 'markdown' : 'session';
+      const format = exportFormat(file, values);
       const r = await core.call('sessions.export', { id: at(0), file, format });
-      ctx.io.err(`wrote ${r.file} (${r.bytes} bytes, ${format})`);
+      if (values.json) ctx.io.out(json({ ...r, format }));
+      else ctx.io.err(`wrote ${r.file} (${r.bytes} bytes, ${format})`);
       return 0;
     }
     case 'import': {
@@ -76,6 +77,21 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
     default:
       throw new UsageError('usage: pktpath sessions list|show|export|import|rm …');
   }
+}
+
+const FORMATS = ['session', 'markdown', 'pcapng'] as const;
+
+/** --format wins; else --markdown; else the file's extension (.md, .pcapng); else a session bundle. */
+function exportFormat(file: string, v: { markdown?: boolean; format?: string }): (typeof FORMATS)[number] {
+  if (v.format !== undefined) {
+    const f = FORMATS.find((x) => x === v.format);
+    if (!f) throw new UsageError(`sessions export: --format is one of ${FORMATS.join(', ')}`);
+    if (v.markdown && f !== 'markdown')
+      throw new UsageError('sessions export: --markdown contradicts --format');
+    return f;
+  }
+  if (v.markdown || /\.md$/i.test(file)) return 'markdown';
+  return /\.pcapng$/i.test(file) ? 'pcapng' : 'session';
 }
 
 /** Every packet of a saved run, page by page. */

@@ -3,6 +3,7 @@ import type { EventName, EventOf } from '../../api/contract.js';
 import type { ApiError } from '../../api/errors.js';
 import {
   AttachModeSchema,
+  MAX_SNAPLEN,
   ProfileNameSchema,
   type PacketPath,
   type Run,
@@ -15,8 +16,9 @@ import { json, type CliContext } from '../cli-context.js';
 export async function traceCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
   const { at, values } = parseCommand(
     'trace',
-    argv,
+    captureArgs(argv),
     {
+      capture: { type: 'string' },
       filter: { type: 'string' },
       probes: { type: 'string' },
       profile: { type: 'string' },
@@ -30,7 +32,7 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
       min: 1,
       max: 1,
       names:
-        "HOST --filter 'EXPR' [--probes FILE | --profile NAME] [--mode M] [--count N] [--duration SEC] [--save SESSION] [--json]",
+        "HOST --filter 'EXPR' [--probes FILE | --profile NAME] [--mode M] [--count N] [--duration SEC] [--capture [SNAPLEN]] [--save SESSION] [--json]",
     },
   );
   const spec = traceSpec(at(0), values);
@@ -74,9 +76,32 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
   return 0;
 }
 
+/** Bytes per packet `--capture` without a value records: Ethernet + IP + TCP headers with room to spare. */
+export const DEFAULT_SNAPLEN = 128;
+
+/** `--capture` takes an optional value, which parseArgs cannot express: a bare one becomes `--capture=128`. */
+function captureArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a !== '--capture') out.push(a);
+    else if (/^\d+$/.test(argv[i + 1] ?? '')) out.push(`--capture=${argv[++i]}`);
+    else out.push(`--capture=${DEFAULT_SNAPLEN}`);
+  }
+  return out;
+}
+
 function traceSpec(
   host: string,
-  v: { filter?: string; probes?: string; profile?: string; mode?: string; count?: string; duration?: string },
+  v: {
+    filter?: string;
+    probes?: string;
+    profile?: string;
+    mode?: string;
+    count?: string;
+    duration?: string;
+    capture?: string;
+  },
 ): TraceSpecInput {
   if (v.probes && v.profile) throw new UsageError('trace: give --probes FILE or --profile NAME, not both');
   let probes: TraceSpecInput['probes'];
@@ -104,12 +129,16 @@ function traceSpec(
   }
   const packets = intOption('trace', 'count', v.count, 1);
   const durationS = numberOption('trace', 'duration', v.duration);
+  const snaplen = intOption('trace', 'capture', v.capture, 1);
+  if (snaplen !== undefined && snaplen > MAX_SNAPLEN)
+    throw new UsageError(`trace: --capture is at most ${MAX_SNAPLEN} bytes`);
   return {
     host,
     filter: v.filter ?? '',
     ...(probes ? { probes } : {}),
     ...(mode ? { mode } : {}),
     limits: { ...(packets ? { packets } : {}), ...(durationS ? { durationS } : {}) },
+    ...(snaplen ? { capture: { snaplen } } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { summarizePacket, type PacketSummary } from '../../api/packets.js';
+import { capturesOf, summarizePacket, type PacketSummary } from '../../api/packets.js';
 import { z } from 'zod';
 import { RunVariantSchema, type RunVariant } from '../../api/sessions.js';
 import { FiveTupleSchema, PacketPathSchema, type PacketPath } from '../../api/trace.js';
@@ -35,6 +35,8 @@ export interface RunIndexDoc {
   tuple: number[];
   /** Index into `functions`. */
   last: number[];
+  /** Capture records (packet bytes) per packet; absent in run files written before capture existed (= none). */
+  cap?: number[];
   drops: string[];
   tuples: PacketSummary['tuple'][];
   functions: string[];
@@ -67,6 +69,7 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
     drop: [],
     tuple: [],
     last: [],
+    cap: [],
     drops: [],
     tuples: [],
     functions: [],
@@ -94,6 +97,7 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
     doc.drop.push(s.drop_reason === null ? -1 : interned(doc.drops, dropIx, s.drop_reason, s.drop_reason));
     doc.tuple.push(s.tuple ? interned(doc.tuples, tupleIx, JSON.stringify(s.tuple), s.tuple) : -1);
     doc.last.push(interned(doc.functions, fnIx, s.last_function, s.last_function));
+    doc.cap?.push(capturesOf(p).length);
     const line = Buffer.from(JSON.stringify(p) + '\n', 'utf8');
     lines.push(line);
     at += line.length;
@@ -160,7 +164,13 @@ export class RunFile {
       if_changes: n(x.ifch),
       last_function: x.functions[n(x.last)] ?? '',
       variant: n(x.variant),
+      ...(x.cap?.[i] ? { captured: true } : {}),
     };
+  }
+
+  /** Packets with captured bytes (from the index alone). */
+  get captured(): number {
+    return this.index.cap?.reduce((a, c) => a + (c > 0 ? 1 : 0), 0) ?? 0;
   }
 
   /** Position of packet `id` in capture order, or undefined. */
@@ -236,6 +246,10 @@ function checkIndex(raw: unknown): RunIndexDoc {
     const col = doc[c] as unknown;
     if (!Array.isArray(col) || col.length !== n) fail(`column ${c} is not ${n} long`);
     for (const v of col as unknown[]) if (typeof v !== 'number' || !Number.isFinite(v)) fail(`column ${c}`);
+  }
+  if (doc.cap !== undefined) {
+    if (!Array.isArray(doc.cap) || doc.cap.length !== n) fail(`column cap is not ${n} long`);
+    for (const v of doc.cap as unknown[]) if (!Number.isInteger(v) || (v as number) < 0) fail('column cap');
   }
   if (!Array.isArray(doc.offsets) || doc.offsets.length !== n + 1 || doc.offsets[0] !== 0) fail('offsets');
   for (let i = 0; i < n; i++)

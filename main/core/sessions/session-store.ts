@@ -28,6 +28,7 @@ import {
   type StoredSession,
 } from './migrate-session.js';
 import { packetPage } from './packet-pages.js';
+import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';
 import { decodeBundle, encodeBundle, isBundle } from './session-bundle.js';
 import { encodeRunFile, RunFile, runFileProblem } from './run-file.js';
@@ -328,7 +329,7 @@ export class SessionStore {
           ? `run ${r.id} of session ${id} has no packets`
           : `run ${r.id} of session ${id} has no packet ${packet}`,
       );
-    return readPacket(file, at);
+    return apiPacket(file, at);
   }
 
   /** Every variant of a run with its packet ids (most frequent first), and the most frequent one's first packet. */
@@ -337,7 +338,7 @@ export class SessionStore {
     const variants = variantsOf(file);
     const first = variants[0]?.packet_ids[0];
     const at = first === undefined ? undefined : file.positionOf(first);
-    return { variants, dominant: at === undefined ? undefined : readPacket(file, at) };
+    return { variants, dominant: at === undefined ? undefined : apiPacket(file, at) };
   }
 
   report(id: string): string {
@@ -357,14 +358,37 @@ export class SessionStore {
     return sessionToMarkdown(toApi(stored), (_run, i) => perRun[i] ?? []);
   }
 
-  /** One file another pktpath imports (a bundle of the session dir), or the Markdown report. */
+  /** Every captured packet of the session as pcapng (docs/SESSION-FORMAT.md); reads only packets with bytes. */
+  pcapng(id: string): Buffer {
+    const stored = this.readStored(id);
+    return sessionPcapng(
+      id,
+      stored.runs.map((r) => {
+        const file = this.runFile(stored, r);
+        const cap = file.index.cap ?? [];
+        return {
+          ...r,
+          snaplen: r.spec.capture?.snaplen,
+          packets: (function* () {
+            for (let i = 0; i < file.count; i++) if (cap[i]) yield readPacket(file, i);
+          })(),
+        };
+      }),
+    );
+  }
+
+  /** One file another pktpath imports (a bundle of the session dir), the Markdown report, or pcapng. */
   exportTo(
     id: string,
     file: string,
-    format: 'session' | 'markdown' = 'session',
+    format: 'session' | 'markdown' | 'pcapng' = 'session',
   ): { file: string; bytes: number } {
     const data =
-      format === 'markdown' ? Buffer.from(this.report(id), 'utf8') : this.bundleOf(this.readStored(id));
+      format === 'markdown'
+        ? Buffer.from(this.report(id), 'utf8')
+        : format === 'pcapng'
+          ? this.pcapng(id)
+          : this.bundleOf(this.readStored(id));
     writeFileAtomic(file, data, 0o644);
     return { file, bytes: data.length };
   }
@@ -434,6 +458,12 @@ function readPacket(file: RunFile, at: number): PacketPath {
   } catch (e) {
     throw runFileProblem(file.path, e);
   }
+}
+
+/** A packet for the contract: captured bytes stay in the run file (the pcapng export writes them). */
+function apiPacket(file: RunFile, at: number): PacketPath {
+  const { captures: _bytes, ...p } = readPacket(file, at) as PacketPath & { captures?: unknown };
+  return p;
 }
 
 /** Variants with their packet ids (at most `maxIds` each), in the index's order. */

@@ -6,6 +6,9 @@ export const FRAME_HEADER = 8;
 export const FRAME_HELLO = 1;
 export const FRAME_EVENT = 2;
 export const FRAME_STATUS = 3;
+/** Packet bytes (`capture.snaplen`): `struct pktpath_capture`'s 24-byte header, then `caplen` bytes. */
+export const FRAME_CAPTURE = 4;
+export const CAPTURE_HEADER = 24;
 /** Far above any real frame (a status record with thousands of probes is ~100 KiB): a bigger length is garbage. */
 const MAX_FRAME = 16 << 20;
 
@@ -18,6 +21,8 @@ export interface FrameSink {
   /** An event payload at `buf[off .. off + eventSize)`; valid only during the call. */
   event(buf: Buffer, off: number): void;
   status(record: StatusRecord): void;
+  /** A capture payload at `buf[off .. off + len)`; valid only during the call. */
+  capture?(buf: Buffer, off: number, len: number): void;
 }
 
 /**
@@ -57,6 +62,10 @@ export class FrameDecoder {
         const rec = parseRecord(buf.toString('utf8', off + FRAME_HEADER, off + len));
         if (type === FRAME_HELLO) this.onHello(rec);
         this.sink.status(rec);
+      } else if (type === FRAME_CAPTURE) {
+        if (len - FRAME_HEADER < CAPTURE_HEADER)
+          throw new CoreError('internal', `loader capture frame of ${len} bytes is shorter than its header`);
+        this.sink.capture?.(buf, off + FRAME_HEADER, len - FRAME_HEADER);
       } // other types: a later framing revision's additions, skipped by length
       off += len;
     }

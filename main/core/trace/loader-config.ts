@@ -19,6 +19,8 @@ export interface LoaderConfig {
   };
   limits: { packets?: number; durationMs?: number; events?: number };
   options: { stack: boolean };
+  /** Packet bytes per capture record; absent = none. */
+  capture?: { snaplen: number };
 }
 
 /** The probe set of a spec: a profile's entries, or the user's text (errors → one line with line:column). */
@@ -68,6 +70,7 @@ export function loaderConfig(
       ...(limits.events ? { events: limits.events } : {}),
     },
     options: { stack: entries !== 'all' && entries.some((e) => e.stack) },
+    ...(spec.capture?.snaplen ? { capture: { snaplen: spec.capture.snaplen } } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Hop, PacketPath } from '../../api/trace.js';
+import type { Hop, PacketCapture, PacketPath } from '../../api/trace.js';
 
 /** Event flags (docs/LOADER.md, `struct pktpath_event`). */
 const F_TUPLE = 1;
@@ -6,6 +6,9 @@ const F_DROP = 2;
 const F_STACK = 4;
 const F_RET = 8;
 const F_PARTIAL = 128;
+/** Capture flags: the bytes start at the MAC header. */
+const CAP_L2 = 1;
+const CAPTURE_HEADER = 24;
 
 const TWO_32 = 2 ** 32;
 /** Reasons the kernel reports for frees that are not drops. */
@@ -48,6 +51,9 @@ export class PacketGrouper {
   /** Probe ids whose hop ends the packet's path (`final` in the probe set). */
   readonly finalProbes = new Set<number>();
   private readonly ended = new Set<number>();
+  /** Packet id → its captured bytes (frame type 4). Kept beside the paths: live batches stay small, the bytes
+   * only go to the run file when the run is saved (and from there to pcapng). */
+  readonly captures = new Map<number, PacketCapture[]>();
   /** enum skb_drop_reason value → name (from the hello). */
   dropNames: string[] = [];
   events = 0;
@@ -111,6 +117,24 @@ export class PacketGrouper {
     this.changed.add(p);
   }
 
+  /** One capture record (docs/LOADER.md, `struct pktpath_capture`) at `buf[off .. off + len)`. */
+  addCapture(buf: Buffer, off: number, len: number): void {
+    const id = buf.readUInt32LE(off + 8);
+    if (this.ended.has(id)) return;
+    const probe = buf.readUInt32LE(off + 12);
+    const caplen = Math.min(buf.readUInt16LE(off + 20), len - CAPTURE_HEADER);
+    const c: PacketCapture = {
+      ts_ns: buf.readUInt32LE(off + 4) * TWO_32 + buf.readUInt32LE(off),
+      function: this.probeNames[probe] ?? `probe#${probe}`,
+      link: (buf[off + 22] ?? 0) & CAP_L2 ? 'ether' : 'raw',
+      len: buf.readUInt32LE(off + 16),
+      data: buf.toString('base64', off + CAPTURE_HEADER, off + CAPTURE_HEADER + caplen),
+    };
+    const list = this.captures.get(id);
+    if (list) list.push(c);
+    else this.captures.set(id, [c]);
+  }
+
   /** Marks the packets the loader reported still in flight when the trace ended (`done.cut`). */
   markCut(ids: readonly number[]): void {
     for (const id of ids) {
@@ -130,7 +154,13 @@ export class PacketGrouper {
     return out;
   }
 
-  all(): PacketPath[] {
-    return [...this.packets.values()];
+  /** Every packet; `withCaptures` adds each one's captured bytes (`captures`, for the run file). */
+  all(withCaptures = false): PacketPath[] {
+    const all = [...this.packets.values()];
+    if (!withCaptures || !this.captures.size) return all;
+    return all.map((p) => {
+      const captures = this.captures.get(p.id);
+      return captures ? { ...p, captures } : p;
+    });
   }
 }

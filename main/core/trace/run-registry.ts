@@ -47,7 +47,7 @@ export class RunRegistry {
   finished(id: string): Run {
     const run = this.get(id);
     if (!run.endedAt) throw new ConflictError(`run ${id} is still tracing; stop it first`);
-    return run.toRun();
+    return run.toRun(true);
   }
 
   /** Stops every run and waits until each host has detached. */

@@ -111,6 +111,7 @@ export class TraceRun {
     const decoder = new FrameDecoder({
       event: (buf, off) => this.grouper.add(buf, off),
       status: (rec) => this.onStatus(rec, finals),
+      capture: (buf, off, len) => this.grouper.addCapture(buf, off, len),
     });
     let decodeError: unknown;
     cmd.stdout.on('data', (chunk: Buffer) => {
@@ -231,7 +232,8 @@ export class TraceRun {
     clearTimeout(timer);
   }
 
-  toRun(): Run {
+  /** The run as the contract has it; `withCaptures` (saving) adds the packets' captured bytes. */
+  toRun(withCaptures = false): Run {
     return {
       id: this.id,
       host: this.host.name,
@@ -242,7 +244,7 @@ export class TraceRun {
       ...(this.kernelRelease ? { kernelRelease: this.kernelRelease } : {}),
       lost: this.lost,
       events: this.records,
-      packets: this.grouper.all(),
+      packets: this.grouper.all(withCaptures),
     };
   }
 }
