@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { memo, useCallback, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 
 /**
  * A list that renders only the rows in view (plus a small overscan), so 100k rows cost what 40 do. Fixed row
@@ -72,26 +72,28 @@ export function VirtualList(props: {
   };
 
   const overscan = 8;
-  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
-  const last = Math.min(count, Math.ceil((scrollTop + height) / rowHeight) + overscan);
+  // A constant number of rows wherever the list is scrolled (not one more or less with the offset's fraction), so
+  // each row keeps its slot below.
+  const span = Math.ceil(height / rowHeight) + 1 + 2 * overscan;
+  const first = Math.max(0, Math.min(count - span, Math.floor(scrollTop / rowHeight) - overscan));
+  const last = Math.min(count, first + span);
   useEffect(() => onRange?.(first, last), [first, last, onRange]);
-  const rows: ReactNode[] = [];
+  const slots = last - first || 1;
+  const rows: ReactNode[] = new Array<ReactNode>(slots);
   for (let i = first; i < last; i++) {
-    const sel = i === selected;
-    rows.push(
-      // Keyed by slot, not by index: a row scrolled out is reused for the one scrolled in, so a fast scroll updates
-      // a few dozen text nodes per frame instead of unmounting and creating whole rows.
-      <div
-        key={i % (last - first + 1 || 1)}
-        role="option"
-        aria-selected={sel}
-        data-index={i}
-        className={`vlist-row${sel ? ' selected' : ''} ${props.rowClassName?.(i) ?? ''}`}
-        style={{ top: i * rowHeight, height: rowHeight }}
-        onMouseDown={() => onSelect(i)}
-      >
-        {props.renderRow(i, sel)}
-      </div>,
+    // Keyed and ordered by slot, not by index: a row scrolled out is reused in place for the one scrolled in, so a
+    // fast scroll updates a few dozen text nodes and transforms per frame, and never moves, adds or removes a row.
+    rows[i % slots] = (
+      <Row
+        key={i % slots}
+        index={i}
+        count={count}
+        selected={i === selected}
+        rowHeight={rowHeight}
+        onSelect={onSelect}
+        renderRow={props.renderRow}
+        rowClassName={props.rowClassName}
+      />
     );
   }
   return (
@@ -108,3 +110,33 @@ export function VirtualList(props: {
     </div>
   );
 }
+
+// Memoized: a scroll re-renders the list, but a row still showing the same index (the overscan) is left alone until
+// its data or the selection changes (the owner passes new renderRow/rowClassName when its rows' data changes).
+const Row = memo(function Row(props: {
+  index: number;
+  count: number;
+  selected: boolean;
+  rowHeight: number;
+  onSelect: (index: number) => void;
+  renderRow: (index: number, selected: boolean) => ReactNode;
+  rowClassName?: (index: number) => string;
+}) {
+  const { index: i, selected: sel, rowHeight } = props;
+  return (
+    <div
+      role="option"
+      aria-selected={sel}
+      // DOM order is slot order, not row order: tell assistive technology where the row is.
+      aria-posinset={i + 1}
+      aria-setsize={props.count}
+      data-index={i}
+      className={`vlist-row${sel ? ' selected' : ''} ${props.rowClassName?.(i) ?? ''}`}
+      // A transform, not `top`: moving a row is then a paint-property change, with no layout.
+      style={{ transform: `translateY(${i * rowHeight}px)`, height: rowHeight }}
+      onMouseDown={() => props.onSelect(i)}
+    >
+      {props.renderRow(i, sel)}
+    </div>
+  );
+});
