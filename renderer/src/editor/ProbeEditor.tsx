@@ -23,6 +23,9 @@ export function ProbeEditor(props: {
   const editor = useRef<monaco.editor.IStandaloneCodeEditor | undefined>(undefined);
   const onChange = useRef(props.onChange);
   onChange.current = props.onChange;
+  // Texts this editor emitted since the parent last set one. When typing outruns React, the parent renders an
+  // older echo of our own text; writing that back would reset the model and jump the cursor to the start.
+  const echoes = useRef(new Set<string>());
 
   useEffect(() => {
     registerProbeLanguage();
@@ -41,7 +44,11 @@ export function ProbeEditor(props: {
       ariaLabel: 'probe set',
     });
     editor.current = ed;
-    const sub = model.onDidChangeContent(() => onChange.current(model.getValue()));
+    const sub = model.onDidChangeContent(() => {
+      const text = model.getValue();
+      echoes.current.add(text);
+      onChange.current(text);
+    });
     return () => {
       sub.dispose();
       unbindModel(model);
@@ -54,7 +61,14 @@ export function ProbeEditor(props: {
 
   useEffect(() => {
     const model = editor.current?.getModel();
-    if (model && model.getValue() !== props.value) model.setValue(props.value);
+    if (!model) return;
+    if (model.getValue() === props.value) {
+      echoes.current.clear(); // in sync: earlier echoes can no longer arrive
+      return;
+    }
+    if (echoes.current.has(props.value)) return; // our own earlier text, not a change from outside
+    echoes.current.clear();
+    model.setValue(props.value); // a new profile or an opened probe set
   }, [props.value]);
 
   useEffect(() => {
