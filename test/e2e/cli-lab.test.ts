@@ -66,7 +66,12 @@ const ok = (r: CliResult) => {
   return r;
 };
 
-function addHost(name: string, lh: LabHostName, extra: string[] = []) {
+function addHost(
+  name: string,
+  lh: LabHostName,
+  extra: string[] = [],
+  as: { user: string; privilege: string } = { user: 'root', privilege: 'root' },
+) {
   const h = lab().hosts[lh]!;
   return pktpath([
     'hosts',
@@ -77,11 +82,11 @@ function addHost(name: string, lh: LabHostName, extra: string[] = []) {
     '--port',
     String(h.port),
     '--user',
-    'root',
+    as.user,
     '--identity',
     lab().privateKey,
     '--privilege',
-    'root',
+    as.privilege,
     ...extra,
   ]);
 }
@@ -233,24 +238,9 @@ describe('pktpath CLI against the lab', () => {
   itLab(
     'becomes root by sudo without a password, with a piped password, and fails clearly without one',
     async () => {
-      const h = lab().hosts.local!;
       const { sudoNoPassword: nopw, sudoPassword: pw } = lab().users;
       const add = (name: string, user: string, privilege: string) =>
-        pktpath([
-          'hosts',
-          'add',
-          name,
-          '--address',
-          h.address,
-          '--port',
-          String(h.port),
-          '--user',
-          user,
-          '--identity',
-          lab().privateKey,
-          '--privilege',
-          privilege,
-        ]);
+        addHost(name, 'local', [], { user, privilege });
       ok(await add('nopw', nopw.name, 'sudo'));
       ok(await add('pw', pw.name, 'sudo-password'));
       expect(JSON.parse(ok(await pktpath(['hosts', 'test', 'nopw', '--json'])).stdout)).toMatchObject({
@@ -274,7 +264,7 @@ describe('pktpath CLI against the lab', () => {
       const facts = JSON.parse(ok(await pktpath(['probe', 'nopw', '--json'])).stdout) as {
         kernel: { release: string };
       };
-      expect(facts.kernel.release).toBe(h.kernelRelease);
+      expect(facts.kernel.release).toBe(lab().hosts.local!.kernelRelease);
     },
   );
 

@@ -1,6 +1,6 @@
 import { describe, expect, inject } from 'vitest';
 import { exec, localShell } from '../lab/exec.js';
-import { createPair, destroy } from '../lab/netns.js';
+import { createPair, destroy, type Topology } from '../lab/netns.js';
 import { gatedIt, missing } from '../support/requirements.js';
 import { LOADER, TraceRun } from './loader-run.js';
 
@@ -9,6 +9,10 @@ const provided = inject('lab');
 const gap =
   'unavailable' in provided ? provided.unavailable : missing({ root: true, tools: ['ip', 'tc', 'bpftool'] });
 const itRoot = gatedIt(gap);
+
+/** The TC filters on the server end's ingress hook: what a trace may add and must remove. */
+const ingressFilters = (t: Topology) =>
+  exec('ip', ['netns', 'exec', t.server, 'tc', 'filter', 'show', 'dev', t.serverIf, 'ingress']);
 
 /** pktpath programs still loaded (bpftool truncates names to 15 characters). */
 async function leftovers(): Promise<string[]> {
@@ -52,17 +56,7 @@ describe('loader cleanup', () => {
           await new Promise((r) => setTimeout(r, 50));
         }
         expect(left).toEqual([]);
-        const tc = await exec('ip', [
-          'netns',
-          'exec',
-          t.server,
-          'tc',
-          'filter',
-          'show',
-          'dev',
-          t.serverIf,
-          'ingress',
-        ]);
+        const tc = await ingressFilters(t);
         expect(tc.stdout.trim()).toBe('');
       } finally {
         await destroy(t);
@@ -84,17 +78,7 @@ describe('loader cleanup', () => {
         '-c',
         `tc qdisc add dev ${t.serverIf} clsact && tc filter add dev ${t.serverIf} ingress prio 28788 handle 0x7074 bpf da obj ${obj} sec pktpath/tc 2>&1 || tc filter add dev ${t.serverIf} ingress prio 28788 handle 0x7074 bpf da object-pinned /dev/null`,
       ]);
-      const before = await exec('ip', [
-        'netns',
-        'exec',
-        t.server,
-        'tc',
-        'filter',
-        'show',
-        'dev',
-        t.serverIf,
-        'ingress',
-      ]);
+      const before = await ingressFilters(t);
       if (!/tc_ingress/.test(before.stdout)) {
         // iproute2 cannot load CO-RE objects with global data on every version: then this scenario cannot be staged here
         expect(
@@ -104,17 +88,7 @@ describe('loader cleanup', () => {
       }
       const r = await exec(LOADER, ['cleanup']);
       expect(JSON.parse(r.stdout)).toMatchObject({ type: 'cleanup', tcFiltersRemoved: 1 });
-      const after = await exec('ip', [
-        'netns',
-        'exec',
-        t.server,
-        'tc',
-        'filter',
-        'show',
-        'dev',
-        t.serverIf,
-        'ingress',
-      ]);
+      const after = await ingressFilters(t);
       expect(after.stdout.trim()).toBe('');
     } finally {
       await destroy(t);
