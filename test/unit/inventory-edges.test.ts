@@ -19,6 +19,7 @@ function pktpath(args: string[], timeoutMs = 30_000) {
     env: { ...process.env, PKTPATH_HOME: home, HOME: home },
     timeout: timeoutMs,
     killSignal: 'SIGKILL',
+    maxBuffer: 2 ** 26,
   });
   return { code: r.status, out: r.stdout, err: r.stderr, ms: performance.now() - t0 };
 }
