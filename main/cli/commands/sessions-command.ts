@@ -21,7 +21,9 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
       else
         for (const s of sessions)
           ctx.io.out(
-            `${s.id.padEnd(28)} ${s.updatedAt}  ${s.runs} runs  ${s.packets} packets  ${s.hosts.join(',')}  ${s.title}`,
+            s.problem
+              ? `${s.id.padEnd(28)} ${s.updatedAt}  UNREADABLE (${s.problem.code}): ${s.problem.message}`
+              : `${s.id.padEnd(28)} ${s.updatedAt}  ${s.runs} runs  ${s.packets} packets  ${s.hosts.join(',')}  ${s.title}`,
           );
       return 0;
     }
