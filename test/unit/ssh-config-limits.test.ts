@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gatedIt, missing } from '../support/requirements.js';
-import { importSshConfig } from '../../main/core/inventory/ssh-config-import.js';
+import { importSshConfig, importSshConfigText } from '../../main/core/inventory/ssh-config-import.js';
 
 /** ssh_config import at the edge (issue 8 item 12): linear time, only regular files, bounded size. */
 
@@ -100,7 +100,7 @@ describe('ssh_config import', { timeout: 120_000 }, () => {
     },
   );
 
-  it('refuses a config larger than 4 MiB with its includes, before reading it', () => {
+  it('refuses a config (file or upload) larger than 4 MiB with its includes', () => {
     const home = freshHome();
     const big = join(home, '.ssh', 'big');
     writeFileSync(big, `# ${'x'.repeat(3 * 2 ** 20)}\n`);
@@ -110,5 +110,15 @@ describe('ssh_config import', { timeout: 120_000 }, () => {
     );
     writeFileSync(big, `# ${'x'.repeat(5 * 2 ** 20)}\n`);
     expect(() => importSshConfig(big, home)).toThrow(`${big} is 5 MiB, more than the 4 MiB allowed`);
+    const upload = `Host a\n  HostName 10.0.0.1\n# ${'x'.repeat(5 * 2 ** 20)}\n`;
+    expect(() => importSshConfigText(upload, 'upload.txt', home)).toThrow(
+      'the ssh config with its Includes is larger than 4 MiB (at upload.txt)',
+    );
+    // an upload's Include lines are listed, never read
+    const r = importSshConfigText('Include /dev/zero\nHost a\n  HostName 10.0.0.1\n', 'upload.txt', home);
+    expect(r.hosts.map((h) => h.name)).toEqual(['a']);
+    expect(r.skipped).toEqual([
+      { name: 'Include /dev/zero', reason: 'Include is not followed in uploaded text' },
+    ]);
   });
 });

@@ -73,7 +73,7 @@ const first = (v: string | string[] | undefined): string | undefined => (Array.i
 const isConcrete = (alias: string) => !/[*?!]/.test(alias);
 
 /** Config text with every Include replaced by the included files' text. */
-export function spliceIncludes(text: string, home: string, budget: Budget, depth = 0): string {
+function spliceIncludes(text: string, home: string, budget: Budget, depth = 0): string {
   return text
     .split(/\r?\n/)
     .map((line) => {
@@ -188,21 +188,32 @@ export function importSshConfig(
   home: string = process.env.HOME || homedir(),
 ): SshConfigImport {
   const path = file ? expandHome(file, home) : join(home, '.ssh', 'config');
-  return hostsOfSshConfig(loadWithIncludes(path, home), home, path);
+  return hostsOfConfig(loadWithIncludes(path, home), path, home);
 }
 
-/** The same for config text already in memory (`origin` names it in the hosts' notes); Includes still read files. */
+/**
+ * Uploaded ssh_config text (`label` names it in the hosts' notes), at most MAX_SSH_CONFIG_BYTES. Its `Include`
+ * lines are dropped and listed in `skipped`, never followed: an upload must not make pktpath read files of the
+ * uploader's choosing.
+ */
 export function importSshConfigText(
   text: string,
-  origin: string,
+  label: string,
   home: string = process.env.HOME || homedir(),
 ): SshConfigImport {
-  const budget = { left: MAX_SSH_CONFIG_BYTES };
-  spend(budget, Buffer.byteLength(text, 'utf8'), origin);
-  return hostsOfSshConfig(spliceIncludes(text, home, budget), home, origin);
+  spend({ left: MAX_SSH_CONFIG_BYTES }, Buffer.byteLength(text, 'utf8'), label);
+  const dropped: SshConfigImport['skipped'] = [];
+  const kept = text.split(/\r?\n/).filter((line) => {
+    const args = includeArgs(line);
+    if (args !== undefined)
+      dropped.push({ name: `Include ${args}`, reason: 'Include is not followed in uploaded text' });
+    return args === undefined;
+  });
+  const r = hostsOfConfig(kept.join('\n'), label, home);
+  return { hosts: r.hosts, skipped: [...dropped, ...r.skipped] };
 }
 
-function hostsOfSshConfig(text: string, home: string, origin: string): SshConfigImport {
+function hostsOfConfig(text: string, source: string, home: string): SshConfigImport {
   const config = SSHConfig.parse(text);
   const aliases = new Set<string>();
   for (const line of config) {
@@ -210,7 +221,7 @@ function hostsOfSshConfig(text: string, home: string, origin: string): SshConfig
     const values = Array.isArray(line.value) ? line.value.map((v) => v.val) : line.value.split(/\s+/);
     for (const v of values) if (isConcrete(v)) aliases.add(v);
   }
-  const importer = new HostBuilder(new ConfigIndex(config), home, origin);
+  const importer = new HostBuilder(new ConfigIndex(config), home, source);
   for (const alias of aliases) importer.build(alias);
   return { hosts: [...importer.out.values()], skipped: importer.skipped };
 }

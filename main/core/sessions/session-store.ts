@@ -408,19 +408,23 @@ export class SessionStore {
     ]);
   }
 
-  /**
-   * Imports an export: a bundle (version 2) or a version 1 JSON document (upgraded). Everything is checked before
-   * anything is written (import-check.ts); a clashing id gets a fresh one; nothing is overwritten.
-   */
+  /** importData of a file the CLI's user named: only a regular file of at most MAX_IMPORT_BYTES is read. */
   importFrom(file: string): Session {
-    const fail = (e: unknown) =>
-      new CoreError('invalid-request', `cannot import ${file}: ${(e as Error).message}`);
     let buf: Buffer;
     try {
       buf = readRegularFile(file, MAX_IMPORT_BYTES);
     } catch (e) {
-      throw fail(e);
+      throw new CoreError('invalid-request', `cannot import ${file}: ${(e as Error).message}`);
     }
+    return this.importData(buf, file);
+  }
+
+  /**
+   * Imports an export's bytes (`label` names them in errors): a bundle (version 2) or a version 1 JSON document
+   * (upgraded). Everything is checked before anything is written (import-check.ts); a clashing id gets a fresh
+   * one; nothing is overwritten.
+   */
+  importData(buf: Buffer, label: string): Session {
     try {
       if (isBundle(buf)) return toApi(this.importBundle(buf));
       const raw = JSON.parse(buf.toString('utf8')) as unknown;
@@ -436,7 +440,7 @@ export class SessionStore {
         );
       return toApi(this.writeNew({ ...v1, id: this.exists(v1.id) ? this.newId(v1.title) : v1.id }));
     } catch (e) {
-      throw fail(e);
+      throw new CoreError('invalid-request', `cannot import ${label}: ${(e as Error).message}`);
     }
   }
 
