@@ -80,6 +80,8 @@ static void tc_unlock(int fd)
 		close(fd); /* releases the flock */
 }
 
+/* Removes pktpath's filters (priority and program name) on an interface of the current netns whose loader is
+ * provably dead. Callers hold tc_lock. */
 static int sweep_ifindex(int ifindex)
 {
 	int removed = 0;
@@ -95,14 +97,6 @@ static int sweep_ifindex(int ifindex)
 			removed += bpf_tc_detach(&hook, &d) == 0;
 		}
 	}
-	return removed;
-}
-
-int tc_remove_dead_ifindex(int ifindex)
-{
-	int lock = tc_lock();
-	int removed = sweep_ifindex(ifindex);
-	tc_unlock(lock);
 	return removed;
 }
 

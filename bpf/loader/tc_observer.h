@@ -34,9 +34,7 @@ int tc_attach(int prog_fd, const char *netns, const char *ifname, bool egress, u
 	      struct tc_attachment *out, char *err, size_t errlen);
 /* Removes our own filter only, and a clsact we created once no filter at all is left on it. */
 void tc_detach(struct tc_attachment *a);
-/* Removes pktpath's classic filters (priority and program name) on an interface of the current netns whose
- * loader is dead. Returns the count. */
-int tc_remove_dead_ifindex(int ifindex);
-/* Sweeps every interface of our namespace and of each namespace in /run/netns. Returns the count removed. */
+/* Removes pktpath's classic filters whose loader is dead from every interface of our namespace and of each
+ * namespace in /run/netns. Returns the count removed. */
 int tc_cleanup_all(void);
 #endif

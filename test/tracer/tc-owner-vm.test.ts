@@ -96,10 +96,10 @@ describe('classic TC filters have one owner each (Debian 6.1, vm61)', () => {
       const probe = `tc/ingress/${t.serverIf}`;
       const a = await start(host, onServer(t));
       const b = await start(host, onServer(t));
-      expect(await handles(host, t.serverIf, t.server)).toEqual(pids(a, b));
       expect((await ping(t, 3)).received).toBe(3);
       expect(await seen(a, probe, 3)).toBe(3);
       expect(await seen(b, probe, 3)).toBe(3);
+      expect(await handles(host, t.serverIf, t.server)).toEqual(pids(a, b)); // one filter each
 
       // a created the clsact; stopping it must take neither b's filter nor the clsact under it
       await a.run.stop();
@@ -138,9 +138,9 @@ describe('classic TC filters have one owner each (Debian 6.1, vm61)', () => {
       expect(attach.tc).toEqual({ ok: true }); // the probe still attached (and removed) a filter of its own
       expect(attach.tcx!.error).toMatch(/classic cls_bpf works/);
 
-      expect(await handles(host, 'lo')).toContain(a.pid);
       await pingLo(2);
       expect(await seen(a, 'tc/ingress/lo', 6)).toBe(6);
+      expect(await handles(host, 'lo')).toContain(a.pid);
       await a.run.stop();
       expect(await handles(host, 'lo')).not.toContain(a.pid);
     },
@@ -157,6 +157,8 @@ describe('classic TC filters have one owner each (Debian 6.1, vm61)', () => {
       const a = await start(host, onServer(t));
       const killed = await start(host, onServer(t));
       await kill9(host, killed);
+      expect((await ping(t, 1)).received).toBe(1);
+      expect(await seen(a, probe, 1)).toBe(1); // the killed run's start left a's filter alone
       // control: the dead run's filter outlived it (classic TC belongs to no process)
       expect(await handles(host, t.serverIf, t.server)).toEqual(pids(a, killed));
 
@@ -175,7 +177,7 @@ describe('classic TC filters have one owner each (Debian 6.1, vm61)', () => {
       expect(await handles(host, t.serverIf, t.server)).toEqual(pids(a, next));
 
       expect((await ping(t, 2)).received).toBe(2);
-      expect(await seen(a, probe, 2)).toBe(2);
+      expect(await seen(a, probe, 3)).toBe(3);
       expect(await seen(next, probe, 2)).toBe(2);
       await a.run.stop();
       await next.run.stop();
