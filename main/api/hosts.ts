@@ -31,11 +31,23 @@ export type HostAuth = z.infer<typeof HostAuthSchema>;
 export const PrivilegeSchema = z.enum(['root', 'sudo', 'sudo-password', 'doas']);
 export type Privilege = z.infer<typeof PrivilegeSchema>;
 
+/**
+ * A host name or IP address, never syntax: known_hosts and ssh(1) read `,` as a list, `*` `?` `!` as patterns,
+ * `[host]:port` brackets, `|` as a hashed name, and whitespace as a field break (`x,*` would name every host).
+ */
+export const HostAddressSchema = z
+  .string()
+  .min(1)
+  .refine(
+    (a) => !/[\s\p{Cc},*?![\]|]/u.test(a) && !a.startsWith('-'),
+    'an address is a host name or IP address: no spaces, commas, patterns (* ? !), brackets, "|" or leading "-"',
+  );
+
 export const HostSchema = z.object({
   name: HostNameSchema,
   /** `ssh` hosts are reached over SSH; the one built-in `local` host runs the loader on this machine. */
   kind: z.enum(['ssh', 'local']).default('ssh'),
-  address: z.string().min(1),
+  address: HostAddressSchema,
   port: z.int().min(1).max(65535).default(22),
   /** Login user; unset means the local user name, as OpenSSH does. */
   user: z.string().min(1).optional(),

@@ -2,7 +2,11 @@ import type { ApiHandler } from '../../api/handler.js';
 import type { PacketPath } from '../../api/trace.js';
 import { parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
+import { visibleControls } from '../../core/visible-controls.js';
 import { describeRun } from './trace-command.js';
+
+/** A title is one line of a listing: a newline in it would forge another. */
+const titleLine = (t: string) => visibleControls(t, { oneLine: true });
 
 export async function sessionsCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = argv;
@@ -21,7 +25,7 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
       else
         for (const s of sessions)
           ctx.io.out(
-            `${s.id.padEnd(28)} ${s.updatedAt}  ${s.runs} runs  ${s.packets} packets  ${s.hosts.join(',')}  ${s.title}`,
+            `${s.id.padEnd(28)} ${s.updatedAt}  ${s.runs} runs  ${s.packets} packets  ${s.hosts.join(',')}  ${titleLine(s.title)}`,
           );
       return 0;
     }
@@ -39,7 +43,7 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
       const s = { ...meta, runs };
       if (values.json) ctx.io.out(json(s));
       else {
-        ctx.io.out(`${s.title} (${s.id}), created ${s.createdAt}, updated ${s.updatedAt}`);
+        ctx.io.out(`${titleLine(s.title)} (${s.id}), created ${s.createdAt}, updated ${s.updatedAt}`);
         if (s.notes) ctx.io.out(s.notes);
         s.runs.forEach((r, i) => {
           ctx.io.out(`run ${i + 1}:`);
