@@ -21,6 +21,7 @@ import { EventBatcher } from '../server/event-batcher.js';
 import { defaultRendererDir } from '../server/renderer-bundle.js';
 import { EVENT_FLUSH_MS } from '../server/wire.js';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME, isTrustedSender, serveAppRequest } from './app-protocol.js';
+import { wireFileDialogs } from './file-dialogs.js';
 import { CHANNELS } from './page-api.js';
 import { SafeStorageSecrets } from './safe-storage-secrets.js';
 
@@ -56,6 +57,7 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionCheckHandler(() => false);
   Menu.setApplicationMenu(buildMenu());
   wireIpc(core);
+  wireFileDialogs();
 
   const win = createWindow();
   app.on('second-instance', () => {

@@ -43,13 +43,10 @@ describe('createCore: hosts', () => {
     expect((await core.call('hosts.list', {})).hosts).toHaveLength(1);
   });
 
-  it('imports ~/.ssh/config style files', async () => {
-    const cfg = join(home, 'ssh_config');
-    writeFileSync(
-      cfg,
-      'Host bastion\n  HostName 192.0.2.1\n  User jump\nHost inner\n  HostName 10.1.1.1\n  ProxyJump bastion\n',
-    );
-    const r = await core.call('hosts.importSshConfig', { file: cfg });
+  it('imports ~/.ssh/config style text', async () => {
+    const text =
+      'Host bastion\n  HostName 192.0.2.1\n  User jump\nHost inner\n  HostName 10.1.1.1\n  ProxyJump bastion\n';
+    const r = await core.call('hosts.importSshConfig', { text });
     expect(r.imported.map((h) => [h.name, h.jump])).toEqual([
       ['bastion', []],
       ['inner', ['bastion']],
@@ -141,9 +138,7 @@ describe('createCore: probe sets, sessions, compare, prompts', () => {
         { id: 2, hops: [hop('a', 0), hop('x', 5), hop('c', 30)], drop_reason: 'NETFILTER_DROP' },
       ],
     };
-    const file = join(home, 'in.json');
-    writeFileSync(
-      file,
+    const data = Buffer.from(
       JSON.stringify({
         format: 'pktpath-session',
         version: 1,
@@ -153,8 +148,8 @@ describe('createCore: probe sets, sessions, compare, prompts', () => {
         updatedAt: '2026-01-01T00:00:00.000Z',
         runs: [run],
       }),
-    );
-    const s = await core.call('sessions.import', { file });
+    ).toString('base64');
+    const s = await core.call('sessions.import', { data });
     expect(s).toMatchObject({ id: 'imp', runs: 1, packets: 2 });
     const c = await core.call('compare.paths', {
       a: { session: 'imp', run: '1', packet: 1 },
