@@ -299,6 +299,23 @@ describe('the Sessions view downloads and uploads (Chromium against pktpath serv
     await expect.poll(() => page.getByTestId('toast').textContent()).toMatch(/^Imported “/);
     await expect.poll(() => page.locator('tr[data-session]').count()).toBe(before + 1);
     await shots('imported');
+  });
+
+  itBrowser('uploads an ssh_config in the Hosts view; its Include is listed as skipped', async () => {
+    const cfg = join(scratch, 'browser_config');
+    writeFileSync(cfg, `Include ${outside}\nHost up-browser\n  HostName 192.0.2.13\n`);
+    await page.click('[data-view=hosts]');
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      page.getByRole('button', { name: 'Upload ssh_config…' }).click(),
+    ]);
+    await chooser.setFiles(cfg);
+    await expect
+      .poll(() => page.getByTestId('toast').textContent())
+      .toBe(
+        `Imported 1 host(s) from browser_config; skipped Include ${outside} (Include is not followed in uploaded text)`,
+      );
+    await page.locator('tr[data-host="up-browser"]').waitFor();
     expect(pageErrors).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatchEnvelope } from '../../../main/api/handler.js';
 import type { EventName } from '../../../main/api/contract.js';
+import { MAX_TRANSFER_BYTES } from '../../../main/api/transfer.js';
 import { createCore, type CoreService } from '../../../main/core/service/create-core.js';
 
 // The core's method routing through the same entry point every transport uses (dispatchEnvelope), on a real data
@@ -51,6 +52,32 @@ describe('createCore: hosts', () => {
       ['bastion', []],
       ['inner', ['bastion']],
     ]);
+  });
+});
+
+describe('no server-side paths (issue 8)', () => {
+  it('an upload over its cap is too-large; a slightly smaller one reaches the core', async () => {
+    for (const extra of [1, 3]) {
+      // +3 fails the schema's base64 length; +1 has the same base64 length as the cap and fails in the core
+      const over = Buffer.alloc(MAX_TRANSFER_BYTES + extra).toString('base64');
+      const r = await dispatchEnvelope(core, { id: 1, method: 'sessions.import', request: { data: over } });
+      expect(r).toMatchObject({ ok: false, error: { code: 'too-large' } });
+      if (!r.ok) expect(r.error.message).toMatch(/larger than the 10 MiB a window can transfer; use the CLI/);
+    }
+    const under = Buffer.alloc(MAX_TRANSFER_BYTES).toString('base64');
+    const u = await dispatchEnvelope(core, { id: 2, method: 'sessions.import', request: { data: under } });
+    expect(u).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    if (!u.ok) expect(u.error.message).toMatch(/^cannot import the uploaded file: /);
+  });
+
+  it('uploaded ssh_config text: Include lines are listed as skipped, never read', async () => {
+    const inc = join(home, 'included.conf');
+    writeFileSync(inc, 'Host hidden\n  HostName 192.0.2.50\n');
+    const r = await core.call('hosts.importSshConfig', {
+      text: `Include ${inc}\n  include=${inc}\nHost shown\n  HostName 192.0.2.51\n`,
+    });
+    expect(r.imported.map((h) => h.name)).toEqual(['shown']);
+    expect(r.skipped.map((s) => s.name)).toEqual([`Include ${inc}`, `Include ${inc}`]);
   });
 });
 

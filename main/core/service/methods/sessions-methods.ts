@@ -42,8 +42,13 @@ export function sessionMethods(ctx: CoreContext): MethodTable<SessionMethods> {
       return {};
     },
     'sessions.export': ({ id, format }) => exportedFile(ctx, id, format),
-    'sessions.import': ({ data, name }) =>
-      summarize(ctx.sessions.importData(Buffer.from(data, 'base64'), name ?? 'the uploaded file')),
+    'sessions.import': ({ data, name }) => {
+      const bytes = Buffer.from(data, 'base64');
+      // The schema caps the base64 length, which can hide up to 2 bytes over; this is the exact check.
+      if (bytes.length > MAX_TRANSFER_BYTES)
+        throw new CoreError('too-large', tooLargeMessage(name ?? 'the file'));
+      return summarize(ctx.sessions.importData(bytes, name ?? 'the uploaded file'));
+    },
   };
 }
 
