@@ -24,6 +24,7 @@ import { defaultRendererDir } from '../server/renderer-bundle.js';
 import { EVENT_FLUSH_MS } from '../server/wire.js';
 import { appMenuTemplate } from './app-menu.js';
 import { APP_ORIGIN, APP_SCHEME, isTrustedSender, serveAppRequest } from './app-protocol.js';
+import { wireFileDialogs } from './file-dialogs.js';
 import { CHANNELS } from './page-api.js';
 import { SafeStorageSecrets } from './safe-storage-secrets.js';
 import { guardWebContents } from './web-contents-guard.js';
@@ -65,6 +66,7 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionCheckHandler(() => false);
   Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate({ devTools })));
   wireIpc(core);
+  wireFileDialogs();
 
   const win = createWindow();
   app.on('second-instance', () => {

@@ -20,6 +20,7 @@ export interface SshConfigImport {
 }
 
 const MAX_INCLUDE_DEPTH = 16;
+const INCLUDE_LINE = /^\s*include\s*[=\s]\s*(.+?)\s*$/i;
 
 function splitArgs(s: string): string[] {
   return [...s.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? '').filter(Boolean);
@@ -53,7 +54,7 @@ export function loadWithIncludes(file: string, home: string, depth = 0): string 
   return text
     .split(/\r?\n/)
     .map((line) => {
-      const m = /^\s*include\s*[=\s]\s*(.+?)\s*$/i.exec(line);
+      const m = INCLUDE_LINE.exec(line);
       if (!m?.[1]) return line;
       return splitArgs(m[1])
         .map((p) => expandHome(p, home))
@@ -79,12 +80,37 @@ function inventoryName(s: string): string {
   );
 }
 
+/** Reads `file` (default ~/.ssh/config) and what it includes. */
 export function importSshConfig(
   file?: string,
   home: string = process.env.HOME || homedir(),
 ): SshConfigImport {
   const path = file ? expandHome(file, home) : join(home, '.ssh', 'config');
-  const config = SSHConfig.parse(loadWithIncludes(path, home));
+  return hostsOfConfig(loadWithIncludes(path, home), path, home);
+}
+
+/**
+ * Uploaded ssh_config text (`label` names it in the hosts' notes). Its `Include` lines are dropped and listed in
+ * `skipped`, never followed: an upload must not make pktpath read files of the uploader's choosing.
+ */
+export function importSshConfigText(
+  text: string,
+  label: string,
+  home: string = process.env.HOME || homedir(),
+): SshConfigImport {
+  const dropped: SshConfigImport['skipped'] = [];
+  const kept = text.split(/\r?\n/).filter((line) => {
+    const m = INCLUDE_LINE.exec(line);
+    if (m)
+      dropped.push({ name: `Include ${m[1] ?? ''}`, reason: 'Include is not followed in uploaded text' });
+    return !m;
+  });
+  const r = hostsOfConfig(kept.join('\n'), label, home);
+  return { hosts: r.hosts, skipped: [...dropped, ...r.skipped] };
+}
+
+function hostsOfConfig(text: string, source: string, home: string): SshConfigImport {
+  const config = SSHConfig.parse(text);
   const compute = (host: string) => config.compute(host, { matchExec: false, ignoreCase: true });
 
   const aliases: string[] = [];
@@ -152,7 +178,7 @@ export function importSshConfig(
         jump: jumps,
         tags: ['ssh-config'],
         ...(c.connecttimeout ? { connectTimeoutMs: Number(first(c.connecttimeout)) * 1000 } : {}),
-        notes: `imported from ${path} (Host ${alias})`,
+        notes: `imported from ${source} (Host ${alias})`,
       };
       const r = HostSchema.safeParse(candidate);
       if (!r.success) {

@@ -8,6 +8,7 @@ import {
   SESSION_FORMAT,
   SESSION_VERSION,
   type Annotation,
+  type ExportFormat,
   type Session,
   type SessionHost,
   type SessionSummary,
@@ -378,17 +379,14 @@ export class SessionStore {
   }
 
   /** One file another pktpath imports (a bundle of the session dir), the Markdown report, or pcapng. */
-  exportTo(
-    id: string,
-    file: string,
-    format: 'session' | 'markdown' | 'pcapng' = 'session',
-  ): { file: string; bytes: number } {
-    const data =
-      format === 'markdown'
-        ? Buffer.from(this.report(id), 'utf8')
-        : format === 'pcapng'
-          ? this.pcapng(id)
-          : this.bundleOf(this.readStored(id));
+  exportData(id: string, format: ExportFormat = 'session'): Buffer {
+    if (format === 'markdown') return Buffer.from(this.report(id), 'utf8');
+    return format === 'pcapng' ? this.pcapng(id) : this.bundleOf(this.readStored(id));
+  }
+
+  /** exportData written to `file` (the CLI's path: the user's own choice at their shell). */
+  exportTo(id: string, file: string, format: ExportFormat = 'session'): { file: string; bytes: number } {
+    const data = this.exportData(id, format);
     writeFileAtomic(file, data, 0o644);
     return { file, bytes: data.length };
   }
@@ -401,19 +399,22 @@ export class SessionStore {
     ]);
   }
 
-  /**
-   * Imports an export: a bundle (version 2) or a version 1 JSON document (upgraded). A clashing id gets a fresh
-   * one; nothing is overwritten.
-   */
+  /** importData of a file the CLI's user named. */
   importFrom(file: string): Session {
-    const fail = (e: unknown) =>
-      new CoreError('invalid-request', `cannot import ${file}: ${(e as Error).message}`);
     let buf: Buffer;
     try {
       buf = readFileSync(file);
     } catch (e) {
-      throw fail(e);
+      throw new CoreError('invalid-request', `cannot import ${file}: ${(e as Error).message}`);
     }
+    return this.importData(buf, file);
+  }
+
+  /**
+   * Imports an export's bytes (`label` names them in errors): a bundle (version 2) or a version 1 JSON document
+   * (upgraded). A clashing id gets a fresh one; nothing is overwritten.
+   */
+  importData(buf: Buffer, label: string): Session {
     try {
       if (isBundle(buf)) return toApi(this.importBundle(buf));
       const raw = JSON.parse(buf.toString('utf8')) as unknown;
@@ -424,7 +425,7 @@ export class SessionStore {
       const v1 = readV1Session(raw);
       return toApi(this.writeNew({ ...v1, id: this.exists(v1.id) ? this.newId(v1.title) : v1.id }));
     } catch (e) {
-      throw fail(e);
+      throw new CoreError('invalid-request', `cannot import ${label}: ${(e as Error).message}`);
     }
   }
 
