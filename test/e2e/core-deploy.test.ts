@@ -106,9 +106,14 @@ describe('deploy over SFTP (lab sshd)', () => {
   /** Runs the deployed stand-in as root the way the product does: root copies, hashes and runs its own copy. */
   const runAsRoot = async (remotePath: string) =>
     collectCommand(
-      await spawnVerifiedLoader(conn, { path: remotePath, sha256: artifact.sha256 }, [], {
-        privilege: 'sudo',
-      }),
+      await spawnVerifiedLoader(
+        conn,
+        { path: remotePath, sha256: artifact.sha256, size: artifact.size },
+        [],
+        {
+          privilege: 'sudo',
+        },
+      ),
       'stand-in',
       { timeoutMs: 30_000 },
     );
@@ -117,7 +122,7 @@ describe('deploy over SFTP (lab sshd)', () => {
     'detects a corrupted copy on the host: root refuses to run it, the next deploy replaces it',
     async () => {
       const { remotePath } = await deployArtifact(conn, artifact);
-      await execCommand(conn, `printf x >> ${remotePath}`);
+      await execCommand(conn, `printf X | dd of=${remotePath} conv=notrunc 2>/dev/null`); // same size, one byte changed
       await expect(runAsRoot(remotePath)).rejects.toThrow(/as root, expected .*; refusing to run it/);
       const again = await deployArtifact(conn, artifact);
       expect(again).toMatchObject({ uploaded: true, replacedCorrupt: true });

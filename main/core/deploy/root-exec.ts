@@ -7,13 +7,15 @@ export const ROOT_EXEC_TAG = 'pktpath-root-exec';
 
 /**
  * Runs (after ROOT_PRELUDE, as root, PATH fixed) with `$1` = the file the login user deployed, `$2` = its expected
- * sha256, the rest = the loader's arguments. Root copies the file into a fresh root-owned 0700 directory (the
- * first of /run, /tmp, /var/tmp where a file can be executed: /run is noexec on many hosts), hashes THAT copy
- * with the system's sha256sum (else busybox's), and executes the copy only if it matches: nothing the login user
- * can change after the check is ever run. A background cleaner removes the directory as soon as the shell has
- * become the loader (it runs from the unlinked copy), or once the shell is gone if the exec never happened.
+ * sha256, `$3` = its size, the rest = the loader's arguments. Root copies at most that many bytes of the file into a
+ * fresh root-owned 0700 directory (the first of /run, /tmp, /var/tmp where a file can be executed: /run is noexec
+ * on many hosts), hashes THAT copy with the system's sha256sum (else busybox's), and executes the copy only if it
+ * matches: nothing the login user can change after the check is ever run. Under sudo the file is read with the
+ * invoking user's uid (setpriv, where present), so a path swapped for a symlink to a device is never opened by
+ * root. A background cleaner removes the directory as soon as the shell has become the loader (it runs from the
+ * unlinked copy), or once the shell is gone if the exec never happened.
  */
-export const VERIFIED_EXEC_SCRIPT = `src=$1 want=$2; shift 2
+export const VERIFIED_EXEC_SCRIPT = `src=$1 want=$2 size=$3; shift 3
 fail() { echo "${ROOT_EXEC_TAG}: $*" >&2; exit 125; }
 d=
 for base in /run /tmp /var/tmp; do
@@ -25,7 +27,9 @@ done
 trap 'rm -rf "$d"' EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
 { [ -f "$src" ] && [ ! -h "$src" ]; } || fail "$src is not a regular file; deploy again"
-cat < "$src" > "$d/l" || fail "cannot copy $src"
+if [ -n "\${SUDO_UID:-}" ] && command -v setpriv >/dev/null 2>&1; then
+  setpriv --reuid="$SUDO_UID" --regid="$SUDO_GID" --init-groups head -c "$size" "$src" > "$d/l"
+else head -c "$size" < "$src" > "$d/l"; fi || fail "cannot copy $src"
 if command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum < "$d/l")
 elif command -v busybox >/dev/null 2>&1; then h=$(busybox sha256sum < "$d/l")
 else fail "neither sha256sum nor busybox in $PATH"; fi || fail "cannot hash the copy of $src"
@@ -46,14 +50,19 @@ exec "$d/l" "$@"`;
  */
 export function spawnVerifiedLoader(
   runner: CommandRunner,
-  loader: { path: string; sha256: string },
+  loader: { path: string; sha256: string; size: number },
   args: readonly string[],
   opts: PrivilegeOptions,
 ): Promise<RunningCommand> {
-  return spawnRootScript(runner, VERIFIED_EXEC_SCRIPT, [loader.path, loader.sha256, ...args], {
-    ...opts,
-    failedAsRoot: (why) => new RootExecRefusedError(runner.target, why),
-  });
+  return spawnRootScript(
+    runner,
+    VERIFIED_EXEC_SCRIPT,
+    [loader.path, loader.sha256, String(loader.size), ...args],
+    {
+      ...opts,
+      failedAsRoot: (why) => new RootExecRefusedError(runner.target, why),
+    },
+  );
 }
 
 /** Root would not run the loader: its copy did not match the shipped sha256, or could not be made. */

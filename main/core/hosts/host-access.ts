@@ -42,7 +42,7 @@ export class HostAccess {
   readonly pool: ConnectionPool;
   private readonly local = new LocalRunner();
   private readonly infos = new WeakMap<object, Promise<HostInfo>>();
-  private readonly loaders = new WeakMap<object, Promise<{ path: string; sha256: string }>>();
+  private readonly loaders = new WeakMap<object, Promise<{ path: string; sha256: string; size: number }>>();
   private manifest: LocalArtifact[] | undefined;
 
   constructor(
@@ -101,11 +101,11 @@ export class HostAccess {
         const artifact = this.loaderArtifact(arch);
         if (host.kind === 'local') {
           await checkLocalArtifact(artifact);
-          return { path: resolve(artifact.localPath), sha256: artifact.sha256 };
+          return { path: resolve(artifact.localPath), sha256: artifact.sha256, size: artifact.size };
         }
         onDeploy?.();
         const d = await deployArtifact(runner as SshConnection, artifact);
-        return { path: d.remotePath, sha256: d.sha256 };
+        return { path: d.remotePath, sha256: d.sha256, size: artifact.size };
       })();
       p.catch(() => this.loaders.delete(runner));
       this.loaders.set(runner, p);
