@@ -22,7 +22,9 @@ import { check, exec } from '../lab/exec.js';
 // swapped and planted files never reach another test's runs. Each `pktpath` is the CLI as a process (source
 // through tsx) with a private HOME and PKTPATH_HOME.
 const { lab, labIt } = labContext();
-const itRoot = labIt({ needs: { root: true, tools: ['useradd', 'userdel', 'runuser', 'visudo'] } });
+const itRoot = labIt({
+  needs: { root: true, tools: ['useradd', 'userdel', 'runuser', 'visudo', 'chpasswd'] },
+});
 const scratch = mkdtempSync(join(tmpdir(), 'pktpath-root-exec-'));
 const tag = randomBytes(3).toString('hex');
 const marker = join(scratch, 'ran-as-root'); // what the planted "loader" writes when root runs it
@@ -36,6 +38,8 @@ interface TestUser {
   name: string;
   password: string;
   privilege: 'sudo' | 'sudo-password';
+  uid: number;
+  gid: number;
   /** Where the CLI deploys the loader for this user. */
   cached: string;
 }
@@ -50,7 +54,15 @@ async function makeUser(privilege: TestUser['privilege']): Promise<TestUser> {
   writeFileSync(join(lab().runtimeDir, 'authorized_keys', name), readFileSync(lab().publicKey, 'utf8'), {
     mode: 0o644,
   });
-  const u = { name, password, privilege, cached: `/home/${name}/.cache/pktpath/${loaderSha}/pktpath-loader` };
+  const [uid, gid] = [Number(await check('id', ['-u', name])), Number(await check('id', ['-g', name]))];
+  const u = {
+    name,
+    password,
+    privilege,
+    uid,
+    gid,
+    cached: `/home/${name}/.cache/pktpath/${loaderSha}/pktpath-loader`,
+  };
   users.push(u);
   return u;
 }
@@ -126,7 +138,6 @@ const leftovers = () =>
 
 afterAll(async () => {
   for (const u of users) {
-    await exec('pkill', ['-KILL', '-u', u.name]);
     await exec('userdel', ['-r', '-f', u.name]);
     rmSync(join(lab().runtimeDir, 'authorized_keys', u.name), { force: true });
   }
@@ -170,7 +181,7 @@ describe('root runs only what root has verified (lab sshd, unprivileged sudo use
           const loop =
             `mkdir -p ${dir}; while :; do cp ${scratch}/evil ${dir}/.swap 2>/dev/null && ` +
             `mv -f ${dir}/.swap ${u.cached} 2>/dev/null; sleep 0.02; done`;
-          swappers.push(spawn('runuser', ['-u', u.name, '--', '/bin/sh', '-c', loop], { stdio: 'ignore' }));
+          swappers.push(spawn('/bin/sh', ['-c', loop], { uid: u.uid, gid: u.gid, stdio: 'ignore' }));
         }
         let refused = 0;
         for (let i = 0; i < 3; i++)
@@ -185,8 +196,7 @@ describe('root runs only what root has verified (lab sshd, unprivileged sudo use
         expect(refused).toBeGreaterThan(0); // the swapper really did get its file in place
       } finally {
         for (const s of swappers) s.kill('SIGKILL');
-        await exec('pkill', ['-KILL', '-u', nopw.name]);
-        await exec('pkill', ['-KILL', '-u', pw.name]);
+        await new Promise((r) => setTimeout(r, 500)); // a cp/mv the killed loop had started finishes
       }
       // Once the swapping stops, the next run replaces the spoiled copy and runs the real loader.
       for (const u of [nopw, pw]) expect(probedOk(await probe(u))).toBe(true);
@@ -231,12 +241,12 @@ describe('remote command timeouts', () => {
     // The built-in local host runs `id; uname` through this process's PATH: a uname that hangs.
     const bin = join(scratch, 'slow-bin');
     await check('mkdir', ['-p', bin]);
-    writeFileSync(join(bin, 'uname'), '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'uname'), '#!/bin/sh\nexec sleep 18\n', { mode: 0o755 });
     const r = await pktpath(['hosts', 'test', 'local', '--json'], {
       env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
     });
     const doc = JSON.parse(r.stdout) as { ok: boolean; error?: { code: string; message: string } };
     expect(doc).toMatchObject({ ok: false, error: { code: 'timeout' } });
     expect(doc.error!.message).toMatch(/did not finish within 15000 ms/);
-  }, 40_000);
+  }, 30_000);
 });

@@ -4,6 +4,7 @@ import type { Privilege } from '../../api/hosts.js';
 import type { CoreError } from '../errors.js';
 import {
   collectCommand,
+  CommandTimeoutError,
   shJoin,
   shQuote,
   type CommandRunner,
@@ -19,6 +20,9 @@ export interface PrivilegeOptions {
   /** How long becoming root (and the root script's own checks) may take (sudo can be slow on PAM/LDAP hosts). */
   timeoutMs?: number;
 }
+
+/** Copying and hashing a few MB as root, on a slow (TCG) VM under load. */
+const ROOT_CHECKS_TIMEOUT_MS = 120_000;
 
 /** Where sudo/doas are looked up: root-owned system directories, never the login user's PATH. */
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -104,6 +108,14 @@ interface Marks {
   prompt: string;
 }
 
+/** The last line of stderr that is neither sudo's prompt nor our root marker: the reason a start failed. */
+const lastLine = (seen: string, marks: Marks) =>
+  seen
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.includes(marks.prompt) && !l.includes(marks.root.trim()))
+    .pop() ?? '';
+
 /** Watches stderr for sudo's prompt, the root marker and the ready marker; after ready, stderr flows to `out`. */
 function handshake(
   target: string,
@@ -118,10 +130,19 @@ function handshake(
   let ready = false;
   let promptsAnswered = 0;
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
+    let timer = setTimeout(
       () => finish(new PrivilegeError(target, `${opts.privilege} did not yield root within ${timeoutMs} ms`)),
       timeoutMs,
     );
+    // Root reached: the password part is over; what is left (copying and hashing the loader) gets its own limit.
+    const onRoot = () => {
+      asRoot = true;
+      clearTimeout(timer);
+      timer = setTimeout(
+        () => finish(new CommandTimeoutError(`root's checks on ${target}`, ROOT_CHECKS_TIMEOUT_MS)),
+        ROOT_CHECKS_TIMEOUT_MS,
+      );
+    };
     const finish = (err?: Error) => {
       clearTimeout(timer);
       cmd.stderr.off('data', onData);
@@ -130,15 +151,9 @@ function handshake(
         reject(err);
       } else resolve();
     };
-    const lastLine = () =>
-      seen
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l && !l.includes(marks.prompt) && !l.includes(marks.root.trim()))
-        .pop() ?? '';
     const onData = (d: Buffer) => {
       seen += d.toString('utf8');
-      asRoot ||= seen.includes(marks.root);
+      if (!asRoot && seen.includes(marks.root)) onRoot();
       const at = seen.indexOf(marks.ready);
       if (at >= 0) {
         ready = true;
@@ -169,7 +184,7 @@ function handshake(
       // Let stderr that raced the exit status arrive first, so the message carries sudo's (or the script's) words.
       await new Promise((r) => setTimeout(r, 50));
       if (ready) return;
-      const why = lastLine() || `exit code ${code}`;
+      const why = lastLine(seen, marks) || `exit code ${code}`;
       finish(
         asRoot && opts.failedAsRoot
           ? opts.failedAsRoot(why)
