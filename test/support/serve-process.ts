@@ -28,6 +28,7 @@ export interface ServeProcess {
  * on a real one (script(1) gives it a pty, our pipe is the keyboard). Resolves once the URL is printed.
  */
 export async function startServe(opts: { tty: boolean; env: NodeJS.ProcessEnv }): Promise<ServeProcess> {
+  if (!builtCli()) throw new Error('the CLI is not built: run npm run build');
   const argv = [process.execPath, PKTPATH_BIN, 'serve'];
   const child = opts.tty
     ? spawn('script', ['-qfec', argv.map((a) => `'${a}'`).join(' '), '/dev/null'], {
@@ -155,14 +156,17 @@ export class BrowserClient {
     this.ws.send(text);
   }
 
-  async nextEvent(name: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  /** The first event `name` (whose payload passes `match`) not taken before; waits for it. */
+  async nextEvent(
+    name: string,
+    match: (payload: Record<string, unknown>) => boolean = () => true,
+    timeoutMs = 30_000,
+  ): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const e = this.events.find((x) => x.event === name);
-      if (e) {
-        this.events.splice(this.events.indexOf(e), 1);
-        return e.payload;
-      }
+      const i = this.events.findIndex((x) => x.event === name && match(x.payload));
+      const [found] = i >= 0 ? this.events.splice(i, 1) : [];
+      if (found) return found.payload;
       if (Date.now() > deadline) throw new Error(`no ${name} event within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }
