@@ -122,6 +122,32 @@ describe('pktpath serve: questions belong to the browser client that caused them
       },
     );
 
+  itServe(
+    'a client that goes away takes its open question with it: the next one is asked afresh',
+    async () => {
+      const serve = await startServe({ tty: false, env: firstRunEnv() });
+      try {
+        const gone = await BrowserClient.open(serve.port, serve.token);
+        await addLabHost(gone, 'lab-jump', 'jump');
+        void gone.call('probe.run', { host: 'lab-jump' });
+        await gone.nextEvent('hostKey.prompt');
+        gone.close();
+        // probes share the host's pooled connect attempt: had the question outlived its client, this would wait 5 min
+        const next = await BrowserClient.open(serve.port, serve.token);
+        const probe = next.call('probe.run', { host: 'lab-jump' });
+        const asked = await next.nextEvent('hostKey.prompt', () => true, 10_000);
+        await next.call('hostKey.decide', { promptId: asked.promptId, decision: 'accept-once' });
+        expect(await probe).toMatchObject({
+          ok: true,
+          response: { kernel: { release: lab().hosts.jump!.kernelRelease } },
+        });
+        next.close();
+      } finally {
+        await stop(serve);
+      }
+    },
+  );
+
   const ways = [
     { tty: false, how: 'SIGTERM' },
     { tty: false, how: 'SIGINT' },
