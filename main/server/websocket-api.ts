@@ -26,28 +26,26 @@ export function upgradeHandler(
 ): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return (req, socket, head) => {
     socket.on('error', () => socket.destroy());
-    const url = parseUrl(req.url);
-    const [status, refused] =
-      url?.pathname !== WS_PATH
-        ? [404, 'not found']
-        : [
-            403,
-            checkHostAndOrigin(req, deps.authorities()) ??
-              (tokenMatches(deps.token, url.searchParams.get('token'))
-                ? undefined
-                : 'missing or wrong token'),
-          ];
-    if (refused !== undefined) return refuse(socket, status, refused);
+    const refused = refusal(deps, req);
+    if (refused) return refuse(socket, refused.status, refused.text);
     deps.wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws, deps));
   };
 }
 
-function parseUrl(raw: string | undefined): URL | undefined {
+/** Why an upgrade is refused (unknown path, foreign Host/Origin, missing or wrong token), or undefined. */
+function refusal(deps: UpgradeDeps, req: IncomingMessage): { status: number; text: string } | undefined {
+  let url: URL;
   try {
-    return new URL(raw ?? '/', 'http://127.0.0.1');
+    url = new URL(req.url ?? '/', 'http://127.0.0.1');
   } catch {
-    return undefined;
+    return { status: 404, text: 'not found' };
   }
+  if (url.pathname !== WS_PATH) return { status: 404, text: 'not found' };
+  const foreign = checkHostAndOrigin(req, deps.authorities());
+  if (foreign) return { status: 403, text: foreign };
+  if (!tokenMatches(deps.token, url.searchParams.get('token')))
+    return { status: 403, text: 'missing or wrong token' };
+  return undefined;
 }
 
 /** Answers a refused upgrade and closes at once: no waiting for the peer to hang up (sockets are half-open). */
