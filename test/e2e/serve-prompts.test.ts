@@ -31,15 +31,19 @@ function fingerprintOf(pub: string): string {
   return execFileSync('ssh-keygen', ['-lf', f], { encoding: 'utf8' }).split(/\s+/)[1]!;
 }
 
-async function addLabHost(c: BrowserClient, name: string, lh: LabHostName): Promise<void> {
+async function addLabHost(
+  c: BrowserClient,
+  name: string,
+  lh: LabHostName,
+  as: { user: string; privilege: string } = { user: 'root', privilege: 'root' },
+): Promise<void> {
   const h = lab().hosts[lh]!;
   const r = await c.call('hosts.add', {
     name,
     address: h.address,
     port: h.port,
-    user: 'root',
     auth: { kind: 'key', identityFiles: [lab().privateKey] },
-    privilege: 'root',
+    ...as,
   });
   expect(r, JSON.stringify(r.error)).toMatchObject({ ok: true });
 }
@@ -121,6 +125,43 @@ describe('pktpath serve: questions belong to the browser client that caused them
         }
       },
     );
+
+  itServe(
+    'without a terminal: a sudo password is asked of the asking client alone, and given by it',
+    async () => {
+      const serve = await startServe({ tty: false, env: firstRunEnv() });
+      try {
+        const a = await BrowserClient.open(serve.port, serve.token);
+        const b = await BrowserClient.open(serve.port, serve.token);
+        const pw = lab().users.sudoPassword;
+        await addLabHost(a, 'lab-pw', 'local', { user: pw.name, privilege: 'sudo-password' });
+        const test = a.call('hosts.testConnection', { name: 'lab-pw' });
+        const key = await a.nextEvent('hostKey.prompt');
+        await a.call('hostKey.decide', { promptId: key.promptId, decision: 'accept-once' });
+        const secret = await a.nextEvent('secret.prompt');
+        expect(secret).toMatchObject({ host: 'lab-pw', kind: 'sudo-password' });
+        await sleep(1000); // nothing answers it meanwhile (the terminal-less CLI would have read EOF: cancel)
+        expect(b.events.map((e) => e.event)).not.toContain('secret.prompt');
+        expect(await b.call('secret.provide', { promptId: secret.promptId, value: 'guess' })).toMatchObject({
+          ok: false,
+          error: { code: 'not-found' },
+        });
+        expect(
+          await a.call('secret.provide', { promptId: secret.promptId, value: pw.password }),
+        ).toMatchObject({
+          ok: true,
+        });
+        expect(await test).toMatchObject({
+          ok: true,
+          response: { ok: true, user: pw.name, privileged: true },
+        });
+        a.close();
+        b.close();
+      } finally {
+        await stop(serve);
+      }
+    },
+  );
 
   itServe(
     'a client that goes away takes its open question with it: the next one is asked afresh',
