@@ -40,43 +40,44 @@ async function leftovers(host: VmHost) {
 }
 
 /** Each VM with the function backends its kernel attaches (5.10 has no kprobe-multi). */
-const KERNELS: { name: VmSpec['name']; backends: string[] }[] = [
-  { name: 'vm612', backends: ['kprobe', 'kprobe-multi', 'fentry'] },
-  { name: 'vm510', backends: ['kprobe', 'fentry'] },
+const KERNELS: { name: VmSpec['name']; release: string; backends: string[] }[] = [
+  { name: 'vm612', release: '6.12', backends: ['kprobe', 'kprobe-multi', 'fentry'] },
+  { name: 'vm510', release: '5.10', backends: ['kprobe', 'fentry'] },
 ];
 
-describe.each(KERNELS)('fault tests in the $name VM', ({ name, backends }) => {
-  const blocked = LOADER_BLOCKED[name];
-  const known = blocked ? ' (the loader does not load here yet: its exact error, and nothing left)' : '';
-  labIt({ hosts: [name] })(
-    `SIGKILL mid-trace with ${backends.slice(0, -1).join(', ')} or ${backends.at(-1)} attached leaves no program, link, kprobe or hook${known}`,
-    async () => {
-      const host = await pushLoader(state!, name);
-      expect(await leftovers(host)).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
-      for (const attach of backends) {
-        const config = { filter: 'icmp', attach, probes: { functions: 'default' } };
-        if (blocked) {
-          await expectBlocked(host, config, blocked);
-          expect(await leftovers(host), attach).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
-          continue;
+for (const { name, release, backends } of KERNELS)
+  describe(`fault tests in the ${release} VM`, () => {
+    const blocked = LOADER_BLOCKED[name];
+    const known = blocked ? ' (the loader does not load here yet: its exact error, and nothing left)' : '';
+    labIt({ hosts: [name] })(
+      `SIGKILL mid-trace with ${backends.slice(0, -1).join(', ')} or ${backends.at(-1)} attached leaves no program, link, kprobe or hook${known}`,
+      async () => {
+        const host = await pushLoader(state!, name);
+        expect(await leftovers(host)).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
+        for (const attach of backends) {
+          const config = { filter: 'icmp', attach, probes: { functions: 'default' } };
+          if (blocked) {
+            await expectBlocked(host, config, blocked);
+            expect(await leftovers(host), attach).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
+            continue;
+          }
+          const run = new TraceRun(config, ['--json'], host.via);
+          await run.waitFor('attached', 120_000);
+          const during = await leftovers(host); // control: the checks see what a live run holds
+          expect(during.progs.length, attach).toBeGreaterThan(0);
+          expect(during.hooked, attach).toBe(4);
+          const k = await host.shell('kill -9 $(pidof pktpath-loader)', { timeoutMs: 30_000 });
+          expect(k.code, k.stderr).toBe(0);
+          await run.exited;
+          // the kernel releases links and programs once the last fd is gone (after an RCU grace period)
+          let left = await leftovers(host);
+          for (let i = 0; i < 20 && (left.progs.length || left.links || left.hooked); i++) {
+            await new Promise((r) => setTimeout(r, 500));
+            left = await leftovers(host);
+          }
+          expect(left, attach).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
         }
-        const run = new TraceRun(config, ['--json'], host.via);
-        await run.waitFor('attached', 120_000);
-        const during = await leftovers(host); // control: the checks see what a live run holds
-        expect(during.progs.length, attach).toBeGreaterThan(0);
-        expect(during.hooked, attach).toBe(4);
-        const k = await host.shell('kill -9 $(pidof pktpath-loader)', { timeoutMs: 30_000 });
-        expect(k.code, k.stderr).toBe(0);
-        await run.exited;
-        // the kernel releases links and programs once the last fd is gone (after an RCU grace period)
-        let left = await leftovers(host);
-        for (let i = 0; i < 20 && (left.progs.length || left.links || left.hooked); i++) {
-          await new Promise((r) => setTimeout(r, 500));
-          left = await leftovers(host);
-        }
-        expect(left, attach).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
-      }
-    },
-    300_000,
-  );
-});
+      },
+      300_000,
+    );
+  });

@@ -177,54 +177,55 @@ const FENTRY_KERNELS = [
   },
 ] as const;
 
-describe.each(FENTRY_KERNELS)('tracer on $title', ({ name, kprobeMultiError, dropReasons }) => {
-  const blocked = LOADER_BLOCKED[name];
-  const known = blocked
-    ? ' — the loader does not load here yet: its exact error asserted (loader-blocked.ts)'
-    : '';
+for (const { name, title, kprobeMultiError, dropReasons } of FENTRY_KERNELS)
+  describe(`tracer on ${title}`, () => {
+    const blocked = LOADER_BLOCKED[name];
+    const known = blocked
+      ? ' — the loader does not load here yet: its exact error asserted (loader-blocked.ts)'
+      : '';
 
-  itOn(name)(
-    `probe reports the attach kinds that really work; auto picks fentry and follows ping, clone and nft drop${known}`,
-    async () => {
-      const host = await vm(name);
-      const p = await probeOf(host);
-      expect(p.kernel.release).toBe(state!.hosts[name]!.kernelRelease);
-      expect([p.attach['kprobe-multi']!.ok, p.attach.fentry!.ok, p.attach.kprobe!.ok]).toEqual([
-        false,
-        true,
-        true,
-      ]);
-      expect(p.auto).toBe('fentry');
-      const config = { probes: { functions: 'default' } };
-      if (blocked) return expectBlocked(host, config, blocked);
-      const r = await pingThenDrop(host, config);
-      checkAttached(r, 'fentry');
-      // auto tried kprobe-multi first and says why it moved on
-      expect(r.attached.fallbacks).toEqual([
-        { backend: 'kprobe-multi', error: expect.stringMatching(kprobeMultiError) as unknown },
-      ]);
-      checkPaths(r, dropReasons);
-    },
-    TCG,
-  );
+    itOn(name)(
+      `probe reports the attach kinds that really work; auto picks fentry and follows ping, clone and nft drop${known}`,
+      async () => {
+        const host = await vm(name);
+        const p = await probeOf(host);
+        expect(p.kernel.release).toBe(state!.hosts[name]!.kernelRelease);
+        expect([p.attach['kprobe-multi']!.ok, p.attach.fentry!.ok, p.attach.kprobe!.ok]).toEqual([
+          false,
+          true,
+          true,
+        ]);
+        expect(p.auto).toBe('fentry');
+        const config = { probes: { functions: 'default' } };
+        if (blocked) return expectBlocked(host, config, blocked);
+        const r = await pingThenDrop(host, config);
+        checkAttached(r, 'fentry');
+        // auto tried kprobe-multi first and says why it moved on
+        expect(r.attached.fallbacks).toEqual([
+          { backend: 'kprobe-multi', error: expect.stringMatching(kprobeMultiError) as unknown },
+        ]);
+        checkPaths(r, dropReasons);
+      },
+      TCG,
+    );
 
-  itOn(name)(
-    `kprobe (with kretprobes): the same paths, return values, a missing function reported${known}`,
-    async () => {
-      const config = { attach: 'kprobe', probes: explicit };
-      if (blocked) return expectBlocked(await vm(name), config, blocked);
-      const r = await pingThenDrop(await vm(name), config);
-      expect(r.attached).toMatchObject({ backend: 'kprobe', fallbacks: [] });
-      expect(r.probes.find((p) => p.name === 'sk_skb_reason_drop')).toMatchObject({
-        attached: false,
-        error: expect.stringMatching(/no such function/) as unknown,
-      });
-      checkPaths(r, dropReasons);
-      checkRet(r);
-    },
-    TCG,
-  );
-});
+    itOn(name)(
+      `kprobe (with kretprobes): the same paths, return values, a missing function reported${known}`,
+      async () => {
+        const config = { attach: 'kprobe', probes: explicit };
+        if (blocked) return expectBlocked(await vm(name), config, blocked);
+        const r = await pingThenDrop(await vm(name), config);
+        expect(r.attached).toMatchObject({ backend: 'kprobe', fallbacks: [] });
+        expect(r.probes.find((p) => p.name === 'sk_skb_reason_drop')).toMatchObject({
+          attached: false,
+          error: expect.stringMatching(/no such function/) as unknown,
+        });
+        checkPaths(r, dropReasons);
+        checkRet(r);
+      },
+      TCG,
+    );
+  });
 
 describe('tracer on Debian 6.12 (vm612: kprobe-multi, fentry, kprobe)', () => {
   itOn('vm612')(
