@@ -19,7 +19,8 @@ import {
  * The test lab: real kernels behind real SSH servers.
  *   local  — this machine's kernel through an OpenSSH sshd on 127.0.0.1 (tracepoints, raw tracepoints, TC)
  *   jump   — a second sshd, used as a jump host in front of the others
- *   vm510, vm61, vm612 — Debian's 5.10, 6.1 and 6.12 kernels under qemu/TCG (kprobes, fentry; kprobe-multi on 6.12)
+ *   vm510, vm61, vm612 — Debian's 5.10, 6.1 and 6.12 kernels under qemu/TCG (kprobes, fentry; kprobe-multi on
+ *                        6.12)
  * `labUp` starts what is not already running and records it in a state file, so `npm run lab:up` once serves
  * every later test run until `npm run lab:down`.
  */
