@@ -1,20 +1,30 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { check } from './exec.js';
 import { sshRun, type SshTarget } from './ssh-client.js';
 import { isAlive, sshBanner, startSshd, stopPid } from './sshd.js';
 import { ensureLabUsers, type LabUsers } from './users.js';
-import { bootVm, buildVmImage, labCacheDir, stopVm, VM_SPECS, type RunningVm, type VmImage } from './vm.js';
+import {
+  bootVm,
+  buildVmImage,
+  labCacheDir,
+  stopVm,
+  VM_SPECS,
+  type RunningVm,
+  type VmImage,
+  type VmSpec,
+} from './vm.js';
 
 /**
  * The test lab: real kernels behind real SSH servers.
  *   local  — this machine's kernel through an OpenSSH sshd on 127.0.0.1 (tracepoints, raw tracepoints, TC)
  *   jump   — a second sshd, used as a jump host in front of the others
- *   vm61, vm612 — Debian's 6.1 and 6.12 kernels under qemu/TCG (kprobes, fentry; kprobe-multi on 6.12)
+ *   vm510, vm61, vm612 — Debian's 5.10, 6.1 and 6.12 kernels under qemu/TCG (kprobes, fentry; kprobe-multi on
+ *                        6.12)
  * `labUp` starts what is not already running and records it in a state file, so `npm run lab:up` once serves
  * every later test run until `npm run lab:down`.
  */
-export type LabHostName = 'local' | 'jump' | 'vm61' | 'vm612';
+export type LabHostName = 'local' | 'jump' | VmSpec['name'];
 
 export interface LabHost {
   name: LabHostName;
@@ -38,16 +48,33 @@ export interface LabState {
 
 export const labRuntimeDir = () => process.env.PKTPATH_LAB_RUN ?? '/run/pktpath-lab';
 const stateFile = () => join(labRuntimeDir(), 'state.json');
+/**
+ * Each host is also recorded in a file of its own: a lab:up from a checkout that does not know a host (an older
+ * branch) rewrites state.json without it, and the record lets the next labUp find that running host again
+ * instead of booting a second one.
+ */
+const hostFile = (name: string) => join(labRuntimeDir(), `host-${name}.json`);
 
 export function readLabState(): LabState | undefined {
   if (!existsSync(stateFile())) return undefined;
-  return JSON.parse(readFileSync(stateFile(), 'utf8')) as LabState;
+  const state = JSON.parse(readFileSync(stateFile(), 'utf8')) as LabState;
+  for (const f of readdirSync(labRuntimeDir())) {
+    const name = /^host-([\w-]+)\.json$/.exec(f)?.[1] as LabHostName | undefined;
+    if (!name || state.hosts[name]) continue;
+    const h = JSON.parse(readFileSync(join(labRuntimeDir(), f), 'utf8')) as LabHost;
+    if (isAlive(h.pid)) state.hosts[name] = h;
+  }
+  return state;
+}
+
+function writeAtomic(file: string, value: unknown): void {
+  writeFileSync(`${file}.tmp`, JSON.stringify(value, null, 2), { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
 }
 
 function writeLabState(state: LabState): void {
-  const tmp = `${stateFile()}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state, null, 2), { mode: 0o600 });
-  renameSync(tmp, stateFile());
+  for (const h of Object.values(state.hosts)) writeAtomic(hostFile(h.name), h);
+  writeAtomic(stateFile(), state);
 }
 
 /** The lab's client key pair, made once and kept with the cached VM images (whose authorized_keys it is). */
@@ -233,6 +260,7 @@ export async function labDown(names?: readonly LabHostName[]): Promise<void> {
         bootMs: 0,
       });
     else await stopPid(h.pid);
+    rmSync(hostFile(h.name), { force: true });
   }
   state.hosts = kept;
   if (Object.keys(state.hosts).length === 0) rmSync(stateFile(), { force: true });
