@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { PacketPath } from '../../main/api/trace.js';
 import { createCore } from '../../main/core/service/create-core.js';
+import { SessionStore } from '../../main/core/sessions/session-store.js';
 import { startBrowserMode } from '../../main/server/index.js';
 import { launchChromium } from '../../test/support/browser.js';
 
@@ -212,14 +213,16 @@ function sessionFile(dir: string, id: string, title: string, ps: PacketPath[]): 
 
 const scratch = mkdtempSync(join(tmpdir(), 'pktpath-ui-bench-'));
 const core = await createCore({ home: join(scratch, 'home'), knownHostsFiles: [] });
+// Imported the CLI's way (from a file, no size cap): the API takes bytes up to 10 MiB, and these are bigger.
+const store = new SessionStore(core.home);
 const server = await startBrowserMode({ handler: core });
 const trivial = createServer((_q, r) => r.end('<!doctype html><title>t</title><p>hello</p>'));
 await new Promise<void>((r) => trivial.listen(0, '127.0.0.1', r));
 const { browser, close } = await launchChromium();
 
 try {
-  const big = await core.call('sessions.import', {
-    file: sessionFile(
+  const big = store.importFrom(
+    sessionFile(
       scratch,
       'bench-100k',
       'bench 100k',
@@ -229,9 +232,9 @@ try {
         (_i, h) => FUNCS[h % FUNCS.length] ?? 'fn',
       ),
     ),
-  });
-  const longA = await core.call('sessions.import', {
-    file: sessionFile(
+  );
+  const longA = store.importFrom(
+    sessionFile(
       scratch,
       'bench-1k-a',
       'bench 1k A',
@@ -241,9 +244,9 @@ try {
         (_i, h) => `fn_${h}`,
       ),
     ),
-  });
-  const longB = await core.call('sessions.import', {
-    file: sessionFile(
+  );
+  const longB = store.importFrom(
+    sessionFile(
       scratch,
       'bench-1k-b',
       'bench 1k B',
@@ -253,7 +256,7 @@ try {
         (_i, h) => (h % 50 === 25 ? `other_${h}` : `fn_${h}`),
       ),
     ),
-  });
+  );
   const page = await browser.newPage({ viewport: { width: 1480, height: 900 } });
 
   // Peer: a trivial page, loaded in the same browser.

@@ -725,7 +725,7 @@ int cmd_trace(int argc, char **argv)
 		} else if (!strcmp(p->kind, "tc")) {
 			const struct tc_req *t = &cfg.tc[p->tc.ifindex];
 			struct bpf_program *prog = p->pos ? skel->progs.tc_egress : skel->progs.tc_ingress;
-			if (tc_attach(bpf_program__fd(prog), t->netns, t->ifname, p->pos == 1, true, &p->tc, p->err, sizeof(p->err)) == 0)
+			if (tc_attach(bpf_program__fd(prog), t->netns, t->ifname, p->pos == 1, TC_ALLOW_TCX | TC_SWEEP_DEAD, &p->tc, p->err, sizeof(p->err)) == 0)
 				p->attached = true;
 		}
 	}

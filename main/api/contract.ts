@@ -5,7 +5,13 @@ import { FilterCheckRequestSchema, FilterCheckSchema } from './filter.js';
 import { ConnectionTestSchema, HostNameSchema, HostPatchSchema, HostSchema } from './hosts.js';
 import { PacketPageSchema, PacketQuerySchema } from './packets.js';
 import { ProbeSetValidationSchema, ProfileInfoSchema } from './probeset.js';
-import { AnnotationSchema, SessionIdSchema, SessionSchema, SessionSummarySchema } from './sessions.js';
+import {
+  AnnotationSchema,
+  ExportFormatSchema,
+  SessionIdSchema,
+  SessionSchema,
+  SessionSummarySchema,
+} from './sessions.js';
 import {
   PacketPathSchema,
   ProbeFactsSchema,
@@ -14,6 +20,7 @@ import {
   TraceProgressEventSchema,
   TraceSpecSchema,
 } from './trace.js';
+import { FileLabelSchema, SshConfigTextSchema, TransferDataSchema } from './transfer.js';
 
 /**
  * The one contract between the faces (CLI, browser mode, Electron) and the core. Every transport carries
@@ -71,8 +78,14 @@ export const methods = {
     'remove a host (not `local`, not a jump of another)',
   ),
   'hosts.importSshConfig': method(
-    z.object({
-      file: z.string().optional(),
+    z.strictObject({
+      /**
+       * Uploaded ssh_config text; none = the ~/.ssh/config of the user running pktpath. `Include` lines in uploaded
+       * text are not followed (each is listed in `skipped`): an upload never makes the core read another file.
+       */
+      text: SshConfigTextSchema.optional(),
+      /** What the imported hosts' notes call the upload. */
+      name: FileLabelSchema.optional(),
       only: z.array(z.string()).optional(),
       overwrite: z.boolean().default(false),
     }),
@@ -80,7 +93,7 @@ export const methods = {
       imported: z.array(HostSchema),
       skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
     }),
-    'import the concrete Host entries of ~/.ssh/config (or `file`)',
+    'import the concrete Host entries of ~/.ssh/config, or of uploaded ssh_config `text`',
   ),
   'hosts.testConnection': method(
     z.object({ name: HostNameSchema, timeoutMs: z.int().positive().optional() }),
@@ -164,19 +177,24 @@ export const methods = {
   ),
   'sessions.delete': method(z.object({ id: SessionIdSchema }), Empty, 'delete a session'),
   'sessions.export': method(
-    z.object({
+    z.strictObject({
       id: SessionIdSchema,
-      file: z.string().min(1),
       /** `pcapng`: the captured packet bytes (runs traced with `capture`), for Wireshark. */
-      format: z.enum(['session', 'markdown', 'pcapng']).default('session'),
+      format: ExportFormatSchema.default('session'),
     }),
-    z.object({ file: z.string(), bytes: z.int().nonnegative() }),
-    'write the session as one file another pktpath imports, a Markdown report, or its captured packets as pcapng',
+    z.object({
+      /** A file name to offer in the save dialog. */
+      name: FileLabelSchema,
+      mediaType: z.string(),
+      bytes: z.int().nonnegative(),
+      data: TransferDataSchema,
+    }),
+    'the session as one file another pktpath imports, a Markdown report, or its captured packets as pcapng — as bytes (`too-large` past 10 MiB)',
   ),
   'sessions.import': method(
-    z.object({ file: z.string().min(1) }),
+    z.strictObject({ data: TransferDataSchema, name: FileLabelSchema.optional() }),
     SessionSummarySchema,
-    'import an exported session (migrated, re-id on clash)',
+    'import an exported session from its bytes (migrated, re-id on clash; `too-large` past 10 MiB)',
   ),
   'compare.paths': method(
     z.object({ a: PathRefSchema, b: PathRefSchema }),

@@ -15,6 +15,8 @@ export const ApiErrorCodeSchema = z.enum([
   'privilege-failed',
   'deploy-failed',
   'remote-command-failed',
+  /** A transfer (upload or download) over its size cap (main/api/transfer.ts). */
+  'too-large',
   'internal',
 ]);
 export type ApiErrorCode = z.infer<typeof ApiErrorCodeSchema>;

@@ -23,7 +23,7 @@ export type EventListener = <E extends EventName>(event: E, payload: EventOf<E>)
 
 /** An error a handler throws that carries a contract error code (the core's errors do). */
 export function toApiError(e: unknown): ApiError {
-  if (e instanceof ContractError) return { code: 'invalid-request', message: e.message };
+  if (e instanceof ContractError) return { code: e.code, message: e.message };
   if (e && typeof e === 'object' && 'code' in e && 'message' in e && typeof e.message === 'string') {
     const code = (e as { code: unknown }).code;
     const details = (e as { details?: unknown }).details;

@@ -31,9 +31,21 @@ export type HostAuth = z.infer<typeof HostAuthSchema>;
 export const PrivilegeSchema = z.enum(['root', 'sudo', 'sudo-password', 'doas']);
 export type Privilege = z.infer<typeof PrivilegeSchema>;
 
+/**
+ * A host name or IP address, never syntax: known_hosts and ssh(1) read `,` as a list, `*` `?` `!` as patterns,
+ * `[host]:port` brackets, `|` as a hashed name, and whitespace as a field break (`x,*` would name every host).
+ */
+export const HostAddressSchema = z
+  .string()
+  .min(1)
+  .refine(
+    (a) => !/[\s\p{Cc},*?![\]|]/u.test(a) && !a.startsWith('-'),
+    'an address is a host name or IP address: no spaces, commas, patterns (* ? !), brackets, "|" or leading "-"',
+  );
+
 /** A host's editable fields without their defaults: a patch must not bring defaults back (hosts.update). */
 const hostFields = {
-  address: z.string().min(1),
+  address: HostAddressSchema,
   port: z.int().min(1).max(65535),
   /** Login user; unset means the local user name, as OpenSSH does. */
   user: z.string().min(1),

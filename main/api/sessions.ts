@@ -90,3 +90,7 @@ export const SessionSummarySchema = z.object({
   problem: ApiErrorSchema.optional(),
 });
 export type SessionSummary = z.infer<typeof SessionSummarySchema>;
+
+/** What `sessions.export` makes: a bundle another pktpath imports, the Markdown report, or pcapng. */
+export const ExportFormatSchema = z.enum(['session', 'markdown', 'pcapng']);
+export type ExportFormat = z.infer<typeof ExportFormatSchema>;

@@ -10,16 +10,21 @@ import {
   type ParsedRequestOf,
   type ResponseOf,
 } from './contract.js';
+import { isTooLargeIssue } from './transfer.js';
 
-/** A request, response or event that does not match the contract; `message` is one line naming every bad field. */
+/**
+ * A request, response or event that does not match the contract; `message` is one line naming every bad field.
+ * `too-large` when its only problem is an upload over its cap, else `invalid-request`.
+ */
 export class ContractError extends Error {
-  readonly code = 'invalid-request';
+  readonly code: 'invalid-request' | 'too-large';
   constructor(
     message: string,
     readonly issues: readonly z.core.$ZodIssue[] = [],
   ) {
     super(message);
     this.name = 'ContractError';
+    this.code = issues.length && issues.every(isTooLargeIssue) ? 'too-large' : 'invalid-request';
   }
 }
 

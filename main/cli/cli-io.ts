@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { HostKeyPrompt, SecretPrompt } from '../api/contract.js';
+import { visibleControls } from '../core/visible-controls.js';
 
 /** What the CLI talks to: its output lines, and (for prompts) the terminal or a scripted stdin. */
 export interface CliIo {
@@ -12,6 +13,19 @@ export interface CliIo {
   /** stdin is a terminal: ask questions interactively. */
   isTTY?: boolean;
   env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The one place CLI output is made safe for a terminal: every line (text or JSON, stdout or stderr) and every prompt
+ * shows control and bidi characters as `\uXXXX`. Titles, notes, a remote `uname -r`, function names and host errors
+ * are untrusted; JSON stays valid, as JSON.stringify escapes C0 itself and `\uXXXX` is JSON's own escape.
+ */
+export function terminalSafeIo(io: CliIo): CliIo {
+  return {
+    ...io,
+    out: (line) => io.out(visibleControls(line)),
+    err: (line) => io.err(visibleControls(line)),
+  };
 }
 
 export type HostKeyAnswer = 'accept-once' | 'accept-and-save' | 'reject';
@@ -34,7 +48,7 @@ export class CliPrompter {
     if (!stdin) return undefined;
     const out = this.io.promptOut ?? process.stderr;
     if (this.io.isTTY) {
-      out.write(question);
+      out.write(visibleControls(question)); // a keyboard-interactive prompt is the server's text
       const tty = stdin as Readable & { setRawMode?: (raw: boolean) => void };
       if (hidden && tty.setRawMode) return readHidden(tty, out);
     }

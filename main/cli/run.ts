@@ -3,7 +3,7 @@ import { CoreError } from '../core/errors.js';
 import { createCore, type CoreService } from '../core/service/create-core.js';
 import { pktpathVersion } from '../version.js';
 import { UsageError } from './args.js';
-import { CliPrompter, type CliIo } from './cli-io.js';
+import { CliPrompter, terminalSafeIo, type CliIo } from './cli-io.js';
 import type { CliContext, Command } from './cli-context.js';
 import { compareCommand } from './commands/compare-command.js';
 import { hostsCommand } from './commands/hosts-command.js';
@@ -39,7 +39,8 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Runs one CLI invocation; every failure is one line on stderr and a non-zero exit code, never a stack trace. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  const io = terminalSafeIo(rawIo);
   const acceptNewHostKey = argv.includes('--accept-new-host-key');
   const args = argv.filter((a) => a !== '--accept-new-host-key');
   const [first, ...rest] = args;

@@ -22,13 +22,17 @@ export async function serveAppRequest(rendererDir: string, request: Request): Pr
   });
 }
 
-/** Only our main frame, loaded from our origin, may call the API. */
-export function isTrustedSender(frame: { url: string; parent: unknown } | null | undefined): boolean {
-  if (!frame || frame.parent) return false;
+/** A URL on app://pktpath: the only place our pages may be, and the only origin that may call the API. */
+export function isAppUrl(url: string): boolean {
   try {
-    const u = new URL(frame.url);
+    const u = new URL(url);
     return u.protocol === `${APP_SCHEME}:` && u.host === APP_HOST;
   } catch {
     return false;
   }
+}
+
+/** Only our main frame, loaded from our origin, may call the API. */
+export function isTrustedSender(frame: { url: string; parent: unknown } | null | undefined): boolean {
+  return Boolean(frame && !frame.parent && isAppUrl(frame.url));
 }

@@ -1,7 +1,9 @@
 // The Electron main process: a thin shell around the same core and renderer as browser mode. Security posture:
 // sandboxed, context-isolated renderer without Node; the app served from app://pktpath (protocol.handle), a CSP
-// without remote script; navigation, new windows and permission requests denied; one instance; every IPC call's
-// sender frame checked and its payload validated by dispatchEnvelope; events batched, never one IPC per event.
+// without remote script; navigation, new windows and permission requests denied for every web contents
+// (web-contents-created); no DevTools when packaged; one instance; every IPC call's sender frame checked and its
+// payload validated by dispatchEnvelope; events batched, never one IPC per event. The packaged binary's fuses
+// (no ELECTRON_RUN_AS_NODE, NODE_OPTIONS or --inspect; app.asar only) are set in electron-builder.yml.
 import {
   app,
   BrowserWindow,
@@ -20,11 +22,19 @@ import { pktpathHome } from '../core/data-dir.js';
 import { EventBatcher } from '../server/event-batcher.js';
 import { defaultRendererDir } from '../server/renderer-bundle.js';
 import { EVENT_FLUSH_MS } from '../server/wire.js';
-import { APP_HOST, APP_ORIGIN, APP_SCHEME, isTrustedSender, serveAppRequest } from './app-protocol.js';
+import { appMenuTemplate } from './app-menu.js';
+import { APP_ORIGIN, APP_SCHEME, isTrustedSender, serveAppRequest } from './app-protocol.js';
+import { wireFileDialogs } from './file-dialogs.js';
 import { CHANNELS } from './page-api.js';
 import { SafeStorageSecrets } from './safe-storage-secrets.js';
+import { guardWebContents } from './web-contents-guard.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** DevTools only in a development run, never in the packaged app. */
+const devTools = !app.isPackaged;
+
+// Before anything can create a web contents: each one is locked down as it is created.
+app.on('web-contents-created', (_e, wc) => guardWebContents(wc, { devTools }));
 
 protocol.registerSchemesAsPrivileged([
   {
@@ -54,8 +64,9 @@ async function start(): Promise<void> {
   protocol.handle(APP_SCHEME, (req) => serveAppRequest(rendererDir, req));
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
-  Menu.setApplicationMenu(buildMenu());
+  Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate({ devTools })));
   wireIpc(core);
+  wireFileDialogs();
 
   const win = createWindow();
   app.on('second-instance', () => {
@@ -80,24 +91,12 @@ function createWindow(): BrowserWindow {
       nodeIntegration: false,
       webviewTag: false,
       spellcheck: false,
+      devTools,
     },
   });
-  lockDown(win.webContents);
   win.once('ready-to-show', () => win.show());
   void win.loadURL(`${APP_ORIGIN}/index.html`);
   return win;
-}
-
-/** No navigation away from the app, no new windows, no webviews. */
-function lockDown(wc: WebContents): void {
-  wc.setWindowOpenHandler(() => ({ action: 'deny' }));
-  wc.on('will-navigate', (e, url) => {
-    if (!url.startsWith(`${APP_ORIGIN}/`)) e.preventDefault();
-  });
-  wc.on('will-redirect', (e, url) => {
-    if (!url.startsWith(`${APP_ORIGIN}/`)) e.preventDefault();
-  });
-  wc.on('will-attach-webview', (e) => e.preventDefault());
 }
 
 function wireIpc(core: CoreService): void {
@@ -124,27 +123,4 @@ function wireIpc(core: CoreService): void {
     wc.once('destroyed', done);
     wc.once('did-start-navigation', done);
   });
-}
-
-function buildMenu(): Menu {
-  return Menu.buildFromTemplate([
-    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
-    { role: 'fileMenu' },
-    { role: 'editMenu' },
-    {
-      label: 'View',
-      submenu: [
-        { role: 'reload' },
-        { role: 'toggleDevTools' },
-        { type: 'separator' },
-        { role: 'resetZoom' },
-        { role: 'zoomIn' },
-        { role: 'zoomOut' },
-        { type: 'separator' },
-        { role: 'togglefullscreen' },
-      ],
-    },
-    { role: 'windowMenu' },
-    { role: 'help', submenu: [{ label: `pktpath on ${APP_HOST}`, enabled: false }] },
-  ]);
 }

@@ -10,6 +10,8 @@ const CHANNELS = {
   call: 'pktpath:call',
   events: 'pktpath:events',
   subscribe: 'pktpath:subscribe',
+  saveFile: 'pktpath:save-file',
+  openFile: 'pktpath:open-file',
 } as const;
 
 const METHODS = [
@@ -63,4 +65,7 @@ contextBridge.exposeInMainWorld('pktpath', {
     listeners.add(listener);
     return () => void listeners.delete(listener);
   },
+  // Native dialogs run in main: the page hands over bytes and a suggested name, or gets a file's bytes back.
+  saveFile: (file: unknown) => ipcRenderer.invoke(CHANNELS.saveFile, file),
+  openFile: (kind: unknown) => ipcRenderer.invoke(CHANNELS.openFile, kind),
 });

@@ -1,12 +1,12 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { dispatchEnvelope, type ApiHandler } from '../api/handler.js';
-import { contentSecurityPolicy } from './content-security-policy.js';
-import { EventBatcher } from './event-batcher.js';
-import { defaultRendererDir, readBundleFile } from './renderer-bundle.js';
-import { allowedAuthorities, checkHostAndOrigin, newToken, tokenMatches } from './request-guard.js';
-import { API_PATH, EVENT_FLUSH_MS, TOKEN_HEADER, WS_PATH, type ServerFrame, type WireEvent } from './wire.js';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { ApiHandler } from '../api/handler.js';
+import { declaredTooLarge, MAX_BODY } from './http-body.js';
+import { httpHandler, send } from './http-handler.js';
+import { defaultRendererDir } from './renderer-bundle.js';
+import { allowedAuthorities, newToken } from './request-guard.js';
+import { upgradeHandler } from './websocket-api.js';
 
 export interface BrowserModeOptions {
   handler: ApiHandler;
@@ -18,6 +18,8 @@ export interface BrowserModeOptions {
   rendererDir?: string;
   /** For tests that need a known token; normally a fresh random one. */
   token?: string;
+  /** The server's own failures, one line each (default: dropped). Peers only ever see a short status text. */
+  onError?: (message: string) => void;
 }
 
 export interface BrowserMode {
@@ -25,10 +27,9 @@ export interface BrowserMode {
   url: string;
   port: number;
   token: string;
+  /** Closes every connection at once (open prompts of its clients are answered reject/cancel) and stops. */
   close(): Promise<void>;
 }
-
-const MAX_BODY = 16 * 1024 * 1024;
 
 /**
  * Browser mode: the renderer bundle and the API over HTTP (`POST /api`, one envelope) and a WebSocket (calls and
@@ -39,87 +40,32 @@ export async function startBrowserMode(opts: BrowserModeOptions): Promise<Browse
   const host = opts.host ?? '127.0.0.1';
   if (host !== '127.0.0.1') throw new Error('browser mode listens on 127.0.0.1 only');
   const token = opts.token ?? newToken();
-  const rendererDir = opts.rendererDir ?? defaultRendererDir();
   let authorities = new Set<string>();
+  const common = {
+    handler: opts.handler,
+    token,
+    authorities: () => authorities,
+    onError: opts.onError ?? (() => undefined),
+  };
 
-  const server = createServer((req, res) => {
-    void serveHttp(req, res).catch((e: unknown) => {
-      if (!res.headersSent) send(res, 500, 'text/plain', `internal error: ${String(e)}`);
-    });
-  });
-
-  async function serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const refused = checkHostAndOrigin(req, authorities);
-    if (refused) return send(res, 403, 'text/plain', refused);
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === API_PATH) {
-      if (req.method !== 'POST') return send(res, 405, 'text/plain', 'POST only');
-      if (!tokenMatches(token, header(req, TOKEN_HEADER)))
-        return send(res, 401, 'text/plain', 'missing or wrong token');
-      const body = await readBody(req);
-      if (body === undefined) return send(res, 413, 'text/plain', 'request too large');
-      let raw: unknown;
-      try {
-        raw = JSON.parse(body);
-      } catch {
-        raw = undefined; // dispatchEnvelope turns it into a one-line invalid-request error
-      }
-      const reply = await dispatchEnvelope(opts.handler, raw);
-      return send(res, 200, 'application/json', JSON.stringify(reply));
+  const serveHttp = httpHandler({ ...common, rendererDir: opts.rendererDir ?? defaultRendererDir() });
+  const server = createServer(serveHttp);
+  // `Expect: 100-continue`: refuse an oversized body before the client sends it.
+  server.on('checkContinue', (req, res) => {
+    if (declaredTooLarge(req)) {
+      res.setHeader('connection', 'close'); // nothing was sent, so closing resets nothing
+      return send(res, 413, 'text/plain', 'request too large');
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only');
-    const file = await readBundleFile(rendererDir, path ?? '/');
-    if (!file)
-      return send(
-        res,
-        404,
-        'text/plain',
-        path === '/' ? `renderer bundle missing in ${rendererDir}: run npm run build` : 'not found',
-      );
-    res.setHeader('content-security-policy', contentSecurityPolicy());
-    return send(res, 200, file.type, file.body);
-  }
-
+    res.writeContinue();
+    serveHttp(req, res);
+  });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY });
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const refused =
-      url.pathname !== WS_PATH
-        ? 'not found'
-        : (checkHostAndOrigin(req, authorities) ??
-          (tokenMatches(token, url.searchParams.get('token')) ? undefined : 'missing or wrong token'));
-    if (refused) {
-      socket.end(
-        `HTTP/1.1 ${refused === 'not found' ? 404 : 403} Forbidden\r\nconnection: close\r\n\r\n${refused}`,
-      );
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
+  server.on('upgrade', upgradeHandler({ ...common, wss }));
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.once('close', () => sockets.delete(s));
   });
-
-  function serveSocket(ws: WebSocket): void {
-    const sendFrame = (frame: ServerFrame) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
-    };
-    const batcher = new EventBatcher(
-      (events: WireEvent[]) => sendFrame({ kind: 'events', events }),
-      EVENT_FLUSH_MS,
-    );
-    const unsubscribe = opts.handler.onEvent((event, payload) => batcher.push(event, payload));
-    ws.on('message', (data, isBinary) => {
-      let raw: unknown;
-      try {
-        raw = isBinary ? undefined : JSON.parse(data.toString());
-      } catch {
-        raw = undefined;
-      }
-      void dispatchEnvelope(opts.handler, raw).then((reply) => sendFrame({ kind: 'response', ...reply }));
-    });
-    ws.on('close', () => {
-      unsubscribe();
-      batcher.dispose();
-    });
-  }
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -133,41 +79,11 @@ export async function startBrowserMode(opts: BrowserModeOptions): Promise<Browse
     port,
     token,
     close: async () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
       for (const ws of wss.clients) ws.terminate();
       wss.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
     },
   };
-}
-
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
-  res.writeHead(status, {
-    'content-type': type,
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-  });
-  res.end(body);
-}
-
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolveBody, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY) {
-        resolveBody(undefined);
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolveBody(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

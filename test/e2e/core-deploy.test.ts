@@ -6,13 +6,13 @@ import { arch as nodeArch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { HostSchema } from '../../main/api/hosts.js';
-import { deployArtifact, verifyRemoteArtifact } from '../../main/core/deploy/deploy-artifact.js';
+import { deployArtifact } from '../../main/core/deploy/deploy-artifact.js';
 import { artifactsForArch, readManifest, type LocalArtifact } from '../../main/core/deploy/manifest.js';
 import { remoteSha256 } from '../../main/core/deploy/remote-sha256.js';
-import { execCommand, type CommandRunner } from '../../main/core/ssh/command-runner.js';
+import { spawnVerifiedLoader } from '../../main/core/deploy/root-exec.js';
+import { collectCommand, execCommand, type CommandRunner } from '../../main/core/ssh/command-runner.js';
 import { connect, type SshConnection } from '../../main/core/ssh/connection.js';
 import { HostKeyStore } from '../../main/core/ssh/host-key-store.js';
-import { execPrivileged } from '../../main/core/ssh/privileged.js';
 
 // Deploy over real SFTP to the lab's sshd, as an unprivileged user (the common case: sudo runs the loader later).
 // The artifact is a generated executable script listed in a manifest shaped like resources/manifest.json.
@@ -103,28 +103,38 @@ describe('deploy over SFTP (lab sshd)', () => {
     },
   );
 
+  /** Runs the deployed stand-in as root the way the product does: root copies, hashes and runs its own copy. */
+  const runAsRoot = async (remotePath: string) =>
+    collectCommand(
+      await spawnVerifiedLoader(
+        conn,
+        { path: remotePath, sha256: artifact.sha256, size: artifact.size },
+        [],
+        {
+          privilege: 'sudo',
+        },
+      ),
+      'stand-in',
+      { timeoutMs: 30_000 },
+    );
+
   itLab(
-    'detects a corrupted copy on the host: refused before a privileged run, replaced on the next deploy',
+    'detects a corrupted copy on the host: root refuses to run it, the next deploy replaces it',
     async () => {
       const { remotePath } = await deployArtifact(conn, artifact);
-      await verifyRemoteArtifact(conn, remotePath, artifact.sha256);
-      await execCommand(conn, `printf x >> ${remotePath}`);
-      await expect(verifyRemoteArtifact(conn, remotePath, artifact.sha256)).rejects.toThrow(
-        /refusing to run it/,
-      );
+      await execCommand(conn, `printf X | dd of=${remotePath} conv=notrunc 2>/dev/null`); // same size, one byte changed
+      await expect(runAsRoot(remotePath)).rejects.toThrow(/as root, expected .*; refusing to run it/);
       const again = await deployArtifact(conn, artifact);
       expect(again).toMatchObject({ uploaded: true, replacedCorrupt: true });
-      await verifyRemoteArtifact(conn, remotePath, artifact.sha256);
       // And the verified copy runs as root through sudo.
-      const r = await execPrivileged(conn, [remotePath], { privilege: 'sudo' });
-      expect(r.stdout).toBe('loader-stand-in 0\n');
+      expect((await runAsRoot(remotePath)).stdout).toBe('loader-stand-in 0\n');
     },
   );
 
-  itLab('reports a deleted remote copy as gone', async () => {
+  itLab('root refuses a deleted remote copy', async () => {
     const { remotePath } = await deployArtifact(conn, artifact);
     await execCommand(conn, `rm -f ${remotePath}`);
-    await expect(verifyRemoteArtifact(conn, remotePath, artifact.sha256)).rejects.toThrow(/is gone/);
+    await expect(runAsRoot(remotePath)).rejects.toThrow(/is not a regular file; deploy again/);
   });
 
   itLab('hashes with busybox when sha256sum is not on the PATH', async () => {

@@ -40,7 +40,7 @@ describe('Electron shell (Playwright _electron)', () => {
         expect(surface).toEqual({
           require: 'undefined',
           process: 'undefined',
-          keys: ['methods', 'onEvents', 'transport'],
+          keys: ['methods', 'onEvents', 'openFile', 'saveFile', 'transport'],
         });
         // A real call through preload → main → core.
         await page.click('[data-view=hosts]');

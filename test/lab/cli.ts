@@ -1,5 +1,37 @@
-// npm run lab:up | lab:down | lab:status — the lab outside of a test run (for debugging and for faster reruns).
-import { labDown, labStatus, labUp } from './lab.js';
+// npm run lab:up | lab:down | lab:status | lab:inventory | lab:exec — the lab outside of a test run (for
+// debugging, for faster reruns, and for trying every lab kernel by hand with the CLI or the app).
+import { spawn } from 'node:child_process';
+import { pktpathHome } from '../../main/core/data-dir.js';
+import { writeLabInventory } from './inventory.js';
+import { hostAnswers, labDown, labStatus, labTarget, labUp, readLabState, type LabHostName } from './lab.js';
+import { sshArgs } from './ssh-client.js';
+
+const USAGE = 'usage: tsx test/lab/cli.ts up [--no-vms] | down | status | inventory | exec HOST [COMMAND...]';
+
+/** The recorded lab, with only the hosts that answer now. */
+async function liveLab() {
+  const state = readLabState();
+  if (!state) throw new Error('the lab is down (npm run lab:up)');
+  const hosts = Object.values(state.hosts);
+  const up = await Promise.all(hosts.map((h) => hostAnswers(state, h)));
+  state.hosts = Object.fromEntries(hosts.filter((_, i) => up[i]).map((h) => [h.name, h]));
+  return state;
+}
+
+/** Runs COMMAND on a lab host as root over OpenSSH (host key pinned); no COMMAND opens a shell. */
+async function labExec(host: string | undefined, command: string[]): Promise<number> {
+  const state = readLabState();
+  if (!state) throw new Error('the lab is down (npm run lab:up)');
+  if (!host || !(host in state.hosts))
+    throw new Error(`lab host ${host ?? '(none)'}: not one of ${Object.keys(state.hosts).join(', ')}`);
+  const args = sshArgs(labTarget(state, host as LabHostName), state.runtimeDir);
+  const tty = command.length === 0 ? ['-t'] : [];
+  const child = spawn('ssh', [...tty, ...args, ...command], { stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
 
 const [cmd, ...rest] = process.argv.slice(2);
 const main = async (): Promise<number> => {
@@ -20,8 +52,15 @@ const main = async (): Promise<number> => {
         console.log(`${h.name.padEnd(6)} ${h.up ? 'up  ' : 'DOWN'} 127.0.0.1:${h.port} ${h.kernelRelease}`);
       return hosts.every((h) => h.up) && hosts.length > 0 ? 0 : 1;
     }
+    case 'inventory': {
+      for (const line of writeLabInventory(await liveLab())) console.log(line);
+      console.log(`written to ${pktpathHome()} (hosts.json, known_hosts)`);
+      return 0;
+    }
+    case 'exec':
+      return labExec(rest[0], rest.slice(1));
     default:
-      console.error('usage: tsx test/lab/cli.ts up [--no-vms] | down | status');
+      console.error(USAGE);
       return 2;
   }
 };

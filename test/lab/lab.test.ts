@@ -1,8 +1,10 @@
 import { labContext } from '../support/lab-context.js';
-import { release } from 'node:os';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import type { Shell } from './exec.js';
-import { hostAnswers, labTarget, type LabHostName } from './lab.js';
+import { hostAnswers, labRuntimeDir, labTarget, readLabState, type LabHostName } from './lab.js';
 import {
   addBlackhole,
   addNftDrop,
@@ -26,11 +28,12 @@ const shellOf = (h: LabHostName, user?: string): Shell =>
   sshShell(labTarget(lab(), h, { user }), lab().runtimeDir);
 const expectedRelease: Record<string, (r: string) => boolean> = {
   local: (r) => r === release(),
+  vm510: (r) => r.startsWith('5.10.'),
   vm61: (r) => r.startsWith('6.1.'),
   vm612: (r) => r.startsWith('6.12.'),
 };
 
-describe.each(['local', 'vm61', 'vm612'] as const)('lab host %s', (name) => {
+describe.each(['local', 'vm510', 'vm61', 'vm612'] as const)('lab host %s', (name) => {
   itOn(name)('answers over SSH with its own kernel release', async () => {
     const r = await shellOf(name)('uname -r');
     expect(r.code).toBe(0);
@@ -60,9 +63,9 @@ describe.each(['local', 'vm61', 'vm612'] as const)('lab host %s', (name) => {
 });
 
 describe('lab as a whole', () => {
-  itOn('vm612')('runs three different kernels', () => {
-    const releases = (['local', 'vm61', 'vm612'] as const).map((h) => lab().hosts[h]!.kernelRelease);
-    expect(new Set(releases).size).toBe(3);
+  labIt({ hosts: ['vm510', 'vm61', 'vm612'] })('runs four different kernels', () => {
+    const releases = (['local', 'vm510', 'vm61', 'vm612'] as const).map((h) => lab().hosts[h]!.kernelRelease);
+    expect(new Set(releases).size).toBe(4);
   });
 
   itLab('reaches a host through the jump host, each hop key-pinned', async () => {
@@ -164,5 +167,28 @@ describe('the lab status check can fail', () => {
     expect(await hostAnswers(lab(), { ...vm, pid: deadPid })).toBe(false);
     expect(await hostAnswers(lab(), { ...vm, port: await freePort() })).toBe(false);
     expect(await hostAnswers(lab(), { ...vm, kernelRelease: '0.0.0-not-this-kernel' })).toBe(false);
+  });
+});
+
+describe('a lab host outlives a state.json that forgot it', () => {
+  itOn('vm510')('a running VM missing from state.json is found through its own record', () => {
+    // what a lab:up from a checkout without vm510 leaves: state.json without it, the record beside it
+    const run = mkdtempSync(join(tmpdir(), 'pktpath-lab-run-'));
+    const { vm510, ...known } = lab().hosts;
+    writeFileSync(join(run, 'state.json'), JSON.stringify({ ...lab(), hosts: known }));
+    copyFileSync(join(labRuntimeDir(), 'host-vm510.json'), join(run, 'host-vm510.json'));
+    const saved = process.env.PKTPATH_LAB_RUN;
+    process.env.PKTPATH_LAB_RUN = run;
+    try {
+      expect(readLabState()?.hosts.vm510).toEqual(vm510);
+      // a record whose process is gone is no host
+      const deadPid = spawnSync('true').pid;
+      writeFileSync(join(run, 'host-vm510.json'), JSON.stringify({ ...vm510, pid: deadPid }));
+      expect(readLabState()?.hosts.vm510).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.PKTPATH_LAB_RUN;
+      else process.env.PKTPATH_LAB_RUN = saved;
+      rmSync(run, { recursive: true, force: true });
+    }
   });
 });

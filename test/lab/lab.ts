@@ -1,20 +1,30 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { check } from './exec.js';
 import { sshRun, type SshTarget } from './ssh-client.js';
 import { isAlive, sshBanner, startSshd, stopPid } from './sshd.js';
 import { ensureLabUsers, type LabUsers } from './users.js';
-import { bootVm, buildVmImage, labCacheDir, stopVm, VM_SPECS, type RunningVm, type VmImage } from './vm.js';
+import {
+  bootVm,
+  buildVmImage,
+  labCacheDir,
+  stopVm,
+  VM_SPECS,
+  type RunningVm,
+  type VmImage,
+  type VmSpec,
+} from './vm.js';
 
 /**
  * The test lab: real kernels behind real SSH servers.
  *   local  — this machine's kernel through an OpenSSH sshd on 127.0.0.1 (tracepoints, raw tracepoints, TC)
  *   jump   — a second sshd, used as a jump host in front of the others
- *   vm61, vm612 — Debian's 6.1 and 6.12 kernels under qemu/TCG (kprobes, fentry; kprobe-multi on 6.12)
+ *   vm510, vm61, vm612 — Debian's 5.10, 6.1 and 6.12 kernels under qemu/TCG (kprobes, fentry; kprobe-multi on
+ *                        6.12)
  * `labUp` starts what is not already running and records it in a state file, so `npm run lab:up` once serves
  * every later test run until `npm run lab:down`.
  */
-export type LabHostName = 'local' | 'jump' | 'vm61' | 'vm612';
+export type LabHostName = 'local' | 'jump' | VmSpec['name'];
 
 export interface LabHost {
   name: LabHostName;
@@ -38,16 +48,33 @@ export interface LabState {
 
 export const labRuntimeDir = () => process.env.PKTPATH_LAB_RUN ?? '/run/pktpath-lab';
 const stateFile = () => join(labRuntimeDir(), 'state.json');
+/**
+ * Each host is also recorded in a file of its own: a lab:up from a checkout that does not know a host (an older
+ * branch) rewrites state.json without it, and the record lets the next labUp find that running host again
+ * instead of booting a second one.
+ */
+const hostFile = (name: string) => join(labRuntimeDir(), `host-${name}.json`);
 
 export function readLabState(): LabState | undefined {
   if (!existsSync(stateFile())) return undefined;
-  return JSON.parse(readFileSync(stateFile(), 'utf8')) as LabState;
+  const state = JSON.parse(readFileSync(stateFile(), 'utf8')) as LabState;
+  for (const f of readdirSync(labRuntimeDir())) {
+    const name = /^host-([\w-]+)\.json$/.exec(f)?.[1] as LabHostName | undefined;
+    if (!name || state.hosts[name]) continue;
+    const h = JSON.parse(readFileSync(join(labRuntimeDir(), f), 'utf8')) as LabHost;
+    if (isAlive(h.pid)) state.hosts[name] = h;
+  }
+  return state;
+}
+
+function writeAtomic(file: string, value: unknown): void {
+  writeFileSync(`${file}.tmp`, JSON.stringify(value, null, 2), { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
 }
 
 function writeLabState(state: LabState): void {
-  const tmp = `${stateFile()}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state, null, 2), { mode: 0o600 });
-  renameSync(tmp, stateFile());
+  for (const h of Object.values(state.hosts)) writeAtomic(hostFile(h.name), h);
+  writeAtomic(stateFile(), state);
 }
 
 /** The lab's client key pair, made once and kept with the cached VM images (whose authorized_keys it is). */
@@ -79,16 +106,21 @@ export function labTarget(
   return target;
 }
 
-/** True when the host's process is alive and it answers over SSH with the kernel release the lab recorded. */
-export async function hostAnswers(state: LabState, h: LabHost): Promise<boolean> {
-  if (!isAlive(h.pid)) return false;
-  try {
-    await sshBanner(h.port);
-    const r = await sshRun(labTarget(state, h.name), state.runtimeDir, 'uname -r', 15_000);
-    return r.code === 0 && r.stdout.trim() === h.kernelRelease;
-  } catch {
-    return false;
+/**
+ * True when the host's process is alive and it answers over SSH with the kernel release the lab recorded. A loaded
+ * machine can make a healthy TCG guest slow to answer: a live process gets `attempts` tries before it counts as dead.
+ */
+export async function hostAnswers(state: LabState, h: LabHost, attempts = 1): Promise<boolean> {
+  for (let i = 0; i < attempts && isAlive(h.pid); i++) {
+    try {
+      await sshBanner(h.port);
+      const r = await sshRun(labTarget(state, h.name), state.runtimeDir, 'uname -r', 30_000);
+      if (r.code === 0 && r.stdout.trim() === h.kernelRelease) return true;
+    } catch {
+      // retried below while the process lives
+    }
   }
+  return false;
 }
 
 /** tracefs, debugfs and bpffs are not mounted at boot on these machines; the tracer needs all three. */
@@ -127,9 +159,14 @@ export async function labUp(opts: LabUpOptions): Promise<{ state: LabState; star
   const previous = readLabState();
   const state: LabState = { version: 1, ...key, users, hosts: {}, runtimeDir };
   const started: LabHostName[] = [];
+  // A recorded host that is alive but never answers is stopped before its replacement boots: two qemu guests of
+  // one name would otherwise pile up on this 2-core machine, each run booting another.
   const reusable = async (name: LabHostName) => {
     const h = previous?.hosts[name];
-    return h && (await hostAnswers({ ...state, hosts: previous.hosts }, h)) ? h : undefined;
+    if (!h) return undefined;
+    if (await hostAnswers({ ...state, hosts: previous.hosts }, h, 3)) return h;
+    if (isAlive(h.pid)) await labDown([name]);
+    return undefined;
   };
 
   await mountKernelFilesystems();
@@ -155,7 +192,14 @@ export async function labUp(opts: LabUpOptions): Promise<{ state: LabState; star
   }
   writeLabState(state);
 
-  if (opts.vms) {
+  if (!opts.vms) {
+    // A run without VMs leaves the recorded ones alone: dropping them from the state would orphan their qemu.
+    for (const spec of VM_SPECS) {
+      const h = previous?.hosts[spec.name];
+      if (h && isAlive(h.pid)) state.hosts[spec.name] = h;
+    }
+    writeLabState(state);
+  } else {
     const toBoot = [];
     for (const spec of VM_SPECS) {
       const alive = await reusable(spec.name);
@@ -216,6 +260,7 @@ export async function labDown(names?: readonly LabHostName[]): Promise<void> {
         bootMs: 0,
       });
     else await stopPid(h.pid);
+    rmSync(hostFile(h.name), { force: true });
   }
   state.hosts = kept;
   if (Object.keys(state.hosts).length === 0) rmSync(stateFile(), { force: true });

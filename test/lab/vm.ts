@@ -14,14 +14,17 @@ import { sshArgs, type SshTarget } from './ssh-client.js';
  * outlives the process that booted it (`npm run lab:up`), and is found again by pid.
  */
 export interface VmSpec {
-  name: 'vm61' | 'vm612';
+  name: 'vm510' | 'vm61' | 'vm612';
   /** bash extglob over apt package names; the newest match (sort -V) is used. */
   kernelGlob: string;
+  /** A Debian suite apt must know first (scripts/lab/apt-suite.sh adds it, pinned low); default: the host's. */
+  aptSuite?: string;
 }
 
 export const VM_SPECS: readonly VmSpec[] = [
   { name: 'vm61', kernelGlob: 'linux-image-6.1.0-+([0-9])-amd64-unsigned' },
   { name: 'vm612', kernelGlob: 'linux-image-6.12.+([0-9])+deb12-amd64-unsigned' },
+  { name: 'vm510', kernelGlob: 'linux-image-5.10.0-+([0-9])-amd64-unsigned', aptSuite: 'bullseye' },
 ];
 
 export interface VmImage {
@@ -48,6 +51,7 @@ export interface RunningVm {
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILD_SCRIPT = join(REPO, 'scripts/lab/build-vm-image.sh');
+const APT_SUITE_SCRIPT = join(REPO, 'scripts/lab/apt-suite.sh');
 /** Per-boot files (console logs, known_hosts), keyed by port so two boots never share them. */
 const runDir = () => join(labCacheDir(), 'run');
 const READY_MARKER = 'PKTPATH-LAB-READY';
@@ -60,8 +64,13 @@ export function labCacheDir(): string {
 /** Builds (or reuses, when its inputs are unchanged) the image for `spec` under labCacheDir()/<name>. */
 export async function buildVmImage(spec: VmSpec, pubkeyFile: string): Promise<VmImage> {
   const dir = join(labCacheDir(), spec.name);
+  const env = { ...process.env, PKTPATH_LAB_CACHE: labCacheDir() };
+  if (spec.aptSuite) {
+    const a = await exec('bash', [APT_SUITE_SCRIPT, spec.aptSuite], { env, timeoutMs: 5 * 60_000 });
+    if (a.code !== 0) throw new Error(`apt-suite ${spec.aptSuite} failed (${a.code}):\n${a.stderr.trim()}`);
+  }
   const r = await exec('bash', [BUILD_SCRIPT, spec.name, spec.kernelGlob, dir, resolve(pubkeyFile)], {
-    env: { ...process.env, PKTPATH_LAB_CACHE: labCacheDir() },
+    env,
     timeoutMs: 15 * 60_000,
   });
   if (r.code !== 0)

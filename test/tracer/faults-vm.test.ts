@@ -1,19 +1,13 @@
-import { describe, expect, inject } from 'vitest';
-import { gatedIt } from '../support/requirements.js';
+import { describe, expect } from 'vitest';
+import type { VmSpec } from '../lab/vm.js';
+import { labContext } from '../support/lab-context.js';
+import { expectBlocked, LOADER_BLOCKED } from './loader-blocked.js';
 import { TraceRun } from './loader-run.js';
 import { pushLoader, type VmHost } from './vm-loader.js';
 
-// SIGKILL with function probes attached (kprobe, kprobe-multi, fentry) on the 6.12 VM: nothing may be left.
-// Everything pktpath attaches there is a link or perf fd owned by the process; the kernel must drop it all.
-const provided = inject('lab');
-const state = 'state' in provided ? provided.state : undefined;
-const gap =
-  'unavailable' in provided
-    ? provided.unavailable
-    : state?.hosts.vm612
-      ? undefined
-      : 'lab VMs not up (PKTPATH_LAB_VMS=0)';
-const it = gatedIt(gap);
+// SIGKILL with function probes attached (kprobe, kprobe-multi, fentry) in the VMs: nothing may be left. Everything
+// pktpath attaches there is a link or perf fd owned by the process; the kernel must drop it all.
+const { state, labIt } = labContext();
 
 // our program names as bpftool shows them (15 characters)
 const OURS = /^(kprobe_skb_|kretprobe_skb|kmulti_|fentry_skb_|fexit_skb_|tp_|tc_ingress|tc_egress)/;
@@ -45,30 +39,45 @@ async function leftovers(host: VmHost) {
   };
 }
 
-describe('fault tests in the 6.12 VM', () => {
-  it('SIGKILL mid-trace with kprobe, kprobe-multi or fentry attached leaves no program, link, kprobe or hook', async () => {
-    const host = await pushLoader(state!, 'vm612');
-    expect(await leftovers(host)).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
-    for (const attach of ['kprobe', 'kprobe-multi', 'fentry']) {
-      const run = new TraceRun(
-        { filter: 'icmp', attach, probes: { functions: 'default' } },
-        ['--json'],
-        host.via,
-      );
-      await run.waitFor('attached', 120_000);
-      const during = await leftovers(host); // control: the checks see what a live run holds
-      expect(during.progs.length, attach).toBeGreaterThan(0);
-      expect(during.hooked, attach).toBe(4);
-      const k = await host.shell('kill -9 $(pidof pktpath-loader)', { timeoutMs: 30_000 });
-      expect(k.code, k.stderr).toBe(0);
-      await run.exited;
-      // the kernel releases links and programs once the last fd is gone (after an RCU grace period)
-      let left = await leftovers(host);
-      for (let i = 0; i < 20 && (left.progs.length || left.links || left.hooked); i++) {
-        await new Promise((r) => setTimeout(r, 500));
-        left = await leftovers(host);
-      }
-      expect(left, attach).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
-    }
-  }, 300_000);
-});
+/** Each VM with the function backends its kernel attaches (5.10 has no kprobe-multi). */
+const KERNELS: { name: VmSpec['name']; release: string; backends: string[] }[] = [
+  { name: 'vm612', release: '6.12', backends: ['kprobe', 'kprobe-multi', 'fentry'] },
+  { name: 'vm510', release: '5.10', backends: ['kprobe', 'fentry'] },
+];
+
+for (const { name, release, backends } of KERNELS)
+  describe(`fault tests in the ${release} VM`, () => {
+    const blocked = LOADER_BLOCKED[name];
+    const known = blocked ? ' (the loader does not load here yet: its exact error, and nothing left)' : '';
+    labIt({ hosts: [name] })(
+      `SIGKILL mid-trace with ${backends.slice(0, -1).join(', ')} or ${backends.at(-1)} attached leaves no program, link, kprobe or hook${known}`,
+      async () => {
+        const host = await pushLoader(state!, name);
+        expect(await leftovers(host)).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
+        for (const attach of backends) {
+          const config = { filter: 'icmp', attach, probes: { functions: 'default' } };
+          if (blocked) {
+            await expectBlocked(host, config, blocked);
+            expect(await leftovers(host), attach).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
+            continue;
+          }
+          const run = new TraceRun(config, ['--json'], host.via);
+          await run.waitFor('attached', 120_000);
+          const during = await leftovers(host); // control: the checks see what a live run holds
+          expect(during.progs.length, attach).toBeGreaterThan(0);
+          expect(during.hooked, attach).toBe(4);
+          const k = await host.shell('kill -9 $(pidof pktpath-loader)', { timeoutMs: 30_000 });
+          expect(k.code, k.stderr).toBe(0);
+          await run.exited;
+          // the kernel releases links and programs once the last fd is gone (after an RCU grace period)
+          let left = await leftovers(host);
+          for (let i = 0; i < 20 && (left.progs.length || left.links || left.hooked); i++) {
+            await new Promise((r) => setTimeout(r, 500));
+            left = await leftovers(host);
+          }
+          expect(left, attach).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
+        }
+      },
+      300_000,
+    );
+  });

@@ -14,14 +14,17 @@ export interface VmHost {
   via: string[];
 }
 
-/** Copies the committed loader into the VM (binary over ssh's stdin; the Shell's `input` is text only). */
-export async function pushLoader(state: LabState, name: LabHostName): Promise<VmHost> {
+/**
+ * Copies the committed loader into the VM (binary over ssh's stdin; the Shell's `input` is text only). `remote`:
+ * a path of the test's own, so that another test pushing its loader meanwhile cannot swap the binary under it.
+ */
+export async function pushLoader(state: LabState, name: LabHostName, remote = VM_LOADER): Promise<VmHost> {
   const target = labTarget(state, name);
   const args = sshArgs(target, state.runtimeDir);
   await new Promise<void>((resolve, reject) => {
     const child = spawn(
       'ssh',
-      [...args, `cat > ${VM_LOADER}.new && chmod +x ${VM_LOADER}.new && mv ${VM_LOADER}.new ${VM_LOADER}`],
+      [...args, `cat > ${remote}.new && chmod +x ${remote}.new && mv ${remote}.new ${remote}`],
       {
         stdio: ['pipe', 'ignore', 'pipe'],
       },
@@ -34,5 +37,5 @@ export async function pushLoader(state: LabState, name: LabHostName): Promise<Vm
       code === 0 ? resolve() : reject(new Error(`push to ${name}: exit ${code}: ${err}`)),
     );
   });
-  return { name, shell: sshShell(target, state.runtimeDir), via: ['ssh', ...args, VM_LOADER] };
+  return { name, shell: sshShell(target, state.runtimeDir), via: ['ssh', ...args, remote] };
 }

@@ -1,5 +1,8 @@
 import type { HostInput, HostPatch, Privilege } from '../../api/hosts.js';
 import { PrivilegeSchema } from '../../api/hosts.js';
+import { homedir } from 'node:os';
+import { expandHome } from '../../core/inventory/expand-home.js';
+import { loadWithIncludes } from '../../core/inventory/ssh-config-import.js';
 import { intOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
 
@@ -32,7 +35,7 @@ export async function hostsCommand(argv: readonly string[], ctx: CliContext): Pr
       const r = await (
         await ctx.core()
       ).call('hosts.importSshConfig', {
-        ...(positionals[0] !== undefined ? { file: positionals[0] } : {}),
+        ...(positionals[0] !== undefined ? sshConfigFile(positionals[0]) : {}),
         overwrite: values.overwrite ?? false,
       });
       if (values.json) ctx.io.out(json(r));
@@ -45,6 +48,15 @@ export async function hostsCommand(argv: readonly string[], ctx: CliContext): Pr
     default:
       throw new UsageError(`usage: pktpath hosts ${SUBCOMMANDS} …`);
   }
+}
+
+/**
+ * The CLI reads FILE itself, with ssh(1)'s Include rules (the user named it at their own shell), and hands the API
+ * the text: the API takes no path, and does not follow Include in text it is given.
+ */
+function sshConfigFile(file: string): { text: string; name: string } {
+  const path = expandHome(file);
+  return { text: loadWithIncludes(path, process.env.HOME || homedir()), name: path };
 }
 
 const HOST_OPTIONS = {

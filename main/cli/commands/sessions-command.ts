@@ -1,8 +1,14 @@
 import type { ApiHandler } from '../../api/handler.js';
+import { ExportFormatSchema, type ExportFormat } from '../../api/sessions.js';
 import type { PacketPath } from '../../api/trace.js';
+import { SessionStore } from '../../core/sessions/session-store.js';
 import { parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
+import { visibleControls } from '../../core/visible-controls.js';
 import { describeRun } from './trace-command.js';
+
+/** A title is one line of a listing: a newline in it would forge another. */
+const titleLine = (t: string) => visibleControls(t, { oneLine: true });
 
 export async function sessionsCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = argv;
@@ -22,8 +28,8 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
         for (const s of sessions)
           ctx.io.out(
             s.problem
-              ? `${s.id.padEnd(28)} ${s.updatedAt}  UNREADABLE (${s.problem.code}): ${s.problem.message}`
-              : `${s.id.padEnd(28)} ${s.updatedAt}  ${s.runs} runs  ${s.packets} packets  ${s.hosts.join(',')}  ${s.title}`,
+              ? `${s.id.padEnd(28)} ${s.updatedAt}  UNREADABLE (${s.problem.code}): ${titleLine(s.problem.message)}`
+              : `${s.id.padEnd(28)} ${s.updatedAt}  ${s.runs} runs  ${s.packets} packets  ${s.hosts.join(',')}  ${titleLine(s.title)}`,
           );
       return 0;
     }
@@ -41,7 +47,7 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
       const s = { ...meta, runs };
       if (values.json) ctx.io.out(json(s));
       else {
-        ctx.io.out(`${s.title} (${s.id}), created ${s.createdAt}, updated ${s.updatedAt}`);
+        ctx.io.out(`${titleLine(s.title)} (${s.id}), created ${s.createdAt}, updated ${s.updatedAt}`);
         if (s.notes) ctx.io.out(s.notes);
         s.runs.forEach((r, i) => {
           ctx.io.out(`run ${i + 1}:`);
@@ -59,15 +65,15 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
       );
       const file = at(1);
       const format = exportFormat(file, values);
-      const r = await core.call('sessions.export', { id: at(0), file, format });
+      // The CLI writes the file itself (no size cap): the API only hands bytes to remote faces.
+      const r = new SessionStore(core.home).exportTo(at(0), file, format);
       if (values.json) ctx.io.out(json({ ...r, format }));
       else ctx.io.err(`wrote ${r.file} (${r.bytes} bytes, ${format})`);
       return 0;
     }
     case 'import': {
       const { at } = parseCommand('sessions import', rest, {}, { min: 1, max: 1, names: 'FILE' });
-      const s = await core.call('sessions.import', { file: at(0) });
-      ctx.io.out(s.id);
+      ctx.io.out(new SessionStore(core.home).importFrom(at(0)).id);
       return 0;
     }
     case 'rm':
@@ -81,10 +87,10 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
   }
 }
 
-const FORMATS = ['session', 'markdown', 'pcapng'] as const;
+const FORMATS = ExportFormatSchema.options;
 
 /** --format wins; else --markdown; else the file's extension (.md, .pcapng); else a session bundle. */
-function exportFormat(file: string, v: { markdown?: boolean; format?: string }): (typeof FORMATS)[number] {
+function exportFormat(file: string, v: { markdown?: boolean; format?: string }): ExportFormat {
   if (v.format !== undefined) {
     const f = FORMATS.find((x) => x === v.format);
     if (!f) throw new UsageError(`sessions export: --format is one of ${FORMATS.join(', ')}`);

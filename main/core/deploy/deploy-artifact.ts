@@ -29,9 +29,10 @@ const sftpCall = <T>(
   );
 
 /**
- * Puts `artifact` on the host, verified: skip if a copy with the right sha256 is there; otherwise upload by SFTP
- * under a temp name in a 0700 directory, hash it on the host, and only then rename it into place, so a half
- * upload or a corrupted copy is never executed.
+ * Puts `artifact` on the host: skip if a copy with the right sha256 is there; otherwise upload by SFTP under a temp
+ * name in a 0700 directory, hash it on the host, and only then rename it into place, so a half upload never
+ * replaces a good copy. These hashes run as the login user and only save uploads: what makes running the loader
+ * as root safe is root's own check of its own copy (root-exec.ts).
  */
 export async function deployArtifact(
   conn: SshConnection,
@@ -87,20 +88,4 @@ async function renameOver(sftp: SFTPWrapper, runner: CommandRunner, from: string
   const r = await execCommand(runner, `mv -f ${shQuote(from)} ${shQuote(to)}`, { timeoutMs: 10_000 });
   if (r.code !== 0)
     throw new CoreError('deploy-failed', `cannot rename ${from} on ${runner.target}: ${r.stderr.trim()}`);
-}
-
-/** Checked again right before every privileged run: what root executes must be exactly what we shipped. */
-export async function verifyRemoteArtifact(
-  runner: CommandRunner,
-  remotePath: string,
-  sha256: string,
-): Promise<void> {
-  const actual = await remoteSha256(runner, remotePath);
-  if (actual === undefined)
-    throw new CoreError('deploy-failed', `${remotePath} is gone from ${runner.target}; deploy again`);
-  if (actual !== sha256)
-    throw new CoreError(
-      'deploy-failed',
-      `${remotePath} on ${runner.target} hashes to ${actual}, expected ${sha256}; refusing to run it`,
-    );
 }

@@ -1,18 +1,19 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Host } from '../../api/hosts.js';
-import { deployArtifact, verifyRemoteArtifact } from '../deploy/deploy-artifact.js';
+import { deployArtifact } from '../deploy/deploy-artifact.js';
 import {
   artifactsForArch,
   checkLocalArtifact,
   readManifest,
   type LocalArtifact,
 } from '../deploy/manifest.js';
+import { RootExecRefusedError, spawnVerifiedLoader } from '../deploy/root-exec.js';
 import { CoreError } from '../errors.js';
 import { execCommand, LocalRunner, type CommandRunner } from '../ssh/command-runner.js';
 import { connect, type ConnectOptions, type SshConnection } from '../ssh/connection.js';
 import { ConnectionPool } from '../ssh/pool.js';
-import { spawnPrivileged, type PrivilegeOptions } from '../ssh/privileged.js';
+import type { PrivilegeOptions } from '../ssh/privileged.js';
 import type { RunningCommand } from '../ssh/command-runner.js';
 
 export const LOADER_NAME = 'pktpath-loader';
@@ -41,7 +42,7 @@ export class HostAccess {
   readonly pool: ConnectionPool;
   private readonly local = new LocalRunner();
   private readonly infos = new WeakMap<object, Promise<HostInfo>>();
-  private readonly loaders = new WeakMap<object, Promise<{ path: string; sha256: string }>>();
+  private readonly loaders = new WeakMap<object, Promise<{ path: string; sha256: string; size: number }>>();
   private manifest: LocalArtifact[] | undefined;
 
   constructor(
@@ -88,30 +89,33 @@ export class HostAccess {
   }
 
   /**
-   * The loader's path on the host, verified: for `local` the shipped file itself (its sha256 checked against the
-   * manifest), for SSH hosts a copy deployed once per connection and re-hashed on the host before every run.
+   * The loader on the host and its shipped sha256: for `local` the shipped file itself (its sha256 checked against
+   * the manifest), for SSH hosts a copy deployed once per connection. Neither check is what makes running it as
+   * root safe: spawnLoader has root verify its own copy right before every run.
    */
-  async loader(host: Host, runner: CommandRunner, onDeploy?: () => void): Promise<string> {
+  private deployed(host: Host, runner: CommandRunner, onDeploy?: () => void) {
     let p = this.loaders.get(runner);
-    const fresh = !p;
     if (!p) {
       p = (async () => {
         const { arch } = await this.info(runner);
         const artifact = this.loaderArtifact(arch);
         if (host.kind === 'local') {
           await checkLocalArtifact(artifact);
-          return { path: resolve(artifact.localPath), sha256: artifact.sha256 };
+          return { path: resolve(artifact.localPath), sha256: artifact.sha256, size: artifact.size };
         }
         onDeploy?.();
         const d = await deployArtifact(runner as SshConnection, artifact);
-        return { path: d.remotePath, sha256: d.sha256 };
+        return { path: d.remotePath, sha256: d.sha256, size: artifact.size };
       })();
       p.catch(() => this.loaders.delete(runner));
       this.loaders.set(runner, p);
     }
-    const { path, sha256 } = await p;
-    if (!fresh && host.kind !== 'local') await verifyRemoteArtifact(runner, path, sha256);
-    return path;
+    return p;
+  }
+
+  /** The loader's path on the host, for commands the login user runs itself (no privilege, e.g. check-filter). */
+  async loader(host: Host, runner: CommandRunner, onDeploy?: () => void): Promise<string> {
+    return (await this.deployed(host, runner, onDeploy)).path;
   }
 
   privilegeOptions(host: Host, runner: CommandRunner): PrivilegeOptions {
@@ -121,15 +125,23 @@ export class HostAccess {
     };
   }
 
-  /** Runs the loader as root with `args`; resolves once root is confirmed (see spawnPrivileged). */
+  /**
+   * Runs the loader as root with `args`; resolves once root has verified its own copy and started it (see
+   * spawnVerifiedLoader). A refused copy also forgets this connection's deploy, so the next run uploads afresh.
+   */
   async spawnLoader(
     host: Host,
     runner: CommandRunner,
     args: string[],
     onDeploy?: () => void,
   ): Promise<RunningCommand> {
-    const path = await this.loader(host, runner, onDeploy);
-    return spawnPrivileged(runner, [path, ...args], this.privilegeOptions(host, runner));
+    const loader = await this.deployed(host, runner, onDeploy);
+    try {
+      return await spawnVerifiedLoader(runner, loader, args, this.privilegeOptions(host, runner));
+    } catch (e) {
+      if (e instanceof RootExecRefusedError) this.loaders.delete(runner);
+      throw e;
+    }
   }
 
   close(): void {

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { HostKeyPrompt } from '../../api/contract.js';
+import type { EventOf, HostKeyPrompt } from '../../api/contract.js';
+import { parseEvent } from '../../api/validate.js';
 import { NotFoundError } from '../errors.js';
 import type { SecretRef, SecretStore } from '../secrets/secret-store.js';
 import type { HostKeyDecision, SecretRequest } from '../ssh/connection.js';
 import type { EventHub } from './event-hub.js';
+import { currentPromptClient, type PromptClient } from './prompt-client.js';
 
 /** How long an unanswered prompt waits before it counts as "reject" / "cancel". */
 export const PROMPT_TIMEOUT_MS = 5 * 60_000;
@@ -13,6 +15,10 @@ interface Pending<T> {
   timer: NodeJS.Timeout;
   /** What a secret prompt asked (to remember the answer under). */
   ref?: SecretRef;
+  /** The client the question was asked for: only it may answer (undefined: asked of every face). */
+  owner?: PromptClient;
+  /** Stops watching the owner's close. */
+  release?: () => void;
 }
 
 /** Whether a face can keep secrets, and why not. */
@@ -41,8 +47,9 @@ function canRemember(store: SecretStore | undefined): store is RememberingSecret
 
 /**
  * Turns the SSH layer's questions (unknown host key, password, passphrase, sudo password) into `hostKey.prompt` /
- * `secret.prompt` events and waits for the face's `hostKey.decide` / `secret.provide`. With nobody subscribed the
- * answer is an immediate reject/cancel, so a headless caller never hangs on a question no one can see.
+ * `secret.prompt` events and waits for the face's `hostKey.decide` / `secret.provide`. A question raised for a
+ * browser client goes to that client alone (prompt-client.ts). With nobody to ask the answer is an immediate
+ * reject/cancel, so a headless caller never hangs on a question no one can see.
  */
 export class PromptBroker {
   private readonly hostKeys = new Map<string, Pending<HostKeyDecision>>();
@@ -54,22 +61,47 @@ export class PromptBroker {
     private readonly timeoutMs = PROMPT_TIMEOUT_MS,
   ) {}
 
-  private wait<T>(
+  /**
+   * Asks on behalf of the current client (prompt-client.ts) when there is one, else every subscribed face; answers
+   * `noAnswer` at once when nobody can be asked, after the timeout, or when the asking client goes away.
+   */
+  private ask<T, E extends 'hostKey.prompt' | 'secret.prompt'>(
     map: Map<string, Pending<T>>,
-    onTimeout: T,
-    emit: (id: string) => void,
+    noAnswer: T,
+    event: E,
+    payload: (promptId: string) => EventOf<E>,
     ref?: SecretRef,
   ): Promise<T> {
+    const owner = currentPromptClient();
+    if (owner ? !owner.reachable : !this.events.hasListeners) return Promise.resolve(noAnswer);
     const id = randomBytes(8).toString('hex');
+    const expire = () => this.take(map, id)?.resolve(noAnswer);
     return new Promise<T>((resolve) => {
-      const timer = setTimeout(() => {
-        map.delete(id);
-        resolve(onTimeout);
-      }, this.timeoutMs);
+      const timer = setTimeout(expire, this.timeoutMs);
       timer.unref();
-      map.set(id, { resolve, timer, ...(ref ? { ref } : {}) });
-      emit(id);
+      map.set(id, {
+        resolve,
+        timer,
+        ...(ref ? { ref } : {}),
+        ...(owner ? { owner, release: owner.whenClosed(expire) } : {}),
+      });
+      if (owner) owner.send(event, parseEvent(event, payload(id)));
+      else this.events.emit(event, payload(id));
     });
+  }
+
+  /** Removes an open prompt that `asker` may answer: its owner, or anyone for a prompt asked of every face. */
+  private take<T>(
+    map: Map<string, Pending<T>>,
+    id: string,
+    asker: PromptClient | 'any' = 'any',
+  ): Pending<T> | undefined {
+    const p = map.get(id);
+    if (!p || (asker !== 'any' && p.owner !== undefined && p.owner !== asker)) return undefined;
+    map.delete(id);
+    clearTimeout(p.timer);
+    p.release?.();
+    return p;
   }
 
   /** Whether answers to secret prompts can be remembered here. */
@@ -77,31 +109,28 @@ export class PromptBroker {
     return canRemember(this.store) ? this.store.status() : NOT_KEPT;
   }
 
-  askHostKey = (q: Omit<HostKeyPrompt, 'promptId'>): Promise<HostKeyDecision> => {
-    if (!this.events.hasListeners) return Promise.resolve('reject');
-    return this.wait<HostKeyDecision>(this.hostKeys, 'reject', (promptId) =>
-      this.events.emit('hostKey.prompt', { promptId, ...q }),
-    );
-  };
+  askHostKey = (q: Omit<HostKeyPrompt, 'promptId'>): Promise<HostKeyDecision> =>
+    this.ask<HostKeyDecision, 'hostKey.prompt'>(this.hostKeys, 'reject', 'hostKey.prompt', (promptId) => ({
+      promptId,
+      ...q,
+    }));
 
   askSecret = async (req: SecretRequest): Promise<string | undefined> => {
     const stored = await this.store?.get(req);
     if (stored !== undefined) return stored;
-    if (!this.events.hasListeners) return undefined;
     const ref: SecretRef = { host: req.host, kind: req.kind, prompt: req.prompt };
-    return this.wait<string | undefined>(
+    return this.ask<string | undefined, 'secret.prompt'>(
       this.secrets,
       undefined,
-      (promptId) => this.events.emit('secret.prompt', { promptId, ...ref, remember: this.keeping() }),
+      'secret.prompt',
+      (promptId) => ({ promptId, ...ref, remember: this.keeping() }),
       ref,
     );
   };
 
   decideHostKey(promptId: string, decision: HostKeyDecision): void {
-    const p = this.hostKeys.get(promptId);
+    const p = this.take(this.hostKeys, promptId, currentPromptClient());
     if (!p) throw new NotFoundError(`no open host key prompt ${promptId}`);
-    this.hostKeys.delete(promptId);
-    clearTimeout(p.timer);
     p.resolve(decision);
   }
 
@@ -111,10 +140,8 @@ export class PromptBroker {
     value: string | null,
     remember = false,
   ): { remembered: boolean; reason?: string } {
-    const p = this.secrets.get(promptId);
+    const p = this.take(this.secrets, promptId, currentPromptClient());
     if (!p) throw new NotFoundError(`no open secret prompt ${promptId}`);
-    this.secrets.delete(promptId);
-    clearTimeout(p.timer);
     let kept: { remembered: boolean; reason?: string } = { remembered: false };
     if (remember && value !== null && p.ref) {
       if (canRemember(this.store)) {
@@ -128,7 +155,7 @@ export class PromptBroker {
 
   /** Answers every open prompt with reject/cancel (the core is closing). */
   cancelAll(): void {
-    for (const id of [...this.hostKeys.keys()]) this.decideHostKey(id, 'reject');
-    for (const id of [...this.secrets.keys()]) this.provideSecret(id, null);
+    for (const id of [...this.hostKeys.keys()]) this.take(this.hostKeys, id)?.resolve('reject');
+    for (const id of [...this.secrets.keys()]) this.take(this.secrets, id)?.resolve(undefined);
   }
 }

@@ -1,7 +1,12 @@
 import type { Session, SessionRun } from '../../api/sessions.js';
 import type { PacketPath } from '../../api/trace.js';
+import { mdBlock, mdCode, mdText } from './markdown-text.js';
 
-/** A Markdown report of a session: what ran where, the path variants, and each variant's hops with Δt. */
+/**
+ * A Markdown report of a session: what ran where, the path variants, and each variant's hops with Δt. Every string
+ * from the session (it may be an imported file) goes through markdown-text.ts, so the report never carries live
+ * HTML, links or images; lines are appended one at a time, never spread, as a packet may have 100k+ hops.
+ */
 
 /** A path variant as the report shows it: its count, its first packet ids, and the first packet's hops. */
 export interface ReportVariant {
@@ -11,44 +16,60 @@ export interface ReportVariant {
   packet: PacketPath | undefined;
 }
 
-const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const us = (ns: number) => (ns / 1000).toFixed(1);
 
-function runSection(run: SessionRun, index: number, variants: readonly ReportVariant[]): string[] {
+function runHeader(out: string[], run: SessionRun, index: number): void {
   const s = run.spec;
   const probes =
     s.probes.kind === 'profile'
       ? `profile ${s.probes.name}`
-      : `custom list${s.probes.source ? ` (${s.probes.source})` : ''}`;
-  const out = [
-    `## Run ${index + 1}: ${esc(run.host)} (${run.id})`,
+      : `custom list${s.probes.source ? ` (${mdText(s.probes.source)})` : ''}`;
+  out.push(
+    `## Run ${index + 1}: ${mdText(run.host)} (${mdText(run.id)})`,
     '',
-    `- started ${run.startedAt}${run.endedAt ? `, ended ${run.endedAt}` : ''}${run.kernelRelease ? `, kernel ${run.kernelRelease}` : ''}`,
-    `- filter \`${s.filter || '(all packets)'}\`, ${probes}, mode ${run.mode}${s.mode !== run.mode ? ` (asked ${s.mode})` : ''}`,
+    `- started ${run.startedAt}${run.endedAt ? `, ended ${run.endedAt}` : ''}${run.kernelRelease ? `, kernel ${mdText(run.kernelRelease)}` : ''}`,
+    `- filter ${s.filter ? mdCode(s.filter) : '`(all packets)`'}, ${probes}, mode ${run.mode}${s.mode !== run.mode ? ` (asked ${s.mode})` : ''}`,
     `- ${run.packets} packets, ${run.lost} events lost`,
     '',
-  ];
-  variants.forEach((v, vi) => {
-    const p = v.packet;
+  );
+}
+
+function variantSection(out: string[], v: ReportVariant, vi: number): void {
+  const p = v.packet;
+  out.push(
+    `### Path ${vi + 1}: ${v.count} packet${v.count === 1 ? '' : 's'}${p?.drop_reason ? ` — dropped: ${mdText(p.drop_reason)}` : ''}`,
+    '',
+  );
+  if (!p) return;
+  out.push(
+    `Packet ${p.id} (packets ${v.packetIds.slice(0, 10).join(', ')}${v.packetIds.length > 10 ? ', …' : ''}):`,
+    '',
+    '| # | function | Δt (µs) | ifindex | len |',
+    '| --: | --- | --: | --: | --: |',
+  );
+  p.hops.forEach((h, i) => {
+    const prev = p.hops[i - 1];
     out.push(
-      `### Path ${vi + 1}: ${v.count} packet${v.count === 1 ? '' : 's'}${p?.drop_reason ? ` — dropped: ${esc(p.drop_reason)}` : ''}`,
-      '',
+      `| ${i} | ${mdCode(h.function, { inTable: true })} | ${prev ? us(h.ts_ns - prev.ts_ns) : '0.0'} | ${h.ifindex} | ${h.len} |`,
     );
-    if (!p) return;
-    out.push(
-      `Packet ${p.id} (packets ${v.packetIds.slice(0, 10).join(', ')}${v.packetIds.length > 10 ? ', …' : ''}):`,
-      '',
-    );
-    out.push('| # | function | Δt (µs) | ifindex | len |', '| --: | --- | --: | --: | --: |');
-    p.hops.forEach((h, i) => {
-      const prev = p.hops[i - 1];
-      out.push(
-        `| ${i} | \`${esc(h.function)}\` | ${prev ? us(h.ts_ns - prev.ts_ns) : '0.0'} | ${h.ifindex} | ${h.len} |`,
-      );
-    });
-    out.push('');
   });
-  return out;
+  out.push('');
+}
+
+function annotationLines(out: string[], session: Session): void {
+  if (!session.annotations.length) return;
+  out.push('## Notes', '');
+  for (const a of session.annotations) {
+    const where = [
+      a.runId && `run ${mdText(a.runId)}`,
+      a.packetId !== undefined && `packet ${a.packetId}`,
+      a.hopIndex !== undefined && `hop ${a.hopIndex}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    out.push(`- ${where ? `(${where}) ` : ''}${mdText(a.text)}`);
+  }
+  out.push('');
 }
 
 export function sessionToMarkdown(
@@ -56,34 +77,25 @@ export function sessionToMarkdown(
   variantsOf: (run: SessionRun, index: number) => readonly ReportVariant[],
 ): string {
   const lines = [
-    `# ${esc(session.title)}`,
+    `# ${mdText(session.title)}`,
     '',
-    `pktpath session \`${session.id}\`, updated ${session.updatedAt}.`,
+    `pktpath session ${mdCode(session.id)}, updated ${session.updatedAt}.`,
     '',
   ];
-  if (session.notes) lines.push(session.notes, '');
+  // Notes are free text, possibly many lines: shown verbatim rather than interpreted.
+  if (session.notes) for (const line of [...mdBlock(session.notes), '']) lines.push(line);
   if (session.hosts.length) {
     lines.push('| host | address | kernel | arch |', '| --- | --- | --- | --- |');
     for (const h of session.hosts)
       lines.push(
-        `| ${esc(h.name)} | ${esc(h.address)} | ${esc(h.kernelRelease ?? '')} | ${esc(h.arch ?? '')} |`,
+        `| ${mdText(h.name)} | ${mdText(h.address)} | ${mdText(h.kernelRelease ?? '')} | ${mdText(h.arch ?? '')} |`,
       );
     lines.push('');
   }
-  session.runs.forEach((r, i) => lines.push(...runSection(r, i, variantsOf(r, i))));
-  if (session.annotations.length) {
-    lines.push('## Notes', '');
-    for (const a of session.annotations) {
-      const where = [
-        a.runId && `run ${a.runId}`,
-        a.packetId !== undefined && `packet ${a.packetId}`,
-        a.hopIndex !== undefined && `hop ${a.hopIndex}`,
-      ]
-        .filter(Boolean)
-        .join(', ');
-      lines.push(`- ${where ? `(${where}) ` : ''}${esc(a.text)}`);
-    }
-    lines.push('');
-  }
+  session.runs.forEach((r, i) => {
+    runHeader(lines, r, i);
+    variantsOf(r, i).forEach((v, vi) => variantSection(lines, v, vi));
+  });
+  annotationLines(lines, session);
   return lines.join('\n');
 }

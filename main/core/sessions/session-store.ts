@@ -8,6 +8,7 @@ import {
   SESSION_FORMAT,
   SESSION_VERSION,
   type Annotation,
+  type ExportFormat,
   type Session,
   type SessionHost,
   type SessionSummary,
@@ -385,17 +386,14 @@ export class SessionStore {
   }
 
   /** One file another pktpath imports (a bundle of the session dir), the Markdown report, or pcapng. */
-  exportTo(
-    id: string,
-    file: string,
-    format: 'session' | 'markdown' | 'pcapng' = 'session',
-  ): { file: string; bytes: number } {
-    const data =
-      format === 'markdown'
-        ? Buffer.from(this.report(id), 'utf8')
-        : format === 'pcapng'
-          ? this.pcapng(id)
-          : this.bundleOf(this.readStored(id));
+  exportData(id: string, format: ExportFormat = 'session'): Buffer {
+    if (format === 'markdown') return Buffer.from(this.report(id), 'utf8');
+    return format === 'pcapng' ? this.pcapng(id) : this.bundleOf(this.readStored(id));
+  }
+
+  /** exportData written to `file` (the CLI's path: the user's own choice at their shell). */
+  exportTo(id: string, file: string, format: ExportFormat = 'session'): { file: string; bytes: number } {
+    const data = this.exportData(id, format);
     writeFileAtomic(file, data, 0o644);
     return { file, bytes: data.length };
   }

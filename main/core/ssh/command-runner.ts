@@ -1,5 +1,6 @@
 import { spawn as spawnChild } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { CoreError } from '../errors.js';
 
 /**
  * What the deploy, probe and trace code needs from a host: run a shell command with streaming stdin/stdout/stderr.
@@ -31,6 +32,13 @@ export interface CommandRunner {
   spawn(command: string): Promise<RunningCommand>;
 }
 
+/** A host command that outlived its time limit: the contract's `timeout`, not an internal error. */
+export class CommandTimeoutError extends CoreError {
+  constructor(what: string, timeoutMs: number) {
+    super('timeout', `${what} did not finish within ${timeoutMs} ms`, { timeoutMs });
+  }
+}
+
 /** Runs a command to completion, feeding `stdin` and collecting output; a timeout kills it and rejects. */
 export async function execCommand(
   runner: CommandRunner,
@@ -53,12 +61,13 @@ export async function collectCommand(
   cmd.stdin.on('error', () => undefined); // the command may exit before reading its stdin
   cmd.stdin.end(opts.stdin ?? '');
   let timer: NodeJS.Timeout | undefined;
+  const limitMs = opts.timeoutMs;
   const timeout = new Promise<never>((_, reject) => {
-    if (opts.timeoutMs)
+    if (limitMs)
       timer = setTimeout(() => {
         cmd.kill();
-        reject(new Error(`${what} did not finish within ${opts.timeoutMs} ms`));
-      }, opts.timeoutMs);
+        reject(new CommandTimeoutError(what, limitMs));
+      }, limitMs);
   });
   try {
     const { code, signal } = await Promise.race([cmd.exit, timeout]);

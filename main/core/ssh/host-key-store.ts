@@ -56,9 +56,11 @@ export class HostKeyStore {
     return knownKeyTypes(this.entries(), name);
   }
 
+  /** Pins exactly `name` (`host` or `[host]:port`): kept hashed like a saved key, so it is never read as a pattern
+   * list (`x,*` would otherwise trust every host for the rest of the process). */
   acceptOnce(name: string, blob: Buffer): void {
     this.acceptedOnce.push(
-      ...parseKnownHosts(knownHostsLine(name, blob), '(accepted for this session)').entries,
+      ...parseKnownHosts(knownHostsLine(name, blob, { hash: true }), '(accepted for this session)').entries,
     );
   }
 

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import type { Privilege } from '../../api/hosts.js';
+import type { CoreError } from '../errors.js';
 import {
   collectCommand,
+  CommandTimeoutError,
   shJoin,
   shQuote,
   type CommandRunner,
@@ -15,59 +17,132 @@ export interface PrivilegeOptions {
   privilege: Privilege;
   /** Asked only when sudo actually prompts (sudo-password), so a cached or NOPASSWD sudo never swallows stdin. */
   sudoPassword?: () => Promise<string | undefined>;
-  /** How long becoming root may take (sudo can be slow on PAM/LDAP hosts). */
+  /** How long becoming root (and the root script's own checks) may take (sudo can be slow on PAM/LDAP hosts). */
   timeoutMs?: number;
+}
+
+/** Copying and hashing a few MB as root, on a slow (TCG) VM under load. */
+const ROOT_CHECKS_TIMEOUT_MS = 120_000;
+
+/** Where sudo/doas are looked up: root-owned system directories, never the login user's PATH. */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The PATH inside the privileged shell: every tool root runs comes from here. */
+export const ROOT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Start of every privileged shell script. `$1` is the one-time token: it is shifted off after the uid check and
+ * the root marker, and stays in `$t` for the script's ready marker. Fixed PATH and umask: nothing from the login
+ * user's environment decides which tool root runs or who can read what root writes.
+ */
+export const ROOT_PRELUDE =
+  `PATH=${ROOT_PATH}; export PATH; umask 077; t=$1; shift; ` +
+  `[ "$(id -u)" = 0 ] || { echo "uid $(id -u), not root" >&2; exit 126; }; ` +
+  `echo "__pktpath_root_\${t}__" >&2; `;
+
+/** Ends a script: tells the caller the command is about to start, then runs it in the script's place. */
+export const READY_EXEC = `echo "__pktpath_ready_\${t}__" >&2; exec "$@"`;
+
+/**
+ * The command line that runs `script` (after ROOT_PRELUDE) as root: `/bin/sh` by absolute path, and sudo/doas
+ * found in the system directories only (a login user's PATH could put a password-stealing `sudo` first).
+ */
+export function privilegedCommand(
+  privilege: Privilege,
+  script: string,
+  args: readonly string[],
+  promptMark: string,
+): string {
+  const inner = shJoin(['/bin/sh', '-c', ROOT_PRELUDE + script, 'pktpath-root', ...args]);
+  const viaSystemPath = (tool: string) => `PATH=${SYSTEM_PATH} exec ${tool}`;
+  switch (privilege) {
+    case 'root':
+      return inner;
+    case 'sudo':
+      return `${viaSystemPath('sudo')} -n -- ${inner}`;
+    case 'sudo-password':
+      return `${viaSystemPath('sudo')} -S -p ${shQuote(promptMark + '\n')} -- ${inner}`;
+    case 'doas':
+      return `${viaSystemPath('doas')} -n -- ${inner}`;
+  }
 }
 
 /**
  * Runs `argv` as root through the host's privilege method and resolves only once root is confirmed, so the caller's
  * payload (the loader's config on stdin) is never read by sudo as a password and never runs unprivileged.
- * Inside the privileged shell we check `id -u` = 0 and print a one-time marker on stderr; until that marker
- * arrives nothing is written to stdin except, for sudo-password, the password in answer to sudo's own prompt.
  */
-export async function spawnPrivileged(
+export function spawnPrivileged(
   runner: CommandRunner,
   argv: readonly string[],
   opts: PrivilegeOptions,
 ): Promise<RunningCommand> {
-  const token = randomBytes(8).toString('hex');
-  const mark = `__pktpath_root_${token}__`;
-  const promptMark = `__pktpath_sudo_prompt_${token}__`;
-  const inner = shJoin([
-    'sh',
-    '-c',
-    `[ "$(id -u)" = 0 ] || { echo "uid $(id -u), not root" >&2; exit 126; }; echo ${mark} >&2; exec "$@"`,
-    'sh',
-    ...argv,
-  ]);
-  const command = (() => {
-    switch (opts.privilege) {
-      case 'root':
-        return inner;
-      case 'sudo':
-        return `sudo -n -- ${inner}`;
-      case 'sudo-password':
-        return `sudo -S -p ${shQuote(promptMark + '\n')} -- ${inner}`;
-      case 'doas':
-        return `doas -n -- ${inner}`;
-    }
-  })();
+  return spawnRootScript(runner, READY_EXEC, argv, opts);
+}
 
-  const cmd = await runner.spawn(command);
+/**
+ * Runs `script` (which must end in READY_EXEC or print the ready marker itself) as root with `args` as its
+ * positional parameters. Resolves once the ready marker arrives. Until the root marker nothing is written to stdin
+ * except, for sudo-password, the password in answer to sudo's own prompt. A script that exits between the two
+ * markers failed as root: `failedAsRoot` turns its last stderr line into the error.
+ */
+export async function spawnRootScript(
+  runner: CommandRunner,
+  script: string,
+  args: readonly string[],
+  opts: PrivilegeOptions & { failedAsRoot?: (why: string) => CoreError },
+): Promise<RunningCommand> {
+  const token = randomBytes(8).toString('hex');
+  const marks: Marks = {
+    root: `__pktpath_root_${token}__\n`,
+    ready: `__pktpath_ready_${token}__\n`,
+    prompt: `__pktpath_sudo_prompt_${token}__`,
+  };
+  const cmd = await runner.spawn(privilegedCommand(opts.privilege, script, [token, ...args], marks.prompt));
   const stderr = new PassThrough();
+  await handshake(runner.target, cmd, stderr, marks, opts);
+  return { ...cmd, stderr };
+}
+
+interface Marks {
+  root: string;
+  ready: string;
+  prompt: string;
+}
+
+/** The last line of stderr that is neither sudo's prompt nor our root marker: the reason a start failed. */
+const lastLine = (seen: string, marks: Marks) =>
+  seen
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.includes(marks.prompt) && !l.includes(marks.root.trim()))
+    .pop() ?? '';
+
+/** Watches stderr for sudo's prompt, the root marker and the ready marker; after ready, stderr flows to `out`. */
+function handshake(
+  target: string,
+  cmd: RunningCommand,
+  out: PassThrough,
+  marks: Marks,
+  opts: PrivilegeOptions & { failedAsRoot?: (why: string) => CoreError },
+): Promise<void> {
   const timeoutMs = opts.timeoutMs ?? 15_000;
   let seen = '';
-  let confirmed = false;
+  let asRoot = false;
+  let ready = false;
   let promptsAnswered = 0;
-
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        finish(
-          new PrivilegeError(runner.target, `${opts.privilege} did not yield root within ${timeoutMs} ms`),
-        ),
+  return new Promise<void>((resolve, reject) => {
+    let timer = setTimeout(
+      () => finish(new PrivilegeError(target, `${opts.privilege} did not yield root within ${timeoutMs} ms`)),
       timeoutMs,
     );
+    // Root reached: the password part is over; what is left (copying and hashing the loader) gets its own limit.
+    const onRoot = () => {
+      asRoot = true;
+      clearTimeout(timer);
+      timer = setTimeout(
+        () => finish(new CommandTimeoutError(`root's checks on ${target}`, ROOT_CHECKS_TIMEOUT_MS)),
+        ROOT_CHECKS_TIMEOUT_MS,
+      );
+    };
     const finish = (err?: Error) => {
       clearTimeout(timer);
       cmd.stderr.off('data', onData);
@@ -76,51 +151,47 @@ export async function spawnPrivileged(
         reject(err);
       } else resolve();
     };
-    const lastLine = () =>
-      seen
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l && !l.includes(promptMark))
-        .pop() ?? '';
     const onData = (d: Buffer) => {
       seen += d.toString('utf8');
-      const at = seen.indexOf(`${mark}\n`);
+      if (!asRoot && seen.includes(marks.root)) onRoot();
+      const at = seen.indexOf(marks.ready);
       if (at >= 0) {
-        confirmed = true;
-        const rest = seen.slice(at + mark.length + 1);
-        if (rest) stderr.write(rest);
-        cmd.stderr.pipe(stderr);
+        ready = true;
+        const rest = seen.slice(at + marks.ready.length);
+        if (rest) out.write(rest);
+        cmd.stderr.pipe(out);
         return finish();
       }
-      const prompts = seen.split(promptMark).length - 1;
+      if (asRoot) return;
+      const prompts = seen.split(marks.prompt).length - 1;
       if (prompts > promptsAnswered) {
-        if (promptsAnswered > 0)
-          return finish(new PrivilegeError(runner.target, 'sudo rejected the password'));
+        if (promptsAnswered > 0) return finish(new PrivilegeError(target, 'sudo rejected the password'));
         promptsAnswered = prompts;
         if (!opts.sudoPassword)
-          return finish(new PrivilegeError(runner.target, 'sudo asks for a password and none is available'));
+          return finish(new PrivilegeError(target, 'sudo asks for a password and none is available'));
         opts.sudoPassword().then(
           (pw) =>
             pw === undefined
-              ? finish(new PrivilegeError(runner.target, 'sudo password not provided'))
+              ? finish(new PrivilegeError(target, 'sudo password not provided'))
               : cmd.stdin.write(`${pw}\n`),
-          (e: unknown) =>
-            finish(new PrivilegeError(runner.target, `sudo password unavailable: ${String(e)}`)),
+          (e: unknown) => finish(new PrivilegeError(target, `sudo password unavailable: ${String(e)}`)),
         );
       }
     };
     cmd.stderr.on('data', onData);
     cmd.exitStatus.then(async ({ code }) => {
-      if (confirmed) return;
-      // Let stderr that raced the exit status arrive first, so the message carries sudo's own words.
+      if (ready) return;
+      // Let stderr that raced the exit status arrive first, so the message carries sudo's (or the script's) words.
       await new Promise((r) => setTimeout(r, 50));
-      if (confirmed) return;
-      const why = lastLine() || `exit code ${code}`;
-      finish(new PrivilegeError(runner.target, `${opts.privilege}: ${why}`));
+      if (ready) return;
+      const why = lastLine(seen, marks) || `exit code ${code}`;
+      finish(
+        asRoot && opts.failedAsRoot
+          ? opts.failedAsRoot(why)
+          : new PrivilegeError(target, `${opts.privilege}: ${why}`),
+      );
     }, finish);
   });
-
-  return { ...cmd, stderr };
 }
 
 /** Runs `argv` as root to completion with `stdin` as its input. */

@@ -8,7 +8,7 @@ import {
   type ResponseOf,
 } from '../../../main/api/contract';
 import type { ApiError } from '../../../main/api/errors';
-import { parseEvent, parseRequest, parseResponse } from '../../../main/api/validate';
+import { ContractError, parseEvent, parseRequest, parseResponse } from '../../../main/api/validate';
 import type { Transport } from './transport';
 
 /** A failed call: the contract's error code and one human line (plus details such as both fingerprints). */
@@ -57,7 +57,7 @@ export class ApiClient {
     try {
       parsed = parseRequest(method, request);
     } catch (e) {
-      throw new ApiCallError('invalid-request', (e as Error).message);
+      throw new ApiCallError(e instanceof ContractError ? e.code : 'invalid-request', (e as Error).message);
     }
     let raw: unknown;
     try {

@@ -1,6 +1,7 @@
 import { useMemo, useRef, useState } from 'react';
 import type { ConnectionTest, Host, HostInput } from '../../../main/api/hosts';
 import type { ProbeFacts } from '../../../main/api/trace';
+import { pickFile, textOf } from '../api/files';
 import { useApp } from '../app/context';
 import { StateMessage } from '../components/StateMessage';
 import { HostForm } from './HostForm';
@@ -43,12 +44,18 @@ export function HostsView() {
     await app.probe(name, true);
     setProbing((p) => ({ ...p, [name]: false }));
   };
-  const importConfig = async () => {
+  /** No file: ~/.ssh/config of the user running pktpath. An upload's `Include` lines are listed as skipped. */
+  const importConfig = async (upload: boolean) => {
     try {
-      const r = await app.client.call('hosts.importSshConfig', { overwrite: false });
+      const file = upload ? await pickFile('ssh-config') : undefined;
+      if (upload && !file) return;
+      const r = await app.client.call('hosts.importSshConfig', {
+        ...(file ? { text: textOf(file), name: file.name } : {}),
+        overwrite: false,
+      });
       await app.refreshHosts();
       app.notify(
-        `Imported ${r.imported.length} host(s) from ~/.ssh/config` +
+        `Imported ${r.imported.length} host(s) from ${file?.name ?? '~/.ssh/config'}` +
           (r.skipped.length ? `; skipped ${r.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : ''),
       );
     } catch (e) {
@@ -88,8 +95,14 @@ export function HostsView() {
             style={{ width: 260 }}
           />
           <span className="spacer" />
-          <button onClick={() => void importConfig()} title="Import the Host entries of ~/.ssh/config">
+          <button onClick={() => void importConfig(false)} title="Import the Host entries of ~/.ssh/config">
             Import ~/.ssh/config
+          </button>
+          <button
+            onClick={() => void importConfig(true)}
+            title="Upload an ssh_config file and import its hosts"
+          >
+            Upload ssh_config…
           </button>
           <button
             className="primary"

@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { Session, SessionSummary } from '../../../main/api/sessions';
+import type { ExportFormat, Session, SessionSummary } from '../../../main/api/sessions';
+import { MAX_TRANSFER_BYTES } from '../../../main/api/transfer';
+import { pickFile, saveFile } from '../api/files';
 import { useApp } from '../app/context';
 import { StateMessage } from '../components/StateMessage';
 import { useTextPrompt } from '../components/TextPrompt';
@@ -16,8 +18,6 @@ export function SessionsView(props: { active: boolean }) {
   const [selected, setSelected] = useState<string | undefined>();
   const [detail, setDetail] = useState<Session | undefined>();
   const [note, setNote] = useState('');
-  const [exportPath, setExportPath] = useState('');
-  const [importPath, setImportPath] = useState('');
   const [promptEl, ask] = useTextPrompt();
   const [report, setReport] = useState<{ title: string; id: string; markdown: string } | undefined>();
 
@@ -95,11 +95,11 @@ export function SessionsView(props: { active: boolean }) {
       app.reportError(e);
     }
   };
-  const exportAs = async (format: 'session' | 'markdown') => {
-    if (!detail || !exportPath.trim()) return;
+  const exportAs = async (format: ExportFormat) => {
+    if (!detail) return;
     try {
-      const r = await client.call('sessions.export', { id: detail.id, file: exportPath.trim(), format });
-      app.notify(`Wrote ${r.file} (${formatCount(r.bytes)} bytes)`);
+      const r = await client.call('sessions.export', { id: detail.id, format });
+      if (await saveFile(r, r.mediaType)) app.notify(`Exported ${r.name} (${formatCount(r.bytes)} bytes)`);
     } catch (e) {
       app.reportError(e);
     }
@@ -114,9 +114,10 @@ export function SessionsView(props: { active: boolean }) {
     }
   };
   const importFile = async () => {
-    if (!importPath.trim()) return;
     try {
-      const s = await client.call('sessions.import', { file: importPath.trim() });
+      const file = await pickFile('session');
+      if (!file) return;
+      const s = await client.call('sessions.import', file);
       app.notify(`Imported “${s.title}”`);
       await refresh();
       setSelected(s.id);
@@ -140,16 +141,8 @@ export function SessionsView(props: { active: boolean }) {
         <div className="pane-head">
           <h2>Sessions</h2>
           <span className="spacer" />
-          <input
-            className="mono"
-            placeholder="/path/to/exported.pktpath.json"
-            value={importPath}
-            onChange={(e) => setImportPath(e.target.value)}
-            aria-label="import file"
-            style={{ width: 280 }}
-          />
-          <button onClick={() => void importFile()} disabled={!importPath.trim()}>
-            Import
+          <button onClick={() => void importFile()} title="Upload a session file exported by pktpath">
+            Import session file…
           </button>
         </div>
         <div className="pane-body">
@@ -187,7 +180,7 @@ export function SessionsView(props: { active: boolean }) {
                   s.problem ? (
                     // unreadable: shown with what is wrong (it cannot be opened), and it can still be deleted
                     <tr key={s.id} data-session={s.id} data-problem={s.problem.code}>
-                      <td>
+                      <td style={{ whiteSpace: 'normal' }}>
                         <b>{s.id}</b> <span className="bad">unreadable: {s.problem.message}</span>
                       </td>
                       <td />
@@ -208,7 +201,7 @@ export function SessionsView(props: { active: boolean }) {
                       onMouseDown={() => setSelected(s.id)}
                       onDoubleClick={() => void open(s.id)}
                     >
-                      <td>
+                      <td style={{ whiteSpace: 'normal' }}>
                         <b>{s.title}</b> <span className="dim mono">{s.id}</span>
                       </td>
                       <td>{s.hosts.join(', ')}</td>
@@ -233,7 +226,10 @@ export function SessionsView(props: { active: boolean }) {
         </div>
       </div>
       {detail && (
-        <div className="pane" style={{ width: 400, flex: 'none', borderLeft: '1px solid var(--line)' }}>
+        <div
+          className="pane"
+          style={{ width: 'clamp(300px, 30vw, 400px)', flex: 'none', borderLeft: '1px solid var(--line)' }}
+        >
           <div className="pane-head">
             <h2>{detail.title}</h2>
           </div>
@@ -285,22 +281,24 @@ export function SessionsView(props: { active: boolean }) {
             </div>
             <div className="section col">
               <h3>Export</h3>
-              <input
-                className="mono"
-                placeholder="/path/on/this/machine/file"
-                value={exportPath}
-                onChange={(e) => setExportPath(e.target.value)}
-                aria-label="export file"
-              />
-              <div className="row">
-                <button onClick={() => void exportAs('session')} disabled={!exportPath.trim()}>
-                  Session file
-                </button>
-                <button onClick={() => void exportAs('markdown')} disabled={!exportPath.trim()}>
-                  Markdown report
-                </button>
+              {/* Wraps as whole buttons in a narrow pane (1024 px wide windows). */}
+              <div className="row" style={{ flexWrap: 'wrap', whiteSpace: 'nowrap' }}>
+                <button onClick={() => void exportAs('session')}>Session file</button>
+                <button onClick={() => void exportAs('markdown')}>Markdown report</button>
+                {detail.runs.some((r) => r.spec.capture) && (
+                  <button
+                    onClick={() => void exportAs('pcapng')}
+                    title="The captured packet bytes, for Wireshark"
+                  >
+                    pcapng
+                  </button>
+                )}
               </div>
-              <div className="field-hint">Written by the pktpath core, on the machine it runs on.</div>
+              <div className="field-hint">
+                {window.pktpath ? 'Saved where you choose.' : 'Downloaded by your browser.'} Up to{' '}
+                {MAX_TRANSFER_BYTES / 2 ** 20} MiB here; larger with{' '}
+                <span className="mono">pktpath sessions export</span>.
+              </div>
             </div>
           </div>
         </div>

@@ -53,6 +53,8 @@ describe('API surface exposed to the page', () => {
       [
         "methods",
         "onEvents",
+        "openFile",
+        "saveFile",
         "transport",
       ]
     `);
@@ -67,6 +69,18 @@ describe('API surface exposed to the page', () => {
     expect(invoked.map((i) => (i.args[0] as { method: string }).method)).toEqual([
       'hosts.list',
       'trace.start',
+    ]);
+  });
+
+  it('file dialogs go to main on their own channels: the page passes bytes or a kind, never a channel or path', async () => {
+    invoked.length = 0;
+    const save = api.saveFile as (f: unknown) => Promise<unknown>;
+    const open = api.openFile as (k: unknown) => Promise<unknown>;
+    await save({ name: 'a.pktpath', data: 'AAAA' });
+    await open('session');
+    expect(invoked).toEqual([
+      { channel: 'pktpath:save-file', args: [{ name: 'a.pktpath', data: 'AAAA' }] },
+      { channel: 'pktpath:open-file', args: ['session'] },
     ]);
   });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatchEnvelope } from '../../../main/api/handler.js';
 import type { EventName } from '../../../main/api/contract.js';
+import { MAX_TRANSFER_BYTES } from '../../../main/api/transfer.js';
 import { createCore, type CoreService } from '../../../main/core/service/create-core.js';
 
 // The core's method routing through the same entry point every transport uses (dispatchEnvelope), on a real data
@@ -43,17 +44,40 @@ describe('createCore: hosts', () => {
     expect((await core.call('hosts.list', {})).hosts).toHaveLength(1);
   });
 
-  it('imports ~/.ssh/config style files', async () => {
-    const cfg = join(home, 'ssh_config');
-    writeFileSync(
-      cfg,
-      'Host bastion\n  HostName 192.0.2.1\n  User jump\nHost inner\n  HostName 10.1.1.1\n  ProxyJump bastion\n',
-    );
-    const r = await core.call('hosts.importSshConfig', { file: cfg });
+  it('imports ~/.ssh/config style text', async () => {
+    const text =
+      'Host bastion\n  HostName 192.0.2.1\n  User jump\nHost inner\n  HostName 10.1.1.1\n  ProxyJump bastion\n';
+    const r = await core.call('hosts.importSshConfig', { text });
     expect(r.imported.map((h) => [h.name, h.jump])).toEqual([
       ['bastion', []],
       ['inner', ['bastion']],
     ]);
+  });
+});
+
+describe('no server-side paths (issue 8)', () => {
+  it('an upload over its cap is too-large; a slightly smaller one reaches the core', async () => {
+    for (const extra of [1, 3]) {
+      // +3 fails the schema's base64 length; +1 has the same base64 length as the cap and fails in the core
+      const over = Buffer.alloc(MAX_TRANSFER_BYTES + extra).toString('base64');
+      const r = await dispatchEnvelope(core, { id: 1, method: 'sessions.import', request: { data: over } });
+      expect(r).toMatchObject({ ok: false, error: { code: 'too-large' } });
+      if (!r.ok) expect(r.error.message).toMatch(/larger than the 10 MiB a window can transfer; use the CLI/);
+    }
+    const under = Buffer.alloc(MAX_TRANSFER_BYTES).toString('base64');
+    const u = await dispatchEnvelope(core, { id: 2, method: 'sessions.import', request: { data: under } });
+    expect(u).toMatchObject({ ok: false, error: { code: 'invalid-request' } });
+    if (!u.ok) expect(u.error.message).toMatch(/^cannot import the uploaded file: /);
+  });
+
+  it('uploaded ssh_config text: Include lines are listed as skipped, never read', async () => {
+    const inc = join(home, 'included.conf');
+    writeFileSync(inc, 'Host hidden\n  HostName 192.0.2.50\n');
+    const r = await core.call('hosts.importSshConfig', {
+      text: `Include ${inc}\n  include=${inc}\nHost shown\n  HostName 192.0.2.51\n`,
+    });
+    expect(r.imported.map((h) => h.name)).toEqual(['shown']);
+    expect(r.skipped.map((s) => s.name)).toEqual([`Include ${inc}`, `Include ${inc}`]);
   });
 });
 
@@ -141,9 +165,7 @@ describe('createCore: probe sets, sessions, compare, prompts', () => {
         { id: 2, hops: [hop('a', 0), hop('x', 5), hop('c', 30)], drop_reason: 'NETFILTER_DROP' },
       ],
     };
-    const file = join(home, 'in.json');
-    writeFileSync(
-      file,
+    const data = Buffer.from(
       JSON.stringify({
         format: 'pktpath-session',
         version: 1,
@@ -153,8 +175,8 @@ describe('createCore: probe sets, sessions, compare, prompts', () => {
         updatedAt: '2026-01-01T00:00:00.000Z',
         runs: [run],
       }),
-    );
-    const s = await core.call('sessions.import', { file });
+    ).toString('base64');
+    const s = await core.call('sessions.import', { data });
     expect(s).toMatchObject({ id: 'imp', runs: 1, packets: 2 });
     const c = await core.call('compare.paths', {
       a: { session: 'imp', run: '1', packet: 1 },

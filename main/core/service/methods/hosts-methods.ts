@@ -2,7 +2,7 @@ import type { ConnectionTest } from '../../../api/hosts.js';
 import { toApiError } from '../../errors.js';
 import type { CommandRunner } from '../../ssh/command-runner.js';
 import type { SshConnection } from '../../ssh/connection.js';
-import { importSshConfig } from '../../inventory/ssh-config-import.js';
+import { importSshConfig, importSshConfigText } from '../../inventory/ssh-config-import.js';
 import { execPrivileged } from '../../ssh/privileged.js';
 import type { CoreContext, MethodTable } from '../core-context.js';
 
@@ -30,8 +30,10 @@ export function hostMethods(ctx: CoreContext): MethodTable<HostMethods> {
       ctx.access.pool.drop(name);
       return {};
     },
-    'hosts.importSshConfig': ({ file, only, overwrite }) => {
-      const found = importSshConfig(file);
+    'hosts.importSshConfig': ({ text, name, only, overwrite }) => {
+      // No path from a caller: the running user's ~/.ssh/config, or the text a face uploaded.
+      const found =
+        text === undefined ? importSshConfig() : importSshConfigText(text, name ?? 'uploaded text');
       const wanted = only ? found.hosts.filter((h) => only.includes(h.name)) : found.hosts;
       const r = ctx.hosts.addMany(wanted, overwrite);
       return { imported: r.imported, skipped: [...found.skipped, ...r.skipped] };

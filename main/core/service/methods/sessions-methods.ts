@@ -1,4 +1,6 @@
-import type { SessionHost } from '../../../api/sessions.js';
+import type { ResponseOf } from '../../../api/contract.js';
+import type { ExportFormat, SessionHost } from '../../../api/sessions.js';
+import { MAX_TRANSFER_BYTES, tooLargeMessage } from '../../../api/transfer.js';
 import type { Run } from '../../../api/trace.js';
 import { CoreError } from '../../errors.js';
 import { summarize } from '../../sessions/session-store.js';
@@ -39,9 +41,37 @@ export function sessionMethods(ctx: CoreContext): MethodTable<SessionMethods> {
       ctx.sessions.delete(id);
       return {};
     },
-    'sessions.export': ({ id, file, format }) => ctx.sessions.exportTo(id, file, format),
-    'sessions.import': ({ file }) => summarize(ctx.sessions.importFrom(file)),
+    'sessions.export': ({ id, format }) => exportedFile(ctx, id, format),
+    'sessions.import': ({ data, name }) => {
+      const bytes = Buffer.from(data, 'base64');
+      // The schema caps the base64 length, which can hide up to 2 bytes over; this is the exact check.
+      if (bytes.length > MAX_TRANSFER_BYTES)
+        throw new CoreError('too-large', tooLargeMessage(name ?? 'the file'));
+      return summarize(ctx.sessions.importData(bytes, name ?? 'the uploaded file'));
+    },
   };
+}
+
+const EXPORTS: Record<ExportFormat, { extension: string; mediaType: string }> = {
+  session: { extension: 'pktpath', mediaType: 'application/octet-stream' },
+  markdown: { extension: 'md', mediaType: 'text/markdown' },
+  pcapng: { extension: 'pcapng', mediaType: 'application/vnd.tcpdump.pcap' },
+};
+
+/** An export as bytes for the face to save where its user chooses: the core never picks a path for a caller. */
+function exportedFile(ctx: CoreContext, id: string, format: ExportFormat): ResponseOf<'sessions.export'> {
+  const data = ctx.sessions.exportData(id, format);
+  if (data.length > MAX_TRANSFER_BYTES)
+    throw new CoreError(
+      'too-large',
+      tooLargeMessage(`the ${format} export of session ${id} (${data.length} bytes)`),
+      {
+        bytes: data.length,
+        limit: MAX_TRANSFER_BYTES,
+      },
+    );
+  const { extension, mediaType } = EXPORTS[format];
+  return { name: `${id}.${extension}`, mediaType, bytes: data.length, data: data.toString('base64') };
 }
 
 /** The hosts the runs ran on, with the facts probed on the kernel each run saw (the record a report needs). */
