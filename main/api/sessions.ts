@@ -48,8 +48,11 @@ export type RunVariant = z.infer<typeof RunVariantSchema>;
 /** How many variants a session's metadata lists per run (the rest are counted in `variantCount`). */
 export const MAX_LISTED_VARIANTS = 100;
 
-/** The most hops a packet of an imported session may have (a real path has tens; a crafted one could have millions). */
-export const MAX_PACKET_HOPS = 100_000;
+/**
+ * The most hops a packet of an imported session may have: a real path has tens, a routing loop thousands; a
+ * crafted file could have any number, and one packet is parsed whole in memory.
+ */
+export const MAX_PACKET_HOPS = 1_000_000;
 
 /** A saved run without its packets: the spec, the outcome and what its packets add up to. */
 export const SessionRunSchema = RunSchema.omit({ packets: true }).extend({
