@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PathComparisonSchema, PathRefSchema, RunComparisonSchema, RunRefSchema } from './compare.js';
 import { ApiErrorSchema } from './errors.js';
 import { FilterCheckRequestSchema, FilterCheckSchema } from './filter.js';
-import { ConnectionTestSchema, HostNameSchema, HostSchema } from './hosts.js';
+import { ConnectionTestSchema, HostNameSchema, HostPatchSchema, HostSchema } from './hosts.js';
 import { PacketPageSchema, PacketQuerySchema } from './packets.js';
 import { ProbeSetValidationSchema, ProfileInfoSchema } from './probeset.js';
 import {
@@ -68,9 +68,9 @@ export const methods = {
   'hosts.get': method(z.object({ name: HostNameSchema }), HostSchema, 'one host by name'),
   'hosts.add': method(HostSchema, HostSchema, 'add a host (fails with `conflict` if the name exists)'),
   'hosts.update': method(
-    z.object({ name: HostNameSchema, patch: HostSchema.partial().omit({ name: true, kind: true }) }),
+    z.object({ name: HostNameSchema, patch: HostPatchSchema }),
     HostSchema,
-    'change fields of a host',
+    'change the fields the patch names (`null` unsets an optional one)',
   ),
   'hosts.remove': method(
     z.object({ name: HostNameSchema }),

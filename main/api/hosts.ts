@@ -43,27 +43,55 @@ export const HostAddressSchema = z
     'an address is a host name or IP address: no spaces, commas, patterns (* ? !), brackets, "|" or leading "-"',
   );
 
+/** A host's editable fields without their defaults: a patch must not bring defaults back (hosts.update). */
+const hostFields = {
+  address: HostAddressSchema,
+  port: z.int().min(1).max(65535),
+  /** Login user; unset means the local user name, as OpenSSH does. */
+  user: z.string().min(1),
+  auth: HostAuthSchema,
+  /** Jump hosts by inventory name, first hop first (ProxyJump order). */
+  jump: z.array(HostNameSchema),
+  tags: z.array(z.string().min(1)),
+  privilege: PrivilegeSchema,
+  notes: z.string(),
+  connectTimeoutMs: z.int().min(100).max(300_000),
+  keepaliveIntervalMs: z.int().min(0).max(600_000),
+};
+
 export const HostSchema = z.object({
   name: HostNameSchema,
   /** `ssh` hosts are reached over SSH; the one built-in `local` host runs the loader on this machine. */
   kind: z.enum(['ssh', 'local']).default('ssh'),
-  address: HostAddressSchema,
-  port: z.int().min(1).max(65535).default(22),
-  /** Login user; unset means the local user name, as OpenSSH does. */
-  user: z.string().min(1).optional(),
-  auth: HostAuthSchema.default({ kind: 'agent' }),
-  /** Jump hosts by inventory name, first hop first (ProxyJump order). */
-  jump: z.array(HostNameSchema).default([]),
-  tags: z.array(z.string().min(1)).default([]),
-  privilege: PrivilegeSchema.default('sudo'),
-  notes: z.string().default(''),
-  connectTimeoutMs: z.int().min(100).max(300_000).optional(),
-  keepaliveIntervalMs: z.int().min(0).max(600_000).optional(),
+  address: hostFields.address,
+  port: hostFields.port.default(22),
+  user: hostFields.user.optional(),
+  auth: hostFields.auth.default({ kind: 'agent' }),
+  jump: hostFields.jump.default([]),
+  tags: hostFields.tags.default([]),
+  privilege: hostFields.privilege.default('sudo'),
+  notes: hostFields.notes.default(''),
+  connectTimeoutMs: hostFields.connectTimeoutMs.optional(),
+  keepaliveIntervalMs: hostFields.keepaliveIntervalMs.optional(),
 });
 /** A host as stored and returned (defaults applied). */
 export type Host = z.infer<typeof HostSchema>;
 /** A host as a caller may write it (defaults optional). */
 export type HostInput = z.input<typeof HostSchema>;
+
+/**
+ * `hosts.update`'s patch: only the fields it names change (no defaults here, unlike `HostSchema.partial()`);
+ * `null` unsets an optional field. Name and kind are not editable.
+ */
+export const HostPatchSchema = z
+  .object({
+    ...hostFields,
+    user: hostFields.user.nullable(),
+    connectTimeoutMs: hostFields.connectTimeoutMs.nullable(),
+    keepaliveIntervalMs: hostFields.keepaliveIntervalMs.nullable(),
+  })
+  .partial();
+export type HostPatch = z.infer<typeof HostPatchSchema>;
 
 /** What a connection test learned. */
 export const ConnectionTestSchema = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ApiErrorSchema } from './errors.js';
 import { HostNameSchema } from './hosts.js';
 import { ProbeFactsSchema, RunSchema } from './trace.js';
 
@@ -47,6 +48,12 @@ export type RunVariant = z.infer<typeof RunVariantSchema>;
 /** How many variants a session's metadata lists per run (the rest are counted in `variantCount`). */
 export const MAX_LISTED_VARIANTS = 100;
 
+/**
+ * The most hops a packet of an imported session may have: a real path has tens, a routing loop thousands; a
+ * crafted file could have any number, and one packet is parsed whole in memory.
+ */
+export const MAX_PACKET_HOPS = 1_000_000;
+
 /** A saved run without its packets: the spec, the outcome and what its packets add up to. */
 export const SessionRunSchema = RunSchema.omit({ packets: true }).extend({
   packets: z.int().nonnegative(),
@@ -81,6 +88,9 @@ export const SessionSummarySchema = z.object({
   hosts: z.array(HostNameSchema),
   runs: z.int().nonnegative(),
   packets: z.int().nonnegative(),
+  /** Set when the session cannot be read (then `title` is its id, `updatedAt` its file's mtime, counts 0):
+   * listed rather than hidden, so the user sees what is wrong; opening it fails with this error. */
+  problem: ApiErrorSchema.optional(),
 });
 export type SessionSummary = z.infer<typeof SessionSummarySchema>;
 

@@ -1,4 +1,4 @@
-import type { HostInput, Privilege } from '../../api/hosts.js';
+import type { HostInput, HostPatch, Privilege } from '../../api/hosts.js';
 import { PrivilegeSchema } from '../../api/hosts.js';
 import { homedir } from 'node:os';
 import { expandHome } from '../../core/inventory/expand-home.js';
@@ -6,13 +6,15 @@ import { loadWithIncludes } from '../../core/inventory/ssh-config-import.js';
 import { intOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
 
-const SUBCOMMANDS = 'add|list|rm|test|import-ssh-config';
+const SUBCOMMANDS = 'add|update|list|rm|test|import-ssh-config';
 
 export async function hostsCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case 'add':
       return add(rest, ctx);
+    case 'update':
+      return update(rest, ctx);
     case 'list':
       return list(rest, ctx);
     case 'rm':
@@ -57,70 +59,93 @@ function sshConfigFile(file: string): { text: string; name: string } {
   return { text: loadWithIncludes(path, process.env.HOME || homedir()), name: path };
 }
 
-async function add(argv: readonly string[], ctx: CliContext): Promise<number> {
-  const { at, values } = parseCommand(
-    'hosts add',
-    argv,
-    {
-      address: { type: 'string' },
-      port: { type: 'string' },
-      user: { type: 'string' },
-      identity: { type: 'string', multiple: true },
-      auth: { type: 'string' },
-      jump: { type: 'string', multiple: true },
-      tag: { type: 'string', multiple: true },
-      privilege: { type: 'string' },
-      notes: { type: 'string' },
-      'timeout-ms': { type: 'string' },
-      json: { type: 'boolean' },
-    },
-    {
-      min: 1,
-      max: 1,
-      names: 'NAME --address HOST [--port N] [--user U] [--identity FILE] [--jump NAME] [--tag T]…',
-    },
-  );
-  if (!values.address) throw new UsageError('hosts add: --address HOST is required');
-  const authKind = values.auth ?? (values.identity ? 'key' : 'agent');
+const HOST_OPTIONS = {
+  address: { type: 'string' },
+  port: { type: 'string' },
+  user: { type: 'string' },
+  identity: { type: 'string', multiple: true },
+  auth: { type: 'string' },
+  jump: { type: 'string', multiple: true },
+  tag: { type: 'string', multiple: true },
+  privilege: { type: 'string' },
+  notes: { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+/** The host fields the options name, and only those (`hosts update` changes nothing else). */
+function hostFields(command: string, values: HostOptionValues): Partial<Omit<HostInput, 'name' | 'kind'>> {
+  const authKind = values.auth ?? (values.identity ? 'key' : undefined);
   let auth: HostInput['auth'];
   if (authKind === 'key') {
-    if (!values.identity?.length) throw new UsageError('hosts add: --auth key needs --identity FILE');
+    if (!values.identity?.length) throw new UsageError(`${command}: --auth key needs --identity FILE`);
     auth = { kind: 'key', identityFiles: values.identity };
   } else if (authKind === 'agent' || authKind === 'password' || authKind === 'keyboard-interactive')
     auth = { kind: authKind };
-  else
+  else if (authKind !== undefined)
     throw new UsageError(
-      `hosts add: --auth is agent, key, password or keyboard-interactive, not "${authKind}"`,
+      `${command}: --auth is agent, key, password or keyboard-interactive, not "${authKind}"`,
     );
   let privilege: Privilege | undefined;
   if (values.privilege !== undefined) {
     const p = PrivilegeSchema.safeParse(values.privilege);
     if (!p.success)
       throw new UsageError(
-        `hosts add: --privilege is ${PrivilegeSchema.options.join(', ')}, not "${values.privilege}"`,
+        `${command}: --privilege is ${PrivilegeSchema.options.join(', ')}, not "${values.privilege}"`,
       );
     privilege = p.data;
   }
-  const port = intOption('hosts add', 'port', values.port, 1);
-  const timeout = intOption('hosts add', 'timeout-ms', values['timeout-ms'], 100);
-  const host = await (
-    await ctx.core()
-  ).call('hosts.add', {
-    name: at(0),
-    address: values.address,
+  const port = intOption(command, 'port', values.port, 1);
+  const timeout = intOption(command, 'timeout-ms', values['timeout-ms'], 100);
+  return {
+    ...(values.address !== undefined ? { address: values.address } : {}),
     ...(port !== undefined ? { port } : {}),
-    ...(values.user ? { user: values.user } : {}),
-    auth,
-    jump: values.jump ?? [],
-    tags: values.tag ?? [],
+    ...(values.user !== undefined ? { user: values.user } : {}),
+    ...(auth ? { auth } : {}),
+    ...(values.jump ? { jump: values.jump } : {}),
+    ...(values.tag ? { tags: values.tag } : {}),
     ...(privilege ? { privilege } : {}),
-    ...(values.notes ? { notes: values.notes } : {}),
+    ...(values.notes !== undefined ? { notes: values.notes } : {}),
     ...(timeout !== undefined ? { connectTimeoutMs: timeout } : {}),
-  });
+  };
+}
+type HostOptionValues = ReturnType<typeof parseHostOptions>['values'];
+
+function parseHostOptions(command: string, argv: readonly string[], names: string) {
+  return parseCommand(command, argv, HOST_OPTIONS, { min: 1, max: 1, names });
+}
+
+async function add(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const { at, values } = parseHostOptions(
+    'hosts add',
+    argv,
+    'NAME --address HOST [--port N] [--user U] [--identity FILE] [--jump NAME] [--tag T]…',
+  );
+  if (!values.address) throw new UsageError('hosts add: --address HOST is required');
+  const { address: _a, ...fields } = hostFields('hosts add', values);
+  const input: HostInput = { name: at(0), address: values.address, ...fields };
+  const host = await (await ctx.core()).call('hosts.add', input);
   ctx.io.out(
     values.json
       ? json(host)
       : `added ${host.name} (${host.user ? `${host.user}@` : ''}${host.address}:${host.port})`,
+  );
+  return 0;
+}
+
+async function update(argv: readonly string[], ctx: CliContext): Promise<number> {
+  const { at, values } = parseHostOptions(
+    'hosts update',
+    argv,
+    'NAME [--address HOST] [--port N] [--user U] [--identity FILE] [--jump NAME] [--tag T]…',
+  );
+  const patch: HostPatch = hostFields('hosts update', values);
+  if (!Object.keys(patch).length) throw new UsageError('hosts update: name at least one field to change');
+  const host = await (await ctx.core()).call('hosts.update', { name: at(0), patch });
+  ctx.io.out(
+    values.json
+      ? json(host)
+      : `updated ${host.name} (${host.user ? `${host.user}@` : ''}${host.address}:${host.port})`,
   );
   return 0;
 }

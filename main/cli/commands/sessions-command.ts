@@ -27,7 +27,9 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
       else
         for (const s of sessions)
           ctx.io.out(
-            `${s.id.padEnd(28)} ${s.updatedAt}  ${s.runs} runs  ${s.packets} packets  ${s.hosts.join(',')}  ${titleLine(s.title)}`,
+            s.problem
+              ? `${s.id.padEnd(28)} ${s.updatedAt}  UNREADABLE (${s.problem.code}): ${titleLine(s.problem.message)}`
+              : `${s.id.padEnd(28)} ${s.updatedAt}  ${s.runs} runs  ${s.packets} packets  ${s.hosts.join(',')}  ${titleLine(s.title)}`,
           );
       return 0;
     }

@@ -1,13 +1,20 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { HostSchema, LOCAL_HOST_NAME, type Host, type HostInput } from '../../api/hosts.js';
-import { parseOrThrow } from '../../api/validate.js';
+import { HostSchema, LOCAL_HOST_NAME, type Host, type HostInput, type HostPatch } from '../../api/hosts.js';
+import { formatIssues, parseOrThrow } from '../../api/validate.js';
 import { ensureDir, pktpathHome } from '../data-dir.js';
-import { ConflictError, CoreError, NotFoundError } from '../errors.js';
-import { readJsonFile, writeFileAtomic } from '../fs/atomic-file.js';
+import { ConflictError, CoreError, CorruptFileError, NotFoundError } from '../errors.js';
+import { moveAside, readJsonFile, writeFileAtomic } from '../fs/atomic-file.js';
+import { jumpChain } from '../hosts/jump-chain.js';
 
 /** hosts.json: human-readable and versioned so a later pktpath can migrate it. */
-export const InventoryFileSchema = z.object({ version: z.literal(1), hosts: z.array(HostSchema) });
+export const INVENTORY_VERSION = 1;
+export const InventoryFileSchema = z.object({
+  version: z.literal(INVENTORY_VERSION),
+  hosts: z.array(HostSchema),
+});
+/** Read first, so a file from a newer pktpath is refused as such instead of being taken for a corrupt one. */
+const VersionedFileSchema = z.object({ version: z.int().min(1) }).loose();
 
 /** The built-in host: this machine, no SSH; root directly when pktpath runs as root, else sudo. */
 export function localHost(): Host {
@@ -22,7 +29,8 @@ export function localHost(): Host {
 
 /**
  * The inventory in `$PKTPATH_HOME/hosts.json`. Every change rewrites the file atomically; a file that does not parse
- * is moved aside (CorruptFileError says where) and the inventory starts empty rather than being overwritten.
+ * is moved aside (CorruptFileError says where) and the inventory starts empty rather than being overwritten. A file
+ * written by a newer pktpath is refused and left alone.
  */
 export class HostStore {
   readonly file: string;
@@ -32,12 +40,27 @@ export class HostStore {
   }
 
   private load(): Host[] {
-    return readJsonFile(this.file, InventoryFileSchema)?.hosts ?? [];
+    const doc = readJsonFile(this.file, VersionedFileSchema);
+    if (!doc) return [];
+    if (doc.version > INVENTORY_VERSION)
+      throw new CoreError(
+        'invalid-request',
+        `${this.file} was written by a newer pktpath (inventory version ${doc.version}; this one reads ` +
+          `${INVENTORY_VERSION}): upgrade pktpath; the file is left as it is`,
+      );
+    const r = InventoryFileSchema.safeParse(doc);
+    if (!r.success)
+      throw new CorruptFileError(
+        this.file,
+        moveAside(this.file),
+        formatIssues('invalid content', r.error.issues),
+      );
+    return r.data.hosts;
   }
 
   private save(hosts: Host[]): void {
     ensureDir(join(this.file, '..'));
-    writeFileAtomic(this.file, JSON.stringify({ version: 1, hosts }, null, 2) + '\n');
+    writeFileAtomic(this.file, JSON.stringify({ version: INVENTORY_VERSION, hosts }, null, 2) + '\n');
   }
 
   list(): Host[] {
@@ -51,15 +74,26 @@ export class HostStore {
     return h;
   }
 
-  private checkJumps(host: Host, all: readonly Host[]): void {
+  /**
+   * The jump hosts of `host` exist, are not `local`, and expand to a chain without loops and of bounded length
+   * (within `all`, the inventory as it will be written).
+   */
+  private checkJumps(host: Host, all: ReadonlyMap<string, Host>): void {
     for (const j of host.jump) {
       if (j === host.name)
         throw new CoreError('invalid-request', `host ${host.name} cannot be its own jump host`);
       if (j === LOCAL_HOST_NAME)
         throw new CoreError('invalid-request', `the local host cannot be a jump host`);
-      if (!all.some((h) => h.name === j))
-        throw new NotFoundError(`jump host ${j} of ${host.name} is not in the inventory`);
+      if (!all.has(j)) throw new NotFoundError(`jump host ${j} of ${host.name} is not in the inventory`);
     }
+    jumpChain(host, (n) => all.get(n) ?? host); // every name was checked above
+  }
+
+  /** After a host's jump list changed, every host whose chain goes through it must still expand. */
+  private checkDependents(old: Host, all: ReadonlyMap<string, Host>): void {
+    const name = old.name;
+    if (all.get(name)?.jump.join('\n') === old.jump.join('\n')) return; // the graph is the same
+    for (const h of all.values()) if (h.name !== name && h.jump.length) jumpChain(h, (n) => all.get(n) ?? h);
   }
 
   add(input: HostInput): Host {
@@ -69,21 +103,28 @@ export class HostStore {
     const hosts = this.load();
     if (hosts.some((h) => h.name === host.name))
       throw new ConflictError(`a host named ${host.name} exists already`);
-    this.checkJumps(host, hosts);
+    this.checkJumps(host, byName(hosts));
     this.save([...hosts, host]);
     return host;
   }
 
-  update(name: string, patch: Partial<HostInput>): Host {
+  /** Changes the fields `patch` names (`null` unsets an optional one); the others keep their values. */
+  update(name: string, patch: HostPatch): Host {
     if (name === LOCAL_HOST_NAME)
       throw new ConflictError(`the built-in host ${LOCAL_HOST_NAME} cannot be edited`);
     const hosts = this.load();
     const i = hosts.findIndex((h) => h.name === name);
     const old = hosts[i];
     if (!old) throw new NotFoundError(`no host named ${name}`);
-    const host = parseOrThrow(HostSchema, { ...old, ...patch, name, kind: 'ssh' }, 'invalid host');
-    this.checkJumps(host, hosts);
+    const named = Object.entries(patch).filter(([, v]) => v !== undefined);
+    const merged = Object.fromEntries(
+      Object.entries({ ...old, ...Object.fromEntries(named) }).filter(([, v]) => v !== null),
+    );
+    const host = parseOrThrow(HostSchema, { ...merged, name, kind: 'ssh' }, 'invalid host');
     hosts[i] = host;
+    const all = byName(hosts);
+    this.checkJumps(host, all);
+    this.checkDependents(old, all);
     this.save(hosts);
     return host;
   }
@@ -103,30 +144,36 @@ export class HostStore {
     inputs: readonly Host[],
     overwrite: boolean,
   ): { imported: Host[]; skipped: { name: string; reason: string }[] } {
-    const hosts = this.load();
+    const all = byName(this.load()); // insertion order is the file's order; a replaced host keeps its place
     const imported: Host[] = [];
     const skipped: { name: string; reason: string }[] = [];
     for (const host of inputs) {
-      const i = hosts.findIndex((h) => h.name === host.name);
+      const old = all.get(host.name);
       if (host.name === LOCAL_HOST_NAME) {
         skipped.push({ name: host.name, reason: 'reserved for the built-in host' });
         continue;
       }
-      if (i >= 0 && !overwrite) {
+      if (old && !overwrite) {
         skipped.push({ name: host.name, reason: 'exists already' });
         continue;
       }
+      all.set(host.name, host);
       try {
-        this.checkJumps(host, hosts);
+        this.checkJumps(host, all);
+        if (old) this.checkDependents(old, all);
       } catch (e) {
+        if (old) all.set(host.name, old);
+        else all.delete(host.name);
         skipped.push({ name: host.name, reason: (e as Error).message });
         continue;
       }
-      if (i >= 0) hosts[i] = host;
-      else hosts.push(host);
       imported.push(host);
     }
-    if (imported.length) this.save(hosts);
+    if (imported.length) this.save([...all.values()]);
     return { imported, skipped };
   }
+}
+
+function byName(hosts: readonly Host[]): Map<string, Host> {
+  return new Map(hosts.map((h) => [h.name, h]));
 }

@@ -1,5 +1,12 @@
-import { capturesOf } from '../../api/packets.js';
-import { MAX_SNAPLEN, type PacketCapture, type PacketPath, type RunEvent } from '../../api/trace.js';
+import { z } from 'zod';
+import {
+  MAX_SNAPLEN,
+  PacketCaptureSchema,
+  type PacketCapture,
+  type PacketPath,
+  type RunEvent,
+} from '../../api/trace.js';
+import { formatIssues } from '../../api/validate.js';
 import { CoreError } from '../errors.js';
 import {
   encodePcapng,
@@ -8,6 +15,27 @@ import {
   type PcapngInterface,
   type PcapngPacket,
 } from './pcapng-writer.js';
+
+const CapturesSchema = z.array(PacketCaptureSchema);
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * A packet's captured bytes, checked: the records match the schema, `data` is base64 of at most `snaplen` bytes.
+ * Returns the problem as text instead (the import refuses the file, the export reports it as corrupt).
+ */
+export function checkedCaptures(p: PacketPath, snaplen = MAX_SNAPLEN): PacketCapture[] | string {
+  const raw = (p as { captures?: unknown }).captures;
+  if (raw === undefined) return [];
+  const r = CapturesSchema.safeParse(raw);
+  if (!r.success) return formatIssues('captures', r.error.issues);
+  for (const [k, c] of r.data.entries()) {
+    if (!BASE64.test(c.data)) return `capture ${k + 1} is not base64`;
+    const bytes = (c.data.length / 4) * 3 - (c.data.endsWith('==') ? 2 : c.data.endsWith('=') ? 1 : 0);
+    if (bytes > Math.min(snaplen || MAX_SNAPLEN, MAX_SNAPLEN))
+      return `capture ${k + 1} holds ${bytes} bytes, more than the run's snaplen`;
+  }
+  return r.data;
+}
 
 /** What the export needs of one saved run: its metadata and its captured packets. */
 export interface CapturedRun {
@@ -42,7 +70,9 @@ export function sessionPcapng(sessionId: string, runs: readonly CapturedRun[]): 
   for (const run of runs) {
     const offset = wallClockOffsetNs(run);
     for (const p of run.packets) {
-      const caps = capturesOf(p);
+      const caps = checkedCaptures(p, run.snaplen);
+      if (typeof caps === 'string')
+        throw new CoreError('corrupt-file', `packet ${p.id} of run ${run.id}: ${caps}`, { run: run.id });
       const path = `${p.hops[0]?.function ?? '?'} → ${p.hops.at(-1)?.function ?? '?'}`;
       caps.forEach((c, k) => {
         let i = ifOf.get(c.link);

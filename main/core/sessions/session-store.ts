@@ -15,8 +15,10 @@ import {
 } from '../../api/sessions.js';
 import { RunSchema, type PacketPath, type Run, type RunInput } from '../../api/trace.js';
 import { ensureDir, pktpathHome } from '../data-dir.js';
-import { CoreError, CorruptFileError, NotFoundError } from '../errors.js';
+import { CoreError, CorruptFileError, NotFoundError, toApiError } from '../errors.js';
 import { moveAside, writeFileAtomic } from '../fs/atomic-file.js';
+import { readRegularFile } from '../fs/bounded-read.js';
+import { checkImportedPacket, checkImportedRun } from './import-check.js';
 import { Lru } from './lru.js';
 import { sessionToMarkdown, type ReportVariant } from './markdown-report.js';
 import {
@@ -33,6 +35,9 @@ import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';
 import { decodeBundle, encodeBundle, isBundle } from './session-bundle.js';
 import { encodeRunFile, RunFile, runFileProblem } from './run-file.js';
+
+/** A session file to import is read whole: past this it is refused before reading (a bigger one is not ours). */
+const MAX_IMPORT_BYTES = 2 ** 30;
 
 const META = 'session.json';
 /** Version 1 kept each session as one `<id>.session.json` in the sessions dir; they are upgraded when met. */
@@ -205,10 +210,12 @@ export class SessionStore {
     return toApi(this.readStored(id));
   }
 
-  /** Summaries, newest first; unreadable sessions are listed in `problems` (and left alone) instead of failing. */
-  list(): { sessions: SessionSummary[]; problems: { file: string; reason: string }[] } {
+  /**
+   * Summaries, newest first. A session that cannot be read is listed too, with its `problem` (and left alone), so
+   * it never silently disappears from the library.
+   */
+  list(): { sessions: SessionSummary[] } {
     const sessions: SessionSummary[] = [];
-    const problems: { file: string; reason: string }[] = [];
     for (const name of safeReaddir(this.dir)) {
       const path = join(this.dir, name);
       if (name.startsWith('.')) {
@@ -224,11 +231,11 @@ export class SessionStore {
       try {
         sessions.push(summarize(this.readStored(id, { moveAsideOnError: false })));
       } catch (e) {
-        problems.push({ file: path, reason: (e as Error).message });
+        sessions.push(unreadableSummary(id, path, e));
       }
     }
     sessions.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
-    return { sessions, problems };
+    return { sessions };
   }
 
   create(input: { title: string; notes?: string; hosts?: SessionHost[]; runs?: RunInput[] }): Session {
@@ -399,11 +406,11 @@ export class SessionStore {
     ]);
   }
 
-  /** importData of a file the CLI's user named. */
+  /** importData of a file the CLI's user named: only a regular file of at most MAX_IMPORT_BYTES is read. */
   importFrom(file: string): Session {
     let buf: Buffer;
     try {
-      buf = readFileSync(file);
+      buf = readRegularFile(file, MAX_IMPORT_BYTES);
     } catch (e) {
       throw new CoreError('invalid-request', `cannot import ${file}: ${(e as Error).message}`);
     }
@@ -412,7 +419,8 @@ export class SessionStore {
 
   /**
    * Imports an export's bytes (`label` names them in errors): a bundle (version 2) or a version 1 JSON document
-   * (upgraded). A clashing id gets a fresh one; nothing is overwritten.
+   * (upgraded). Everything is checked before anything is written (import-check.ts); a clashing id gets a fresh
+   * one; nothing is overwritten.
    */
   importData(buf: Buffer, label: string): Session {
     try {
@@ -423,6 +431,11 @@ export class SessionStore {
           'this is the metadata of a session without its packets; export the session with `pktpath sessions export`',
         );
       const v1 = readV1Session(raw);
+      checkRunIds(v1.runs);
+      for (const r of v1.runs)
+        r.packets.forEach((p, i) =>
+          checkImportedPacket(p, `run ${r.id}, packet ${i}`, r.spec.capture?.snaplen),
+        );
       return toApi(this.writeNew({ ...v1, id: this.exists(v1.id) ? this.newId(v1.title) : v1.id }));
     } catch (e) {
       throw new CoreError('invalid-request', `cannot import ${label}: ${(e as Error).message}`);
@@ -434,23 +447,45 @@ export class SessionStore {
     const meta = entries.get(META);
     if (!meta) throw new SessionFormatError(`the bundle has no ${META}`);
     const s = readStoredSession(JSON.parse(meta.toString('utf8')));
+    checkRunIds(s.runs);
     const files = s.runs.map((r): NewRunFile => {
       const data = entries.get(r.data);
       if (!data) throw new SessionFormatError(`the bundle lacks run file ${r.data}`);
-      let count: number;
-      try {
-        count = RunFile.check(data).count;
-      } catch (e) {
-        throw new SessionFormatError(`run file ${r.data}: ${(e as Error).message}`);
-      }
-      if (count !== r.packets)
-        throw new SessionFormatError(`run file ${r.data} holds ${count} packets, not ${r.packets}`);
+      checkImportedRun(r, data);
       return { name: r.data, data };
     });
     const stored = { ...s, id: this.exists(s.id) ? this.newId(s.title) : s.id };
     this.write(stored, files);
     return stored;
   }
+}
+
+/** Runs are found by id (`sessions.packets`, annotations): two with one id would be ambiguous. */
+function checkRunIds(runs: readonly { id: string }[]): void {
+  const seen = new Set<string>();
+  for (const r of runs) {
+    if (seen.has(r.id)) throw new SessionFormatError(`two runs have the id ${r.id}`);
+    seen.add(r.id);
+  }
+}
+
+/** The list entry of a session that cannot be read: its id, its file's mtime and the typed problem. */
+function unreadableSummary(id: string, path: string, e: unknown): SessionSummary {
+  let mtime = new Date(0);
+  try {
+    mtime = statSync(path).mtime;
+  } catch {
+    // gone meanwhile: the epoch sorts it last
+  }
+  return {
+    id,
+    title: id,
+    updatedAt: mtime.toISOString(),
+    hosts: [],
+    runs: 0,
+    packets: 0,
+    problem: toApiError(e),
+  };
 }
 
 function readPacket(file: RunFile, at: number): PacketPath {

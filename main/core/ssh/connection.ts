@@ -11,6 +11,7 @@ import type { HostKeyPrompt } from '../../api/contract.js';
 import type { Host } from '../../api/hosts.js';
 import { CoreError } from '../errors.js';
 import { expandHome } from '../inventory/expand-home.js';
+import { jumpChain } from '../hosts/jump-chain.js';
 import type { CommandRunner, RunningCommand } from './command-runner.js';
 import {
   HostKeyMismatchError,
@@ -104,18 +105,6 @@ const UNREACHABLE_CODES = new Set([
   'EADDRNOTAVAIL',
   'EPIPE',
 ]);
-
-/** The hops to go through for `host`, each jump host's own jump chain expanded first (cycles refused). */
-export function jumpChain(host: Host, resolve: (name: string) => Host, seen: readonly string[] = []): Host[] {
-  if (seen.includes(host.name))
-    throw new CoreError('invalid-request', `jump hosts loop: ${[...seen, host.name].join(' → ')}`);
-  const chain: Host[] = [];
-  for (const name of host.jump) {
-    const hop = resolve(name);
-    chain.push(...jumpChain(hop, resolve, [...seen, host.name]), hop);
-  }
-  return chain;
-}
 
 function loginUser(host: Host): string {
   if (host.user) return host.user;

@@ -32,7 +32,9 @@ export function CompareView(props: { active: boolean }) {
 
   useEffect(() => {
     if (!props.active) return;
-    client.call('sessions.list', {}).then((r) => setSessions(r.sessions), app.reportError);
+    client
+      .call('sessions.list', {})
+      .then((r) => setSessions(r.sessions.filter((s) => !s.problem)), app.reportError); // unreadable ones cannot be compared
   }, [props.active, client, app.reportError]);
 
   const load = useCallback(

@@ -176,32 +176,50 @@ export function SessionsView(props: { active: boolean }) {
                 </tr>
               </thead>
               <tbody>
-                {list.map((s) => (
-                  <tr
-                    key={s.id}
-                    data-session={s.id}
-                    className={s.id === selected ? 'selected' : ''}
-                    onMouseDown={() => setSelected(s.id)}
-                    onDoubleClick={() => void open(s.id)}
-                  >
-                    <td style={{ whiteSpace: 'normal' }}>
-                      <b>{s.title}</b> <span className="dim mono">{s.id}</span>
-                    </td>
-                    <td>{s.hosts.join(', ')}</td>
-                    <td>{s.runs}</td>
-                    <td>{formatCount(s.packets)}</td>
-                    <td className="muted">{formatDate(s.updatedAt)}</td>
-                    <td className="row">
-                      <button className="primary" onClick={() => void open(s.id)}>
-                        Open
-                      </button>
-                      <button onClick={() => void rename(s)}>Rename</button>
-                      <button className="danger" onClick={() => void remove(s)}>
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
+                {list.map((s) =>
+                  s.problem ? (
+                    // unreadable: shown with what is wrong (it cannot be opened), and it can still be deleted
+                    <tr key={s.id} data-session={s.id} data-problem={s.problem.code}>
+                      <td style={{ whiteSpace: 'normal' }}>
+                        <b>{s.id}</b> <span className="bad">unreadable: {s.problem.message}</span>
+                      </td>
+                      <td />
+                      <td />
+                      <td />
+                      <td className="muted">{formatDate(s.updatedAt)}</td>
+                      <td className="row">
+                        <button className="danger" onClick={() => void remove(s)}>
+                          Delete
+                        </button>
+                      </td>
+                    </tr>
+                  ) : (
+                    <tr
+                      key={s.id}
+                      data-session={s.id}
+                      className={s.id === selected ? 'selected' : ''}
+                      onMouseDown={() => setSelected(s.id)}
+                      onDoubleClick={() => void open(s.id)}
+                    >
+                      <td style={{ whiteSpace: 'normal' }}>
+                        <b>{s.title}</b> <span className="dim mono">{s.id}</span>
+                      </td>
+                      <td>{s.hosts.join(', ')}</td>
+                      <td>{s.runs}</td>
+                      <td>{formatCount(s.packets)}</td>
+                      <td className="muted">{formatDate(s.updatedAt)}</td>
+                      <td className="row">
+                        <button className="primary" onClick={() => void open(s.id)}>
+                          Open
+                        </button>
+                        <button onClick={() => void rename(s)}>Rename</button>
+                        <button className="danger" onClick={() => void remove(s)}>
+                          Delete
+                        </button>
+                      </td>
+                    </tr>
+                  ),
+                )}
               </tbody>
             </table>
           )}

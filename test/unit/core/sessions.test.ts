@@ -97,7 +97,7 @@ describe('session store', () => {
     const { id } = s.create({ title: 'x' });
     const file = join(s.dir, id, 'session.json');
     writeFileSync(file, readFileSync(file, 'utf8').replace('"runs": []', '"runs": [{"id": 1}]'));
-    expect(s.list().problems[0]?.reason).toMatch(/runs\[0\]\.id/);
+    expect(s.list().sessions[0]?.problem?.message).toMatch(/runs\[0\]\.id/);
     const err = (() => {
       try {
         s.get(id);
@@ -108,7 +108,7 @@ describe('session store', () => {
     expect(err).toBeInstanceOf(CorruptFileError);
     expect(existsSync(join(err.movedTo!, 'session.json'))).toBe(true); // the whole session dir, kept aside
     expect(existsSync(file)).toBe(false);
-    expect(s.list()).toEqual({ sessions: [], problems: [] });
+    expect(s.list()).toEqual({ sessions: [] });
   });
 
   it('refuses other formats and newer versions with a clear message', () => {
