@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Readable } from 'node:stream';
 import ssh2, {
@@ -10,6 +9,7 @@ import ssh2, {
 import type { HostKeyPrompt } from '../../api/contract.js';
 import type { Host } from '../../api/hosts.js';
 import { CoreError } from '../errors.js';
+import { readRegularFile } from '../fs/bounded-read.js';
 import { expandHome } from '../inventory/expand-home.js';
 import { jumpChain } from '../hosts/jump-chain.js';
 import type { CommandRunner, RunningCommand } from './command-runner.js';
@@ -24,6 +24,9 @@ import {
 import { keyTypeOfBlob, sha256Fingerprint } from './fingerprint.js';
 import type { HostKeyStore } from './host-key-store.js';
 import { knownHostsName } from './known-hosts.js';
+
+/** Private keys are a few KiB; anything larger is not one. */
+const MAX_IDENTITY_FILE = 1024 * 1024;
 
 // ssh2 is CommonJS: Node's ESM loader only sees its default export (bundlers and Vitest are more lenient).
 const { Client, utils } = ssh2;
@@ -243,9 +246,10 @@ function connectHop(
           const path = expandHome(file);
           let data: Buffer;
           try {
-            data = readFileSync(path);
+            // A host record's key path may come from a remote face: a FIFO must not hang us, /dev/zero not fill us.
+            data = readRegularFile(path, MAX_IDENTITY_FILE);
           } catch (e) {
-            authNote += `${authNote ? '; ' : ''}cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+            authNote += `${authNote ? '; ' : ''}${e instanceof Error ? e.message : String(e)}`;
             return undefined;
           }
           let parsed = utils.parseKey(data);
