@@ -188,7 +188,15 @@ export function importSshConfig(
   home: string = process.env.HOME || homedir(),
 ): SshConfigImport {
   const path = file ? expandHome(file, home) : join(home, '.ssh', 'config');
-  return hostsOfConfig(loadWithIncludes(path, home), path, home);
+  try {
+    return hostsOfConfig(loadWithIncludes(path, home), path, home);
+  } catch (e) {
+    // Said as ~/…: browser mode passes this to a peer, which has no business learning where home is.
+    if (!(e instanceof CoreError)) throw e;
+    if (!file && e.code === 'not-found')
+      throw new CoreError('not-found', 'there is no ~/.ssh/config for the user running pktpath');
+    throw new CoreError(e.code, e.message.split(`${home.replace(/\/+$/, '')}/`).join('~/'));
+  }
 }
 
 /**
