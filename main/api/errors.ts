@@ -15,6 +15,8 @@ export const ApiErrorCodeSchema = z.enum([
   'privilege-failed',
   'deploy-failed',
   'remote-command-failed',
+  /** The loader's stream broke the framing or a client-side limit (frame size, hops per packet, duration). */
+  'loader-protocol',
   'internal',
 ]);
 export type ApiErrorCode = z.infer<typeof ApiErrorCodeSchema>;
