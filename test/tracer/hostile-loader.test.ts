@@ -55,6 +55,7 @@ function trace(mode: string, durationS = 30): Outcome {
   const out = execFileSync(
     process.execPath,
     [
+      '--max-old-space-size=1024', // a regression fails fast (out of memory) instead of eating the shared machine
       '--import',
       'tsx',
       join(import.meta.dirname, 'fixtures', 'trace-with-loader.ts'),

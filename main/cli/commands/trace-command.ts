@@ -67,7 +67,8 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
   }
 
   const run = end.run;
-  if (end.error || !run || !end.recorded) throw errorOf(end.error, end.recorded?.file);
+  if (end.error || !run || !end.recorded)
+    throw errorOf(end.error, end.recorded?.packets ? end.recorded.file : undefined);
   let session: string | undefined;
   let saveError: unknown;
   if (values.save)
@@ -78,11 +79,14 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
   const lines = values.json
     ? traceDocumentChunks(run, count, packets, session)
     : describeRun(run, count, packets);
-  let n = 0;
+  let batch: string[] = [];
   for (const line of lines) {
-    ctx.io.out(line);
-    if (++n % 256 === 0) await ctx.io.drained?.(); // a slow reader holds us back instead of filling memory
+    if (batch.push(line) < 256) continue;
+    ctx.io.out(batch.join('\n')); // a few large writes: far less garbage than one per line
+    batch = [];
+    await ctx.io.drained?.(); // a slow reader holds us back instead of filling memory
   }
+  if (batch.length) ctx.io.out(batch.join('\n'));
   if (session && !values.json) ctx.io.err(`saved run ${run.id} to session ${session}`);
   if (saveError) throw saveError;
   return 0;

@@ -36,25 +36,51 @@ interface VariantAcc {
   order: number;
 }
 
-/** Buffered appends to a file descriptor (sync: the callers are sync, and the OS page cache absorbs it). */
+/** Buffered appends of text to a file descriptor (sync: the callers are sync, and the OS page cache absorbs it).
+ * Text is joined and encoded once per flush: no Buffer per line to collect later. */
 class Appender {
-  private parts: Buffer[] = [];
+  private parts: string[] = [];
   private size = 0;
   written = 0;
   constructor(readonly fd: number) {}
-  write(b: Buffer): void {
-    this.parts.push(b);
-    this.size += b.length;
+  /** Appends `text` (`bytes` = its UTF-8 length, when the caller has it). */
+  write(text: string, bytes = Buffer.byteLength(text)): void {
+    this.parts.push(text);
+    this.size += bytes;
     if (this.size >= FLUSH_BYTES) this.flush();
   }
   flush(): void {
     if (!this.size) return;
-    const buf = Buffer.concat(this.parts, this.size);
-    for (let off = 0; off < buf.length;) off += writeSync(this.fd, buf, off);
-    this.written += buf.length;
+    writeAll(this.fd, Buffer.from(this.parts.join(''), 'utf8'));
+    this.written += this.size;
     this.parts = [];
     this.size = 0;
   }
+}
+
+/** Fixed-size rows filled in place in one reused buffer, written out when it is full. */
+class RowAppender {
+  private readonly buf = Buffer.allocUnsafe(ROW * ROWS_PER_CHUNK);
+  private used = 0;
+  constructor(readonly fd: number) {}
+  /** The offset of a fresh row in `this.rowBuf`, valid until the next call. */
+  next(): number {
+    if (this.used === this.buf.length) this.flush();
+    const at = this.used;
+    this.used += ROW;
+    return at;
+  }
+  get rowBuf(): Buffer {
+    return this.buf;
+  }
+  flush(): void {
+    writeAll(this.fd, this.buf.subarray(0, this.used));
+    this.used = 0;
+  }
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
 }
 
 /**
@@ -67,7 +93,7 @@ export class RunFileWriter {
   private readonly dataPath: string;
   private readonly rowPath: string;
   private readonly data: Appender;
-  private readonly rows: Appender;
+  private readonly rows: RowAppender;
   private count = 0;
   /** Bytes of the data section so far (the next packet's offset). */
   private dataEnd = 0;
@@ -89,7 +115,7 @@ export class RunFileWriter {
     this.dataPath = join(dir, `.run-data.tmp-${tag}`);
     this.rowPath = join(dir, `.run-rows.tmp-${tag}`);
     this.data = new Appender(openSync(this.dataPath, 'wx', 0o600));
-    this.rows = new Appender(openSync(this.rowPath, 'wx', 0o600));
+    this.rows = new RowAppender(openSync(this.rowPath, 'wx', 0o600));
   }
 
   get packets(): number {
@@ -114,32 +140,33 @@ export class RunFileWriter {
       v.dropped++;
     }
     this.firstTsNs ??= s.first_ts_ns;
-    const line = Buffer.from(JSON.stringify(p) + '\n', 'utf8');
-    this.dataEnd += line.length;
-    this.data.write(line);
-    this.rows.write(this.row(s, capturesOf(p).length, this.dataEnd));
+    const line = JSON.stringify(p) + '\n';
+    const bytes = Buffer.byteLength(line);
+    this.dataEnd += bytes;
+    this.data.write(line, bytes);
+    this.row(s, capturesOf(p).length, this.dataEnd);
     this.count++;
   }
 
-  private row(s: PacketSummary, cap: number, end: number): Buffer {
+  private row(s: PacketSummary, cap: number, end: number): void {
     const intern = (map: Map<string, number>, key: string) => {
       let i = map.get(key);
       if (i === undefined) map.set(key, (i = map.size));
       return i;
     };
-    const b = Buffer.allocUnsafe(ROW);
-    b.writeDoubleLE(s.first_ts_ns, F64.first);
-    b.writeDoubleLE(s.duration_ns, F64.dur);
-    b.writeDoubleLE(end, F64.end);
-    b.writeUInt32LE(s.id, U32.id);
-    b.writeUInt32LE(s.hops, U32.nhops);
-    b.writeUInt32LE(s.if_changes, U32.ifch);
-    b.writeUInt32LE(s.variant, U32.variant);
-    b.writeUInt32LE(cap, U32.cap);
-    b.writeInt32LE(s.drop_reason === null ? -1 : intern(this.tables.drops, s.drop_reason), I32.drop);
-    b.writeInt32LE(s.tuple ? intern(this.tables.tuples, JSON.stringify(s.tuple)) : -1, I32.tuple);
-    b.writeInt32LE(intern(this.tables.functions, s.last_function), I32.last);
-    return b;
+    const at = this.rows.next();
+    const b = this.rows.rowBuf;
+    b.writeDoubleLE(s.first_ts_ns, at + F64.first);
+    b.writeDoubleLE(s.duration_ns, at + F64.dur);
+    b.writeDoubleLE(end, at + F64.end);
+    b.writeUInt32LE(s.id, at + U32.id);
+    b.writeUInt32LE(s.hops, at + U32.nhops);
+    b.writeUInt32LE(s.if_changes, at + U32.ifch);
+    b.writeUInt32LE(s.variant, at + U32.variant);
+    b.writeUInt32LE(cap, at + U32.cap);
+    b.writeInt32LE(s.drop_reason === null ? -1 : intern(this.tables.drops, s.drop_reason), at + I32.drop);
+    b.writeInt32LE(s.tuple ? intern(this.tables.tuples, JSON.stringify(s.tuple)) : -1, at + I32.tuple);
+    b.writeInt32LE(intern(this.tables.functions, s.last_function), at + I32.last);
   }
 
   /** Variants in the run file's order (complete before partial, most frequent first, then earliest first packet),
@@ -220,7 +247,7 @@ export class RunFileWriter {
   private writeIndex(path: string, variants: RunVariant[], final: Uint32Array): number {
     const out = new Appender(openSync(path, 'wx', 0o600));
     try {
-      const put = (s: string) => out.write(Buffer.from(s, 'utf8'));
+      const put = (s: string) => out.write(s);
       const keys = (m: Map<string, number>) => [...m.keys()];
       put(
         JSON.stringify({

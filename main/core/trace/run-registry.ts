@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Host } from '../../api/hosts.js';
@@ -43,7 +43,7 @@ export class RunRegistry {
     const run = new TraceRun(id, host, spec, entries, { ...this.deps, runsDir: this.runsDir });
     this.runs.set(id, run);
     void run.ended.then(() => {
-      if (run.error) this.kept.add(run.id); // what a failed run recorded stays for inspection
+      if (run.error && run.recorded?.packets) this.kept.add(run.id); // what a failed run recorded stays
       this.deps.onEnd(run);
       this.prune();
     });
@@ -94,16 +94,15 @@ export class RunRegistry {
   }
 }
 
-/** `dir`, created if needed; where it cannot be written (a read-only data dir), a private dir under the tmpdir. */
+/** `dir`, created if needed; where it cannot be written (a read-only data dir), a fresh private dir in the tmpdir
+ * (never a predictable name another user could have made first). */
 function writableDir(dir: string): string {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     accessSync(dir, constants.W_OK);
     return dir;
   } catch {
-    const fallback = join(tmpdir(), `pktpath-runs-${process.getuid?.() ?? 'user'}`);
-    mkdirSync(fallback, { recursive: true, mode: 0o700 });
-    return fallback;
+    return mkdtempSync(join(tmpdir(), 'pktpath-runs-'));
   }
 }
 

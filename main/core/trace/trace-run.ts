@@ -28,7 +28,7 @@ const STOP_GRACE_MS = 10_000;
 /** Client-side limits (docs/LOADER.md): what one run may hold in memory and send to a face. */
 export const RUN_LIMITS = {
   /** Packets per `trace.packets` batch; the rest of a flood is in the run file, not in the live view. */
-  liveBatch: 500,
+  liveBatch: 200,
   /** Packets a finished run carries inline (`trace.end`, `trace.stop`); all of them are in its run file. */
   inlinePackets: 5_000,
   /** Status records kept with a run (a loader sends one per probe, a few thousand at most). */
