@@ -1,4 +1,4 @@
-import type { PacketPath } from '../../../main/api/trace';
+import type { PacketPath } from '../../../main/api/trace.js';
 
 /** Packets a live view holds; a flood's older packets leave the view (they are all in the run file). */
 export const LIVE_WINDOW = 20_000;
