@@ -221,7 +221,14 @@ export const methods = {
 export const events = {
   'trace.progress': TraceProgressEventSchema,
   'trace.packets': TracePacketsEventSchema,
-  'trace.end': z.object({ runId: z.string(), run: RunSchema.optional(), error: ApiErrorSchema.optional() }),
+  'trace.end': z.object({
+    runId: z.string(),
+    /** The run with its first packets inline (at most 5000); `recorded` has them all. */
+    run: RunSchema.optional(),
+    /** The run file written while tracing (docs/SESSION-FORMAT.md), kept also when the run failed. */
+    recorded: z.object({ packets: z.int().nonnegative(), file: z.string() }).optional(),
+    error: ApiErrorSchema.optional(),
+  }),
   'hostKey.prompt': HostKeyPromptSchema,
   'secret.prompt': SecretPromptSchema,
 } as const;

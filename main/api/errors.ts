@@ -17,6 +17,8 @@ export const ApiErrorCodeSchema = z.enum([
   'remote-command-failed',
   /** A transfer (upload or download) over its size cap (main/api/transfer.ts). */
   'too-large',
+  /** The loader's stream broke the framing or a client-side limit (frame size, hops per packet, duration). */
+  'loader-protocol',
   'internal',
 ]);
 export type ApiErrorCode = z.infer<typeof ApiErrorCodeSchema>;

@@ -7,6 +7,8 @@ import { visibleControls } from '../core/visible-controls.js';
 export interface CliIo {
   out(line: string): void;
   err(line: string): void;
+  /** Resolves once `out`'s buffer has room again (stdout to a slow socket or pipe), so long output stays bounded. */
+  drained?(): Promise<void>;
   stdin?: Readable;
   /** Where prompts are written (the terminal); default stderr. */
   promptOut?: Writable;

@@ -9,7 +9,9 @@ import {
   type Run,
   type TraceSpecInput,
 } from '../../api/trace.js';
+import { SessionIdSchema } from '../../api/sessions.js';
 import { CoreError } from '../../core/errors.js';
+import { streamRunPackets } from '../../core/sessions/run-file.js';
 import { intOption, numberOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
 
@@ -65,14 +67,28 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
   }
 
   const run = end.run;
-  if (end.error || !run) throw errorOf(end.error);
+  if (end.error || !run || !end.recorded)
+    throw errorOf(end.error, end.recorded?.packets ? end.recorded.file : undefined);
   let session: string | undefined;
-  if (values.save) session = await saveRun(ctx, values.save, run.id);
-  if (values.json) ctx.io.out(json(traceDocument(run, session)));
-  else {
-    for (const line of describeRun(run)) ctx.io.out(line);
-    if (session) ctx.io.err(`saved run ${run.id} to session ${session}`);
+  let saveError: unknown;
+  if (values.save)
+    session = await saveRun(ctx, values.save, run.id).catch((e: unknown) => void (saveError = e));
+  // the packets come from the run file, one at a time: a run of millions prints in constant memory
+  const packets = streamRunPackets(end.recorded.file);
+  const count = end.recorded.packets;
+  const lines = values.json
+    ? traceDocumentChunks(run, count, packets, session)
+    : describeRun(run, count, packets);
+  let batch: string[] = [];
+  for (const line of lines) {
+    if (batch.push(line) < 256) continue;
+    ctx.io.out(batch.join('\n')); // a few large writes: far less garbage than one per line
+    batch = [];
+    await ctx.io.drained?.(); // a slow reader holds us back instead of filling memory
   }
+  if (batch.length) ctx.io.out(batch.join('\n'));
+  if (session && !values.json) ctx.io.err(`saved run ${run.id} to session ${session}`);
+  if (saveError) throw saveError;
   return 0;
 }
 
@@ -160,17 +176,26 @@ function progressLine(ctx: CliContext, p: EventOf<'trace.progress'>, spec: Trace
   }
 }
 
-function errorOf(e: ApiError | undefined): CoreError {
-  return new CoreError(e?.code ?? 'internal', e?.message ?? 'the trace ended without a result');
+function errorOf(e: ApiError | undefined, recorded?: string): CoreError {
+  const kept = recorded ? `; what was recorded is in ${recorded}` : '';
+  return new CoreError(e?.code ?? 'internal', `${e?.message ?? 'the trace ended without a result'}${kept}`);
 }
 
-/** `--save SESSION`: append to that session if it exists, else create one titled SESSION. */
+/**
+ * `--save SESSION`: append to the session with that id or title if there is one, else create one titled SESSION.
+ * A failed save keeps the run (the core's error names the recovery file).
+ */
 async function saveRun(ctx: CliContext, session: string, runId: string): Promise<string> {
   const core = await ctx.core();
-  const existing = await core.call('sessions.get', { id: session }).catch((e: unknown) => {
-    if (e instanceof CoreError && (e.code === 'not-found' || e.code === 'invalid-request')) return undefined;
-    throw e;
-  });
+  // a lookup that fails (an unreadable data dir) leaves it to the save, whose failure keeps the run
+  const existing = await (async () => {
+    if (SessionIdSchema.safeParse(session).success) {
+      const byId = await core.call('sessions.get', { id: session }).catch(() => undefined);
+      if (byId) return byId;
+    }
+    const { sessions } = await core.call('sessions.list', {}).catch(() => ({ sessions: [] }));
+    return sessions.find((s) => s.title === session);
+  })();
   const saved = await core.call(
     'sessions.save',
     existing
@@ -195,6 +220,24 @@ export function traceDocument(run: Run, session?: string) {
   };
 }
 
+/** `traceDocument` as `json()` prints it, with the packets streamed from the run file instead of held. */
+function* traceDocumentChunks(
+  run: Run,
+  count: number,
+  packets: Iterable<PacketPath>,
+  session?: string,
+): Generator<string> {
+  const head = json({ ...traceDocument(run, session), packets: [] });
+  if (!count) return yield head;
+  yield head.replace(/\[\]\n\}$/, '[');
+  let i = 0;
+  for (const p of packets) {
+    const { captures: _bytes, ...rest } = p as PacketPath & { captures?: unknown };
+    yield `    ${json(rest).replace(/\n/g, '\n    ')}${++i < count ? ',' : ''}`;
+  }
+  yield '  ]\n}';
+}
+
 function fmtDt(ns: number): string {
   return ns < 1000 ? `${ns} ns` : ns < 1e6 ? `${(ns / 1e3).toFixed(1)} µs` : `${(ns / 1e6).toFixed(2)} ms`;
 }
@@ -214,21 +257,20 @@ function packetHeader(p: PacketPath): string {
   return `packet ${p.id}  ${[proto, flow].filter(Boolean).join(' ')}  ${p.hops.length} hops${p.drop_reason ? `  DROPPED: ${p.drop_reason}` : ''}${marks}`;
 }
 
-export function describeRun(run: Run): string[] {
-  const out = [
-    `${run.host}: ${run.packets.length} packets, mode ${run.mode}, lost ${run.lost} (run ${run.id})`,
-  ];
-  for (const p of run.packets) {
-    out.push(packetHeader(p));
+export function* describeRun(
+  run: Run,
+  count = run.packets.length,
+  packets: Iterable<PacketPath> = run.packets,
+): Generator<string> {
+  yield `${run.host}: ${count} packets, mode ${run.mode}, lost ${run.lost} (run ${run.id})`;
+  for (const p of packets) {
+    yield packetHeader(p);
     let prev: { netns: number; ifindex: number; ts: number } | undefined;
     for (const h of p.hops) {
       const dt = prev ? `+${fmtDt(h.ts_ns - prev.ts)}` : '0';
       const moved = prev && (prev.netns !== h.netns || prev.ifindex !== h.ifindex) ? '  ←' : '';
-      out.push(
-        `  ${dt.padStart(11)}  ${h.function.padEnd(28)} if ${String(h.ifindex).padEnd(3)} netns ${h.netns} len ${h.len}${h.drop_reason ? ` reason ${h.drop_reason}` : ''}${moved}`,
-      );
+      yield `  ${dt.padStart(11)}  ${h.function.padEnd(28)} if ${String(h.ifindex).padEnd(3)} netns ${h.netns} len ${h.len}${h.drop_reason ? ` reason ${h.drop_reason}` : ''}${moved}`;
       prev = { netns: h.netns, ifindex: h.ifindex, ts: h.ts_ns };
     }
   }
-  return out;
 }

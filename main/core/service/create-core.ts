@@ -64,6 +64,7 @@ export async function createCore(opts: CoreOptions = {}): Promise<CoreService> {
   );
   const probeCache = new ProbeCache(home);
   const runs = new RunRegistry({
+    home,
     access,
     probeCache,
     progress: (e) => events.emit('trace.progress', e),
@@ -72,6 +73,7 @@ export async function createCore(opts: CoreOptions = {}): Promise<CoreService> {
       events.emit('trace.end', {
         runId: run.id,
         run: run.toRun(),
+        ...(run.recorded ? { recorded: { packets: run.recorded.packets, file: run.recorded.file } } : {}),
         ...(run.error ? { error: run.error } : {}),
       }),
   });

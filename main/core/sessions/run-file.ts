@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { capturesOf, summarizePacket, type PacketSummary } from '../../api/packets.js';
 import { z } from 'zod';
 import { RunVariantSchema, type RunVariant } from '../../api/sessions.js';
@@ -13,7 +14,8 @@ import { CoreError } from '../errors.js';
  * packets as NDJSON. Opening a run reads the header and the index only; a packet is one positioned read and one
  * small JSON.parse. Run files are written once under a fresh name and never changed.
  */
-const MAGIC = 'pktpath-run 2 ';
+export const RUN_FILE_MAGIC = 'pktpath-run 2 ';
+const MAGIC = RUN_FILE_MAGIC;
 const HEADER_BYTES = MAGIC.length + 12 + 1;
 
 /** Column-wise summaries of a run's packets, in capture order (index `i` is the i-th packet). */
@@ -118,7 +120,8 @@ export class RunFileError extends Error {}
 
 /** Reads a run file's header and index (and validates their shape); packets are read on demand. */
 export class RunFile {
-  private byId: Map<number, number> | undefined;
+  /** Positions sorted by packet id (a typed array: a Map of a million-packet run would cost ~100 MB). */
+  private byId: Uint32Array | undefined;
 
   private constructor(
     readonly path: string,
@@ -175,8 +178,21 @@ export class RunFile {
 
   /** Position of packet `id` in capture order, or undefined. */
   positionOf(id: number): number | undefined {
-    this.byId ??= new Map(this.index.id.map((pid, i) => [pid, i]));
-    return this.byId.get(id);
+    const ids = this.index.id;
+    if (!this.byId) {
+      const order = new Uint32Array(this.count);
+      for (let i = 0; i < order.length; i++) order[i] = i;
+      this.byId = order.sort((a, b) => (ids[a] ?? 0) - (ids[b] ?? 0) || a - b);
+    }
+    let lo = 0;
+    let hi = this.byId.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((ids[this.byId[mid] ?? 0] ?? 0) < id) lo = mid + 1;
+      else hi = mid;
+    }
+    const at = this.byId[lo];
+    return at !== undefined && ids[at] === id ? at : undefined;
   }
 
   /** The i-th packet with its hops: one read of its NDJSON line. */
@@ -205,6 +221,32 @@ export class RunFile {
   /** Every packet, in capture order (an export or a report of a whole run). */
   *packets(): Generator<PacketPath> {
     for (let i = 0; i < this.count; i++) yield this.packetAt(i);
+  }
+}
+
+/**
+ * Every packet of a run file in capture order, read straight through the packet lines without the index (so a
+ * run of millions of packets streams in constant memory). The lines are this pktpath's own output: parsed only.
+ */
+export function* streamRunPackets(path: string): Generator<PacketPath> {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(HEADER_BYTES);
+    readSync(fd, head, 0, HEADER_BYTES, 0);
+    const text = head.toString('latin1');
+    if (!text.startsWith(MAGIC)) throw new RunFileError('not a pktpath run file (bad header)');
+    let pos = HEADER_BYTES + Number(text.slice(MAGIC.length, -1));
+    const buf = Buffer.alloc(1 << 20);
+    const utf8 = new StringDecoder('utf8'); // a character may straddle two reads
+    let rest = '';
+    for (let n; (n = readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) {
+      const lines = (rest + utf8.write(buf.subarray(0, n))).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) if (line) yield JSON.parse(line) as PacketPath;
+    }
+    if (rest) throw new RunFileError('the last packet is cut short');
+  } finally {
+    closeSync(fd);
   }
 }
 

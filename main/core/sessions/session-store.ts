@@ -1,5 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readdirSync,
+  readSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { PathVariant } from '../../api/compare.js';
 import type { PacketPage, PacketQuery } from '../../api/packets.js';
@@ -35,6 +49,7 @@ import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';
 import { decodeBundle, encodeBundle, isBundle } from './session-bundle.js';
 import { encodeRunFile, RunFile, runFileProblem } from './run-file.js';
+import type { RecordedRun } from './run-file-writer.js';
 
 /** A session file to import is read whole: past this it is refused before reading (a bigger one is not ours). */
 const MAX_IMPORT_BYTES = 2 ** 30;
@@ -57,9 +72,13 @@ function slug(text: string, max: number, fallback: string): string {
   );
 }
 
-interface NewRunFile {
-  name: string;
-  data: Buffer;
+/** A run file to place in a session dir: bytes to write, or a finished run file (`from`) to link or copy. */
+type NewRunFile = { name: string; data: Buffer } | { name: string; from: string };
+
+/** A traced run whose packets are already in a finished run file (`pktpath trace`, `sessions.save`). */
+export interface RecordedRunInput {
+  run: Omit<Run, 'packets'>;
+  recorded: RecordedRun;
 }
 
 /**
@@ -187,10 +206,20 @@ export class SessionStore {
     };
   }
 
+  /** A recorded run's metadata entry; its run file is placed as it is (appended to `files`). */
+  private recordedEntry({ run, recorded }: RecordedRunInput, files: NewRunFile[]): StoredRun {
+    const name = `${slug(run.id, 60, 'run')}-${randomBytes(4).toString('hex')}.run`;
+    files.push({ name, from: recorded.file });
+    const { file: _path, ...totals } = recorded;
+    return { ...run, ...totals, data: name };
+  }
+
   /** New run files first, then `session.json` naming them: each an atomic replace, so a crash keeps the old one. */
   private write(stored: StoredSession, files: readonly NewRunFile[]): void {
     const dir = ensureDir(this.dirOf(stored.id));
-    for (const f of files) writeFileAtomic(join(dir, f.name), f.data);
+    for (const f of files)
+      if ('from' in f) placeFile(f.from, join(dir, f.name));
+      else writeFileAtomic(join(dir, f.name), f.data);
     writeFileAtomic(join(dir, META), JSON.stringify(stored, null, 1) + '\n');
     this.metas.delete(stored.id);
     this.removeLeftovers(dir, new Set(stored.runs.map((r) => r.data)));
@@ -273,6 +302,82 @@ export class SessionStore {
       },
       files,
     );
+  }
+
+  /** Saves traced runs from their run files: into session `id`, or a new session titled `title`. */
+  saveRecorded(
+    target: { id?: string | undefined; title: string; notes?: string | undefined },
+    runs: readonly RecordedRunInput[],
+    hosts: SessionHost[],
+  ): Session {
+    const files: NewRunFile[] = [];
+    const entries = runs.map((r) => this.recordedEntry(r, files));
+    if (target.id)
+      return this.modify(
+        target.id,
+        (s) => {
+          s.runs.push(...entries);
+          for (const h of hosts) if (!s.hosts.some((x) => x.name === h.name)) s.hosts.push(h);
+          s.title = target.title;
+        },
+        files,
+      );
+    const stored = this.newStored(target, hosts, entries);
+    this.write(stored, files);
+    return toApi(stored);
+  }
+
+  /**
+   * Writes traced runs as an export bundle at `path` (what `sessions import` reads), for a save that failed: the
+   * bundle streams the run files in, so a large run costs no memory.
+   */
+  recoveryBundle(
+    target: { title: string },
+    runs: readonly RecordedRunInput[],
+    hosts: SessionHost[],
+    path: string,
+  ): void {
+    const files: NewRunFile[] = [];
+    const stored = this.newStored(
+      target,
+      hosts,
+      runs.map((r) => this.recordedEntry(r, files)),
+    );
+    const meta = Buffer.from(JSON.stringify(stored, null, 1) + '\n', 'utf8');
+    const sources = files.map((f) => ('from' in f ? f.from : ''));
+    const entries = [
+      { name: META, bytes: meta.length },
+      ...files.map((f, i) => ({ name: f.name, bytes: statSync(sources[i] ?? '').size })),
+    ];
+    const fd = openSync(path, 'wx', 0o600);
+    try {
+      writeAll(fd, Buffer.from(`pktpath-bundle 1\n${JSON.stringify({ entries })}\n`, 'utf8'));
+      writeAll(fd, meta);
+      for (const from of sources) appendFile(fd, from);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private newStored(
+    target: { title: string; notes?: string | undefined },
+    hosts: SessionHost[],
+    runs: StoredRun[],
+  ): StoredSession {
+    const now = new Date().toISOString();
+    return {
+      format: SESSION_FORMAT,
+      version: SESSION_VERSION,
+      id: this.newId(target.title),
+      title: target.title,
+      notes: target.notes ?? '',
+      createdAt: now,
+      updatedAt: now,
+      hosts,
+      runs,
+      annotations: [],
+    };
   }
 
   rename(id: string, title: string): Session {
@@ -515,6 +620,42 @@ function variantsOf(file: RunFile, maxIds = Infinity): PathVariant[] {
 
 function toApi(s: StoredSession): Session {
   return { ...s, runs: s.runs.map(({ data: _file, ...r }) => r) };
+}
+
+/** Puts a finished run file at `to` atomically: a hard link (no copy; both are in the data dir) or, across file
+ * systems, a copy; either through a temp name renamed into place. */
+function placeFile(from: string, to: string): void {
+  const tmp = join(to, '..', `.${randomBytes(4).toString('hex')}.run.tmp-${process.pid}`);
+  try {
+    try {
+      linkSync(from, tmp);
+    } catch (e) {
+      if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
+      copyFileSync(from, tmp);
+      const fd = openSync(tmp, 'r');
+      fsyncSync(fd);
+      closeSync(fd);
+    }
+    renameSync(tmp, to);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off);
+}
+
+/** Appends the file at `from` to `fd`, a MiB at a time. */
+function appendFile(fd: number, from: string): void {
+  const src = openSync(from, 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  try {
+    for (let n; (n = readSync(src, buf, 0, buf.length, null)) > 0;) writeAll(fd, buf.subarray(0, n));
+  } finally {
+    closeSync(src);
+  }
 }
 
 function safeReaddir(dir: string): string[] {

@@ -1,16 +1,22 @@
 import { CoreError } from '../errors.js';
+import { LoaderProtocolError } from './loader-protocol-error.js';
 
 /** Framing version 1 of `pktpath-loader trace` (docs/LOADER.md): `u32 len · u16 type · u16 0 · payload`, LE. */
 export const FRAMING_VERSION = 1;
 export const FRAME_HEADER = 8;
+/** `struct pktpath_event` of framing 1. */
+const MIN_EVENT = 104;
 export const FRAME_HELLO = 1;
 export const FRAME_EVENT = 2;
 export const FRAME_STATUS = 3;
 /** Packet bytes (`capture.snaplen`): `struct pktpath_capture`'s 24-byte header, then `caplen` bytes. */
 export const FRAME_CAPTURE = 4;
 export const CAPTURE_HEADER = 24;
-/** Far above any real frame (a status record with thousands of probes is ~100 KiB): a bigger length is garbage. */
-const MAX_FRAME = 16 << 20;
+/** Far above any real frame (a status record with thousands of probes is ~100 KiB): a bigger length is garbage.
+ * It also bounds what an incomplete frame can hold in memory. */
+export const MAX_FRAME = 4 << 20;
+/** The loader's JSON error line (before the hello) is short; this much text without a newline is garbage. */
+const MAX_JSON_LINE = 64 << 10;
 
 export interface StatusRecord {
   type: string;
@@ -34,7 +40,7 @@ export class FrameDecoder {
   private pending: Buffer | undefined;
   private helloSeen = false;
   private jsonText: string | undefined;
-  eventSize = 104;
+  eventSize = MIN_EVENT;
 
   constructor(private readonly sink: FrameSink) {}
 
@@ -51,12 +57,14 @@ export class FrameDecoder {
     while (end - off >= FRAME_HEADER) {
       const len = buf.readUInt32LE(off);
       if (len < FRAME_HEADER || len > MAX_FRAME)
-        throw new CoreError('internal', `loader stream is corrupt: frame length ${len} at byte ${off}`);
-      if (end - off < len) break;
+        throw new LoaderProtocolError(`loader stream is corrupt: frame length ${len} at byte ${off}`);
       const type = buf.readUInt16LE(off + 4);
+      if (!this.helloSeen && type !== FRAME_HELLO)
+        throw new LoaderProtocolError(`loader stream is corrupt: frame type ${type} before the hello`);
+      if (end - off < len) break;
       if (type === FRAME_EVENT) {
         if (len - FRAME_HEADER < this.eventSize)
-          throw new CoreError('internal', `loader event frame of ${len} bytes is shorter than an event`);
+          throw new LoaderProtocolError(`loader event frame of ${len} bytes is shorter than an event`);
         this.sink.event(buf, off + FRAME_HEADER);
       } else if (type === FRAME_HELLO || type === FRAME_STATUS) {
         const rec = parseRecord(buf.toString('utf8', off + FRAME_HEADER, off + len));
@@ -64,7 +72,7 @@ export class FrameDecoder {
         this.sink.status(rec);
       } else if (type === FRAME_CAPTURE) {
         if (len - FRAME_HEADER < CAPTURE_HEADER)
-          throw new CoreError('internal', `loader capture frame of ${len} bytes is shorter than its header`);
+          throw new LoaderProtocolError(`loader capture frame of ${len} bytes is shorter than its header`);
         this.sink.capture?.(buf, off + FRAME_HEADER, len - FRAME_HEADER);
       } // other types: a later framing revision's additions, skipped by length
       off += len;
@@ -78,7 +86,13 @@ export class FrameDecoder {
         'deploy-failed',
         `the loader speaks framing ${String(rec.framing)}, this pktpath reads ${FRAMING_VERSION}`,
       );
-    if (typeof rec.eventSize === 'number') this.eventSize = rec.eventSize;
+    if (rec.eventSize !== undefined) {
+      const size = Number(rec.eventSize);
+      // the grouper reads the 104 bytes of framing 1's event; a later loader may only append
+      if (!Number.isInteger(size) || size < MIN_EVENT || size > MAX_FRAME - FRAME_HEADER)
+        throw new LoaderProtocolError(`the loader's hello gives an event size of ${String(rec.eventSize)}`);
+      this.eventSize = size;
+    }
     this.helloSeen = true;
   }
 
@@ -90,6 +104,10 @@ export class FrameDecoder {
       this.jsonText = this.jsonText.slice(nl + 1);
       if (line) this.sink.status(parseRecord(line));
     }
+    if (this.jsonText.length > MAX_JSON_LINE)
+      throw new LoaderProtocolError(
+        `loader stream is corrupt: ${this.jsonText.length} bytes of text without a newline`,
+      );
   }
 
   /** Bytes of an incomplete frame left at the end of the stream (0 after a clean exit). */
@@ -103,9 +121,9 @@ function parseRecord(text: string): StatusRecord {
   try {
     rec = JSON.parse(text);
   } catch {
-    throw new CoreError('internal', `loader status record is not JSON: ${text.slice(0, 120)}`);
+    throw new LoaderProtocolError(`loader status record is not JSON: ${text.slice(0, 120)}`);
   }
   if (!rec || typeof rec !== 'object' || typeof (rec as StatusRecord).type !== 'string')
-    throw new CoreError('internal', `loader status record has no type: ${text.slice(0, 120)}`);
+    throw new LoaderProtocolError(`loader status record has no type: ${text.slice(0, 120)}`);
   return rec as StatusRecord;
 }

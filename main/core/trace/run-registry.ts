@@ -1,25 +1,49 @@
 import { randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Host } from '../../api/hosts.js';
 import type { Run, TraceSpec } from '../../api/trace.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, CoreError, NotFoundError } from '../errors.js';
+import type { RecordedRun } from '../sessions/run-file-writer.js';
 import { probeEntries } from './loader-config.js';
 import { TraceRun, type TraceRunDeps } from './trace-run.js';
 
-/** Finished runs kept in memory for `sessions.save` (older ones are dropped: save what you want to keep). */
+/** Finished runs kept for `sessions.save` (older ones are dropped with their run files: save what you want). */
 const KEEP_FINISHED = 32;
+/** Run files and spools a crashed pktpath left behind are removed once this old. */
+const STALE_MS = 7 * 24 * 3600_000;
 
-/** The core's trace runs: started by id, stopped by id, all stopped (and detached) on close. */
+/** A finished run ready to be saved: its metadata and its run file. */
+export interface FinishedRun {
+  run: Omit<Run, 'packets'>;
+  recorded: RecordedRun;
+}
+
+/**
+ * The core's trace runs: started by id, stopped by id, all stopped (and detached) on close. Each run is written to
+ * `<runs dir>/<run id>.run` while it traces; the file is removed when the run leaves the registry unless `keep`
+ * was called (a run whose save failed stays there for recovery).
+ */
 export class RunRegistry {
   private readonly runs = new Map<string, TraceRun>();
+  private readonly kept = new Set<string>();
+  readonly runsDir: string;
 
-  constructor(private readonly deps: TraceRunDeps & { onEnd: (run: TraceRun) => void }) {}
+  constructor(
+    private readonly deps: Omit<TraceRunDeps, 'runsDir'> & { home: string; onEnd: (run: TraceRun) => void },
+  ) {
+    this.runsDir = writableDir(join(deps.home, 'runs'));
+    removeStale(this.runsDir);
+  }
 
   start(host: Host, spec: TraceSpec): TraceRun {
     const entries = probeEntries(spec); // bad probe text fails the request, before any connection
     const id = `run-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
-    const run = new TraceRun(id, host, spec, entries, this.deps);
+    const run = new TraceRun(id, host, spec, entries, { ...this.deps, runsDir: this.runsDir });
     this.runs.set(id, run);
     void run.ended.then(() => {
+      if (run.error && run.recorded?.packets) this.kept.add(run.id); // what a failed run recorded stays
       this.deps.onEnd(run);
       this.prune();
     });
@@ -28,7 +52,12 @@ export class RunRegistry {
 
   private prune(): void {
     const done = [...this.runs.values()].filter((r) => r.endedAt);
-    for (const r of done.slice(0, Math.max(0, done.length - KEEP_FINISHED))) this.runs.delete(r.id);
+    for (const r of done.slice(0, Math.max(0, done.length - KEEP_FINISHED))) this.forget(r);
+  }
+
+  private forget(run: TraceRun): void {
+    this.runs.delete(run.id);
+    if (run.recorded && !this.kept.has(run.id)) rmSync(run.recorded.file, { force: true });
   }
 
   get(id: string): TraceRun {
@@ -44,14 +73,46 @@ export class RunRegistry {
   }
 
   /** A run that has ended, for saving. */
-  finished(id: string): Run {
+  finished(id: string): FinishedRun {
     const run = this.get(id);
     if (!run.endedAt) throw new ConflictError(`run ${id} is still tracing; stop it first`);
-    return run.toRun(true);
+    if (!run.recorded)
+      throw new CoreError('internal', `run ${id} has no run file (${run.error?.message ?? ''})`);
+    const { packets: _inline, ...meta } = run.toRun();
+    return { run: meta, recorded: run.recorded };
   }
 
-  /** Stops every run and waits until each host has detached. */
+  /** Leaves a run's file in place when the run leaves the registry. */
+  keep(id: string): void {
+    this.kept.add(id);
+  }
+
+  /** Stops every run and waits until each host has detached; unsaved run files are removed. */
   async stopAll(): Promise<void> {
     await Promise.all([...this.runs.values()].map((r) => r.stop()));
+    for (const r of [...this.runs.values()]) this.forget(r);
+  }
+}
+
+/** `dir`, created if needed; where it cannot be written (a read-only data dir), a fresh private dir in the tmpdir
+ * (never a predictable name another user could have made first). */
+function writableDir(dir: string): string {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK);
+    return dir;
+  } catch {
+    return mkdtempSync(join(tmpdir(), 'pktpath-runs-'));
+  }
+}
+
+function removeStale(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { force: true });
+    } catch {
+      // raced with another pktpath: nothing to clean
+    }
   }
 }

@@ -11,24 +11,39 @@ import type {
   TraceSpec,
 } from '../../api/trace.js';
 import { CoreError, toApiError } from '../errors.js';
+import { RunFileWriter, type RecordedRun } from '../sessions/run-file-writer.js';
 import type { HostAccess } from '../hosts/host-access.js';
 import type { ProbeCache } from '../probe/probe-cache.js';
 import type { CommandRunner, RunningCommand } from '../ssh/command-runner.js';
 import type { SshConnection } from '../ssh/connection.js';
 import { FrameDecoder, type StatusRecord } from './frame-decoder.js';
 import { loaderConfig, modeOfBackend } from './loader-config.js';
+import { LoaderProtocolError } from './loader-protocol-error.js';
 import { PacketGrouper } from './packet-grouper.js';
 
 /** How often grown packets and counters are published while tracing. */
 export const PUBLISH_INTERVAL_MS = 100;
 /** After "stop", how long the loader gets to detach before the channel is closed on it (stdin EOF, then TERM). */
 const STOP_GRACE_MS = 10_000;
+/** Client-side limits (docs/LOADER.md): what one run may hold in memory and send to a face. */
+export const RUN_LIMITS = {
+  /** Packets per `trace.packets` batch; the rest of a flood is in the run file, not in the live view. */
+  liveBatch: 200,
+  /** Packets a finished run carries inline (`trace.end`, `trace.stop`); all of them are in its run file. */
+  inlinePackets: 5_000,
+  /** Status records kept with a run (a loader sends one per probe, a few thousand at most). */
+  records: 20_000,
+  /** How long past `limits.durationS` the loader may run before it is stopped, then killed. */
+  durationGraceMs: 5_000,
+};
 
 export interface TraceRunDeps {
   access: HostAccess;
   probeCache: ProbeCache;
   progress: (e: TraceProgressEvent) => void;
   packets: (runId: string, packets: Run['packets']) => void;
+  /** Where live runs are written as they are traced (`<run id>.run`). */
+  runsDir: string;
 }
 
 /**
@@ -45,7 +60,13 @@ export class TraceRun {
   lost = 0;
   error: ApiError | undefined;
   readonly records: RunEvent[] = [];
-  readonly grouper = new PacketGrouper();
+  private droppedRecords = 0;
+  /** The run file, written as packets complete; `recorded` once it is finished. */
+  private readonly writer: RunFileWriter;
+  recorded: RecordedRun | undefined;
+  /** The first packets, kept for the inline `packets` of `toRun()`. */
+  private readonly inline: Run['packets'] = [];
+  readonly grouper: PacketGrouper;
   readonly ended: Promise<void>;
 
   private cmd: RunningCommand | undefined;
@@ -54,6 +75,11 @@ export class TraceRun {
   private loaderError: string | undefined;
   private stderrTail = '';
   private timer: NodeJS.Timeout | undefined;
+  private deadline: NodeJS.Timeout | undefined;
+  private limitError: LoaderProtocolError | undefined;
+  /** Set when pktpath stopped the run at its duration; `killed` when the loader then had to be killed. */
+  private durationEnforced: number | undefined;
+  private killed = false;
   private readonly t0 = performance.now();
 
   constructor(
@@ -64,6 +90,14 @@ export class TraceRun {
     private readonly deps: TraceRunDeps,
   ) {
     this.mode = spec.mode;
+    this.writer = new RunFileWriter(`${deps.runsDir}/${id}.run`);
+    this.grouper = new PacketGrouper((p) => {
+      this.writer.append(p);
+      if (this.inline.length < RUN_LIMITS.inlinePackets) {
+        const { captures: _bytes, ...rest } = p as typeof p & { captures?: unknown };
+        this.inline.push(rest);
+      }
+    });
     // Started on the next turn, so the caller has the run id before its first progress event.
     this.ended = new Promise<void>((r) => setImmediate(r))
       .then(() => this.run())
@@ -79,6 +113,10 @@ export class TraceRun {
   }
 
   private record(kind: string, data?: Record<string, unknown>, message?: string): void {
+    if (this.records.length >= RUN_LIMITS.records) {
+      this.droppedRecords++;
+      return;
+    }
     this.records.push({
       t_ms: Math.round(performance.now() - this.t0),
       kind,
@@ -134,6 +172,11 @@ export class TraceRun {
     });
     const outcome = await Promise.race([cmd.exit, linkDied]);
     if (decodeError) throw decodeError;
+    if (this.limitError) throw this.limitError;
+    if (this.durationEnforced && this.killed)
+      throw new LoaderProtocolError(
+        `the loader did not stop at the ${this.durationEnforced} s duration nor when asked; pktpath killed it`,
+      );
     if (outcome === 'link' || (outcome.code === null && this.host.kind !== 'local' && !this.stopRequested))
       throw new CoreError(
         'unreachable',
@@ -161,6 +204,8 @@ export class TraceRun {
       }
       case 'probe': {
         const id = Number(rec.id);
+        if (!Number.isInteger(id) || id < 0 || id >= 1 << 20)
+          throw new LoaderProtocolError(`the loader reports a probe id of ${String(rec.id)}`);
         const name = String(rec.name);
         this.grouper.probeNames[id] = name;
         if (finals.has(name)) this.grouper.finalProbes.add(id);
@@ -172,6 +217,7 @@ export class TraceRun {
       case 'attached':
         this.mode = modeOfBackend(rec.backend, this.spec.mode);
         this.record('attached', data);
+        this.enforceDuration();
         return this.setPhase('tracing', {
           attached: this.attached.attached,
           total: this.attached.total,
@@ -195,21 +241,60 @@ export class TraceRun {
     }
   }
 
-  private publish(): void {
-    const changed = this.grouper.takeChanged();
-    if (changed.length) this.deps.packets(this.id, changed);
+  /** The client's own duration limit: a loader still running `durationGraceMs` after its duration is asked to
+   * stop (a loader behind on a flood may lag that much); one that does not stop then either is killed and the run
+   * fails with `loader-protocol`. */
+  private enforceDuration(): void {
+    const seconds = this.spec.limits.durationS;
+    if (!seconds || this.deadline) return;
+    this.deadline = setTimeout(
+      () => {
+        this.durationEnforced = seconds;
+        this.record('duration-enforced', { durationS: seconds }, `still running ${seconds} s after attach`);
+        void this.stop();
+      },
+      seconds * 1000 + RUN_LIMITS.durationGraceMs,
+    );
   }
 
-  private finish(e?: unknown): void {
+  private publish(): void {
+    try {
+      this.grouper.tick();
+    } catch (e) {
+      this.limitError ??= new LoaderProtocolError(`cannot write the run file: ${(e as Error).message}`);
+      this.cmd?.kill();
+    }
+    const changed = this.grouper.takeChanged();
+    if (changed.length) this.deps.packets(this.id, changed.slice(0, RUN_LIMITS.liveBatch));
+  }
+
+  /** Writes out what is still in memory and completes the run file (kept even when the run failed). */
+  private complete(): unknown {
+    try {
+      this.grouper.flushAll();
+      this.recorded = this.writer.finish();
+    } catch (e) {
+      this.writer.abort();
+      return new CoreError('internal', `cannot write the run file: ${(e as Error).message}`);
+    }
+    if (this.grouper.late) this.record('late', { hops: this.grouper.late });
+    if (this.droppedRecords) this.record('records-dropped', { count: this.droppedRecords });
+    return undefined;
+  }
+
+  private finish(failure?: unknown): void {
     clearInterval(this.timer);
+    clearTimeout(this.deadline);
     this.publish();
+    const e = failure ?? this.complete();
+    if (failure !== undefined) this.complete();
     this.endedAt = new Date().toISOString();
     if (e !== undefined) {
       this.error = toApiError(e);
       this.record('failed', undefined, this.error.message);
       this.cmd?.kill();
       this.setPhase('failed', { message: this.error.message, lost: this.lost });
-    } else this.setPhase('done', { lost: this.lost, message: `${this.grouper.packets.size} packets` });
+    } else this.setPhase('done', { lost: this.lost, message: `${this.recorded?.packets ?? 0} packets` });
   }
 
   /** Asks the loader to stop ("stop" line); closes the channel if it has not detached within the grace period. */
@@ -225,6 +310,7 @@ export class TraceRun {
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), STOP_GRACE_MS)));
     if ((await Promise.race([this.ended, grace])) === 'late') {
+      this.killed = true;
       this.cmd?.stdin.end(); // EOF: the loader's own "session died" path
       this.cmd?.kill();
       await this.ended;
@@ -232,8 +318,8 @@ export class TraceRun {
     clearTimeout(timer);
   }
 
-  /** The run as the contract has it; `withCaptures` (saving) adds the packets' captured bytes. */
-  toRun(withCaptures = false): Run {
+  /** The run as the contract has it, with its first `inlinePackets` packets (all of them are in `recorded.file`). */
+  toRun(): Run {
     return {
       id: this.id,
       host: this.host.name,
@@ -244,7 +330,7 @@ export class TraceRun {
       ...(this.kernelRelease ? { kernelRelease: this.kernelRelease } : {}),
       lost: this.lost,
       events: this.records,
-      packets: this.grouper.all(withCaptures),
+      packets: this.endedAt ? this.inline : this.grouper.all(),
     };
   }
 }

@@ -1,13 +1,22 @@
-import type { PacketPath } from '../../../main/api/trace';
+import type { PacketPath } from '../../../main/api/trace.js';
+
+/** Packets a live view holds; a flood's older packets leave the view (they are all in the run file). */
+export const LIVE_WINDOW = 20_000;
 
 /**
- * Packets of a running trace as they arrive. `trace.packets` carries whole paths of new or grown packets, so a
- * packet seen again replaces its earlier version in place; the array is kept (not copied) so 100k packets cost
- * nothing per batch, and `version` tells React something changed.
+ * Packets of a running trace as they arrive, at most LIVE_WINDOW of the latest. `trace.packets` carries whole
+ * paths of new or grown packets, so a packet seen again replaces its earlier version in place; the array is kept
+ * (not copied) so a batch costs nothing per packet held, and `version` tells React something changed. Past the
+ * window the oldest quarter is dropped at once (packet ids rise with time, so a grown packet older than the
+ * window is ignored rather than shown again).
  */
 export class LiveRun {
   readonly packets: PacketPath[] = [];
   private readonly index = new Map<number, number>();
+  /** The highest packet id dropped from the window. */
+  private droppedUpTo = -1;
+  /** Packets seen in all (the window holds the latest of them). */
+  total = 0;
   events = 0;
   version = 0;
 
@@ -15,14 +24,24 @@ export class LiveRun {
     for (const p of batch) {
       const at = this.index.get(p.id);
       if (at === undefined) {
+        if (p.id <= this.droppedUpTo) continue;
         this.index.set(p.id, this.packets.length);
         this.packets.push(p);
+        this.total++;
         this.events += p.hops.length;
       } else {
         this.events += p.hops.length - (this.packets[at]?.hops.length ?? 0);
         this.packets[at] = p;
       }
     }
+    if (this.packets.length > LIVE_WINDOW + LIVE_WINDOW / 4) this.shrink();
     this.version++;
+  }
+
+  private shrink(): void {
+    for (const p of this.packets.splice(0, this.packets.length - LIVE_WINDOW))
+      this.droppedUpTo = Math.max(this.droppedUpTo, p.id);
+    this.index.clear();
+    this.packets.forEach((p, i) => this.index.set(p.id, i));
   }
 }

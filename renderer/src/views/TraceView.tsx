@@ -314,7 +314,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
               progress={progress}
               ended={ended}
               starting={starting}
-              packets={live.current.packets.length}
+              packets={ended?.recorded?.packets ?? live.current.total}
               events={live.current.events}
             />
             {ended && (

@@ -1,9 +1,11 @@
 import type { ResponseOf } from '../../../api/contract.js';
 import type { ExportFormat, SessionHost } from '../../../api/sessions.js';
 import { MAX_TRANSFER_BYTES, tooLargeMessage } from '../../../api/transfer.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Run } from '../../../api/trace.js';
 import { CoreError } from '../../errors.js';
-import { summarize } from '../../sessions/session-store.js';
+import { summarize, type RecordedRunInput } from '../../sessions/session-store.js';
 import type { CoreContext, MethodTable } from '../core-context.js';
 
 type SessionMethods =
@@ -28,12 +30,15 @@ export function sessionMethods(ctx: CoreContext): MethodTable<SessionMethods> {
     'sessions.report': ({ id }) => ({ markdown: ctx.sessions.report(id) }),
     'sessions.save': ({ id, title, notes, runIds }) => {
       const runs = runIds.map((r) => ctx.runs.finished(r));
-      const hosts = sessionHosts(ctx, runs);
-      if (id) {
-        const s = ctx.sessions.addRuns(id, runs, hosts);
-        return summarize(title === s.title ? s : ctx.sessions.rename(id, title));
+      const hosts = sessionHosts(
+        ctx,
+        runs.map((r) => r.run),
+      );
+      try {
+        return summarize(ctx.sessions.saveRecorded({ id, title, notes }, runs, hosts));
+      } catch (e) {
+        throw keptForRecovery(ctx, e, { title }, runs, hosts);
       }
-      return summarize(ctx.sessions.create({ title, ...(notes ? { notes } : {}), hosts, runs }));
     },
     'sessions.rename': ({ id, title }) => summarize(ctx.sessions.rename(id, title)),
     'sessions.annotate': ({ id, ...note }) => ctx.sessions.annotate(id, note),
@@ -74,8 +79,42 @@ function exportedFile(ctx: CoreContext, id: string, format: ExportFormat): Respo
   return { name: `${id}.${extension}`, mediaType, bytes: data.length, data: data.toString('base64') };
 }
 
+/**
+ * A failed save keeps its runs: an export bundle beside the run files (else in the tmpdir) that `sessions import`
+ * reads, named in the error's message and `details.recovery`.
+ */
+function keptForRecovery(
+  ctx: CoreContext,
+  e: unknown,
+  target: { title: string },
+  runs: readonly RecordedRunInput[],
+  hosts: SessionHost[],
+): CoreError {
+  const why = e instanceof Error ? e.message : String(e);
+  const code = e instanceof CoreError ? e.code : 'internal';
+  const name = `${runs[0]?.run.id ?? 'runs'}-${Date.now()}.pktpath`;
+  for (const dir of [ctx.runs.runsDir, tmpdir()]) {
+    const file = join(dir, name);
+    try {
+      ctx.sessions.recoveryBundle(target, runs, hosts, file);
+    } catch {
+      continue;
+    }
+    return new CoreError(
+      code,
+      `cannot save: ${why}; the run is kept in ${file} (pktpath sessions import ${file})`,
+      {
+        recovery: file,
+      },
+    );
+  }
+  for (const r of runs) ctx.runs.keep(r.run.id);
+  const files = runs.map((r) => r.recorded.file).join(', ');
+  return new CoreError(code, `cannot save: ${why}; the run file is kept in ${files}`, { recovery: files });
+}
+
 /** The hosts the runs ran on, with the facts probed on the kernel each run saw (the record a report needs). */
-function sessionHosts(ctx: CoreContext, runs: readonly Run[]): SessionHost[] {
+function sessionHosts(ctx: CoreContext, runs: readonly Omit<Run, 'packets'>[]): SessionHost[] {
   const out = new Map<string, SessionHost>();
   for (const run of runs) {
     if (out.has(run.host)) continue;
