@@ -159,6 +159,7 @@ function lockdown({ root }: Seen): LimitFindingInput[] {
 }
 
 function kprobes({ root }: Seen): LimitFindingInput[] {
+  if (!root.size) return []; // root's script never ran: nothing is known
   const cfg = config(root, 'KPROBES');
   const absent = cfg ? cfg === 'n' : !hasMarker(root, 'register_kprobe') && !all(root, 'kprobe.pmu').length;
   const evidence = [
