@@ -127,19 +127,46 @@ function btf({ root }: Seen): LimitFindingInput[] {
   ];
 }
 
+/**
+ * The active lockdown level: securityfs's `[mode]`; without securityfs, the strictest of the boot's `lockdown=`
+ * and a forced level in the kernel config (the kernel enforces the stricter).
+ */
+function lockdownMode(root: KeyValues): { mode: string | undefined; evidence: string[] } {
+  const file = /\[(\w+)\]/.exec(one(root, 'lockdown') ?? '')?.[1];
+  if (file) return { mode: file, evidence: ev(root, 'lockdown') };
+  if (one(root, 'lockdown') !== 'unknown') return { mode: undefined, evidence: [] };
+  const boot = /(?:^| )(lockdown=(integrity|confidentiality))\b/.exec(one(root, 'cmdline') ?? '');
+  const forced = ['CONFIDENTIALITY', 'INTEGRITY'].find(
+    (l) => config(root, `LOCK_DOWN_KERNEL_FORCE_${l}`) === 'y',
+  );
+  const levels = [boot?.[2], forced?.toLowerCase()];
+  const mode = levels.includes('confidentiality') ? 'confidentiality' : levels.find(Boolean);
+  if (!mode) return { mode: undefined, evidence: [] };
+  return {
+    mode,
+    evidence: [
+      'lockdown=unknown (securityfs not mounted)',
+      ...(boot ? [`cmdline: ${boot[1]}`] : []),
+      ...(forced ? [`CONFIG_LOCK_DOWN_KERNEL_FORCE_${forced}=y`] : []),
+      ...all(root, 'lockdown.log'),
+    ],
+  };
+}
+
 function lockdown({ root }: Seen): LimitFindingInput[] {
-  const mode = /\[(\w+)\]/.exec(one(root, 'lockdown') ?? '')?.[1];
+  const { mode, evidence } = lockdownMode(root);
   if (!mode || mode === 'none') return [];
-  const evidence = ev(root, 'lockdown');
   if (mode === 'integrity')
     return [
       {
         id: 'lockdown',
         severity: 'warning',
         summary:
-          'kernel lockdown is "integrity": debugfs (so /sys/kernel/debug/tracing) and bpf_probe_write_user are ' +
-          'blocked; pktpath uses neither — kprobes, fentry, tracepoints and TC still attach',
-        advice: 'nothing to do for pktpath; tracefs must be reachable at /sys/kernel/tracing',
+          'kernel lockdown is "integrity": debugfs (so /sys/kernel/debug/tracing), bpf_probe_write_user and ' +
+          'unsigned modules are blocked; pktpath needs none of them, and reads kernel memory only',
+        advice:
+          'nothing to do for pktpath (tracefs must be reachable at /sys/kernel/tracing); any attach kind still ' +
+          'refused is listed on its own',
         evidence,
       },
     ];

@@ -49,6 +49,8 @@ export const CONFIG_OPTIONS = [
   'DYNAMIC_FTRACE',
   'BPF_EVENTS',
   'SECURITY_LOCKDOWN_LSM',
+  'LOCK_DOWN_KERNEL_FORCE_INTEGRITY',
+  'LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY',
 ] as const;
 
 /**
@@ -59,6 +61,9 @@ export const ROOT_PREFLIGHT_SCRIPT = `${MOUNT_OF}echo "kernel=$(uname -r)"
 if [ -r /sys/kernel/security/lockdown ]; then echo "lockdown=$(cat /sys/kernel/security/lockdown)"
 elif awk '$3 == "securityfs" { f = 1 } END { exit !f }' /proc/mounts; then echo lockdown=absent
 else echo lockdown=unknown; fi
+# without securityfs: the boot's own lockdown= and the kernel's "locked down" lines
+echo "cmdline=$(cat /proc/cmdline)"
+dmesg 2>/dev/null | grep -E 'Kernel is locked down|Lockdown:' | tail -n 3 | sed 's/^/lockdown.log=/'
 if [ -r /sys/kernel/btf/vmlinux ]; then echo btf=1; else echo btf=0; fi
 echo "btf.modules=$(ls /sys/kernel/btf 2>/dev/null | grep -vc '^vmlinux$')"
 # BTF strings are NUL-separated: one per line, matched whole (busybox grep stops a line at a NUL)

@@ -112,10 +112,28 @@ describe('preflight findings on recorded output', () => {
     expect(findLimits(raw(vm612Root), vm612Facts)).toEqual([]);
   });
 
-  it('this machine (6.18 without kprobes): no kprobes from its config; fentry refused by the kernel', () => {
-    expect(ids(raw(localRoot), localFacts)).toEqual(['warning no-kprobes', 'warning attach-refused']);
-    const k = findLimits(raw(localRoot), localFacts)[0]!;
-    expect(k.evidence).toEqual(['config.file=/proc/config.gz', 'KPROBES=n', 'FPROBE=n']);
+  it('this machine (6.18, no kprobes, locked down by its config): each limit from what the host shows', () => {
+    expect(ids(raw(localRoot), localFacts)).toEqual([
+      'warning lockdown',
+      'warning no-kprobes',
+      'warning attach-refused',
+    ]);
+    const [lock, k] = findLimits(raw(localRoot), localFacts);
+    expect(lock!.evidence).toEqual([
+      'lockdown=unknown (securityfs not mounted)',
+      'CONFIG_LOCK_DOWN_KERNEL_FORCE_INTEGRITY=y',
+      '[    0.104393] Kernel is locked down from Kernel configuration; see man kernel_lockdown.7',
+    ]);
+    expect(k!.evidence).toEqual(['config.file=/proc/config.gz', 'KPROBES=n', 'FPROBE=n']);
+  });
+
+  it('lockdown without securityfs: the boot’s lockdown= (the stricter of it and the config wins)', () => {
+    const boot = edit(vm612Root, 'cmdline', 'cmdline=console=ttyS0 quiet lockdown=confidentiality');
+    const f = findLimits(raw(boot), vm612Facts);
+    expect(f.map((x) => `${x.severity} ${x.id}`)).toEqual(['error lockdown']);
+    expect(f[0]!.evidence).toContain('cmdline: lockdown=confidentiality');
+    const both = `${edit(localRoot, 'cmdline', 'cmdline=quiet lockdown=confidentiality')}`;
+    expect(findLimits(raw(both), localFacts)[0]!.summary).toMatch(/"confidentiality"/);
   });
 
   it('a 5.12-5.14 kernel whose programs load but lacks the 5.15/5.17 helpers', () => {
