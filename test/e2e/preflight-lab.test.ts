@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
 import { exec, localShell, sh } from '../lab/exec.js';
 import { writeLabInventory } from '../lab/inventory.js';
+import { ensureLabKey } from '../lab/lab.js';
+import { bootVm, buildVmImage, stopVm, VM_SPECS, vmTarget } from '../lab/vm.js';
 import { sshShell } from '../lab/ssh-client.js';
 import { labContext } from '../support/lab-context.js';
 
@@ -15,6 +17,7 @@ const { lab, labIt } = labContext();
 const bin = join(import.meta.dirname, '../../bin/pktpath.mjs');
 const built = existsSync(join(import.meta.dirname, '../../dist/main/cli/main.js'));
 const itVm510 = labIt({ hosts: ['vm510'] });
+const itBoot = labIt({ needs: { root: true, tools: ['qemu-system-x86_64'] } });
 const itUser = labIt({ needs: { root: true, tools: ['useradd', 'userdel', 'mount', 'umount'] } });
 const scratch = mkdtempSync(join(tmpdir(), 'pktpath-preflight-'));
 const home = join(scratch, 'pktpath-home');
@@ -151,5 +154,54 @@ describe('pktpath probe: the preflight explains every limit', () => {
       }
     },
     300_000,
+  );
+
+  itBoot(
+    'a VM of its own booted with lockdown=integrity: the level and what it blocks, with and without securityfs',
+    async () => {
+      const key = await ensureLabKey();
+      const image = await buildVmImage(
+        VM_SPECS.find((v) => v.name === 'vm61')!,
+        key.publicKey,
+      );
+      const name = `lockdown${randomBytes(3).toString('hex')}`;
+      const vm = await bootVm(
+        { ...image, name },
+        { privateKey: key.privateKey, append: 'lockdown=integrity', timeoutMs: 240_000 },
+      );
+      try {
+        const add = await pktpath(
+          [
+            'hosts',
+            'add',
+            name,
+            '--address',
+            '127.0.0.1',
+            '--port',
+            String(vm.sshPort),
+            '--user',
+            'root',
+          ].concat(['--identity', key.privateKey, '--privilege', 'root']),
+        );
+        expect(add.code, add.stderr).toBe(0);
+        // the lab's init mounts no securityfs: the level comes from the boot's lockdown= and the kernel's log
+        const r = await pktpath(['probe', name, '--accept-new-host-key']);
+        expect(r.code, r.stderr).toBe(0);
+        expect(limitIds(r.stdout)).toContain('lockdown');
+        expect(r.stdout).toMatch(/warning +lockdown: kernel lockdown is "integrity": debugfs/);
+        expect(r.stdout).toMatch(/cmdline: lockdown=integrity; .*Kernel is locked down from command line/);
+        // with securityfs mounted, the kernel's own file says it
+        const guest = sshShell(vmTarget(vm.sshPort, key.privateKey, image.hostKeyPub), scratch);
+        await sh(
+          guest,
+          'mount -t securityfs securityfs /sys/kernel/security; cat /sys/kernel/security/lockdown',
+        );
+        const again = await pktpath(['probe', name]);
+        expect(again.stdout).toMatch(/seen: lockdown=none \[integrity\] confidentiality/);
+      } finally {
+        await stopVm(vm);
+      }
+    },
+    420_000,
   );
 });
