@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HostNameSchema } from './hosts.js';
+import { LimitFindingsSchema, LoadCheckSchema } from './limits.js';
 
 /**
  * Trace runs, packets and paths. Packet and hop records use snake_case because they are also the CLI's
@@ -224,6 +225,10 @@ export const ProbeFactsSchema = z
     /** `net:*` and `skb:*` tracepoints. */
     tracepoints: z.array(z.string()).default([]),
     probedAt: z.iso.datetime().optional(),
+    /** Added by the core: whether the loader's programs load on this kernel (kept with the cached facts). */
+    loadCheck: LoadCheckSchema.optional(),
+    /** Added by the core on every `probe.run`: everything that limits tracing on the host, in words. */
+    limits: LimitFindingsSchema.optional(),
   })
   .loose();
 export type ProbeFacts = z.infer<typeof ProbeFactsSchema>;

@@ -130,6 +130,10 @@ describe('desktop app in browser mode (real core, lab sshd, this kernel)', () =>
     expect(
       await page.locator('tr[data-host="lab-local"] [data-testid=capabilities]').textContent(),
     ).toContain('raw-tp');
+    // the preflight's findings in the probe panel, in words: this kernel has no kprobes
+    await expect
+      .poll(() => page.getByTestId('limits').textContent(), { timeout: 10_000 })
+      .toMatch(/\bwarning\b.*this kernel has no kprobes/);
     await page.getByPlaceholder('Search name, address, tag').fill('vm');
     expect(await page.locator('tr[data-host]').count()).toBe(0);
     await page.getByPlaceholder('Search name, address, tag').fill('lab');

@@ -166,7 +166,15 @@ export function pidsWithArg(needle: string): number[] {
  */
 export async function bootVm(
   image: VmImage,
-  opts: { sshPort?: number; memMiB?: number; timeoutMs?: number; privateKey: string; smp?: number },
+  opts: {
+    sshPort?: number;
+    memMiB?: number;
+    timeoutMs?: number;
+    privateKey: string;
+    smp?: number;
+    /** Extra kernel command-line words (e.g. `lockdown=integrity`), for a private boot. */
+    append?: string;
+  },
 ): Promise<RunningVm> {
   const t0 = Date.now();
   const deadline = t0 + (opts.timeoutMs ?? 90_000);
@@ -184,7 +192,7 @@ export async function bootVm(
       '-accel', 'tcg', '-cpu', 'max', '-smp', String(opts.smp ?? 1), '-m', String(opts.memMiB ?? 1024),
       '-nographic', '-no-reboot',
       '-kernel', image.kernel, '-initrd', image.initrd,
-      '-append', 'console=ttyS0 quiet panic=-1',
+      '-append', `console=ttyS0 quiet panic=-1${opts.append ? ` ${opts.append}` : ''}`,
       '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
       '-device', 'virtio-net-pci,netdev=n0,romfile=',
       '-device', 'virtio-rng-pci',

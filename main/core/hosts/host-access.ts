@@ -128,16 +128,18 @@ export class HostAccess {
   /**
    * Runs the loader as root with `args`; resolves once root has verified its own copy and started it (see
    * spawnVerifiedLoader). A refused copy also forgets this connection's deploy, so the next run uploads afresh.
+   * `privilege` lets several root runs of one request share one sudo password answer.
    */
   async spawnLoader(
     host: Host,
     runner: CommandRunner,
     args: string[],
     onDeploy?: () => void,
+    privilege: PrivilegeOptions = this.privilegeOptions(host, runner),
   ): Promise<RunningCommand> {
     const loader = await this.deployed(host, runner, onDeploy);
     try {
-      return await spawnVerifiedLoader(runner, loader, args, this.privilegeOptions(host, runner));
+      return await spawnVerifiedLoader(runner, loader, args, privilege);
     } catch (e) {
       if (e instanceof RootExecRefusedError) this.loaders.delete(runner);
       throw e;

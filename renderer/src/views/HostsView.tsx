@@ -1,5 +1,6 @@
 import { useMemo, useRef, useState } from 'react';
 import type { ConnectionTest, Host, HostInput } from '../../../main/api/hosts';
+import type { LimitFinding, LimitSeverity } from '../../../main/api/limits';
 import type { ProbeFacts } from '../../../main/api/trace';
 import { pickFile, textOf } from '../api/files';
 import { useApp } from '../app/context';
@@ -267,6 +268,24 @@ function ProbeFactsPanel({ host, facts }: { host: Host; facts: ProbeFacts }) {
           </span>
         ))}
       </div>
+      {facts.limits && <Limits limits={facts.limits} />}
     </div>
+  );
+}
+
+const LIMIT_BADGE: Record<LimitSeverity, string> = { error: 'bad', warning: 'accent', info: '' };
+
+/** The preflight's findings: what limits tracing on the host, what to do, and what on the host shows it. */
+function Limits({ limits }: { limits: readonly LimitFinding[] }) {
+  if (!limits.length) return <div className="muted">Nothing limits tracing on this host.</div>;
+  return (
+    <ul data-testid="limits" style={{ margin: '6px 0 0', paddingLeft: 18, fontSize: 12 }}>
+      {limits.map((l, i) => (
+        <li key={i} title={l.evidence.join('\n')}>
+          <span className={`badge ${LIMIT_BADGE[l.severity]}`}>{l.severity}</span> {l.summary}
+          <div className="muted">{l.advice}</div>
+        </li>
+      ))}
+    </ul>
   );
 }
