@@ -17,8 +17,10 @@ import {
   ProbeFactsSchema,
   RunSchema,
   TracePacketsEventSchema,
+  TraceEndReasonSchema,
   TraceProgressEventSchema,
   TraceSpecSchema,
+  TraceStatusSchema,
 } from './trace.js';
 import { FileLabelSchema, SshConfigTextSchema, TransferDataSchema } from './transfer.js';
 
@@ -130,6 +132,11 @@ export const methods = {
     RunSchema,
     'stop a run; resolves once the host has detached',
   ),
+  'trace.status': method(
+    z.object({ runId: z.string() }),
+    TraceStatusSchema,
+    'where a run is now (phase, counts, why it ended): a face that missed events resyncs with it',
+  ),
   'sessions.list': method(
     Empty,
     z.object({ sessions: z.array(SessionSummarySchema) }),
@@ -221,7 +228,13 @@ export const methods = {
 export const events = {
   'trace.progress': TraceProgressEventSchema,
   'trace.packets': TracePacketsEventSchema,
-  'trace.end': z.object({ runId: z.string(), run: RunSchema.optional(), error: ApiErrorSchema.optional() }),
+  'trace.end': z.object({
+    runId: z.string(),
+    run: RunSchema.optional(),
+    error: ApiErrorSchema.optional(),
+    /** Why it ended (every core that knows sets it). */
+    reason: TraceEndReasonSchema.optional(),
+  }),
   'hostKey.prompt': HostKeyPromptSchema,
   'secret.prompt': SecretPromptSchema,
 } as const;
