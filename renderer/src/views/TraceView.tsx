@@ -302,6 +302,24 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
             )}
           </div>
           <div className="section">
+            <h3>Progress</h3>
+            <RunStatus
+              state={runState}
+              packets={live.current.packets.length}
+              events={live.current.events}
+              flags={flags}
+              connection={connection}
+            />
+            {ended && (
+              <div className="row" style={{ marginTop: 8 }}>
+                <button className="primary" onClick={() => void saveSession()} title="Save as a session">
+                  Save session…
+                </button>
+                <button onClick={openInPathView}>Open in Path view</button>
+              </div>
+            )}
+          </div>
+          <div className="section">
             <h3>Probe set {probeSel === 'custom' ? '(edit freely)' : `(${probeSel}; edit to customise)`}</h3>
             {profile?.dynamic ? (
               <div className="muted">
@@ -332,24 +350,6 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
                 : ''}
               {' · '}Ctrl+Space completes, hover shows the skb argument
             </div>
-          </div>
-          <div className="section">
-            <h3>Progress</h3>
-            <RunStatus
-              state={runState}
-              packets={live.current.packets.length}
-              events={live.current.events}
-              flags={flags}
-              connection={connection}
-            />
-            {ended && (
-              <div className="row" style={{ marginTop: 8 }}>
-                <button className="primary" onClick={() => void saveSession()} title="Save as a session">
-                  Save session…
-                </button>
-                <button onClick={openInPathView}>Open in Path view</button>
-              </div>
-            )}
           </div>
         </div>
       </div>
