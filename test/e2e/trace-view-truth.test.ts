@@ -202,6 +202,35 @@ describe('Trace view: the screen never lies', () => {
   );
 
   itUi(
+    'the connection cut while a run ends: reconnected, the page shows the end from the core and can save the run',
+    async () => {
+      await setUpTrace(`host ${topo!.serverAddr}`, '0', '3');
+      await startButton().click();
+      await waitForPhase(/^tracing$/, 60_000);
+      // The page's connection is cut (the kernel destroys the socket; pktpath and its run go on) and the run ends
+      // before the page is back: its trace.end is missed.
+      execFileSync('ss', ['-K', 'state', 'established', `( sport = :${serve!.port} )`]);
+      await expect
+        .poll(() => page.getByTestId('connection').textContent(), { timeout: 15_000 })
+        .not.toContain('connected');
+      await new Promise((r) => setTimeout(r, 4000));
+      await expect
+        .poll(() => page.getByTestId('connection').textContent(), { timeout: 15_000 })
+        .toContain('connected');
+      expect(await waitForPhase(/^(done|failed)$/, 15_000)).toBe('done');
+      expect(await page.getByTestId('end-reason').textContent()).toBe('Ended: duration elapsed (3 s)');
+      await page.getByRole('button', { name: 'Save session…' }).click();
+      const title = page.getByRole('textbox', { name: 'Session title' });
+      await title.fill(`after reconnect ${process.pid}`);
+      await title.press('Enter');
+      await expect
+        .poll(() => page.getByTestId('toast').textContent(), { timeout: 15_000 })
+        .toContain(`Saved session “after reconnect ${process.pid}”`);
+    },
+    120_000,
+  );
+
+  itUi(
     'pktpath killed: a call fails within seconds with a clear message and a banner, the run is not left TRACING',
     async () => {
       await setUpTrace(`icmp and host ${topo!.serverAddr}`, '0', '60');
@@ -210,16 +239,17 @@ describe('Trace view: the screen never lies', () => {
       const before = descendantsOf(serve!.pid);
       process.kill(serve!.pid, 'SIGKILL');
       await serve!.exited;
-      const banner = page.getByTestId('connection-banner');
-      await banner.waitFor({ timeout: 10_000 });
-      expect(await banner.textContent()).toContain('pktpath is not running');
-      // A call made now (Probe) fails at once with the reason; it does not hang.
+      // Once the page has seen its socket close, a call (Probe) fails at once with the reason; it does not hang.
+      await expect.poll(() => page.getByTestId('connection').textContent()).not.toContain('connected');
       const t0 = Date.now();
       await page.getByRole('button', { name: 'Probe', exact: true }).click();
       await expect
         .poll(() => page.getByTestId('toast').textContent(), { timeout: 10_000 })
         .toContain('pktpath is not running');
       expect(Date.now() - t0).toBeLessThan(10_000);
+      const banner = page.getByTestId('connection-banner');
+      await banner.waitFor({ timeout: 10_000 });
+      expect(await banner.textContent()).toContain('pktpath is not running');
       expect(await page.getByTestId('progress').textContent()).toContain(
         'Connection lost: the state shown is the last the core reported',
       );
@@ -243,6 +273,8 @@ describe('Trace view: the screen never lies', () => {
       expect(await phase()).toBe('failed');
       expect(await page.getByTestId('end-reason').textContent()).toContain('pktpath restarted');
       expect(await page.getByRole('button', { name: '■ Stop' }).count()).toBe(0);
+      // the old process took the run with it: nothing to save
+      expect(await page.getByRole('button', { name: 'Save session…' }).count()).toBe(0);
       await shots('server-restarted');
     },
   );

@@ -65,6 +65,7 @@ export function createWsTransport(token: string, origin = location.host): Transp
     if (server === 'restarted')
       return setStatus({ state: 'closed', cause: 'restarted', reason: RESTARTED_REASON });
     if (server === 'down') setStatus({ state: 'closed', cause: 'unreachable', reason: DOWN_REASON });
+    else setStatus({ state: 'connecting' }); // pktpath is there: only this socket dropped
     setTimeout(connect, backoffMs);
     backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
   }

@@ -9,11 +9,10 @@ export function ConnectionBanner({ status }: { status: TransportStatus }) {
   if (status.state !== 'closed') return <div />;
   return (
     <div className="banner bad connection-banner" role="alert" data-testid="connection-banner">
-      <b>{status.cause === 'restarted' ? 'pktpath restarted.' : 'Lost the connection to pktpath.'}</b>{' '}
-      {status.reason}.{' '}
+      <b>{status.reason}.</b>{' '}
       {status.cause === 'restarted'
-        ? 'A trace it was running has ended with it; saved sessions are in its data directory.'
-        : 'This page retries by itself; calls fail until it is back.'}
+        ? 'A trace the old process was running ended with it; saved sessions are kept.'
+        : 'Calls fail until it is back; this page keeps trying.'}
     </div>
   );
 }

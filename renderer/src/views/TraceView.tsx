@@ -121,7 +121,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   }, [stopRun, app]);
 
   const saveSession = async () => {
-    if (!ended || !runId) return;
+    if (!ended?.saveable || !runId) return;
     const title = await ask('Session title', `${filter || 'all packets'} on ${host}`);
     if (!title) return;
     try {
@@ -310,7 +310,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
               flags={flags}
               connection={connection}
             />
-            {ended && (
+            {ended?.saveable && (
               <div className="row" style={{ marginTop: 8 }}>
                 <button className="primary" onClick={() => void saveSession()} title="Save as a session">
                   Save session…
@@ -360,9 +360,11 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
           live={running}
           emptyHint={
             running
-              ? `Tracing “${filter}” on ${host}: generate matching traffic.`
+              ? connection.state === 'closed'
+                ? 'The connection to pktpath is lost: packets cannot arrive until it is back.'
+                : `Tracing “${filter}” on ${host}: generate matching traffic.`
               : ended
-                ? `No packet matched: ${ended.reason.message}.`
+                ? `No packet traced. Ended: ${ended.reason.message}.`
                 : 'Pick a host, type a filter and press Start (Ctrl+Enter).'
           }
         />

@@ -12,6 +12,8 @@ export interface RunEnd {
   reason: TraceEndReason;
   error?: { code: string; message: string };
   lost: number;
+  /** The core still has the run (it can be saved); not after pktpath restarted. */
+  saveable: boolean;
 }
 
 /**
@@ -62,6 +64,7 @@ export function useTraceRun(
           reason: e.reason ?? { kind: e.error ? 'error' : 'stopped', message: e.error?.message ?? 'ended' },
           ...(e.error ? { error: e.error } : {}),
           lost: e.run?.lost ?? 0,
+          saveable: true,
         });
       }),
       client.transport.onStatus((st: TransportStatus) => {
@@ -73,6 +76,7 @@ export function useTraceRun(
             reason: RESTARTED_END,
             error: { code: 'unreachable', message: RESTARTED_END.message },
             lost,
+            saveable: false,
           });
         }
         if (st.state === 'open' && st.reconnected) void resync(client, runId, end);
@@ -120,7 +124,7 @@ async function resync(
 ): Promise<void> {
   try {
     const st = await client.call('trace.status', { runId });
-    if (st.reason) end(runId, { reason: st.reason, lost: st.lost });
+    if (st.reason) end(runId, { reason: st.reason, lost: st.lost, saveable: true });
   } catch {
     // the run is unknown to this core, or the link is down again: the banner says so
   }
