@@ -139,19 +139,24 @@ describe('Trace view: the screen never lies', () => {
     expect(await page.getByRole('button', { name: 'Save session…' }).isVisible()).toBe(true);
   });
 
-  itUi('a refused Start after a run leaves Start enabled, the view idle and the refusal shown', async () => {
-    await page.getByLabel('host', { exact: true }).selectOption(GONE_HOST);
-    cli('hosts', 'rm', GONE_HOST); // gone from the inventory behind the page's back: the core refuses
-    await startButton().click();
-    await page.getByTestId('start-error').waitFor({ timeout: 15_000 });
-    expect(await page.getByTestId('start-error').textContent()).toContain(GONE_HOST);
-    expect(await phase()).toBe('idle');
-    expect(await page.getByRole('button', { name: '■ Stop' }).count()).toBe(0);
-    expect(await startButton().isEnabled()).toBe(true);
-    expect(await page.getByText('Waiting for packets').count()).toBe(0);
-    expect(await page.getByText(/^Tracing “/).count()).toBe(0);
-    await shots('start-refused');
-  });
+  itUi(
+    'a refused Start after a run: Start enabled, nothing running, the refusal shown, the last run kept',
+    async () => {
+      await page.getByLabel('host', { exact: true }).selectOption(GONE_HOST);
+      cli('hosts', 'rm', GONE_HOST); // gone from the inventory behind the page's back: the core refuses
+      await startButton().click();
+      await page.getByTestId('start-error').waitFor({ timeout: 15_000 });
+      expect(await page.getByTestId('start-error').textContent()).toContain(GONE_HOST);
+      expect(await phase()).toBe('done'); // the run before, still there to be saved
+      expect(await page.getByTestId('end-reason').textContent()).toBe('Ended: duration elapsed (1 s)');
+      expect(await page.getByRole('button', { name: 'Save session…' }).isVisible()).toBe(true);
+      expect(await page.getByRole('button', { name: '■ Stop' }).count()).toBe(0);
+      expect(await startButton().isEnabled()).toBe(true);
+      expect(await page.getByText('Waiting for packets').count()).toBe(0);
+      expect(await page.getByText(/^Tracing “/).count()).toBe(0);
+      await shots('start-refused');
+    },
+  );
 
   itUi(
     'a run that lost events says so, with what to do, and marks the packets it cut',

@@ -55,7 +55,7 @@ export function RunStatus(props: {
       {state.kind === 'running' && props.connection.state === 'closed' && (
         <div className="banner bad">Connection lost: the state shown is the last the core reported.</div>
       )}
-      {state.kind === 'idle' && state.startError && (
+      {(state.kind === 'idle' || state.kind === 'ended') && state.startError && (
         <div className="banner bad" role="alert" data-testid="start-error">
           Not started: {state.startError}
         </div>

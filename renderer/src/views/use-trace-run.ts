@@ -18,14 +18,14 @@ export interface RunEnd {
 
 /**
  * The Trace view's run, as the core reports it — never guessed by the view. `idle` until a start is accepted (a
- * refused start stays idle, with its error); `running` from the core's run id until the core says it ended
+ * refused start changes nothing but the error it shows: the last run, if any, stays there to be saved); `running` from the core's run id until the core says it ended
  * (`trace.end`, or `trace.status` after a reconnect that missed that event).
  */
 export type RunState =
   | { kind: 'idle'; startError?: string }
   | { kind: 'starting' }
   | { kind: 'running'; runId: string; progress?: Progress }
-  | { kind: 'ended'; runId: string; progress?: Progress; end: RunEnd };
+  | { kind: 'ended'; runId: string; progress?: Progress; end: RunEnd; startError?: string };
 
 const RESTARTED_END: RunEnd['reason'] = {
   kind: 'link-lost',
@@ -87,7 +87,8 @@ export function useTraceRun(
 
   const start = useCallback(
     async (spec: TraceSpecInput) => {
-      if (ref.current.kind === 'starting' || ref.current.kind === 'running') return;
+      const before = ref.current;
+      if (before.kind === 'starting' || before.kind === 'running') return;
       setState({ kind: 'starting' });
       try {
         const { runId } = await client.call('trace.start', spec);
@@ -95,7 +96,7 @@ export function useTraceRun(
         ref.current = { kind: 'running', runId };
         setState(ref.current);
       } catch (e) {
-        setState({ kind: 'idle', startError: (e as Error).message });
+        setState({ ...before, startError: (e as Error).message });
       }
     },
     [client],
