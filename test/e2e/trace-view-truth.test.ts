@@ -131,6 +131,18 @@ describe('Trace view: the screen never lies', () => {
     await expect.poll(() => startButton().isDisabled()).toBe(false);
   });
 
+  itUi('Start is off while the host rejects the filter', async () => {
+    // passes the local syntax check; only the host's libpcap knows the raw-IP view has no Ethernet addresses
+    await setUpTrace('ether host 1:2:3:4:5:6', '100', '30');
+    await expect
+      .poll(() => page.getByTestId('filter-error').textContent(), { timeout: 15_000 })
+      .toMatch(/^local: .*ethernet addresses/);
+    expect(await startButton().isDisabled()).toBe(true);
+    expect(await page.getByTestId('start-blocked').textContent()).toContain('local rejects the filter');
+    await page.getByTestId('filter').fill('icmp');
+    await expect.poll(() => startButton().isDisabled(), { timeout: 15_000 }).toBe(false);
+  });
+
   itUi('a run says why it ended (duration elapsed)', async () => {
     await setUpTrace('icmp and host 192.0.2.99', '0', '1');
     await startButton().click();
@@ -278,6 +290,7 @@ describe('Trace view: the screen never lies', () => {
       expect(await phase()).toBe('failed');
       expect(await page.getByTestId('end-reason').textContent()).toContain('pktpath restarted');
       expect(await page.getByRole('button', { name: '■ Stop' }).count()).toBe(0);
+      expect(await startButton().isDisabled()).toBe(true);
       // the old process took the run with it: nothing to save
       expect(await page.getByRole('button', { name: 'Save session…' }).count()).toBe(0);
       await shots('server-restarted');

@@ -90,15 +90,17 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   // Why Start is off: the first thing the user has to fix, shown next to the button.
   const blocked = !host
     ? 'pick a host'
-    : filterProblem
-      ? 'the filter has a syntax error'
-      : hostFilterError
-        ? `${host} rejects the filter`
-        : probeErrors
-          ? `the probe set has ${probeErrors} error(s)`
-          : limitErrors.packets || limitErrors.durationS
-            ? 'a limit is not a number'
-            : undefined;
+    : connection.state === 'closed'
+      ? 'no connection to pktpath'
+      : filterProblem
+        ? 'the filter has a syntax error'
+        : hostFilterError
+          ? `${host} rejects the filter`
+          : probeErrors
+            ? `the probe set has ${probeErrors} error(s)`
+            : limitErrors.packets || limitErrors.durationS
+              ? 'a limit is not a number'
+              : undefined;
 
   const start = useCallback(async () => {
     if (blocked || !('limits' in parsedLimits)) return;
