@@ -66,22 +66,7 @@ export function RunStatus(props: {
         </div>
       )}
       {lost > 0 && <LostBanner lost={lost} events={props.events} />}
-      {props.flags && (props.flags.cut > 0 || props.flags.partial > 0) && (
-        <div className="banner info" data-testid="flag-counts">
-          {props.flags.cut > 0 && (
-            <>
-              <span className="pkt-flag">cut</span>
-              {formatCount(props.flags.cut)} still in flight when the run ended (their ends are missing).{' '}
-            </>
-          )}
-          {props.flags.partial > 0 && (
-            <>
-              <span className="pkt-flag">partial</span>
-              {formatCount(props.flags.partial)} first seen mid-way (their starts are missing).
-            </>
-          )}
-        </div>
-      )}
+      {props.flags && <FlagBanner flags={props.flags} />}
       {p?.message && state.kind === 'running' && <div className="muted">{p.message}</div>}
       {p?.failures?.length ? (
         <details>
@@ -103,6 +88,26 @@ function LostBanner({ lost, events }: { lost: number; events: number }) {
       <b>⚠ {formatCount(lost)} events lost</b> (vs {formatCount(events)} recorded): paths are incomplete —
       packets may miss hops, their start or their end. The kernel’s ring buffer filled faster than pktpath
       read it: narrow the filter, trace fewer probes (a smaller profile), or shorten the run.
+    </div>
+  );
+}
+
+function FlagBanner({ flags }: { flags: FlagCounts }) {
+  if (!flags.cut && !flags.partial) return null;
+  return (
+    <div className="banner info" data-testid="flag-counts">
+      {flags.cut > 0 && (
+        <>
+          <span className="pkt-flag">cut</span>
+          {formatCount(flags.cut)} still in flight when the run ended (their ends are missing).{' '}
+        </>
+      )}
+      {flags.partial > 0 && (
+        <>
+          <span className="pkt-flag">partial</span>
+          {formatCount(flags.partial)} first seen mid-way (their starts are missing).
+        </>
+      )}
     </div>
   );
 }

@@ -60,25 +60,13 @@ export function useTraceRun(
       client.on('trace.end', (e) => {
         if (e.runId !== current()) return;
         hooksRef.current.onEnd(e);
-        end(e.runId, {
-          reason: e.reason ?? { kind: e.error ? 'error' : 'stopped', message: e.error?.message ?? 'ended' },
-          ...(e.error ? { error: e.error } : {}),
-          lost: e.run?.lost ?? 0,
-          saveable: true,
-        });
+        end(e.runId, endOfEvent(e));
       }),
       client.transport.onStatus((st: TransportStatus) => {
         const runId = current();
         if (!runId) return;
-        if (st.state === 'closed' && st.cause === 'restarted') {
-          const lost = ref.current.kind === 'running' ? (ref.current.progress?.lost ?? 0) : 0;
-          end(runId, {
-            reason: RESTARTED_END,
-            error: { code: 'unreachable', message: RESTARTED_END.message },
-            lost,
-            saveable: false,
-          });
-        }
+        if (st.state === 'closed' && st.cause === 'restarted')
+          end(runId, restartedEnd(ref.current.kind === 'running' ? (ref.current.progress?.lost ?? 0) : 0));
         if (st.state === 'open' && st.reconnected) void resync(client, runId, end);
       }),
     ];
@@ -116,6 +104,21 @@ export function useTraceRun(
   }, [client, end]);
 
   return { state, start, stop };
+}
+
+function endOfEvent(e: TraceEnd): RunEnd {
+  return {
+    reason: e.reason ?? { kind: e.error ? 'error' : 'stopped', message: e.error?.message ?? 'ended' },
+    ...(e.error ? { error: e.error } : {}),
+    lost: e.run?.lost ?? 0,
+    saveable: true,
+  };
+}
+
+/** The old process took the run with it: ended, not saveable (the new one never heard of it). */
+function restartedEnd(lost: number): RunEnd {
+  const reason = RESTARTED_END;
+  return { reason, error: { code: 'unreachable', message: reason.message }, lost, saveable: false };
 }
 
 async function resync(
