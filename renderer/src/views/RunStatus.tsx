@@ -86,8 +86,9 @@ function LostBanner({ lost, events }: { lost: number; events: number }) {
   return (
     <div className="banner warn" role="alert" data-testid="lost-banner">
       <b>⚠ {formatCount(lost)} events lost</b> (vs {formatCount(events)} recorded): paths are incomplete —
-      packets may miss hops, their start or their end. The kernel’s ring buffer filled faster than pktpath
-      read it: narrow the filter, trace fewer probes (a smaller profile), or shorten the run.
+      packets may miss hops, their start or their end. The kernel’s ring buffer (8 MiB) filled faster than
+      pktpath read it: narrow the filter or trace fewer probes (a smaller profile). A bigger buffer is not a
+      trace option yet.
     </div>
   );
 }
