@@ -17,8 +17,10 @@ import {
   ProbeFactsSchema,
   RunSchema,
   TracePacketsEventSchema,
+  TraceEndReasonSchema,
   TraceProgressEventSchema,
   TraceSpecSchema,
+  TraceStatusSchema,
 } from './trace.js';
 import { FileLabelSchema, SshConfigTextSchema, TransferDataSchema } from './transfer.js';
 
@@ -130,6 +132,11 @@ export const methods = {
     RunSchema,
     'stop a run; resolves once the host has detached',
   ),
+  'trace.status': method(
+    z.object({ runId: z.string() }),
+    TraceStatusSchema,
+    'where a run is now (phase, counts, why it ended): a face that missed events resyncs with it',
+  ),
   'sessions.list': method(
     Empty,
     z.object({ sessions: z.array(SessionSummarySchema) }),
@@ -228,6 +235,8 @@ export const events = {
     /** The run file written while tracing (docs/SESSION-FORMAT.md), kept also when the run failed. */
     recorded: z.object({ packets: z.int().nonnegative(), file: z.string() }).optional(),
     error: ApiErrorSchema.optional(),
+    /** Why it ended (every core that knows sets it). */
+    reason: TraceEndReasonSchema.optional(),
   }),
   'hostKey.prompt': HostKeyPromptSchema,
   'secret.prompt': SecretPromptSchema,

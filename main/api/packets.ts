@@ -22,6 +22,9 @@ export const PacketSummarySchema = z.object({
   variant: z.int().nonnegative(),
   /** Packet bytes were captured (`capture` in the trace spec): the pcapng export includes this packet. */
   captured: z.boolean().optional(),
+  /** The packet's `cut` / `partial` flag (PacketPath), set only when true; saved runs' indexes do not keep them. */
+  cut: z.boolean().optional(),
+  partial: z.boolean().optional(),
 });
 export type PacketSummary = z.infer<typeof PacketSummarySchema>;
 
@@ -84,5 +87,7 @@ export function summarizePacket(p: PacketPath, variant: number): PacketSummary {
     variant,
     // only when set: live packets never carry bytes (they go to the run file when the run is saved)
     ...(capturesOf(p).length ? { captured: true } : {}),
+    ...(p.cut ? { cut: true } : {}),
+    ...(p.partial ? { partial: true } : {}),
   };
 }

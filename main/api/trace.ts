@@ -148,6 +148,26 @@ export const TraceProgressEventSchema = z.object({
 });
 export type TraceProgressEvent = z.infer<typeof TraceProgressEventSchema>;
 
+/** Why a run ended, for people: what stopped it and, for limits, after how long. */
+export const TraceEndReasonSchema = z.object({
+  kind: z.enum(['packet-limit', 'duration', 'event-limit', 'stopped', 'link-lost', 'error']),
+  /** One line, e.g. "duration elapsed (12 s)", "packet limit reached (100) after 6.1 s", "loader error: …". */
+  message: z.string(),
+});
+export type TraceEndReason = z.infer<typeof TraceEndReasonSchema>;
+
+/** A run as the core knows it now (`trace.status`): what a face that missed events (a reconnect) resyncs from. */
+export const TraceStatusSchema = z.object({
+  runId: z.string().min(1),
+  phase: TracePhaseSchema,
+  packets: z.int().nonnegative(),
+  lost: z.int().nonnegative(),
+  /** Set once the run has ended (the host detached). */
+  endedAt: z.iso.datetime().optional(),
+  reason: TraceEndReasonSchema.optional(),
+});
+export type TraceStatus = z.infer<typeof TraceStatusSchema>;
+
 /** Packets new or grown since the previous batch (the whole path each time, so a late subscriber needs no history). */
 export const TracePacketsEventSchema = z.object({
   runId: z.string().min(1),

@@ -28,6 +28,7 @@ const METHODS = [
   'probeSet.profiles',
   'trace.start',
   'trace.stop',
+  'trace.status',
   'sessions.list',
   'sessions.get',
   'sessions.packets',

@@ -27,9 +27,14 @@ export interface ServeProcess {
  * Starts `node bin/pktpath.mjs serve` the way a user does: from a shell without a terminal (stdin /dev/null), or
  * on a real one (script(1) gives it a pty, our pipe is the keyboard). Resolves once the URL is printed.
  */
-export async function startServe(opts: { tty: boolean; env: NodeJS.ProcessEnv }): Promise<ServeProcess> {
+export async function startServe(opts: {
+  tty: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Further `serve` arguments, e.g. `--port N`. */
+  args?: readonly string[];
+}): Promise<ServeProcess> {
   if (!builtCli()) throw new Error('the CLI is not built: run npm run build');
-  const argv = [process.execPath, PKTPATH_BIN, 'serve'];
+  const argv = [process.execPath, PKTPATH_BIN, 'serve', ...(opts.args ?? [])];
   const child = opts.tty
     ? spawn('script', ['-qfec', argv.map((a) => `'${a}'`).join(' '), '/dev/null'], {
         env: opts.env,

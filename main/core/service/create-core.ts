@@ -10,6 +10,7 @@ import { ProbeCache } from '../probe/probe-cache.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import { SessionStore } from '../sessions/session-store.js';
 import { HostKeyStore } from '../ssh/host-key-store.js';
+import { endReasonOf } from '../trace/end-reason.js';
 import { RunRegistry } from '../trace/run-registry.js';
 import type { CoreContext, MethodHandler, MethodTable } from './core-context.js';
 import { EventHub } from './event-hub.js';
@@ -75,6 +76,7 @@ export async function createCore(opts: CoreOptions = {}): Promise<CoreService> {
         run: run.toRun(),
         ...(run.recorded ? { recorded: { packets: run.recorded.packets, file: run.recorded.file } } : {}),
         ...(run.error ? { error: run.error } : {}),
+        reason: endReasonOf(run),
       }),
   });
   const ctx: CoreContext = {

@@ -69,6 +69,11 @@ export class TraceRun {
   readonly grouper: PacketGrouper;
   readonly ended: Promise<void>;
 
+  /** Packets seen so far: written to the run file, plus those still in flight in memory. */
+  get packetCount(): number {
+    return this.recorded?.packets ?? this.writer.packets + this.grouper.packets.size;
+  }
+
   private cmd: RunningCommand | undefined;
   private stopRequested = false;
   private attached = { attached: 0, total: 0, failures: [] as { function: string; reason: string }[] };

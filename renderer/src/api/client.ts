@@ -23,6 +23,20 @@ export class ApiCallError extends Error {
   }
 }
 
+/** No answer within this long means the core is stuck or gone: the call fails rather than leave a view waiting. */
+export const CALL_TIMEOUT_MS = 30_000;
+/** Calls that reach a host can wait on the user's answer to a host-key or password prompt (the core waits 5 min),
+ * a slow link, or thousands of probes detaching. */
+const SLOW_CALL_TIMEOUT_MS = 6 * 60_000;
+const SLOW_METHODS: ReadonlySet<MethodName> = new Set([
+  'hosts.testConnection',
+  'probe.run',
+  'filter.check',
+  'trace.stop',
+  'sessions.export',
+  'sessions.import',
+]);
+
 type Listener<E extends EventName> = (payload: EventOf<E>) => void;
 
 /**
@@ -61,8 +75,13 @@ export class ApiClient {
     }
     let raw: unknown;
     try {
-      raw = await this.transport.send({ id: this.nextId++, method, request: parsed });
+      raw = await withTimeout(
+        this.transport.send({ id: this.nextId++, method, request: parsed }),
+        SLOW_METHODS.has(method) ? SLOW_CALL_TIMEOUT_MS : CALL_TIMEOUT_MS,
+        method,
+      );
     } catch (e) {
+      if (e instanceof ApiCallError) throw e;
       throw new ApiCallError('transport', (e as Error).message);
     }
     const env = ResponseEnvelopeSchema.safeParse(raw);
@@ -82,4 +101,21 @@ export class ApiClient {
     set.add(listener as Listener<EventName>);
     return () => void set.delete(listener as Listener<EventName>);
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, method: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ApiCallError(
+            'timeout',
+            `${method}: no answer from pktpath within ${ms / 1000} s: is it still running?`,
+          ),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

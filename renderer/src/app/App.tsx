@@ -9,6 +9,7 @@ import { HostsView } from '../views/HostsView';
 import { PathView } from '../views/PathView';
 import { SessionsView } from '../views/SessionsView';
 import { TraceView } from '../views/TraceView';
+import { ConnectionBanner } from './ConnectionBanner';
 import { AppContext, type AppState, type PathDocument, type ViewId } from './context';
 import { ShortcutHelp, useGlobalShortcuts } from './shortcuts';
 
@@ -152,6 +153,7 @@ export function App({ client }: { client: ApiClient }) {
             ?
           </button>
         </nav>
+        <ConnectionBanner status={status} />
         <main className="view" style={{ minHeight: 0 }}>
           <Pane show={view === 'hosts'}>
             <HostsView />

@@ -15,6 +15,8 @@ export function FilterBox(props: {
   onChange: (filter: string) => void;
   host: string;
   inputRef: RefObject<HTMLInputElement | null>;
+  /** The host's verdict, for the Start button (undefined: compiles, or not checked yet). */
+  onHostError?: (error: string | undefined) => void;
 }) {
   const { client } = useApp();
   const { filter, host } = props;
@@ -39,6 +41,8 @@ export function FilterBox(props: {
 
   // a verdict is shown only for the exact host and text it was given for
   const hostError = !local && hostVerdict?.key === key ? hostVerdict.error : undefined;
+  const { onHostError } = props;
+  useEffect(() => onHostError?.(hostError), [onHostError, hostError]);
   const message = local
     ? `column ${local.column}: ${local.message}`
     : hostError

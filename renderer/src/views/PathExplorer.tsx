@@ -73,6 +73,7 @@ export function PathExplorer(props: { source: PacketSource; live?: boolean; empt
                 <span style={{ width: 42 }}>{s.hops}</span>
                 <span style={{ width: 80 }}>{formatNs(s.duration_ns)}</span>
                 <span className="grow">
+                  <PacketFlags cut={s.cut} partial={s.partial} />
                   {s.tuple ? formatTuple(s.tuple) : ''}{' '}
                   {s.drop_reason ? `✖ ${s.drop_reason}` : `→ ${s.last_function}`}
                 </span>
@@ -201,6 +202,15 @@ const PacketDetail = memo(function PacketDetail({ packet }: { packet: PacketPath
           {packet.hops.length} {packet.hops.length === 1 ? 'hop' : 'hops'} · {formatNs(total)}
         </span>
       </div>
+      {(packet.cut || packet.partial) && (
+        <div className="banner warn packet-flag-banner" data-testid="packet-flag-banner">
+          <PacketFlags cut={packet.cut} partial={packet.partial} />
+          {packet.partial
+            ? 'Partial: first seen mid-way (an skb from before the trace), its start is missing. '
+            : ''}
+          {packet.cut ? 'Cut: still in flight when the trace ended, its end is missing.' : ''}
+        </div>
+      )}
       {packet.drop_reason && (
         <div className="drop-banner" role="alert" data-testid="drop-banner">
           ✖ Dropped at {packet.hops.find((h) => h.drop_reason)?.function ?? packet.hops.at(-1)?.function}:{' '}
@@ -290,3 +300,25 @@ const PacketDetail = memo(function PacketDetail({ packet }: { packet: PacketPath
     </div>
   );
 });
+
+/** A packet whose path is not whole says so wherever it is listed. */
+function PacketFlags(props: { cut?: boolean | undefined; partial?: boolean | undefined }) {
+  return (
+    <>
+      {props.partial && (
+        <span className="pkt-flag" title="first seen mid-way: its start is missing" data-flag="partial">
+          partial
+        </span>
+      )}
+      {props.cut && (
+        <span
+          className="pkt-flag"
+          title="still in flight when the trace ended: its end is missing"
+          data-flag="cut"
+        >
+          cut
+        </span>
+      )}
+    </>
+  );
+}

@@ -1,18 +1,18 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { EventOf } from '../../../main/api/contract';
 import type { ProfileInfo, ProbeSetValidation } from '../../../main/api/probeset';
 import type { AttachMode, TraceSpecInput } from '../../../main/api/trace';
+import type { TransportStatus } from '../api/transport';
 import { useApp } from '../app/context';
 import { useTextPrompt } from '../components/TextPrompt';
 import { ProbeEditor } from '../editor/ProbeEditor';
-import { formatCount } from '../model/format';
 import { LiveRun } from '../model/live-run';
 import { localSource } from '../model/packet-source';
 import { checkPcapFilter } from '../model/pcap-filter-check';
 import { FilterBox } from './FilterBox';
 import { PathExplorer } from './PathExplorer';
-
-type Progress = EventOf<'trace.progress'>;
+import { RunStatus, type FlagCounts } from './RunStatus';
+import { parseLimits } from './trace-limits';
+import { useTraceRun, type TraceEnd } from './use-trace-run';
 
 /**
  * Set up and run a trace: host, pcap filter (checked as you type), probe set (a profile or the Monaco editor),
@@ -29,10 +29,8 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const [mode, setMode] = useState<AttachMode>('auto');
   const [maxPackets, setMaxPackets] = useState('100');
   const [duration, setDuration] = useState('30');
-  const [runId, setRunId] = useState<string | undefined>();
-  const [progress, setProgress] = useState<Progress | undefined>();
-  const [ended, setEnded] = useState<EventOf<'trace.end'> | undefined>();
-  const [starting, setStarting] = useState(false);
+  const [hostFilterError, setHostFilterError] = useState<string | undefined>();
+  const [connection, setConnection] = useState<TransportStatus>({ state: 'connecting' });
   const [, setTick] = useState(0);
   const live = useRef(new LiveRun());
   const runRef = useRef<string | undefined>(undefined);
@@ -45,12 +43,31 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   useEffect(() => {
     client.call('probeSet.profiles', {}).then((r) => setProfiles(r.profiles), reportError);
   }, [client, reportError]);
+  useEffect(() => client.transport.onStatus(setConnection), [client]);
 
-  // Events of our run only; packet batches re-render at most once per frame.
+  const run = useTraceRun(client, {
+    onStart: (id) => {
+      runRef.current = id;
+      live.current = new LiveRun();
+      setTick((t) => t + 1);
+    },
+    onEnd: (e: TraceEnd) => {
+      if (e.error) reportError(Object.assign(new Error(e.error.message), e.error));
+      if (e.run) live.current.apply(e.run.packets);
+      setTick((t) => t + 1);
+    },
+  });
+  const { state: runState, start: startRun, stop: stopRun } = run;
+  const runId = runState.kind === 'running' || runState.kind === 'ended' ? runState.runId : undefined;
+  const running = runState.kind === 'running';
+  const starting = runState.kind === 'starting';
+  const ended = runState.kind === 'ended' ? runState.end : undefined;
+  const progress = runState.kind === 'running' || runState.kind === 'ended' ? runState.progress : undefined;
+
+  // Packets of our run only; batches re-render at most once per frame.
   useEffect(() => {
     let frame = 0;
     const offs = [
-      client.on('trace.progress', (p) => p.runId === runRef.current && setProgress(p)),
       client.on('trace.packets', (p) => {
         if (p.runId !== runRef.current) return;
         live.current.apply(p.packets);
@@ -58,13 +75,6 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
           frame = 0;
           setTick((t) => t + 1);
         });
-      }),
-      client.on('trace.end', (e) => {
-        if (e.runId !== runRef.current) return;
-        setEnded(e);
-        if (e.error) reportError(Object.assign(new Error(e.error.message), e.error));
-        if (e.run) live.current.apply(e.run.packets);
-        setTick((t) => t + 1);
       }),
     ];
     return () => {
@@ -74,62 +84,46 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   }, [client, reportError]);
 
   const profile = profiles.find((p) => p.name === probeSel);
-  const running = !!runId && !ended;
+  const parsedLimits = parseLimits(maxPackets, duration);
+  const limitErrors = 'errors' in parsedLimits ? parsedLimits.errors : {};
+  const probeErrors = probeSel === 'custom' ? (validation?.errors.length ?? 0) : 0;
+  // Why Start is off: the first thing the user has to fix, shown next to the button.
+  const blocked = !host
+    ? 'pick a host'
+    : connection.state === 'closed'
+      ? 'no connection to pktpath'
+      : filterProblem
+        ? 'the filter has a syntax error'
+        : hostFilterError
+          ? `${host} rejects the filter`
+          : probeErrors
+            ? `the probe set has ${probeErrors} error(s)`
+            : limitErrors.packets || limitErrors.durationS
+              ? 'a limit is not a number'
+              : undefined;
 
   const start = useCallback(async () => {
-    if (filterProblem || running || starting) return;
-    const limits: TraceSpecInput['limits'] = {};
-    if (Number(maxPackets) > 0) limits.packets = Number(maxPackets);
-    if (Number(duration) > 0) limits.durationS = Number(duration);
+    if (blocked || !('limits' in parsedLimits)) return;
     const spec: TraceSpecInput = {
       host,
       filter,
       mode,
-      limits,
+      limits: parsedLimits.limits,
       probes:
         probeSel === 'custom'
           ? { kind: 'text', text: probeText }
           : { kind: 'profile', name: probeSel as 'default' },
     };
-    setStarting(true);
-    live.current = new LiveRun();
-    setEnded(undefined);
-    setProgress(undefined);
-    try {
-      const r = await client.call('trace.start', spec);
-      runRef.current = r.runId;
-      setRunId(r.runId);
-    } catch (e) {
-      app.reportError(e);
-    } finally {
-      setStarting(false);
-    }
-  }, [
-    filterProblem,
-    running,
-    starting,
-    maxPackets,
-    duration,
-    host,
-    filter,
-    mode,
-    probeSel,
-    probeText,
-    client,
-    app,
-  ]);
+    await startRun(spec);
+  }, [blocked, parsedLimits, host, filter, mode, probeSel, probeText, startRun]);
 
   const stop = useCallback(async () => {
-    if (!runId || ended) return;
-    try {
-      await client.call('trace.stop', { runId });
-    } catch (e) {
-      app.reportError(e);
-    }
-  }, [runId, ended, client, app]);
+    const failed = await stopRun();
+    if (failed) app.notify(`Stop failed: ${failed}`, 'error');
+  }, [stopRun, app]);
 
   const saveSession = async () => {
-    if (!runId) return;
+    if (!ended?.saveable || !runId) return;
     const title = await ask('Session title', `${filter || 'all packets'} on ${host}`);
     if (!title) return;
     try {
@@ -148,11 +142,22 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
     [liveKey, liveRun, liveVersion],
   );
 
+  // Counted once the run has ended (a running list changes every frame; the list rows carry the marks meanwhile).
+  const flags = useMemo<FlagCounts | undefined>(() => {
+    if (!ended) return undefined;
+    const c = { cut: 0, partial: 0 };
+    for (const p of liveRun.packets) {
+      if (p.cut) c.cut++;
+      if (p.partial) c.partial++;
+    }
+    return c;
+  }, [ended, liveRun, liveVersion]); // eslint-disable-line react-hooks/exhaustive-deps -- liveVersion: packets grew
+
   const openInPathView = () => {
     app.openDoc(
       {
         title: `${filter || 'all packets'} on ${host}`,
-        runs: [{ id: liveKey, host, filter, lost: progress?.lost ?? 0, source }],
+        runs: [{ id: liveKey, host, filter, lost: ended?.lost ?? progress?.lost ?? 0, source }],
       },
       'path',
     );
@@ -191,13 +196,18 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
             <button
               className="primary"
               onClick={() => void start()}
-              disabled={!!filterProblem || starting || !host}
-              title="Start (Ctrl+Enter)"
+              disabled={!!blocked || starting}
+              title={blocked ? `Cannot start: ${blocked}` : 'Start (Ctrl+Enter)'}
             >
-              ▶ Start
+              {starting ? 'Starting…' : '▶ Start'}
             </button>
           )}
         </div>
+        {!running && blocked && (
+          <div className="field-hint start-blocked" data-testid="start-blocked">
+            Start is off: {blocked}
+          </div>
+        )}
         <div className="pane-body">
           <div className="section col">
             <label className="row">
@@ -223,7 +233,13 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
                 ? `${facts.kernel.release} · auto → ${facts.auto} · ${facts.functions.length} traceable skb functions`
                 : 'not probed yet: completion and markers need a probe'}
             </div>
-            <FilterBox filter={filter} onChange={setFilter} host={host} inputRef={filterInput} />
+            <FilterBox
+              filter={filter}
+              onChange={setFilter}
+              host={host}
+              inputRef={filterInput}
+              onHostError={setHostFilterError}
+            />
             <label className="row">
               <span style={{ width: 60 }} className="muted">
                 probes
@@ -264,6 +280,9 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
                 aria-label="packet limit"
                 value={maxPackets}
                 onChange={(e) => setMaxPackets(e.target.value)}
+                className={limitErrors.packets ? 'invalid' : ''}
+                aria-invalid={!!limitErrors.packets}
+                inputMode="numeric"
                 style={{ width: 60 }}
               />
               <span className="dim">pkts</span>
@@ -271,10 +290,36 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
                 aria-label="duration limit"
                 value={duration}
                 onChange={(e) => setDuration(e.target.value)}
+                className={limitErrors.durationS ? 'invalid' : ''}
+                aria-invalid={!!limitErrors.durationS}
+                inputMode="decimal"
                 style={{ width: 50 }}
               />
               <span className="dim">s</span>
             </label>
+            {(limitErrors.packets || limitErrors.durationS) && (
+              <div className="field-error" data-testid="limit-error" style={{ marginLeft: 68 }}>
+                {[limitErrors.packets, limitErrors.durationS].filter(Boolean).join(' · ')}
+              </div>
+            )}
+          </div>
+          <div className="section">
+            <h3>Progress</h3>
+            <RunStatus
+              state={runState}
+              packets={live.current.total}
+              events={live.current.events}
+              flags={flags}
+              connection={connection}
+            />
+            {ended?.saveable && (
+              <div className="row" style={{ marginTop: 8 }}>
+                <button className="primary" onClick={() => void saveSession()} title="Save as a session">
+                  Save session…
+                </button>
+                <button onClick={openInPathView}>Open in Path view</button>
+              </div>
+            )}
           </div>
           <div className="section">
             <h3>Probe set {probeSel === 'custom' ? '(edit freely)' : `(${probeSel}; edit to customise)`}</h3>
@@ -308,24 +353,6 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
               {' · '}Ctrl+Space completes, hover shows the skb argument
             </div>
           </div>
-          <div className="section">
-            <h3>Progress</h3>
-            <RunProgress
-              progress={progress}
-              ended={ended}
-              starting={starting}
-              packets={ended?.recorded?.packets ?? live.current.total}
-              events={live.current.events}
-            />
-            {ended && (
-              <div className="row" style={{ marginTop: 8 }}>
-                <button className="primary" onClick={() => void saveSession()} title="Save as a session">
-                  Save session…
-                </button>
-                <button onClick={openInPathView}>Open in Path view</button>
-              </div>
-            )}
-          </div>
         </div>
       </div>
       <div className="pane grow">
@@ -335,64 +362,15 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
           live={running}
           emptyHint={
             running
-              ? `Tracing “${filter}” on ${host}: generate matching traffic.`
-              : 'Pick a host, type a filter and press Start (Ctrl+Enter).'
+              ? connection.state === 'closed'
+                ? 'The connection to pktpath is lost: packets cannot arrive until it is back.'
+                : `Tracing “${filter}” on ${host}: generate matching traffic.`
+              : ended
+                ? `No packet traced. Ended: ${ended.reason.message}.`
+                : 'Pick a host, type a filter and press Start (Ctrl+Enter).'
           }
         />
       </div>
-    </div>
-  );
-}
-
-function RunProgress(props: {
-  progress: Progress | undefined;
-  ended: EventOf<'trace.end'> | undefined;
-  starting: boolean;
-  packets: number;
-  events: number;
-}) {
-  const p = props.progress;
-  const phase = props.ended
-    ? props.ended.error
-      ? 'failed'
-      : 'done'
-    : (p?.phase ?? (props.starting ? 'starting' : 'idle'));
-  return (
-    <div className="col" data-testid="progress">
-      <div className="progress">
-        <span
-          className={`phase ${phase === 'failed' ? 'bad' : phase === 'done' ? 'ok' : phase === 'tracing' ? 'warn' : ''}`}
-          data-testid="phase"
-        >
-          {phase}
-        </span>
-        {p?.total !== undefined && (
-          <span className="counter">
-            attached <b>{p.attached ?? 0}</b>/{p.total}
-          </span>
-        )}
-        <span className="counter">
-          packets <b data-testid="live-packets">{formatCount(props.packets)}</b>
-        </span>
-        <span className="counter">
-          events <b>{formatCount(props.events)}</b>
-        </span>
-        <span className="counter">
-          lost <b className={p?.lost ? 'bad' : ''}>{formatCount(props.ended?.run?.lost ?? p?.lost ?? 0)}</b>
-        </span>
-      </div>
-      {p?.message && <div className="muted">{p.message}</div>}
-      {props.ended?.error && <div className="bad">{props.ended.error.message}</div>}
-      {p?.failures?.length ? (
-        <details>
-          <summary className="warn">{p.failures.length} function(s) could not be attached</summary>
-          {p.failures.map((f) => (
-            <div key={f.function} className="mono dim" style={{ fontSize: 11 }}>
-              {f.function}: {f.reason}
-            </div>
-          ))}
-        </details>
-      ) : null}
     </div>
   );
 }

@@ -108,6 +108,7 @@ describe('API surface exposed to the page', () => {
           "probeSet.profiles",
           "trace.start",
           "trace.stop",
+          "trace.status",
           "sessions.list",
           "sessions.get",
           "sessions.packets",
