@@ -79,16 +79,21 @@ export function labTarget(
   return target;
 }
 
-/** True when the host's process is alive and it answers over SSH with the kernel release the lab recorded. */
-export async function hostAnswers(state: LabState, h: LabHost): Promise<boolean> {
-  if (!isAlive(h.pid)) return false;
-  try {
-    await sshBanner(h.port);
-    const r = await sshRun(labTarget(state, h.name), state.runtimeDir, 'uname -r', 15_000);
-    return r.code === 0 && r.stdout.trim() === h.kernelRelease;
-  } catch {
-    return false;
+/**
+ * True when the host's process is alive and it answers over SSH with the kernel release the lab recorded. A loaded
+ * machine can make a healthy TCG guest slow to answer: a live process gets `attempts` tries before it counts as dead.
+ */
+export async function hostAnswers(state: LabState, h: LabHost, attempts = 1): Promise<boolean> {
+  for (let i = 0; i < attempts && isAlive(h.pid); i++) {
+    try {
+      await sshBanner(h.port);
+      const r = await sshRun(labTarget(state, h.name), state.runtimeDir, 'uname -r', 30_000);
+      if (r.code === 0 && r.stdout.trim() === h.kernelRelease) return true;
+    } catch {
+      // retried below while the process lives
+    }
   }
+  return false;
 }
 
 /** tracefs, debugfs and bpffs are not mounted at boot on these machines; the tracer needs all three. */
@@ -127,9 +132,14 @@ export async function labUp(opts: LabUpOptions): Promise<{ state: LabState; star
   const previous = readLabState();
   const state: LabState = { version: 1, ...key, users, hosts: {}, runtimeDir };
   const started: LabHostName[] = [];
+  // A recorded host that is alive but never answers is stopped before its replacement boots: two qemu guests of
+  // one name would otherwise pile up on this 2-core machine, each run booting another.
   const reusable = async (name: LabHostName) => {
     const h = previous?.hosts[name];
-    return h && (await hostAnswers({ ...state, hosts: previous.hosts }, h)) ? h : undefined;
+    if (!h) return undefined;
+    if (await hostAnswers({ ...state, hosts: previous.hosts }, h, 3)) return h;
+    if (isAlive(h.pid)) await labDown([name]);
+    return undefined;
   };
 
   await mountKernelFilesystems();
@@ -155,7 +165,14 @@ export async function labUp(opts: LabUpOptions): Promise<{ state: LabState; star
   }
   writeLabState(state);
 
-  if (opts.vms) {
+  if (!opts.vms) {
+    // A run without VMs leaves the recorded ones alone: dropping them from the state would orphan their qemu.
+    for (const spec of VM_SPECS) {
+      const h = previous?.hosts[spec.name];
+      if (h && isAlive(h.pid)) state.hosts[spec.name] = h;
+    }
+    writeLabState(state);
+  } else {
     const toBoot = [];
     for (const spec of VM_SPECS) {
       const alive = await reusable(spec.name);

@@ -1,6 +1,6 @@
 import { describe, expect, inject } from 'vitest';
 import { gatedIt } from '../support/requirements.js';
-import { TraceRun } from './loader-run.js';
+import { DEFAULT_FUNCTIONS, TraceRun } from './loader-run.js';
 import { pushLoader, type VmHost } from './vm-loader.js';
 
 // SIGKILL with function probes attached (kprobe, kprobe-multi, fentry) on the 6.12 VM: nothing may be left.
@@ -51,7 +51,7 @@ describe('fault tests in the 6.12 VM', () => {
     expect(await leftovers(host)).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
     for (const attach of ['kprobe', 'kprobe-multi', 'fentry']) {
       const run = new TraceRun(
-        { filter: 'icmp', attach, probes: { functions: 'default' } },
+        { filter: 'icmp', attach, probes: { functions: DEFAULT_FUNCTIONS } },
         ['--json'],
         host.via,
       );

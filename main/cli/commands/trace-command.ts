@@ -10,6 +10,7 @@ import {
   type TraceSpecInput,
 } from '../../api/trace.js';
 import { CoreError } from '../../core/errors.js';
+import { fallbackSummary } from '../../core/trace/loader-config.js';
 import { intOption, numberOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
 
@@ -66,6 +67,11 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
 
   const run = end.run;
   if (end.error || !run) throw errorOf(end.error);
+  const fellBack = fallbackSummary(run); // which functions another backend took, and why
+  if (fellBack.length)
+    ctx.io.err(
+      `  fell back: ${fellBack.slice(0, 5).join(', ')}${fellBack.length > 5 ? ` and ${fellBack.length - 5} more` : ''}`,
+    );
   let session: string | undefined;
   if (values.save) session = await saveRun(ctx, values.save, run.id);
   if (values.json) ctx.io.out(json(traceDocument(run, session)));
