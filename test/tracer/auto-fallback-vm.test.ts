@@ -27,6 +27,7 @@ const countingNft = (t: Topology) => addNftDrop(t, 'icmp type echo-request count
 const FENTRY_OK = ['ip_output', '__dev_queue_xmit', 'ip_rcv', 'ip_route_input_noref', 'icmp_rcv'];
 const MODULE = ['veth_xmit', 'nft_do_chain_inet'];
 const MANY_ARGS = ['fib_validate_source', '__inet_lookup_listener'];
+const COPIES = new Set(['skb_clone', 'skb_copy', '__pskb_copy_fclone', 'skb_copy_expand']);
 
 describe('auto on Debian 6.1 (vm61: fentry and kprobe, no kprobe-multi)', () => {
   it(
@@ -181,10 +182,13 @@ describe('auto on Debian 6.1 (vm61: fentry and kprobe, no kprobe-multi)', () => 
         };
         expect(doc.mode).toBe('fentry');
         const hops = doc.packets.flatMap((p) => p.hops);
-        const withRet = hops.filter((h) => h.ret !== undefined);
+        // (the copy functions the loader always adds return the copy: their `ret` is its address)
+        const withRet = hops.filter((h) => h.ret !== undefined && !COPIES.has(h.function));
         const withStack = hops.filter((h) => h.stack_id !== undefined);
         expect(withRet.length).toBeGreaterThanOrEqual(1);
-        expect(withRet.every((h) => h.function === 'ip_route_input_noref' && h.ret === 0)).toBe(true);
+        expect(withRet.map((h) => [h.function, h.ret])).toEqual(
+          withRet.map(() => ['ip_route_input_noref', 0]),
+        );
         expect(withStack.length).toBeGreaterThanOrEqual(2); // the entry and the return
         expect(new Set(withStack.map((h) => h.function))).toEqual(new Set(['ip_route_input_noref']));
         // the request crossed the veth: veth_xmit, attached by kprobe, is in its path
