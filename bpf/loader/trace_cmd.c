@@ -397,28 +397,28 @@ static void add_fallback(char *buf, size_t cap, enum backend b, const char *why)
  * and coverage (above); an explicit backend: that one only. */
 static int backend_order(int nfuncs, enum backend *order, char *fallbacks, size_t cap)
 {
-	static const enum backend all[] = { BK_KPROBE_MULTI, BK_FENTRY, BK_KPROBE };
-	bool ok[3] = { 0 };
+	static const enum backend tested[] = { BK_KPROBE_MULTI, BK_FENTRY, BK_KPROBE };
+	/* with kprobe-multi, what it refuses goes to kprobe (fentry's templates would cost a verifier run each, for
+	 * functions a kprobe takes as well); without it, fentry's refusals go to kprobe and kprobe's to fentry */
+	static const enum backend multi[] = { BK_KPROBE_MULTI, BK_KPROBE }, small[] = { BK_FENTRY, BK_KPROBE },
+				  large[] = { BK_KPROBE, BK_FENTRY };
+	bool ok[BK_TC + 1] = { 0 };
 	int n = 0;
 	for (int i = 0; i < 3; i++) {
-		if (cfg.attach != BK_AUTO && cfg.attach != all[i])
+		enum backend b = tested[i];
+		if (cfg.attach != BK_AUTO && cfg.attach != b)
 			continue;
 		char kerr[200], why[300];
-		ok[i] = attach_kind_ok(backend_name(all[i]), kerr, sizeof(kerr));
+		ok[b] = attach_kind_ok(backend_name(b), kerr, sizeof(kerr));
 		libbpf_set_print(libbpf_print);
 		snprintf(why, sizeof(why), "feature test: %s", kerr);
-		if (!ok[i])
-			add_fallback(fallbacks, cap, all[i], why);
+		if (!ok[b])
+			add_fallback(fallbacks, cap, b, why);
 	}
-	enum backend pref[3] = { BK_KPROBE, BK_FENTRY, BK_KPROBE_MULTI };
-	if (ok[0])
-		memcpy(pref, (enum backend[]){ BK_KPROBE_MULTI, BK_KPROBE, BK_FENTRY }, sizeof(pref));
-	else if (nfuncs <= AUTO_FENTRY_MAX)
-		memcpy(pref, (enum backend[]){ BK_FENTRY, BK_KPROBE, BK_KPROBE_MULTI }, sizeof(pref));
-	for (int i = 0; i < 3; i++)
-		for (int j = 0; j < 3; j++)
-			if (pref[i] == all[j] && ok[j])
-				order[n++] = all[j];
+	const enum backend *pref = ok[BK_KPROBE_MULTI] ? multi : nfuncs <= AUTO_FENTRY_MAX ? small : large;
+	for (int i = 0; i < 2; i++)
+		if (ok[pref[i]])
+			order[n++] = pref[i];
 	return n;
 }
 
@@ -432,9 +432,12 @@ static int load_chain(enum backend *order, int n, enum backend **chain, char *fa
 		*chain = order + k;
 		if (!load_object(order + k, n - k, err, sizeof(err)))
 			return n - k;
-		if (n - k > 1 && !load_object(order + k, 1, err, sizeof(err)))
-			return 1;
 		snprintf(why, sizeof(why), "%s%s%s", err, libbpf_last[0] ? ": " : "", libbpf_last);
+		if (n - k > 1 && !load_object(order + k, 1, err, sizeof(err))) {
+			for (int j = k + 1; j < n; j++) /* no per-function fallback to these */
+				add_fallback(fallbacks, cap, order[j], why);
+			return 1;
+		}
 		add_fallback(fallbacks, cap, order[k], why);
 	}
 	return 0;
