@@ -148,10 +148,11 @@ static __always_inline void emit_capture(struct sk_buff *skb, __u32 packet_id, _
 	bpf_ringbuf_submit(c, 0);
 }
 
-/* Writes one event for a tracked skb; lost reservations are counted per probe. */
-static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_track *t, __u32 probe_id, int kind,
+/* Writes one event for a tracked skb; lost reservations are counted per probe. `c`: the probe cookie. */
+static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_track *t, __u64 c, int kind,
 				 __u16 flags, __u32 drop_reason, __s64 retval)
 {
+	__u32 probe_id = PROBE_ID(c);
 	struct pktpath_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		__u32 id = probe_id < PKTPATH_MAX_PROBES ? probe_id : PKTPATH_MAX_PROBES - 1;
@@ -183,7 +184,8 @@ static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_trac
 	}
 	e->drop_reason = drop_reason;
 	e->retval = retval;
-	if (kind == PK_TRACE && cfg_stack) {
+	/* a stack on every event (options.stack), or only at the probes that asked for one */
+	if (kind == PK_TRACE && (cfg_stack || (c & PROBE_STACK))) {
 		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
 		if (e->stack_id >= 0)
 			flags |= EV_STACK;
@@ -249,7 +251,7 @@ static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u64 c, int k
 	}
 	if ((c & (PROBE_FREE | PROBE_END)) && !t->freed && release(t))
 		flags |= EV_FREE;
-	emit(ctx, skb, t, PROBE_ID(c), kind, flags, drop_reason, 0);
+	emit(ctx, skb, t, c, kind, flags, drop_reason, 0);
 	if (t->freed && (!fn_tail || (c & PROBE_END)))
 		bpf_map_delete_elem(&tracked, &key);
 	return 0;
@@ -265,7 +267,7 @@ static __always_inline int on_ret(void *ctx, struct sk_buff *skb, __u64 c, __s64
 	if (!t || t->freed)
 		return 0;
 	if (!(c & PROBE_CLONE)) {
-		emit(ctx, skb, t, PROBE_ID(c), PK_TRACE, EV_RETVAL, 0, ret);
+		emit(ctx, skb, t, c, PK_TRACE, EV_RETVAL, 0, ret);
 		return 0;
 	}
 	if (!ret || nkey == key)
@@ -279,7 +281,7 @@ static __always_inline int on_ret(void *ctx, struct sk_buff *skb, __u64 c, __s64
 	__sync_fetch_and_add(refs, 1);
 	struct pkt_track *nt = bpf_map_lookup_elem(&tracked, &nkey);
 	if (nt)
-		emit(ctx, (struct sk_buff *)nkey, nt, PROBE_ID(c), PK_TRACE, EV_RETVAL, 0, ret);
+		emit(ctx, (struct sk_buff *)nkey, nt, c, PK_TRACE, EV_RETVAL, 0, ret);
 	return 0;
 }
 

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { localShell, sh, type Shell } from '../../test/lab/exec.js';
 import { readLabState } from '../../test/lab/lab.js';
 import { createPair, destroy, type Topology } from '../../test/lab/netns.js';
-import { LOADER, TraceRun, type Rec } from '../../test/tracer/loader-run.js';
+import { DEFAULT_FUNCTIONS, LOADER, TraceRun, type Rec } from '../../test/tracer/loader-run.js';
 import { pushLoader, VM_LOADER, type VmHost } from '../../test/tracer/vm-loader.js';
 import { bootBenchVm612, type BenchVm } from '../../test/lab/vm-bench.js';
 import { stopVm } from '../../test/lab/vm.js';
@@ -92,8 +92,11 @@ async function vmBench() {
     const N = 3000;
     const untraced = await flood(host.shell, t, N);
     const filter = `icmp and host ${t.serverAddr}`;
-    const def = await withTrace({ filter, probes: { functions: 'default' } }, host.shell, VM_LOADER, () =>
-      flood(host.shell, t, N),
+    const def = await withTrace(
+      { filter, probes: { functions: DEFAULT_FUNCTIONS } },
+      host.shell,
+      VM_LOADER,
+      () => flood(host.shell, t, N),
     );
     const all = await withTrace({ filter, probes: { functions: 'all' } }, host.shell, VM_LOADER, () =>
       flood(host.shell, t, N),

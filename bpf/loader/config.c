@@ -70,8 +70,7 @@ static bool valid_ifname(const char *s)
 	return true;
 }
 
-static int list_mode(const struct json *v, const char *what, enum list_mode *m, bool allow_default, char *err,
-		     size_t errlen)
+static int list_mode(const struct json *v, const char *what, enum list_mode *m, char *err, size_t errlen)
 {
 	if (v->type == J_ARR) {
 		*m = LIST_EXPLICIT;
@@ -79,9 +78,43 @@ static int list_mode(const struct json *v, const char *what, enum list_mode *m, 
 	}
 	if (v->type == J_STR && !strcmp(v->str, "all")) *m = LIST_ALL;
 	else if (v->type == J_STR && !strcmp(v->str, "none")) *m = LIST_NONE;
-	else if (v->type == J_STR && allow_default && !strcmp(v->str, "default")) *m = LIST_DEFAULT;
-	else FAIL("%s must be an array or one of \"all\", \"none\"%s", what, allow_default ? ", \"default\"" : "");
+	/* the one default list is pktpath's `default` profile: the core sends its names */
+	else FAIL("%s must be an array or one of \"all\", \"none\"", what);
 	return 1;
+}
+
+/* One element of probes.functions: a name, or {name, pos?, ret?, stack?}. */
+static int parse_func(const struct json *e, struct func_req *f, char *err, size_t errlen)
+{
+	static const char *const fk[] = { "name", "pos", "ret", "stack", NULL };
+	const struct json *n, *pos, *flag;
+	__u64 pv;
+	if (e->type == J_STR)
+		return get_str(e, "probes.functions[]", f->name, sizeof(f->name), true, err, errlen);
+	if (only_keys(e, "probes.functions[]", fk, err, errlen))
+		return -1;
+	if (!(n = json_get(e, "name")))
+		FAIL("probes.functions[]: \"name\" is required");
+	if (get_str(n, "probes.functions[].name", f->name, sizeof(f->name), true, err, errlen))
+		return -1;
+	if ((pos = json_get(e, "pos"))) {
+		if (get_uint(pos, "probes.functions[].pos", 5, &pv, err, errlen))
+			return -1;
+		if (pv < 1)
+			FAIL("probes.functions[].pos must be from 1 to 5");
+		f->pos = pv;
+	}
+	if ((flag = json_get(e, "ret"))) {
+		if (flag->type != J_BOOL)
+			FAIL("probes.functions[].ret must be true or false");
+		f->ret = flag->b;
+	}
+	if ((flag = json_get(e, "stack"))) {
+		if (flag->type != J_BOOL)
+			FAIL("probes.functions[].stack must be true or false");
+		f->stack = flag->b;
+	}
+	return 0;
 }
 
 static int parse_probes(const struct json *p, struct config *c, char *err, size_t errlen)
@@ -91,7 +124,7 @@ static int parse_probes(const struct json *p, struct config *c, char *err, size_
 	if (only_keys(p, "probes", keys, err, errlen))
 		return -1;
 	if ((v = json_get(p, "tracepoints"))) {
-		int r = list_mode(v, "probes.tracepoints", &c->tp_mode, false, err, errlen);
+		int r = list_mode(v, "probes.tracepoints", &c->tp_mode, err, errlen);
 		if (r < 0)
 			return -1;
 		if (r == 0) {
@@ -107,38 +140,14 @@ static int parse_probes(const struct json *p, struct config *c, char *err, size_
 		}
 	}
 	if ((v = json_get(p, "functions"))) {
-		int r = list_mode(v, "probes.functions", &c->fn_mode, true, err, errlen);
+		int r = list_mode(v, "probes.functions", &c->fn_mode, err, errlen);
 		if (r < 0)
 			return -1;
 		if (r == 0) {
 			for (const struct json *e = v->child; e; e = e->next) {
 				struct func_req f = { 0 };
-				if (e->type == J_STR) {
-					if (get_str(e, "probes.functions[]", f.name, sizeof(f.name), true, err, errlen))
-						return -1;
-				} else {
-					static const char *const fk[] = { "name", "pos", "ret", NULL };
-					const struct json *n = json_get(e, "name"), *pos, *ret;
-					__u64 pv;
-					if (only_keys(e, "probes.functions[]", fk, err, errlen))
-						return -1;
-					if (!n)
-						FAIL("probes.functions[]: \"name\" is required");
-					if (get_str(n, "probes.functions[].name", f.name, sizeof(f.name), true, err, errlen))
-						return -1;
-					if ((pos = json_get(e, "pos"))) {
-						if (get_uint(pos, "probes.functions[].pos", 5, &pv, err, errlen))
-							return -1;
-						if (pv < 1)
-							FAIL("probes.functions[].pos must be from 1 to 5");
-						f.pos = pv;
-					}
-					if ((ret = json_get(e, "ret"))) {
-						if (ret->type != J_BOOL)
-							FAIL("probes.functions[].ret must be true or false");
-						f.ret = ret->b;
-					}
-				}
+				if (parse_func(e, &f, err, errlen))
+					return -1;
 				if (!valid_ident(f.name))
 					FAIL("probes.functions: bad function name \"%s\"", f.name);
 				if (c->nfuncs >= 65536)
@@ -195,7 +204,7 @@ int config_parse(const char *text, size_t len, struct config *c, char *err, size
 
 	memset(c, 0, sizeof(*c));
 	c->tp_mode = LIST_ALL;
-	c->fn_mode = LIST_DEFAULT;
+	c->fn_mode = LIST_NONE;
 	c->track_max = 16384;
 	c->ringbuf_bytes = 8 << 20;
 	struct json *j = json_parse(text, len, perr, sizeof(perr));

@@ -8,9 +8,14 @@
 #include <linux/types.h>
 
 enum backend { BK_AUTO, BK_KPROBE_MULTI, BK_FENTRY, BK_KPROBE, BK_RAW_TP, BK_TC };
-enum list_mode { LIST_EXPLICIT, LIST_ALL, LIST_DEFAULT, LIST_NONE };
+enum list_mode { LIST_EXPLICIT, LIST_ALL, LIST_NONE };
 
-struct func_req { char name[128]; int pos; /* 0: from BTF */ bool ret; /* also probe the return */ };
+struct func_req {
+	char name[128];
+	int pos;    /* 0: from BTF */
+	bool ret;   /* also probe the return */
+	bool stack; /* a kernel stack id with this function's events */
+};
 struct tc_req { char ifname[16]; char netns[256]; bool ingress, egress; };
 
 struct config {

@@ -8,12 +8,11 @@
 #include "json.h"
 #include "kallsyms.h"
 #include "output.h"
-#include "pktpath.skel.h"
-#include "tc_observer.h"
+#include "func_attach.h"
+#include "probe_table.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -28,16 +27,6 @@ static const char *const tp_names[] = { "netif_receive_skb", "netif_rx", "napi_g
 	"net_dev_start_xmit", "net_dev_xmit", "kfree_skb", "consume_skb", "skb_copy_datagram_iovec",
 	"netif_receive_skb_entry", "netif_rx_entry", "netif_receive_skb_list_entry" };
 #define NTP (int)(sizeof(tp_names) / sizeof(tp_names[0]))
-
-/* `functions: "default"`: the IPv4/IPv6 receive, local delivery, forward and transmit paths, netfilter, drops. */
-static const char *const default_funcs[] = { "__netif_receive_skb", "__netif_receive_skb_one_core", "ip_rcv",
-	"ip_rcv_core", "ip_rcv_finish", "ip_route_input_noref", "ip_local_deliver", "ip_local_deliver_finish",
-	"ip_protocol_deliver_rcu", "icmp_rcv", "icmp_echo", "ping_rcv", "tcp_v4_rcv", "udp_rcv", "ip_forward",
-	"ip_forward_finish", "ip_output", "ip_finish_output", "ip_finish_output2", "ip_local_out", "__ip_local_out",
-	"ip_send_skb", "ipv6_rcv", "ip6_rcv_finish", "ip6_input", "ip6_output", "ip6_finish_output2", "icmpv6_rcv",
-	"nf_hook_slow", "__dev_queue_xmit", "dev_hard_start_xmit", "veth_xmit", "netif_rx", "__netif_rx",
-	"enqueue_to_backlog", "kfree_skb_reason", "sk_skb_reason_drop", "consume_skb", "__kfree_skb", "kfree_skbmem",
-	"skb_release_data", "neigh_resolve_output", "dst_discard_out", "ip_error" };
 
 /* skb copies: their return probe adds the new skb to the packet (pwru's --filter-track-skb). pskb_copy() and
  * skb_realloc_headroom()/skb_expand_head()/skb_unshare()/skb_share_check() all end up in one of these; head
@@ -74,28 +63,12 @@ static __u64 func_flags(const char *name)
 	return 0;
 }
 
-struct probe {
-	char name[128];
-	const char *kind; /* raw_tp, tc, kprobe, kprobe-multi, fentry */
-	int pos;
-	__u64 cookie;
-	const struct skb_func *fn;
-	bool attached;
-	char err[160];
-	struct tc_attachment tc;
-	struct bpf_link *link, *ret_link;
-	int fd, link_fd; /* fentry: program fd and link fd */
-	int ret_fd, ret_link_fd; /* fexit */
-	__u64 addr; /* kprobe-multi, fentry: the function's address */
-	bool ret_attached;
-};
-
 /* After the packet limit: how long packets in flight get to reach their free before the trace ends anyway. */
 #define LIMIT_GRACE_MS 1000
 
-static struct probe *probes;
-static int nprobes;
-static struct pktpath_bpf *skel;
+struct probe *probes;
+int nprobes;
+struct pktpath_bpf *skel;
 static volatile sig_atomic_t got_signal;
 static struct config cfg;
 static struct output out;
@@ -213,16 +186,17 @@ static void write_stats(const char *type, __u64 t0)
 
 /* ---- building the probe table ---- */
 
-static struct probe *plan_one(struct skb_funcs *sf, const char *kind, const char *name, int pos, bool ret)
+static struct probe *plan_one(struct skb_funcs *sf, const char *kind, const struct func_req *req)
 {
-	const struct skb_func *f = skb_funcs_find(sf, name);
-	struct probe *p = add_probe(name, kind, pos ? pos : f ? f->pos : 0);
+	const struct skb_func *f = skb_funcs_find(sf, req->name);
+	struct probe *p = add_probe(req->name, kind, req->pos ? req->pos : f ? f->pos : 0);
 	p->fn = f;
-	p->cookie |= func_flags(name) | (ret ? PROBE_RET : 0);
-	if (!f && !pos)
+	p->cookie |= func_flags(req->name) | (req->ret ? PROBE_RET : 0) | (req->stack ? PROBE_STACK : 0);
+	if (!f && !req->pos)
 		snprintf(p->err, sizeof(p->err), "no such function taking a struct sk_buff * in BTF");
 	else if (f && !f->traceable && !sf->filter_err[0])
 		snprintf(p->err, sizeof(p->err), "not traceable (not in available_filter_functions)");
+	p->planned_err = p->err[0] != 0;
 	return p;
 }
 
@@ -234,25 +208,22 @@ static bool planned(const char *name, int from)
 	return false;
 }
 
-static int plan_functions(struct skb_funcs *sf, enum backend bk)
+/* Adds the function probes (kind: the first backend to try); returns how many can be tried at all. */
+static int plan_functions(struct skb_funcs *sf, const char *kind)
 {
-	const char *kind = bk == BK_KPROBE_MULTI ? "kprobe-multi" : bk == BK_FENTRY ? "fentry" : "kprobe";
-	int from = nprobes;
+	int from = nprobes, usable = 0;
 	if (cfg.fn_mode == LIST_NONE)
 		return 0;
 	if (cfg.fn_mode == LIST_ALL) {
 		for (int i = 0; i < sf->n; i++)
-			if (sf->v[i].traceable)
-				plan_one(sf, kind, sf->v[i].name, sf->v[i].pos, false);
-	} else if (cfg.fn_mode == LIST_DEFAULT) {
-		for (int i = 0; i < NELEM(default_funcs); i++) {
-			const struct skb_func *f = skb_funcs_find(sf, default_funcs[i]);
-			if (f && (f->traceable || sf->filter_err[0])) /* the default set takes what this kernel has */
-				plan_one(sf, kind, default_funcs[i], 0, false);
-		}
+			if (sf->v[i].traceable) {
+				struct func_req r = { .pos = sf->v[i].pos };
+				snprintf(r.name, sizeof(r.name), "%s", sf->v[i].name);
+				plan_one(sf, kind, &r);
+			}
 	} else {
 		for (int i = 0; i < cfg.nfuncs; i++)
-			plan_one(sf, kind, cfg.funcs[i].name, cfg.funcs[i].pos, cfg.funcs[i].ret);
+			plan_one(sf, kind, &cfg.funcs[i]);
 	}
 	/* tracking needs the copy and release points, whatever the list: added when this kernel has them */
 	const char *const *extra[] = { clone_funcs, end_funcs };
@@ -260,182 +231,72 @@ static int plan_functions(struct skb_funcs *sf, enum backend bk)
 	for (int l = 0; l < 2; l++)
 		for (int i = 0; i < nextra[l]; i++) {
 			const struct skb_func *f = skb_funcs_find(sf, extra[l][i]);
+			struct func_req r = { 0 };
+			snprintf(r.name, sizeof(r.name), "%s", extra[l][i]);
 			if (f && f->traceable && !planned(extra[l][i], from))
-				plan_one(sf, kind, extra[l][i], 0, false);
+				plan_one(sf, kind, &r);
 		}
-	return nprobes - from;
-}
-
-/* ---- attaching ---- */
-
-#define NEEDS_RET(p) ((p)->cookie & (PROBE_RET | PROBE_CLONE))
-
-/* One kprobe-multi link per (position, entry/return) by address; the kernel refuses a whole batch for one bad
- * address, so a refused batch is split in halves until the culprits are isolated. */
-static void attach_kprobe_multi(int pos, bool ret)
-{
-	static const char *const names[] = { "", "kmulti_skb_1", "kmulti_skb_2", "kmulti_skb_3", "kmulti_skb_4", "kmulti_skb_5" };
-	struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, ret ? "kmulti_ret_skb" : names[pos]);
-	int *idx = malloc(nprobes * sizeof(int)), n = 0;
-	for (int i = 0; i < nprobes; i++) {
-		struct probe *p = &probes[i];
-		if (strcmp(p->kind, "kprobe-multi") || p->pos != pos || p->err[0] || (ret && (!p->attached || !NEEDS_RET(p))))
-			continue;
-		if (!ret && !(p->addr = traceable_addr(p->name))) {
-			snprintf(p->err, sizeof(p->err), "kprobe-multi: not in /proc/kallsyms");
-			continue;
-		}
-		idx[n++] = i;
-	}
-	struct { int lo, hi; } stack[64];
-	int sp = 0;
-	if (n)
-		stack[sp++] = (typeof(stack[0])){ 0, n };
-	while (sp) {
-		int lo = stack[sp - 1].lo, hi = stack[sp - 1].hi;
-		sp--;
-		unsigned long *addrs = malloc((hi - lo) * sizeof(*addrs));
-		__u64 *cookies = malloc((hi - lo) * sizeof(__u64));
-		for (int k = lo; k < hi; k++) {
-			addrs[k - lo] = probes[idx[k]].addr;
-			cookies[k - lo] = probes[idx[k]].cookie;
-		}
-		LIBBPF_OPTS(bpf_kprobe_multi_opts, o, .addrs = addrs, .cookies = cookies, .cnt = hi - lo, .retprobe = ret);
-		struct bpf_link *l = bpf_program__attach_kprobe_multi_opts(prog, NULL, &o);
-		int e = libbpf_get_error(l);
-		if (!e) {
-			for (int k = lo; k < hi; k++)
-				*(ret ? &probes[idx[k]].ret_attached : &probes[idx[k]].attached) = true;
-			/* the batch's link lives on its first probe */
-			*(ret ? &probes[idx[lo]].ret_link : &probes[idx[lo]].link) = l;
-		} else if (hi - lo == 1) {
-			struct probe *p = &probes[idx[lo]];
-			if (ret) /* the entry probe stays: only the return value is missing */
-				fprintf(stderr, "pktpath-loader: %s: kretprobe-multi: %s\n", p->name, strerror(-e));
-			else
-				snprintf(p->err, sizeof(p->err), "kprobe-multi: %s", strerror(-e));
-		} else if (sp + 2 <= 64) {
-			int mid = (lo + hi) / 2;
-			stack[sp++] = (typeof(stack[0])){ lo, mid };
-			stack[sp++] = (typeof(stack[0])){ mid, hi };
-		}
-		free(addrs);
-		free(cookies);
-	}
-	free(idx);
-}
-
-struct kprobe_job { int from, to, step; };
-
-static void *kprobe_worker(void *arg)
-{
-	struct kprobe_job *j = arg;
-	for (int i = j->from; i < j->to; i += j->step) {
-		struct probe *p = &probes[i];
-		if (strcmp(p->kind, "kprobe") || p->err[0])
-			continue;
-		char pname[16];
-		snprintf(pname, sizeof(pname), "kprobe_skb_%d", p->pos);
-		struct bpf_program *prog = bpf_object__find_program_by_name(skel->obj, pname);
-		LIBBPF_OPTS(bpf_kprobe_opts, o, .bpf_cookie = p->cookie);
-		struct bpf_link *l = bpf_program__attach_kprobe_opts(prog, p->name, &o);
-		int e = libbpf_get_error(l);
-		if (e) {
-			snprintf(p->err, sizeof(p->err), "kprobe: %s", strerror(-e));
-			continue;
-		}
-		p->link = l;
-		p->attached = true;
-		if (NEEDS_RET(p)) {
-			LIBBPF_OPTS(bpf_kprobe_opts, ro, .bpf_cookie = p->cookie, .retprobe = true);
-			l = bpf_program__attach_kprobe_opts(skel->progs.kretprobe_skb, p->name, &ro);
-			p->ret_link = libbpf_get_error(l) ? NULL : l;
-			p->ret_attached = p->ret_link != NULL;
-		}
-	}
-	return NULL;
-}
-
-/* Loads the verified template of `pname` again for one more target and attaches it; returns the link fd. */
-static int load_tracing(struct probe *p, const char *pname, enum bpf_attach_type type, int *prog_fd)
-{
-	const struct prog_template *t = filter_template(pname);
-	if (!t) {
-		errno = ENOENT;
-		return -1;
-	}
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = type, .attach_btf_id = p->fn->btf_id,
-		    .prog_btf_fd = t->prog_btf_fd, .func_info = t->func_info, .func_info_cnt = t->func_info_cnt,
-		    .func_info_rec_size = t->func_info_rec_size);
-	*prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, pname, "Dual MIT/GPL", t->insns, t->cnt, &o);
-	if (*prog_fd < 0)
-		return -1;
-	int l = bpf_raw_tracepoint_open(NULL, *prog_fd);
-	if (l < 0) {
-		int e = errno;
-		close(*prog_fd);
-		*prog_fd = -1;
-		errno = e;
-	}
-	return l;
-}
-
-static void attach_fentry(void)
-{
-	for (int i = 0; i < nprobes; i++) {
-		struct probe *p = &probes[i];
-		if (strcmp(p->kind, "fentry") || p->err[0])
-			continue;
-		if (!p->fn || p->fn->module) {
-			snprintf(p->err, sizeof(p->err), "fentry: %s", p->fn ? "module functions need kprobe" : "not in BTF");
-			continue;
-		}
-		if (!(p->addr = traceable_addr(p->name))) {
-			snprintf(p->err, sizeof(p->err), "fentry: not in kallsyms");
-			continue;
-		}
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.probe_by_ip), &p->addr, &p->cookie, BPF_ANY)) {
-			snprintf(p->err, sizeof(p->err), "fentry: probe map: %s", strerror(errno));
-			continue;
-		}
-		char pname[16];
-		snprintf(pname, sizeof(pname), "fentry_skb_%d", p->pos);
-		if ((p->link_fd = load_tracing(p, pname, BPF_TRACE_FENTRY, &p->fd)) < 0) {
-			snprintf(p->err, sizeof(p->err), "fentry: %s", strerror(errno));
-			continue;
-		}
-		p->attached = true;
-		snprintf(pname, sizeof(pname), "fexit_skb_%d", p->pos);
-		if (NEEDS_RET(p) && !(p->ret_attached = (p->ret_link_fd = load_tracing(p, pname, BPF_TRACE_FEXIT, &p->ret_fd)) >= 0))
-			fprintf(stderr, "pktpath-loader: %s: fexit: %s\n", p->name, strerror(errno));
-	}
+	for (int i = from; i < nprobes; i++)
+		usable += !probes[i].planned_err;
+	return usable;
 }
 
 static void detach_all(void)
 {
+	detach_functions();
 	for (int i = 0; i < nprobes; i++) {
 		struct probe *p = &probes[i];
+		if (is_func_probe(p))
+			continue;
 		bpf_link__destroy(p->link);
-		bpf_link__destroy(p->ret_link);
-		p->link = p->ret_link = NULL;
-		int *fds[] = { &p->link_fd, &p->fd, &p->ret_link_fd, &p->ret_fd };
-		for (int k = 0; k < 4; k++) {
-			if (*fds[k] >= 0)
-				close(*fds[k]);
-			*fds[k] = -1;
-		}
+		p->link = NULL;
 		if (!strcmp(p->kind, "tc") && p->attached)
 			tc_detach(&p->tc);
 	}
 }
 
-/* Opens and loads the object for one function backend (BK_RAW_TP: none). */
-static int load_object(enum backend bk, struct skb_funcs *sf, char *err, size_t errlen)
+static bool in_chain(const enum backend *chain, int n, enum backend b)
+{
+	for (int i = 0; i < n; i++)
+		if (chain[i] == b)
+			return true;
+	return false;
+}
+
+/* Whether to load program `n` (a function probe program) for the backends of `chain`. used_pos/ret_pos: argument
+ * positions of the function probes, and of those needing a return probe ([0]: any). fentry/fexit are verified
+ * against one BTF target each, the first vmlinux function at their position (then loaded again per function). */
+static bool want_func_prog(struct bpf_program *prog, const enum backend *chain, int nchain, const bool *used_pos,
+			   const bool *ret_pos)
+{
+	const char *n = bpf_program__name(prog);
+	int pos = n[strlen(n) - 1] - '0';
+	if (!strcmp(n, "kretprobe_skb"))
+		return in_chain(chain, nchain, BK_KPROBE) && ret_pos[0];
+	if (!strcmp(n, "kmulti_ret_skb"))
+		return in_chain(chain, nchain, BK_KPROBE_MULTI) && ret_pos[0];
+	if (pos < 1 || pos > 5)
+		return false;
+	if (!strncmp(n, "kprobe_skb_", 11))
+		return in_chain(chain, nchain, BK_KPROBE) && used_pos[pos];
+	if (!strncmp(n, "kmulti_skb_", 11))
+		return in_chain(chain, nchain, BK_KPROBE_MULTI) && used_pos[pos];
+	bool ret = !strncmp(n, "fexit_skb_", 10);
+	if ((!ret && strncmp(n, "fentry_skb_", 11)) || !in_chain(chain, nchain, BK_FENTRY) || !(ret ? ret_pos : used_pos)[pos])
+		return false;
+	for (int i = 0; i < nprobes; i++) {
+		const struct probe *p = &probes[i];
+		if (is_func_probe(p) && p->pos == pos && p->fn && !p->fn->module && !p->planned_err && (!ret || NEEDS_RET(p)))
+			return bpf_program__set_attach_target(prog, 0, p->name) == 0;
+	}
+	return false;
+}
+
+/* Opens and loads the object with the programs of the function backends in `chain` (none: tracepoints and TC). */
+static int load_object(const enum backend *chain, int nchain, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
-	bool used_pos[6] = { 0 }, ret_pos[6] = { 0 };
-	const char *prefix = bk == BK_KPROBE_MULTI ? "kmulti_skb_" : bk == BK_FENTRY ? "fentry_skb_" : bk == BK_KPROBE ? "kprobe_skb_" : NULL;
-	(void)sf;
+	bool used_pos[6] = { 0 }, ret_pos[6] = { 0 }, stack = cfg.stack;
 
 	skel = pktpath_bpf__open();
 	if (!skel) {
@@ -443,6 +304,21 @@ static int load_object(enum backend bk, struct skb_funcs *sf, char *err, size_t 
 		return -1;
 	}
 	filter_set_object(skel->obj);
+	for (int i = 0; i < nprobes; i++) {
+		struct probe *p = &probes[i];
+		if (!strcmp(p->kind, "raw_tp"))
+			for (int t = 0; t < NTP; t++)
+				if (!strcmp(tp_names[t], p->name))
+					skel->rodata->tp_probe_id[t] = i;
+		if (!strcmp(p->kind, "tc"))
+			skel->rodata->tc_probe_id[p->pos] = i; /* pos: 0 ingress, 1 egress */
+		if (is_func_probe(p) && !p->planned_err && p->pos >= 1 && p->pos <= 5) {
+			used_pos[p->pos] = true;
+			ret_pos[p->pos] |= NEEDS_RET(p) != 0;
+			ret_pos[0] |= NEEDS_RET(p) != 0;
+			stack |= (p->cookie & PROBE_STACK) != 0;
+		}
+	}
 	skel->rodata->cfg_netns = cfg.netns;
 	skel->rodata->cfg_ifindex = cfg.ifindex;
 	memcpy((void *)skel->rodata->cfg_ifname, cfg.ifname, sizeof(cfg.ifname));
@@ -453,22 +329,8 @@ static int load_object(enum backend bk, struct skb_funcs *sf, char *err, size_t 
 	skel->rodata->cfg_snaplen = cfg.snaplen;
 	bpf_map__set_max_entries(skel->maps.tracked, cfg.track_max);
 	bpf_map__set_max_entries(skel->maps.events, cfg.ringbuf_bytes);
-	if (!cfg.stack)
+	if (!stack)
 		bpf_map__set_max_entries(skel->maps.stacks, 1);
-	for (int i = 0; i < nprobes; i++) {
-		struct probe *p = &probes[i];
-		if (!strcmp(p->kind, "raw_tp"))
-			for (int t = 0; t < NTP; t++)
-				if (!strcmp(tp_names[t], p->name))
-					skel->rodata->tp_probe_id[t] = i;
-		if (!strcmp(p->kind, "tc"))
-			skel->rodata->tc_probe_id[p->pos] = i; /* pos: 0 ingress, 1 egress */
-		if (prefix && !p->err[0] && strcmp(p->kind, "raw_tp") && strcmp(p->kind, "tc") && p->pos >= 1 && p->pos <= 5) {
-			used_pos[p->pos] = true;
-			ret_pos[p->pos] |= NEEDS_RET(p) != 0;
-			ret_pos[0] |= NEEDS_RET(p) != 0;
-		}
-	}
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *n = bpf_program__name(prog);
 		bool load = false;
@@ -478,23 +340,8 @@ static int load_object(enum backend bk, struct skb_funcs *sf, char *err, size_t 
 		} else if (!strncmp(n, "tc_", 3)) {
 			for (int i = 0; i < nprobes; i++)
 				load |= !strcmp(probes[i].kind, "tc") && probes[i].pos == (strcmp(n, "tc_ingress") ? 1 : 0);
-		} else if ((bk == BK_KPROBE && !strcmp(n, "kretprobe_skb")) || (bk == BK_KPROBE_MULTI && !strcmp(n, "kmulti_ret_skb"))) {
-			load = ret_pos[0];
-		} else if ((prefix && !strncmp(n, prefix, strlen(prefix))) || (bk == BK_FENTRY && !strncmp(n, "fexit_skb_", 10))) {
-			bool ret = !strncmp(n, "fexit", 5);
-			int pos = n[strlen(n) - 1] - '0';
-			load = ret ? ret_pos[pos] : used_pos[pos];
-			if (load && bk == BK_FENTRY) {
-				/* the first function at this position is the BTF target the template is verified against */
-				for (int i = 0; i < nprobes; i++)
-					if (probes[i].pos == pos && probes[i].fn && !probes[i].fn->module && !probes[i].err[0] &&
-					    strcmp(probes[i].kind, "raw_tp") && strcmp(probes[i].kind, "tc") &&
-					    (!ret || NEEDS_RET(&probes[i]))) {
-						if (bpf_program__set_attach_target(prog, 0, probes[i].name))
-							load = false;
-						break;
-					}
-			}
+		} else {
+			load = want_func_prog(prog, chain, nchain, used_pos, ret_pos);
 		}
 		bpf_program__set_autoload(prog, load);
 	}
@@ -527,10 +374,90 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return 0;
 }
 
-/* The cheap feature test `loader probe` uses, so auto does not pay a full verifier run per backend. */
-static bool function_backend_works(enum backend bk, char *err, size_t errlen)
+/* `auto` without kprobe-multi: fentry costs less per hit than a kprobe, but each fentry function needs its own
+ * program load and trampoline, and releasing one waits for the kernel (about 0.1 s per function in the lab's TCG
+ * VM: 1,841 functions took 3 minutes to attach and 3 to detach). Above this many functions kprobes come first. */
+#define AUTO_FENTRY_MAX 128
+
+static void add_fallback(char *buf, size_t cap, enum backend b, const char *why)
 {
-	return attach_kind_ok(backend_name(bk), err, errlen);
+	size_t l = strlen(buf);
+	FILE *m = fmemopen(buf + l, cap - l, "w");
+	if (!m)
+		return;
+	fprintf(m, "%s{\"backend\":\"%s\",\"error\":", l ? "," : "", backend_name(b));
+	json_write_str(m, why);
+	fputs("}", m);
+	if (fclose(m))
+		buf[l] = 0; /* did not fit: keep the list valid */
+}
+
+/* The function backends to use, best first, each feature-tested with the tiny program `loader probe` uses (so
+ * auto pays no full verifier run for a backend it cannot use); those that fail go to `fallbacks`. auto: by cost
+ * and coverage (above); an explicit backend: that one only. */
+static int backend_order(int nfuncs, enum backend *order, char *fallbacks, size_t cap)
+{
+	static const enum backend tested[] = { BK_KPROBE_MULTI, BK_FENTRY, BK_KPROBE };
+	/* with kprobe-multi, what it refuses goes to kprobe (fentry's templates would cost a verifier run each, for
+	 * functions a kprobe takes as well); without it, fentry's refusals go to kprobe and kprobe's to fentry */
+	static const enum backend multi[] = { BK_KPROBE_MULTI, BK_KPROBE }, small[] = { BK_FENTRY, BK_KPROBE },
+				  large[] = { BK_KPROBE, BK_FENTRY };
+	bool ok[BK_TC + 1] = { 0 };
+	int n = 0;
+	for (int i = 0; i < 3; i++) {
+		enum backend b = tested[i];
+		if (cfg.attach != BK_AUTO && cfg.attach != b)
+			continue;
+		char kerr[200], why[300];
+		ok[b] = attach_kind_ok(backend_name(b), kerr, sizeof(kerr));
+		libbpf_set_print(libbpf_print);
+		snprintf(why, sizeof(why), "feature test: %s", kerr);
+		if (!ok[b])
+			add_fallback(fallbacks, cap, b, why);
+	}
+	const enum backend *pref = ok[BK_KPROBE_MULTI] ? multi : nfuncs <= AUTO_FENTRY_MAX ? small : large;
+	for (int i = 0; i < 2; i++)
+		if (ok[pref[i]])
+			order[n++] = pref[i];
+	return n;
+}
+
+/* Loads the object for the first chain of `order` whose programs load (then for its head alone); the skipped
+ * backends go to `fallbacks`. Returns the chain's length (0: none), its start in *chain. */
+static int load_chain(enum backend *order, int n, enum backend **chain, char *fallbacks, size_t cap)
+{
+	char err[512], why[1100];
+	for (int k = 0; k < n; k++) {
+		libbpf_last[0] = 0;
+		*chain = order + k;
+		if (!load_object(order + k, n - k, err, sizeof(err)))
+			return n - k;
+		snprintf(why, sizeof(why), "%s%s%s", err, libbpf_last[0] ? ": " : "", libbpf_last);
+		if (n - k > 1 && !load_object(order + k, 1, err, sizeof(err))) {
+			for (int j = k + 1; j < n; j++) /* no per-function fallback to these */
+				add_fallback(fallbacks, cap, order[j], why);
+			return 1;
+		}
+		add_fallback(fallbacks, cap, order[k], why);
+	}
+	return 0;
+}
+
+/* `"backends":{"fentry":40,"kprobe":5}`: how many function probes each backend has. */
+static void write_backend_counts(FILE *f)
+{
+	static const enum backend bks[] = { BK_KPROBE_MULTI, BK_FENTRY, BK_KPROBE };
+	bool first = true;
+	fputs(",\"backends\":{", f);
+	for (int b = 0; b < 3; b++) {
+		int c = 0;
+		for (int i = 0; i < nprobes; i++)
+			c += probes[i].attached && !strcmp(probes[i].kind, backend_kind(bks[b]));
+		if (c)
+			fprintf(f, "%s\"%s\":%d", first ? "" : ",", backend_kind(bks[b]), c);
+		first &= !c;
+	}
+	fputs("}", f);
 }
 
 int cmd_trace(int argc, char **argv)
@@ -622,60 +549,31 @@ int cmd_trace(int argc, char **argv)
 	if (want_funcs && skb_funcs_load(&sf))
 		return fail_json("no BTF on this kernel: function probes need /sys/kernel/btf/vmlinux");
 
-	/* backends to try for functions, best first */
-	enum backend order[3] = { BK_KPROBE_MULTI, BK_FENTRY, BK_KPROBE };
-	int norder = 3;
-	if (cfg.attach != BK_AUTO) {
-		order[0] = cfg.attach;
-		norder = 1;
-	}
+	/* function backends, best first; each function falls back along the chain that loads */
+	enum backend order[3], *chain = NULL;
+	int nchain = 0;
 	char fallbacks[2048] = "";
-	enum backend chosen = BK_RAW_TP;
 	__u64 t_attach = now_ms();
-	if (want_funcs) {
-		for (int k = 0; k < norder && !skel; k++) {
-			nprobes = fixed;
-			if (!plan_functions(&sf, order[k]))
-				break;
-			libbpf_last[0] = 0;
-			char kerr[200];
-			bool works = function_backend_works(order[k], kerr, sizeof(kerr));
-			libbpf_set_print(libbpf_print);
-			if (!works)
-				snprintf(err, sizeof(err), "feature test: %s", kerr);
-			else if (load_object(order[k], &sf, err, sizeof(err)) == 0) {
-				chosen = order[k];
-				break;
-			}
-			size_t l = strlen(fallbacks);
-			snprintf(fallbacks + l, sizeof(fallbacks) - l, "%s{\"backend\":\"%s\",\"error\":", l ? "," : "",
-				 backend_name(order[k]));
-			char msg[700];
-			snprintf(msg, sizeof(msg), "%s%s%s", err, libbpf_last[0] ? ": " : "", libbpf_last);
-			FILE *m = fmemopen(fallbacks + strlen(fallbacks), sizeof(fallbacks) - strlen(fallbacks) - 2, "w");
-			if (m) {
-				json_write_str(m, msg);
-				fclose(m);
-			}
-			strcat(fallbacks, "}");
-		}
+	int usable = want_funcs ? plan_functions(&sf, backend_kind(cfg.attach == BK_AUTO ? BK_KPROBE_MULTI : cfg.attach)) : 0;
+	if (usable) {
+		int norder = backend_order(usable, order, fallbacks, sizeof(fallbacks));
+		nchain = load_chain(order, norder, &chain, fallbacks, sizeof(fallbacks));
 	}
+	for (int i = fixed; i < nprobes && nchain; i++)
+		probes[i].kind = backend_kind(chain[0]);
 	if (!skel) {
 		/* no function backend: the functions stay in the table, failed, and the rest still runs */
 		int planned = nprobes;
 		for (int i = fixed; i < planned; i++)
 			if (!probes[i].err[0])
 				snprintf(probes[i].err, sizeof(probes[i].err), "no function attach kind works on this kernel");
-		struct probe *saved = probes;
-		int saved_n = nprobes;
 		nprobes = fixed; /* load without function programs */
-		if (load_object(BK_RAW_TP, &sf, err, sizeof(err))) {
+		if (load_object(NULL, 0, err, sizeof(err))) {
 			char msg[1024];
 			snprintf(msg, sizeof(msg), "%s%s%s", err, libbpf_last[0] ? ": " : "", libbpf_last);
 			return fail_json("%s", msg);
 		}
-		probes = saved;
-		nprobes = saved_n;
+		nprobes = planned;
 	}
 
 	output_init(&out, stdout, json);
@@ -729,28 +627,8 @@ int cmd_trace(int argc, char **argv)
 				p->attached = true;
 		}
 	}
-	if (chosen == BK_KPROBE_MULTI) {
-		kallsyms_load();
-		for (int pos = 1; pos <= 5; pos++) {
-			attach_kprobe_multi(pos, false);
-			attach_kprobe_multi(pos, true);
-		}
-	} else if (chosen == BK_FENTRY) {
-		kallsyms_load();
-		attach_fentry();
-	}
-	else if (chosen == BK_KPROBE) {
-		/* kprobe registration is slow per function; do it from a few threads at once */
-		enum { NT = 4 };
-		pthread_t th[NT];
-		struct kprobe_job jobs[NT];
-		for (int t = 0; t < NT; t++) {
-			jobs[t] = (struct kprobe_job){ fixed + t, nprobes, NT };
-			pthread_create(&th[t], NULL, kprobe_worker, &jobs[t]);
-		}
-		for (int t = 0; t < NT; t++)
-			pthread_join(th[t], NULL);
-	}
+	if (nchain)
+		attach_functions(chain, nchain);
 	__u64 attach_ms = now_ms() - t_attach;
 	int attached = 0;
 	for (int i = 0; i < nprobes; i++) {
@@ -770,14 +648,19 @@ int cmd_trace(int argc, char **argv)
 			fputs(",\"error\":", f);
 			json_write_str(f, p->err[0] ? p->err : "not attached");
 		}
+		if (p->fallbacks[0])
+			fprintf(f, ",\"fallbacks\":[%s]", p->fallbacks);
 		fputs("}", f);
 		output_status_end(&out);
 	}
 	{
 		FILE *f = output_status_begin(&out);
 		fprintf(f, "{\"type\":\"attached\",\"backend\":\"%s\",\"attached\":%d,\"requested\":%d,\"failed\":%d,"
-			   "\"ms\":%llu,\"fallbacks\":[%s]}",
-			backend_name(chosen), attached, nprobes, nprobes - attached, (unsigned long long)attach_ms, fallbacks);
+			   "\"ms\":%llu,\"fallbacks\":[%s]",
+			backend_name(nchain ? chain[0] : BK_RAW_TP), attached, nprobes, nprobes - attached,
+			(unsigned long long)attach_ms, fallbacks);
+		write_backend_counts(f);
+		fputs("}", f);
 		output_status_end(&out);
 	}
 	output_flush(&out);

@@ -2,7 +2,7 @@ import { describe, expect } from 'vitest';
 import type { VmSpec } from '../lab/vm.js';
 import { labContext } from '../support/lab-context.js';
 import { expectBlocked, LOADER_BLOCKED } from './loader-blocked.js';
-import { TraceRun } from './loader-run.js';
+import { DEFAULT_FUNCTIONS, TraceRun } from './loader-run.js';
 import { pushLoader, type VmHost } from './vm-loader.js';
 
 // SIGKILL with function probes attached (kprobe, kprobe-multi, fentry) in the VMs: nothing may be left. Everything
@@ -55,7 +55,7 @@ for (const { name, release, backends } of KERNELS)
         const host = await pushLoader(state!, name);
         expect(await leftovers(host)).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });
         for (const attach of backends) {
-          const config = { filter: 'icmp', attach, probes: { functions: 'default' } };
+          const config = { filter: 'icmp', attach, probes: { functions: DEFAULT_FUNCTIONS } };
           if (blocked) {
             await expectBlocked(host, config, blocked);
             expect(await leftovers(host), attach).toEqual({ progs: [], links: 0, kprobes: [], hooked: 0 });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { arch } from 'node:os';
 import { resolve } from 'node:path';
+import { profileEntries } from '../../main/core/probeset/profiles.js';
 
 /** The committed loader for this machine's arch (built by `npm run build:bpf`). */
 export const LOADER = resolve(
@@ -9,6 +10,9 @@ export const LOADER = resolve(
   arch() === 'arm64' ? 'aarch64' : 'x86_64',
   'pktpath-loader',
 );
+
+/** The `default` profile's names: the one default list (the loader keeps none; the core sends these). */
+export const DEFAULT_FUNCTIONS = profileEntries('default').map((e) => e.function);
 
 export interface Rec {
   type: string;

@@ -12,6 +12,7 @@ import {
 import { SessionIdSchema } from '../../api/sessions.js';
 import { CoreError } from '../../core/errors.js';
 import { streamRunPackets } from '../../core/sessions/run-file.js';
+import { fallbackSummary } from '../../core/trace/loader-config.js';
 import { intOption, numberOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
 
@@ -69,6 +70,11 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
   const run = end.run;
   if (end.error || !run || !end.recorded)
     throw errorOf(end.error, end.recorded?.packets ? end.recorded.file : undefined);
+  const fellBack = fallbackSummary(run); // which functions another backend took, and why
+  if (fellBack.length)
+    ctx.io.err(
+      `  fell back: ${fellBack.slice(0, 5).join(', ')}${fellBack.length > 5 ? ` and ${fellBack.length - 5} more` : ''}`,
+    );
   let session: string | undefined;
   let saveError: unknown;
   if (values.save)

@@ -52,9 +52,10 @@ dev_hard_start_xmit
 `;
 
 const TEXT: Record<Exclude<ProfileName, 'all-skb'>, { description: string; text: string }> = {
+  // The one default list: the loader has none of its own, the core sends these names.
   default: {
     description: 'receive, local delivery, forwarding, transmit and free: the path of most packets',
-    text: `${RX_CORE}ip_route_input_noref\nip_forward\nip_forward_finish\nnf_hook_slow\n${TX_CORE}${FREE}`,
+    text: `${RX_CORE}ip_rcv\nicmp_echo\nping_rcv\nip6_rcv_finish\nip6_input\nip_route_input_noref\nip_forward\nip_forward_finish\nip_error\nnf_hook_slow\n${TX_CORE}__ip_local_out\nip_send_skb\ndst_discard_out\nveth_xmit\nnetif_rx\n__netif_rx\nenqueue_to_backlog\n__kfree_skb\nkfree_skbmem\nskb_release_data\n${FREE}`,
   },
   ingress: {
     description: 'from the driver hand-off to the socket',

@@ -1,5 +1,5 @@
 import type { ProbeEntry } from '../../api/probeset.js';
-import type { AttachMode, ProbeFacts, TraceSpec } from '../../api/trace.js';
+import type { AttachMode, ProbeFacts, Run, TraceSpec } from '../../api/trace.js';
 import { CoreError } from '../errors.js';
 import { formatProbeSetErrors, parseProbeSet } from '../probeset/parse-probe-set.js';
 import { profileEntries } from '../probeset/profiles.js';
@@ -12,15 +12,30 @@ export interface LoaderConfig {
   interface?: string | number;
   mark?: number;
   markMask?: number;
-  attach: 'auto' | 'kprobe-multi' | 'fentry' | 'kprobe' | 'raw-tp';
+  attach: Exclude<AttachMode, 'tracepoint'> | 'raw-tp';
   probes: {
     tracepoints: 'all' | 'none';
-    functions: 'all' | 'none' | (string | { name: string; pos: number })[];
+    functions: 'all' | 'none' | LoaderFunction[];
   };
   limits: { packets?: number; durationMs?: number; events?: number };
   options: { stack: boolean };
   /** Packet bytes per capture record; absent = none. */
   capture?: { snaplen: number };
+}
+
+/** One function probe: its name alone, or with what the loader needs per function (absent = off / from BTF). */
+export type LoaderFunction =
+  string | ({ name: string; pos?: number } & Partial<Record<'ret' | 'stack', true>>);
+
+/** The loader's entry for one probe-set line: `arg`, `ret` and `stack` go to that function only. */
+function loaderFunction(e: ProbeEntry, pos: number | undefined): LoaderFunction {
+  if (!pos && !e.ret && !e.stack) return e.function;
+  return {
+    name: e.function,
+    ...(pos ? { pos } : {}),
+    ...(e.ret ? { ret: true as const } : {}),
+    ...(e.stack ? { stack: true as const } : {}),
+  };
 }
 
 /** The probe set of a spec: a profile's entries, or the user's text (errors → one line with line:column). */
@@ -50,10 +65,7 @@ export function loaderConfig(
       ? 'none'
       : entries === 'all'
         ? 'all'
-        : entries.map((e) => {
-            const pos = e.arg ?? posOf.get(e.function);
-            return pos ? { name: e.function, pos } : e.function;
-          });
+        : entries.map((e) => loaderFunction(e, e.arg ?? posOf.get(e.function)));
   const { meta, limits } = spec;
   const iface = meta.ifname ?? meta.ifindex;
   return {
@@ -69,7 +81,8 @@ export function loaderConfig(
       ...(limits.durationS ? { durationMs: Math.round(limits.durationS * 1000) } : {}),
       ...(limits.events ? { events: limits.events } : {}),
     },
-    options: { stack: entries !== 'all' && entries.some((e) => e.stack) },
+    // `stack` is per function (above): the run-wide option would put a stack on every event
+    options: { stack: false },
     ...(spec.capture?.snaplen ? { capture: { snaplen: spec.capture.snaplen } } : {}),
   };
 }
@@ -88,4 +101,18 @@ export function modeOfBackend(backend: unknown, requested: AttachMode): AttachMo
     default:
       return requested;
   }
+}
+
+/**
+ * The functions a backend other than the run's first one took, each with why the ones before refused it (the
+ * loader's `probe` records, docs/LOADER.md): e.g. `veth_xmit → kprobe (fentry: module functions need kprobe)`.
+ */
+export function fallbackSummary(run: Run): string[] {
+  return run.events.flatMap((e) => {
+    const d = e.data;
+    if (e.kind !== 'probe' || !d?.attached || !Array.isArray(d.fallbacks) || !d.fallbacks.length) return [];
+    // the loader's errors name their backend: "fentry: module functions need kprobe"
+    const why = (d.fallbacks as { error?: unknown }[]).map((f) => String(f.error)).join('; ');
+    return [`${String(d.name)} → ${String(d.kind)} (${why})`];
+  });
 }

@@ -1,0 +1,211 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect } from 'vitest';
+import { labTarget } from '../lab/lab.js';
+import { addNftDrop, createPair, destroy, ping, type Topology } from '../lab/netns.js';
+import { sshShell } from '../lab/ssh-client.js';
+import { labContext } from '../support/lab-context.js';
+import { paths, TraceRun, type Ev } from './loader-run.js';
+import { pushLoader } from './vm-loader.js';
+
+// `auto` on Debian 6.1 (no kprobe-multi): fentry for a small set, and every function fentry refuses — module
+// functions, more than 6 arguments — attached by kprobe instead, reported per function. Per-function `ret` and
+// `stack` from a probe set reach that function only. Once with the loader itself, once through the CLI.
+const { lab, labIt } = labContext();
+const it = labIt({ hosts: ['vm61'] });
+const TCG = 300_000; // qemu TCG is 10-50x slower than native: generous, bounded
+const scratch = mkdtempSync(join(tmpdir(), 'pktpath-autofallback-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** An nft inet table whose input chain only counts: nf_tables is loaded, nft_do_chain_inet runs, nothing drops. */
+const countingNft = (t: Topology) => addNftDrop(t, 'icmp type echo-request counter');
+
+// vmlinux functions fentry takes; two module functions (veth, nf_tables) and two with more than 6 arguments
+// (fib_validate_source: 8, __inet_lookup_listener: 10) that fentry on x86-64 6.1 refuses
+const FENTRY_OK = ['ip_output', '__dev_queue_xmit', 'ip_rcv', 'ip_route_input_noref', 'icmp_rcv'];
+const MODULE = ['veth_xmit', 'nft_do_chain_inet'];
+const MANY_ARGS = ['fib_validate_source', '__inet_lookup_listener'];
+const COPIES = new Set(['skb_clone', 'skb_copy', '__pskb_copy_fclone', 'skb_copy_expand']);
+
+describe('auto on Debian 6.1 (vm61: fentry and kprobe, no kprobe-multi)', () => {
+  it(
+    'attaches every function: fentry where it can, kprobe for module and >6-argument functions; the ping path shows them',
+    async () => {
+      const host = await pushLoader(lab(), 'vm61', '/tmp/pktpath-loader-autofallback');
+      const t = await createPair(host.shell);
+      try {
+        await countingNft(t);
+        const run = new TraceRun(
+          {
+            filter: `icmp and host ${t.serverAddr}`,
+            probes: { functions: [...FENTRY_OK, ...MODULE, ...MANY_ARGS] },
+          },
+          ['--json'],
+          host.via,
+        );
+        const attached = await run.waitFor('attached', 240_000);
+        expect((await ping(t, 1)).received).toBe(1);
+        await new Promise((r) => setTimeout(r, 1000)); // the last frees reach the ring buffer
+        const recs = await run.stop();
+        expect((await run.exited).code, run.stderr).toBe(0);
+
+        const probes = recs.filter((r) => r.type === 'probe' && r.kind !== 'raw_tp');
+        const byName = (n: string) => probes.find((p) => p.name === n)!;
+        expect(attached).toMatchObject({ backend: 'fentry', failed: 0 });
+        expect(attached.fallbacks).toEqual([
+          { backend: 'kprobe-multi', error: expect.stringMatching(/not supported/i) as unknown },
+        ]);
+        expect(probes.filter((p) => !p.attached)).toEqual([]);
+        for (const n of FENTRY_OK) expect(byName(n)).toMatchObject({ kind: 'fentry', attached: true });
+        expect(byName('ip_rcv').fallbacks).toBeUndefined();
+        for (const n of MODULE)
+          expect(byName(n)).toMatchObject({
+            kind: 'kprobe',
+            attached: true,
+            fallbacks: [{ backend: 'fentry', error: 'fentry: module functions need kprobe' }],
+          });
+        for (const n of MANY_ARGS)
+          expect(byName(n)).toMatchObject({
+            kind: 'kprobe',
+            attached: true,
+            fallbacks: [{ backend: 'fentry', error: expect.stringMatching(/^fentry: /) as unknown }],
+          });
+        const counts = attached.backends as Record<string, number>;
+        expect(counts.kprobe).toBe(MODULE.length + MANY_ARGS.length);
+        expect(counts.fentry).toBe(probes.length - counts.kprobe!);
+
+        // the answered request, in order: out through the veth (a module function), routed on the server side
+        // (fib_validate_source has 8 arguments), through the inet nft chain (a module function), delivered
+        const request = [...paths(run.events()).values()].find((p: Ev[]) =>
+          p.some((e) => e.tuple?.dst === t.serverAddr && e.tuple.dport === 8 << 8),
+        )!;
+        const names = request.map((e) => e.name);
+        const want = [
+          'ip_output',
+          '__dev_queue_xmit',
+          'veth_xmit',
+          'ip_rcv',
+          'ip_route_input_noref',
+          'fib_validate_source',
+          'nft_do_chain_inet',
+          'icmp_rcv',
+        ];
+        expect(
+          names.filter((n) => want.includes(n)),
+          names.join(' '),
+        ).toEqual(want);
+      } finally {
+        await destroy(t);
+      }
+    },
+    TCG,
+  );
+
+  it(
+    'through the CLI: `ret` and `stack` of one probe-set line reach that function only, and the fallback is reported',
+    async () => {
+      const vm = lab().hosts.vm61!;
+      const env = {
+        ...process.env,
+        HOME: join(scratch, 'home'),
+        PKTPATH_HOME: join(scratch, 'pktpath'),
+        SSH_AUTH_SOCK: '',
+      };
+      const cli = (args: string[], onStderr?: (all: string) => void) =>
+        new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
+          const child = spawn(process.execPath, [resolve('bin/pktpath.mjs'), ...args], { env });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+          child.stderr.setEncoding('utf8').on('data', (d: string) => onStderr?.((stderr += d)));
+          const timer = setTimeout(() => child.kill('SIGKILL'), TCG - 20_000);
+          child.on('close', (code) => {
+            clearTimeout(timer);
+            done({ code, stdout, stderr });
+          });
+          child.stdin.end();
+        });
+      const add = await cli([
+        'hosts',
+        'add',
+        'vm61-autofallback',
+        '--address',
+        vm.address,
+        '--port',
+        String(vm.port),
+        '--user',
+        'root',
+        '--identity',
+        lab().privateKey,
+        '--privilege',
+        'root',
+      ]);
+      expect(add.code, add.stderr).toBe(0);
+      const probeSet = join(scratch, 'probes.txt');
+      writeFileSync(
+        probeSet,
+        'ip_output\n__dev_queue_xmit\nveth_xmit\nip_rcv\nip_route_input_noref ret stack\nicmp_rcv\nconsume_skb\n',
+      );
+      const t = await createPair(sshShellOf());
+      try {
+        let attached = false;
+        const tracing = cli(
+          [
+            'trace',
+            'vm61-autofallback',
+            '--filter',
+            `icmp and host ${t.serverAddr}`,
+            '--probes',
+            probeSet,
+            '--count',
+            '2',
+            '--duration',
+            '120',
+            '--accept-new-host-key',
+            '--json',
+          ],
+          (e) => (attached ||= /^tracing on /m.test(e)),
+        );
+        let done = false;
+        void tracing.then(() => (done = true));
+        while (!done && !attached) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 20 && !done; i++) await ping(t, 1, 0.2);
+        const r = await tracing;
+        expect(r.code, r.stderr).toBe(0);
+        // the user is told which function another backend took, and why
+        expect(r.stderr).toContain('fell back: veth_xmit → kprobe (fentry: module functions need kprobe)');
+        const doc = JSON.parse(r.stdout) as {
+          mode: string;
+          packets: { hops: { function: string; ret?: number; stack_id?: number; tuple?: unknown }[] }[];
+        };
+        expect(doc.mode).toBe('fentry');
+        const hops = doc.packets.flatMap((p) => p.hops);
+        // (the copy functions the loader always adds return the copy: their `ret` is its address)
+        const withRet = hops.filter((h) => h.ret !== undefined && !COPIES.has(h.function));
+        const withStack = hops.filter((h) => h.stack_id !== undefined);
+        expect(withRet.length).toBeGreaterThanOrEqual(1);
+        expect(withRet.map((h) => [h.function, h.ret])).toEqual(
+          withRet.map(() => ['ip_route_input_noref', 0]),
+        );
+        expect(withStack.length).toBeGreaterThanOrEqual(2); // the entry and the return
+        expect(new Set(withStack.map((h) => h.function))).toEqual(new Set(['ip_route_input_noref']));
+        // the request crossed the veth: veth_xmit, attached by kprobe, is in its path
+        const request = doc.packets.find((p) => p.hops.some((h) => h.function === 'icmp_rcv'))!;
+        const names = request.hops.map((h) => h.function);
+        expect(names.indexOf('veth_xmit'), names.join(' ')).toBeGreaterThan(
+          names.indexOf('__dev_queue_xmit'),
+        );
+        expect(names.indexOf('ip_rcv')).toBeGreaterThan(names.indexOf('veth_xmit'));
+      } finally {
+        await destroy(t);
+      }
+    },
+    TCG,
+  );
+});
+
+function sshShellOf() {
+  return sshShell(labTarget(lab(), 'vm61'), lab().runtimeDir);
+}
