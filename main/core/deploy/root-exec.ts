@@ -9,11 +9,12 @@ export const ROOT_EXEC_TAG = 'pktpath-root-exec';
  * Runs (after ROOT_PRELUDE, as root, PATH fixed) with `$1` = the file the login user deployed, `$2` = its expected
  * sha256, `$3` = its size, the rest = the loader's arguments. Root copies at most that many bytes of the file into a
  * fresh root-owned 0700 directory (the first of /run, /tmp, /var/tmp where a file can be executed: /run is noexec
- * on many hosts), hashes THAT copy with the system's sha256sum (else busybox's), and executes the copy only if it
- * matches: nothing the login user can change after the check is ever run. Under sudo the file is read with the
- * invoking user's uid (setpriv, where present), so a path swapped for a symlink to a device is never opened by
- * root. A background cleaner removes the directory as soon as the shell has become the loader (it runs from the
- * unlinked copy), or once the shell is gone if the exec never happened.
+ * on many hosts; the copy keeps the name pktpath-loader, so `ps` says what runs), hashes THAT copy with the
+ * system's sha256sum (else busybox's), and executes the copy only if it matches: nothing the login user can change
+ * after the check is ever run. Under sudo the file is read with the invoking user's uid (setpriv, where present), so
+ * a path swapped for a symlink to a device is never opened by root. A background cleaner removes the directory as
+ * soon as the shell has become the loader (it runs from the unlinked copy), or once the shell is gone if the exec
+ * never happened.
  */
 export const VERIFIED_EXEC_SCRIPT = `src=$1 want=$2 size=$3; shift 3
 fail() { echo "${ROOT_EXEC_TAG}: $*" >&2; exit 125; }
@@ -28,21 +29,21 @@ trap 'rm -rf "$d"' EXIT
 trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 143' TERM
 { [ -f "$src" ] && [ ! -h "$src" ]; } || fail "$src is not a regular file; deploy again"
 if [ -n "\${SUDO_UID:-}" ] && command -v setpriv >/dev/null 2>&1; then
-  setpriv --reuid="$SUDO_UID" --regid="$SUDO_GID" --init-groups head -c "$size" "$src" > "$d/l"
-else head -c "$size" < "$src" > "$d/l"; fi || fail "cannot copy $src"
-if command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum < "$d/l")
-elif command -v busybox >/dev/null 2>&1; then h=$(busybox sha256sum < "$d/l")
+  setpriv --reuid="$SUDO_UID" --regid="$SUDO_GID" --init-groups head -c "$size" "$src" > "$d/pktpath-loader"
+else head -c "$size" < "$src" > "$d/pktpath-loader"; fi || fail "cannot copy $src"
+if command -v sha256sum >/dev/null 2>&1; then h=$(sha256sum < "$d/pktpath-loader")
+elif command -v busybox >/dev/null 2>&1; then h=$(busybox sha256sum < "$d/pktpath-loader")
 else fail "neither sha256sum nor busybox in $PATH"; fi || fail "cannot hash the copy of $src"
 h=\${h%% *}
 [ "$h" = "$want" ] || fail "$src hashes to $h as root, expected $want; refusing to run it"
-chmod 700 "$d/l"
+chmod 700 "$d/pktpath-loader"
 ( while kill -0 $$ 2>/dev/null; do
     case $(readlink /proc/$$/exe 2>/dev/null) in "$d"/*) break ;; esac
     sleep 0.05 2>/dev/null || sleep 1
   done
   rm -rf "$d" ) </dev/null >/dev/null 2>&1 &
 echo "__pktpath_ready_\${t}__" >&2
-exec "$d/l" "$@"`;
+exec "$d/pktpath-loader" "$@"`;
 
 /**
  * Runs the deployed loader at `path` as root, proven by root: see VERIFIED_EXEC_SCRIPT. A refusal is a
