@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
+import type { EventOf } from '../../main/api/contract.js';
 import { localShell } from '../../test/lab/exec.js';
 import { createPair, destroy, type Topology } from '../../test/lab/netns.js';
 
@@ -100,20 +101,21 @@ async function serveRun(t: Topology, home: string) {
   await new Promise((ok) => ws.once('open', ok));
   let nextId = 1;
   const pending = new Map<number, (r: { ok: boolean; response?: unknown; error?: unknown }) => void>();
-  let onEnd: (payload: { recorded?: { packets: number }; error?: unknown }) => void = () => undefined;
+  let onEnd: (payload: EventOf<'trace.end'>) => void = () => undefined;
   let batches = 0;
   let pinger: ChildProcess | undefined;
   ws.on('message', (data: Buffer) => {
     const frame = JSON.parse(data.toString()) as {
       kind: string;
       id?: number;
-      events?: { event: string; payload: { phase?: string } }[];
+      events?: { event: string; payload: unknown }[];
     };
     if (frame.kind === 'response') pending.get(frame.id ?? 0)?.(frame as never);
     for (const e of frame.events ?? []) {
       if (e.event === 'trace.packets') batches++;
-      if (e.event === 'trace.progress' && e.payload.phase === 'tracing') pinger ??= flood(t);
-      if (e.event === 'trace.end') onEnd(e.payload);
+      const phase = e.event === 'trace.progress' && (e.payload as EventOf<'trace.progress'>).phase;
+      if (phase === 'tracing') pinger ??= flood(t);
+      if (e.event === 'trace.end') onEnd(e.payload as EventOf<'trace.end'>);
     }
   });
   const call = <T>(method: string, request: unknown) =>
@@ -122,7 +124,7 @@ async function serveRun(t: Topology, home: string) {
       pending.set(id, (r) => (r.ok ? ok(r.response as T) : fail(new Error(JSON.stringify(r.error)))));
       ws.send(JSON.stringify({ id, method, request }));
     });
-  const ended = new Promise<{ recorded?: { packets: number }; error?: unknown }>((r) => (onEnd = r));
+  const ended = new Promise<EventOf<'trace.end'>>((r) => (onEnd = r));
   const filter = `icmp and host ${t.serverAddr}`;
   const { runId } = await call<{ runId: string }>('trace.start', {
     host: 'local',

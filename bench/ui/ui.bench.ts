@@ -97,7 +97,7 @@ function workPerFrame(events: TraceEvent[]): FrameWork[] {
 async function traceFrames(page: Page, mode: 'idle' | 'scroll') {
   const cdp = await page.context().newCDPSession(page);
   const events: TraceEvent[] = [];
-  cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as TraceEvent[])));
+  cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as TraceEvent[])));
   await cdp.send('Tracing.start', {
     traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] },
     transferMode: 'ReportEvents',

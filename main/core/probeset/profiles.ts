@@ -4,7 +4,7 @@ import { CoreError } from '../errors.js';
 import { parseProbeSet } from './parse-probe-set.js';
 
 /**
- * Built-in probe sets. Every name was checked against a 6.18 kernel's BTF (test/unit/core/probeset-profiles.test.ts
+ * Built-in probe sets. Every name was checked against a 6.18 kernel's BTF (test/unit/core/probeset.test.ts
  * re-checks them on the machine running the tests: it must exist and take a `struct sk_buff *` in its first five
  * arguments). Names a kernel lacks are skipped at attach time and reported, so a profile may also list the
  * spelling of older kernels; those are the only exceptions the test allows (OLDER_KERNEL_NAMES).
