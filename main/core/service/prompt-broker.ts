@@ -54,6 +54,11 @@ function canRemember(store: SecretStore | undefined): store is RememberingSecret
 export class PromptBroker {
   private readonly hostKeys = new Map<string, Pending<HostKeyDecision>>();
   private readonly secrets = new Map<string, Pending<string | undefined>>();
+  /** Open host-key questions by key, with the client each was asked for (askHostKey). */
+  private readonly openHostKeys = new Map<
+    string,
+    { owner: PromptClient | undefined; answer: Promise<HostKeyDecision> }[]
+  >();
 
   constructor(
     private readonly events: EventHub,
@@ -109,11 +114,35 @@ export class PromptBroker {
     return canRemember(this.store) ? this.store.status() : NOT_KEPT;
   }
 
-  askHostKey = (q: Omit<HostKeyPrompt, 'promptId'>): Promise<HostKeyDecision> =>
-    this.ask<HostKeyDecision, 'hostKey.prompt'>(this.hostKeys, 'reject', 'hostKey.prompt', (promptId) => ({
-      promptId,
-      ...q,
-    }));
+  /**
+   * One question per key: connections racing to the same host (a connection test and a filter check, say) that
+   * meet the same unknown key for the same client share the open question and its answer, instead of asking again
+   * right after the user answered.
+   */
+  askHostKey = (q: Omit<HostKeyPrompt, 'promptId'>): Promise<HostKeyDecision> => {
+    const owner = currentPromptClient();
+    const key = `${q.hostPattern}\0${q.keyType}\0${q.fingerprint}`;
+    const open = this.openHostKeys.get(key)?.find((o) => o.owner === owner);
+    if (open) return open.answer;
+    const answer = this.ask<HostKeyDecision, 'hostKey.prompt'>(
+      this.hostKeys,
+      'reject',
+      'hostKey.prompt',
+      (id) => ({
+        promptId: id,
+        ...q,
+      }),
+    );
+    const entry = { owner, answer };
+    this.openHostKeys.set(key, [...(this.openHostKeys.get(key) ?? []), entry]);
+    const done = () => {
+      const left = (this.openHostKeys.get(key) ?? []).filter((o) => o !== entry);
+      if (left.length) this.openHostKeys.set(key, left);
+      else this.openHostKeys.delete(key);
+    };
+    void answer.then(done, done);
+    return answer;
+  };
 
   askSecret = async (req: SecretRequest): Promise<string | undefined> => {
     const stored = await this.store?.get(req);

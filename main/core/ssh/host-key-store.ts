@@ -48,6 +48,10 @@ export class HostKeyStore {
     return [...all, ...this.acceptedOnce];
   }
 
+  private ownEntries(): KnownHostEntry[] {
+    return parseKnownHosts(readFileSync(this.ownFile, 'utf8'), this.ownFile).entries;
+  }
+
   verify(name: string, blob: Buffer): HostKeyVerdict {
     return checkHostKey(this.entries(), name, blob);
   }
@@ -66,6 +70,8 @@ export class HostKeyStore {
 
   /** Appends a hashed line to pktpath's own file (rewritten atomically, so a crash never truncates it). */
   save(name: string, blob: Buffer): void {
+    // Two connections that shared one "accept and remember" both save: the key goes in once.
+    if (existsSync(this.ownFile) && checkHostKey(this.ownEntries(), name, blob).status === 'known') return;
     ensureDir(dirname(this.ownFile));
     const old = existsSync(this.ownFile) ? readFileSync(this.ownFile, 'utf8') : '';
     const sep = old && !old.endsWith('\n') ? '\n' : '';
