@@ -4,7 +4,7 @@ import { MAX_SNAPLEN, PacketPathSchema, type PacketPath } from '../../api/trace.
 import { formatIssues } from '../../api/validate.js';
 import { SessionFormatError, type StoredRun } from './migrate-session.js';
 import { checkedCaptures } from './pcapng-export.js';
-import { RunFile, type RunIndexDoc } from './run-file.js';
+import { packetFlags, RunFile, type RunIndexDoc } from './run-file.js';
 
 /**
  * What `sessions import` checks beyond the schemas: a session file comes from elsewhere, so every packet is read
@@ -58,6 +58,7 @@ function checkRow(x: RunIndexDoc, i: number, s: PacketSummary, caps: number, whe
     ['tuple', JSON.stringify(tuple === -1 ? null : (x.tuples[tuple] ?? tuple)), JSON.stringify(s.tuple)],
     ['last', x.functions[x.last[i] ?? -1], s.last_function],
     ['cap', x.cap?.[i] ?? 0, caps],
+    ['flags', x.flags?.[i] ?? 0, packetFlags(s)],
   ];
   for (const [column, index, packet] of rows)
     if (index !== packet)

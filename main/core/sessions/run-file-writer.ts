@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { summarizePacket, capturesOf, type PacketSummary } from '../../api/packets.js';
 import { MAX_LISTED_VARIANTS, type RunVariant } from '../../api/sessions.js';
 import type { PacketPath } from '../../api/trace.js';
-import { RUN_FILE_MAGIC } from './run-file.js';
+import { packetFlags, RUN_FILE_MAGIC } from './run-file.js';
 
 /** What a finished run file adds up to: the totals a session's metadata copies, and where the file is. */
 export interface RecordedRun {
@@ -19,10 +19,10 @@ export interface RecordedRun {
 }
 
 /** One packet's index row on the row spool: first, dur, end offset (f64) · id, nhops, ifch, variant, cap (u32) ·
- * drop, tuple, last (i32). Fixed size, so the columns are read back one at a time with constant memory. */
-const ROW = 56;
+ * drop, tuple, last (i32) · flags (u32). Fixed size, so the columns are read back one at a time with constant memory. */
+const ROW = 60;
 const F64 = { first: 0, dur: 8, end: 16 } as const;
-const U32 = { id: 24, nhops: 28, ifch: 32, variant: 36, cap: 52 } as const;
+const U32 = { id: 24, nhops: 28, ifch: 32, variant: 36, cap: 52, flags: 56 } as const;
 const I32 = { drop: 40, tuple: 44, last: 48 } as const;
 const FLUSH_BYTES = 1 << 20;
 const ROWS_PER_CHUNK = 1 << 14;
@@ -164,6 +164,7 @@ export class RunFileWriter {
     b.writeUInt32LE(s.if_changes, at + U32.ifch);
     b.writeUInt32LE(s.variant, at + U32.variant);
     b.writeUInt32LE(cap, at + U32.cap);
+    b.writeUInt32LE(packetFlags(s), at + U32.flags);
     b.writeInt32LE(s.drop_reason === null ? -1 : intern(this.tables.drops, s.drop_reason), at + I32.drop);
     b.writeInt32LE(s.tuple ? intern(this.tables.tuples, JSON.stringify(s.tuple)) : -1, at + I32.tuple);
     b.writeInt32LE(intern(this.tables.functions, s.last_function), at + I32.last);
@@ -271,6 +272,7 @@ export class RunFileWriter {
         ['tuple', (r, at) => r.readInt32LE(at + I32.tuple)],
         ['last', (r, at) => r.readInt32LE(at + I32.last)],
         ['cap', (r, at) => r.readUInt32LE(at + U32.cap)],
+        ['flags', (r, at) => r.readUInt32LE(at + U32.flags)],
         ['offsets', (r, at) => r.readDoubleLE(at + F64.end)],
       ];
       for (const [name, value] of columns) {

@@ -39,11 +39,21 @@ export interface RunIndexDoc {
   last: number[];
   /** Capture records (packet bytes) per packet; absent in run files written before capture existed (= none). */
   cap?: number[];
+  /** PACKET_FLAGS per packet (cut, partial); absent in run files written before they were kept (= none). */
+  flags?: number[];
   drops: string[];
   tuples: PacketSummary['tuple'][];
   functions: string[];
   /** count + 1 byte offsets into the NDJSON section. */
   offsets: number[];
+}
+
+/** Bits of a run file's `flags` column: what a packet's summary says of how it was seen. */
+export const PACKET_FLAGS = { cut: 1, partial: 2 } as const;
+
+/** A packet summary's cut/partial marks as the `flags` column stores them. */
+export function packetFlags(s: Pick<PacketSummary, 'cut' | 'partial'>): number {
+  return (s.cut ? PACKET_FLAGS.cut : 0) | (s.partial ? PACKET_FLAGS.partial : 0);
 }
 
 /** Encodes a run's packets as a run file; also returns the index (the session metadata copies its totals). */
@@ -72,6 +82,7 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
     tuple: [],
     last: [],
     cap: [],
+    flags: [],
     drops: [],
     tuples: [],
     functions: [],
@@ -100,6 +111,7 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
     doc.tuple.push(s.tuple ? interned(doc.tuples, tupleIx, JSON.stringify(s.tuple), s.tuple) : -1);
     doc.last.push(interned(doc.functions, fnIx, s.last_function, s.last_function));
     doc.cap?.push(capturesOf(p).length);
+    doc.flags?.push(packetFlags(s));
     const line = Buffer.from(JSON.stringify(p) + '\n', 'utf8');
     lines.push(line);
     at += line.length;
@@ -168,6 +180,8 @@ export class RunFile {
       last_function: x.functions[n(x.last)] ?? '',
       variant: n(x.variant),
       ...(x.cap?.[i] ? { captured: true } : {}),
+      ...((x.flags?.[i] ?? 0) & PACKET_FLAGS.cut ? { cut: true } : {}),
+      ...((x.flags?.[i] ?? 0) & PACKET_FLAGS.partial ? { partial: true } : {}),
     };
   }
 
@@ -289,9 +303,11 @@ function checkIndex(raw: unknown): RunIndexDoc {
     if (!Array.isArray(col) || col.length !== n) fail(`column ${c} is not ${n} long`);
     for (const v of col as unknown[]) if (typeof v !== 'number' || !Number.isFinite(v)) fail(`column ${c}`);
   }
-  if (doc.cap !== undefined) {
-    if (!Array.isArray(doc.cap) || doc.cap.length !== n) fail(`column cap is not ${n} long`);
-    for (const v of doc.cap as unknown[]) if (!Number.isInteger(v) || (v as number) < 0) fail('column cap');
+  for (const c of ['cap', 'flags'] as const) {
+    const col = doc[c] as unknown;
+    if (col === undefined) continue;
+    if (!Array.isArray(col) || col.length !== n) fail(`column ${c} is not ${n} long`);
+    for (const v of col as unknown[]) if (!Number.isInteger(v) || (v as number) < 0) fail(`column ${c}`);
   }
   if (!Array.isArray(doc.offsets) || doc.offsets.length !== n + 1 || doc.offsets[0] !== 0) fail('offsets');
   for (let i = 0; i < n; i++)
