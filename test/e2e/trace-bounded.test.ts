@@ -26,14 +26,14 @@ interface CliRun {
   peakRssMiB: number;
 }
 
-/** Runs `pktpath ARGS` (the source, through tsx) with PKTPATH_HOME `home`, sampling its RSS from /proc. */
+/** Runs `pktpath ARGS` (the built CLI binary, as users run it) with PKTPATH_HOME `home`, sampling its RSS from /proc. */
 function pktpath(
   home: string,
   args: string[],
   timeoutMs = 120_000,
   onStderr: (all: string) => unknown = () => undefined,
 ): Promise<CliRun> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'main/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, ['bin/pktpath.mjs', ...args], {
     env: { ...process.env, PKTPATH_HOME: home, HOME: join(home, '..'), SSH_AUTH_SOCK: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
