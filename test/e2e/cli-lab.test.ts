@@ -10,6 +10,7 @@ import type { LabHostName } from '../lab/lab.js';
 import { createPair, destroy, ping, type Topology } from '../lab/netns.js';
 import { sshShell } from '../lab/ssh-client.js';
 import { freePort } from '../lab/sshd.js';
+import { inTerminal } from '../support/terminal.js';
 
 // The CLI end to end against the lab: real sshd, this kernel, the two VMs. Each `pktpath` runs as its own process
 // (the source through tsx, so no build step is needed) with a private HOME and PKTPATH_HOME: no host key is known
@@ -39,12 +40,13 @@ function pktpath(
   const argv = ['--import', 'tsx', 'main/cli/main.ts', ...args];
   const env = { ...process.env, HOME: userHome, PKTPATH_HOME: home, SSH_AUTH_SOCK: '' };
   // A terminal for the interactive prompt: script(1) gives the command a pty and feeds it our stdin.
-  const [file, fileArgs] = opts.tty
-    ? ['script', ['-qec', [process.execPath, ...argv].map((a) => `'${a}'`).join(' '), '/dev/null']]
-    : [process.execPath, argv];
+  const term = inTerminal([process.execPath, ...argv], env);
+  const [file, fileArgs, spawnEnv] = opts.tty
+    ? [term.file, term.args, term.env]
+    : [process.execPath, argv, env];
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(file, fileArgs as string[], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, fileArgs, { env: spawnEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { inTerminal } from './terminal.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -35,11 +36,9 @@ export async function startServe(opts: {
 }): Promise<ServeProcess> {
   if (!builtCli()) throw new Error('the CLI is not built: run npm run build');
   const argv = [process.execPath, PKTPATH_BIN, 'serve', ...(opts.args ?? [])];
+  const term = inTerminal(argv, opts.env);
   const child = opts.tty
-    ? spawn('script', ['-qfec', argv.map((a) => `'${a}'`).join(' '), '/dev/null'], {
-        env: opts.env,
-        stdio: ['pipe', 'pipe', 'pipe'],
-      })
+    ? spawn(term.file, term.args, { env: term.env, stdio: ['pipe', 'pipe', 'pipe'] })
     : spawn(process.execPath, argv.slice(1), { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -97,7 +96,8 @@ export function descendantsOf(pid: number): number[] {
 function nodeUnder(scriptPid: number): number {
   const node = descendantsOf(scriptPid).find((p) => {
     try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(PKTPATH_BIN);
+      const [exe, script] = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      return exe === process.execPath && script === PKTPATH_BIN;
     } catch {
       return false;
     }
