@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HostNameSchema } from './hosts.js';
+import { DiagnosisSchema, DropPointSchema, HostContextSchema, PacketVerdictSchema } from './explain.js';
 import { LimitFindingsSchema, LoadCheckSchema } from './limits.js';
 
 /**
@@ -90,6 +91,13 @@ export const HopSchema = z
     drop_reason: z.string().optional(),
     stack_id: z.int().optional(),
     ret: z.number().optional(),
+    /** What saw it: a kernel function (absent = function), a tracepoint, or the TC observer. */
+    probe_kind: z.enum(['function', 'tracepoint', 'tc']).optional(),
+    /** Which skb of the packet: 0 (or absent) the original, n the n-th clone/copy that joined it. */
+    copy: z.int().nonnegative().optional(),
+    /** Names as the host knew them when the packet passed (from the run's host context). */
+    ifname: z.string().optional(),
+    netns_name: z.string().optional(),
   })
   .loose();
 export type Hop = z.infer<typeof HopSchema>;
@@ -122,6 +130,15 @@ export const PacketPathSchema = z
     /** The trace ended (packet-limit grace expired, stop, duration) while this packet was still in flight: its
      * path lacks its free. */
     cut: z.boolean().optional(),
+    /** The host it was traced on (multi-host runs; absent = the run's host). */
+    host: z.string().optional(),
+    /** What its path means (docs/CLI.md "Explain"); absent in runs recorded before explain existed. */
+    verdict: PacketVerdictSchema.optional(),
+    /** A packet of this run this one is a clone/copy of (tracepoint-only runs, where a clone gets its own id). */
+    parent: z.int().nonnegative().optional(),
+    children: z.array(z.int().nonnegative()).optional(),
+    drop: DropPointSchema.optional(),
+    diagnosis: DiagnosisSchema.optional(),
   })
   .loose();
 export type PacketPath = z.infer<typeof PacketPathSchema>;
@@ -197,6 +214,8 @@ export const RunSchema = z.object({
   kernelRelease: z.string().optional(),
   lost: z.int().nonnegative().default(0),
   events: z.array(RunEventSchema).default([]),
+  /** Read-only host context at start and end (issue 9; docs/SESSION-FORMAT.md). */
+  context: HostContextSchema.optional(),
   packets: z.array(PacketPathSchema).default([]),
 });
 export type Run = z.infer<typeof RunSchema>;
