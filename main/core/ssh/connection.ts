@@ -10,8 +10,8 @@ import type { HostKeyDecision, HostKeyPrompt, SecretKind } from '../../api/contr
 import type { Host } from '../../api/hosts.js';
 import { CoreError } from '../errors.js';
 import { readRegularFile } from '../fs/bounded-read.js';
-import { expandHome } from '../inventory/expand-home.js';
-import { jumpChain } from '../hosts/jump-chain.js';
+import { expandHome } from '../fs/expand-home.js';
+import { jumpChain } from './jump-chain.js';
 import type { CommandRunner, RunningCommand } from './command-runner.js';
 import {
   HostKeyMismatchError,
