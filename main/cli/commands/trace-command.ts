@@ -12,9 +12,11 @@ import {
 import { SessionIdSchema } from '../../api/sessions.js';
 import { CoreError } from '../../core/errors.js';
 import { streamRunPackets } from '../../core/sessions/run-file.js';
+import { explainPackets } from '../../core/diagnose/explain-run.js';
 import { fallbackSummary } from '../../core/trace/loader-config.js';
 import { intOption, numberOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
+import { diagnosisLines } from '../diagnosis-text.js';
 
 export async function traceCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
   const { at, values } = parseCommand(
@@ -80,7 +82,7 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
   if (values.save)
     session = await saveRun(ctx, values.save, run.id).catch((e: unknown) => void (saveError = e));
   // the packets come from the run file, one at a time: a run of millions prints in constant memory
-  const packets = streamRunPackets(end.recorded.file);
+  const packets = explainPackets(streamRunPackets(end.recorded.file), run.context);
   const count = end.recorded.packets;
   const lines = values.json
     ? traceDocumentChunks(run, count, packets, session)
@@ -278,5 +280,6 @@ export function* describeRun(
       yield `  ${dt.padStart(11)}  ${h.function.padEnd(28)} if ${String(h.ifindex).padEnd(3)} netns ${h.netns} len ${h.len}${h.drop_reason ? ` reason ${h.drop_reason}` : ''}${moved}`;
       prev = { netns: h.netns, ifindex: h.ifindex, ts: h.ts_ns };
     }
+    yield* diagnosisLines(p);
   }
 }

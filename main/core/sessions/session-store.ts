@@ -44,6 +44,7 @@ import {
   type StoredRun,
   type StoredSession,
 } from './migrate-session.js';
+import { ANSWER_WINDOW, withDiagnosis } from '../diagnose/explain-run.js';
 import { packetPage } from './packet-pages.js';
 import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';
@@ -442,7 +443,8 @@ export class SessionStore {
           ? `run ${r.id} of session ${id} has no packets`
           : `run ${r.id} of session ${id} has no packet ${packet}`,
       );
-    return apiPacket(file, at);
+    // its diagnosis, with the kernel's answers to it searched among the packets around it
+    return withDiagnosis(apiPacket(file, at), r.context, nearbyPackets(file, at));
   }
 
   /** Every variant of a run with its packet ids (most frequent first), and the most frequent one's first packet. */
@@ -599,6 +601,14 @@ function readPacket(file: RunFile, at: number): PacketPath {
   } catch (e) {
     throw runFileProblem(file.path, e);
   }
+}
+
+/** The packets around position `at` (ANSWER_WINDOW either side), where the kernel's answers to it are. */
+function nearbyPackets(file: RunFile, at: number): PacketPath[] {
+  const out: PacketPath[] = [];
+  const end = Math.min(file.count, at + ANSWER_WINDOW + 1);
+  for (let i = Math.max(0, at - ANSWER_WINDOW); i < end; i++) out.push(readPacket(file, i));
+  return out;
 }
 
 /** A packet for the contract: captured bytes stay in the run file (the pcapng export writes them). */

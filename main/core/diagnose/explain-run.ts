@@ -1,0 +1,55 @@
+import type { HostContext } from '../../api/explain.js';
+import type { PacketPath } from '../../api/trace.js';
+import { findAnswers } from './answers.js';
+import { diagnosePacket } from './engine.js';
+import { RULES } from './library.js';
+import type { DiagnosisRule } from './rule.js';
+
+/** How many packets either side of one are searched for the kernel's answers to it (bounded memory on any run). */
+export const ANSWER_WINDOW = 64;
+
+/** The netns where the packet ended (its last hop that knows its device). */
+function endNetns(p: PacketPath): number | undefined {
+  return [...p.hops].reverse().find((h) => h.ifindex > 0)?.netns ?? p.hops.at(-1)?.netns;
+}
+
+const p0 = (buf: PacketPath[], i: number): PacketPath => buf[i] as PacketPath;
+
+/** The packet with its diagnosis (and, for netfilter drops, the rule in `drop.netfilter`). */
+export function withDiagnosis(
+  p: PacketPath,
+  ctx: HostContext | undefined,
+  nearby: readonly PacketPath[],
+  rules: readonly DiagnosisRule[] = RULES,
+): PacketPath {
+  const answers = p.drop_reason || p.verdict?.kind === 'dropped' ? findAnswers(p, nearby, endNetns(p)) : [];
+  const e = diagnosePacket(p, ctx, answers, rules);
+  if (!e) return p;
+  const drop = p.drop && e.netfilter && !p.drop.netfilter ? { ...p.drop, netfilter: e.netfilter } : p.drop;
+  return { ...p, ...(drop ? { drop } : {}), diagnosis: e.diagnosis };
+}
+
+/**
+ * Diagnoses a run's packets as they stream by (from its run file): each is held until ANSWER_WINDOW later packets
+ * have arrived, so answers that complete after it (an ICMP error, a RST) are found; memory stays bounded.
+ */
+export function* explainPackets(
+  packets: Iterable<PacketPath>,
+  ctx: HostContext | undefined,
+  rules: readonly DiagnosisRule[] = RULES,
+): Generator<PacketPath> {
+  const buf: PacketPath[] = [];
+  let next = 0; // index in buf of the next packet to emit
+  for (const p of packets) {
+    buf.push(p);
+    if (buf.length - next > ANSWER_WINDOW) {
+      yield withDiagnosis(p0(buf, next), ctx, buf, rules);
+      next++;
+      if (next > ANSWER_WINDOW) {
+        buf.shift();
+        next--;
+      }
+    }
+  }
+  for (; next < buf.length; next++) yield withDiagnosis(p0(buf, next), ctx, buf, rules);
+}
