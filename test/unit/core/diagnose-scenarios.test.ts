@@ -69,3 +69,10 @@ describe('diagnosis of recorded scenario traces', () => {
     for (const r of RULES) expect(r.title.length).toBeGreaterThan(10);
   });
 });
+
+describe('docs', () => {
+  it('docs/CLI.md lists every rule of the library', () => {
+    const doc = readFileSync('docs/CLI.md', 'utf8');
+    for (const r of RULES) expect(doc, r.id).toContain(`| \`${r.id}\` |`);
+  });
+});

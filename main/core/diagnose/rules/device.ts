@@ -75,7 +75,7 @@ export const linkDown: DiagnosisRule = {
   id: 'link-down',
   title: 'the interface (or its peer) is down: the packet could not be sent',
   verdicts: ['dropped'],
-  reasons: [...QDISC_REASONS, 'NOT_SPECIFIED', 'DEV_READY'],
+  reasons: [...QDISC_REASONS, 'NOT_SPECIFIED'],
   functions: ['dev_queue_xmit', '__dev_queue_xmit', 'veth_xmit', 'noop_enqueue'],
   needs: ['reason', 'links'],
   explain: (f) => {
