@@ -62,6 +62,8 @@ export const TraceSpecSchema = z.object({
   /** Copy up to `snaplen` bytes of each packet at its first sight and at each 5-tuple change (NAT), for pcapng
    * export. Absent or 0: no bytes are captured. */
   capture: z.object({ snaplen: z.int().min(0).max(MAX_SNAPLEN) }).optional(),
+  /** false: no read-only host context capture at start and end (`trace --no-context`); absent = captured. */
+  context: z.boolean().optional(),
 });
 export type TraceSpec = z.infer<typeof TraceSpecSchema>;
 export type TraceSpecInput = z.input<typeof TraceSpecSchema>;
