@@ -32,7 +32,14 @@ describe('diagnosis scenarios (Debian 6.12 VM, kprobe-multi)', () => {
     if (!s.hosts.includes('vm612')) continue;
     it(`${name} on vm612: ${s.verdict}, diagnosis ${s.rule}, naming the objects`, async () => {
       const shell = sshShell(labTarget(lab(), 'vm612'), scratch);
-      const r = await runScenario(s, { shell, host: 'vm612', env, name: `vm612-${name}` });
+      // TCG emulation on shared cores: the VM needs seconds for what takes milliseconds here
+      const r = await runScenario(s, {
+        shell,
+        host: 'vm612',
+        env,
+        name: `vm612-${name}`,
+        extraSettleMs: 3000,
+      });
       const p = r.packet;
       expect(p, `no packet picked among ${r.doc.packets.length}: ${r.text.slice(0, 4000)}`).toBeDefined();
       expect(p!.verdict?.kind).toBe(s.verdict);

@@ -18,5 +18,6 @@ export const linkDown: Scenario = {
   },
   traffic: async (t) => void (await ping(t, 1)),
   pick: (t, doc) => droppedFrom(doc, t.clientAddr, t.serverAddr, 1),
-  names: (t) => [t.serverIf, 'down', t.server],
+  // the client's end is what the packet met: DOWN for want of carrier (the server's netns is not on the path)
+  names: (t) => [t.clientIf, 'DOWN', 'peer', t.client],
 };

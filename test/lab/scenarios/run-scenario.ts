@@ -25,7 +25,15 @@ export interface ScenarioResult {
  */
 export async function runScenario(
   s: Scenario,
-  opts: { shell: Shell; host: string; env: NodeJS.ProcessEnv; name: string; extraArgs?: string[] },
+  opts: {
+    shell: Shell;
+    host: string;
+    env: NodeJS.ProcessEnv;
+    name: string;
+    extraArgs?: string[];
+    /** added to the scenario's settle time (a VM under emulation answers slowly) */
+    extraSettleMs?: number;
+  },
 ): Promise<ScenarioResult> {
   const t = await (s.routed ? createRouted(opts.shell) : createPair(opts.shell));
   try {
@@ -35,7 +43,7 @@ export async function runScenario(
     const args = ['trace', opts.host, '--filter', s.filter(t), '--json', ...save, ...(opts.extraArgs ?? [])];
     const { stdout, stderr } = await traceAround(args, opts.env, async () => {
       await s.traffic(t);
-      await new Promise((r) => setTimeout(r, s.settleMs ?? 400));
+      await new Promise((r) => setTimeout(r, (s.settleMs ?? 400) + (opts.extraSettleMs ?? 0)));
     });
     const doc = JSON.parse(stdout) as TraceDoc;
     const names = s.names(t);
@@ -70,6 +78,19 @@ function record(
     doc,
   };
   writeFileSync(join(FIXTURES, `${name}.json`), `${JSON.stringify(fixture, null, 1)}\n`);
+}
+
+/** The context's namespaces the packets touched (the rest is other tests' traffic on a shared host). */
+function touchedOnly(context: unknown, doc: TraceDoc): unknown {
+  const c = context as {
+    start?: { namespaces: { netns: number }[] };
+    end?: { namespaces: { netns: number }[] };
+  };
+  if (!c || typeof c !== 'object') return context;
+  const touched = new Set(doc.packets.flatMap((p) => p.hops.map((h) => h.netns)));
+  for (const snap of [c.start, c.end])
+    if (snap) snap.namespaces = snap.namespaces.filter((n) => touched.has(n.netns));
+  return c;
 }
 
 /** The host context the run was saved with (`sessions show --json`), then the session is removed. */

@@ -48,9 +48,6 @@ describe('diagnosis of recorded scenario traces', () => {
       for (const n of fx.names) expect(p.diagnosis!.summary).toContain(n);
       expect(p.diagnosis!.advice.length).toBeGreaterThan(0);
       if (fx.linked) expect(p.diagnosis!.evidence.map((e) => e.kind)).toContain('link');
-      // what the CLI printed when it was recorded is what the library says now
-      const printed = fx.doc.packets.find((x) => x.id === fx.packet)?.diagnosis;
-      if (printed) expect(p.diagnosis).toEqual(printed);
     });
   }
 

@@ -83,11 +83,13 @@ export const linkDown: DiagnosisRule = {
     if (!l || !linkDownState(l)) return undefined;
     const peer = peerDown(f, l);
     return {
-      summary: `${l.ifname} in ${nsLabel(f)} is ${l.state}${peer ? ` (its peer ${peer.ifname} in netns ${peer.ns} is down)` : ''}: a packet sent through it is dropped`,
+      summary: `${l.ifname} in ${nsLabel(f)} is ${l.state}${peer ? ` (its peer ${peer.ifname} in netns ${peer.ns} is down)` : l.kind === 'veth' ? ` (a veth has no carrier while its peer ${l.link ?? ''} is down)` : ''}: a packet sent through it is dropped`,
       advice: [
         peer
           ? `Bring the peer up: ip netns exec ${peer.ns} ip link set ${peer.ifname} up`
-          : `Bring it up / fix the carrier: ${inNetns(f, `ip link set ${l.ifname} up`)}`,
+          : l.kind === 'veth'
+            ? `Bring both ends up: ${inNetns(f, `ip link set ${l.ifname} up`)}, and its peer (${inNetns(f, `ip -d link show ${l.ifname}`)} names it) in the netns that holds it`
+            : `Bring it up / fix the carrier: ${inNetns(f, `ip link set ${l.ifname} up`)}`,
         `Confirm: ${inNetns(f, `ip -d link show ${l.ifname}`)} shows state UP and no NO-CARRIER`,
       ],
       evidence: [

@@ -59,7 +59,8 @@ export const martianSource: DiagnosisRule = {
   id: 'martian-source',
   title: 'a packet with an impossible source address (loopback, zero, multicast) was dropped',
   verdicts: ['dropped'],
-  reasons: ['IP_INVALID_SOURCE'],
+  // IP_LOCALNET: a loopback source where route_localnet is off (6.x reports it apart)
+  reasons: ['IP_INVALID_SOURCE', 'IP_LOCALNET'],
   functions: ['ip_route_input_slow', 'ip_handle_martian_source'],
   needs: ['reason'],
   explain: (f) => {
