@@ -1,5 +1,6 @@
 import type { HostContext } from '../../api/explain.js';
 import type { PacketPath } from '../../api/trace.js';
+import { explainPacket, type ExplainOptions } from '../explain/explain-packets.js';
 import { findAnswers } from './answers.js';
 import { diagnosePacket } from './engine.js';
 import { RULES } from './library.js';
@@ -15,13 +16,22 @@ function endNetns(p: PacketPath): number | undefined {
 
 const p0 = (buf: PacketPath[], i: number): PacketPath => buf[i] as PacketPath;
 
-/** The packet with its diagnosis (and, for netfilter drops, the rule in `drop.netfilter`). */
+/**
+ * The packet with its verdict and drop point (the explain module's, its clones found among `nearby`), its
+ * diagnosis, and for netfilter drops the rule in `drop.netfilter`.
+ */
 export function withDiagnosis(
-  p: PacketPath,
+  raw: PacketPath,
   ctx: HostContext | undefined,
   nearby: readonly PacketPath[],
+  o: ExplainOptions,
   rules: readonly DiagnosisRule[] = RULES,
 ): PacketPath {
+  const p = explainPacket(
+    raw,
+    nearby.filter((c) => c.parent === raw.id),
+    o,
+  );
   const answers = p.drop_reason || p.verdict?.kind === 'dropped' ? findAnswers(p, nearby, endNetns(p)) : [];
   const e = diagnosePacket(p, ctx, answers, rules);
   if (!e) return p;
@@ -33,9 +43,10 @@ export function withDiagnosis(
  * Diagnoses a run's packets as they stream by (from its run file): each is held until ANSWER_WINDOW later packets
  * have arrived, so answers that complete after it (an ICMP error, a RST) are found; memory stays bounded.
  */
-export function* explainPackets(
+export function* diagnosePackets(
   packets: Iterable<PacketPath>,
   ctx: HostContext | undefined,
+  o: ExplainOptions,
   rules: readonly DiagnosisRule[] = RULES,
 ): Generator<PacketPath> {
   const buf: PacketPath[] = [];
@@ -43,7 +54,7 @@ export function* explainPackets(
   for (const p of packets) {
     buf.push(p);
     if (buf.length - next > ANSWER_WINDOW) {
-      yield withDiagnosis(p0(buf, next), ctx, buf, rules);
+      yield withDiagnosis(p0(buf, next), ctx, buf, o, rules);
       next++;
       if (next > ANSWER_WINDOW) {
         buf.shift();
@@ -51,5 +62,5 @@ export function* explainPackets(
       }
     }
   }
-  for (; next < buf.length; next++) yield withDiagnosis(p0(buf, next), ctx, buf, rules);
+  for (; next < buf.length; next++) yield withDiagnosis(p0(buf, next), ctx, buf, o, rules);
 }

@@ -46,6 +46,7 @@ import {
   type StoredSession,
 } from './migrate-session.js';
 import { ANSWER_WINDOW, withDiagnosis } from '../diagnose/explain-run.js';
+import { kernelReportsReasons } from '../explain/explain-packets.js';
 import { packetPage } from './packet-pages.js';
 import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';
@@ -447,7 +448,9 @@ export class SessionStore {
     // named, and diagnosed with the kernel's answers to it searched among the packets around it
     const namer = new HopNamer(r.context);
     const near = nearbyPackets(file, at).map((q) => namer.packet(q));
-    return withDiagnosis(namer.packet(apiPacket(file, at)), r.context, near);
+    return withDiagnosis(namer.packet(apiPacket(file, at)), r.context, near, {
+      reasonsKnown: kernelReportsReasons(r.kernelRelease),
+    });
   }
 
   /** Every variant of a run with its packet ids (most frequent first), and the most frequent one's first packet. */

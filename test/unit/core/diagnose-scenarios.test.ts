@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostContext } from '../../../main/api/explain.js';
 import type { PacketPath } from '../../../main/api/trace.js';
-import { explainPackets } from '../../../main/core/diagnose/explain-run.js';
+import { diagnosePackets } from '../../../main/core/diagnose/explain-run.js';
 import { RULES } from '../../../main/core/diagnose/library.js';
 
 // The rule library on real traces: each fixture is one lab scenario (test/lab/scenarios/) traced with the built
 // CLI on this machine's kernel and recorded with its host context (PKTPATH_RECORD_SCENARIOS=1 with
 // test/lab/diagnose-scenarios.test.ts). The diagnosis is computed afresh from the recorded hops and context.
+/** This machine's kernel (6.18) reports drop reasons. */
+const REASONS = { reasonsKnown: true };
 const DIR = 'test/unit/fixtures/diagnose';
 
 interface Fixture {
@@ -42,7 +44,7 @@ describe('diagnosis of recorded scenario traces', () => {
   for (const fx of fixtures) {
     it(`${fx.scenario}: ${fx.rule}, naming ${fx.names.join(', ')}`, () => {
       expect(fx.packet, 'the scenario picked no packet when it was recorded').not.toBeNull();
-      const out = [...explainPackets(fx.doc.packets.map(raw), fx.context)];
+      const out = [...diagnosePackets(fx.doc.packets.map(raw), fx.context, REASONS)];
       const p = out.find((x) => x.id === fx.packet)!;
       expect(p.diagnosis?.rule, JSON.stringify(p.diagnosis)).toBe(fx.rule);
       for (const n of fx.names) expect(p.diagnosis!.summary).toContain(n);
@@ -53,7 +55,7 @@ describe('diagnosis of recorded scenario traces', () => {
 
   it('gives every packet of every recorded run a diagnosis with advice', () => {
     for (const fx of fixtures)
-      for (const p of explainPackets(fx.doc.packets.map(raw), fx.context)) {
+      for (const p of diagnosePackets(fx.doc.packets.map(raw), fx.context, REASONS)) {
         expect(p.diagnosis, `${fx.scenario} packet ${p.id}`).toBeDefined();
         expect(p.diagnosis!.advice.length).toBeGreaterThan(0);
       }
