@@ -74,7 +74,7 @@ function record(
     packet: picked,
     names,
     linked,
-    context,
+    context: touchedOnly(context, doc),
     doc,
   };
   writeFileSync(join(FIXTURES, `${name}.json`), `${JSON.stringify(fixture, null, 1)}\n`);
