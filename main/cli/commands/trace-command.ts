@@ -87,11 +87,9 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
   // the packets come from the run file, one at a time: a run of millions prints in constant memory
   const namer = new HopNamer(run.context); // names as the host knew them (docs/CLI.md)
   const file = end.recorded.file;
-  const named = (function* () {
+  const packets = (function* () {
     for (const p of streamRunPackets(file)) yield namer.packet(p);
   })();
-  // each with its verdict and diagnosis (docs/CLI.md "Diagnosis")
-  const packets = diagnosePackets(named, run.context, explainOptionsOf(run));
   const count = end.recorded.packets;
   const lines = values.json
     ? traceDocumentChunks(run, count, packets, session)
@@ -248,7 +246,9 @@ function* traceDocumentChunks(
   if (!count) return yield head;
   yield head.replace(/\[\]\n\}$/, '[');
   let i = 0;
-  for (const p of explainPackets(packets, explainOptionsOf(run))) {
+  // each with its verdict and its diagnosis (docs/CLI.md "Diagnosis")
+  const o = explainOptionsOf(run);
+  for (const p of diagnosePackets(explainPackets(packets, o), run.context, o)) {
     const { captures: _bytes, ...rest } = p as PacketPath & { captures?: unknown };
     yield `    ${json(rest).replace(/\n/g, '\n    ')}${++i < count ? ',' : ''}`;
   }
@@ -261,5 +261,6 @@ export function* describeRun(
   packets: Iterable<PacketPath> = run.packets,
 ): Generator<string> {
   yield `${run.host}: ${count} packets, mode ${run.mode}, lost ${run.lost} (run ${run.id})`;
-  yield* packetsText(packets, explainOptionsOf(run));
+  const o = explainOptionsOf(run);
+  yield* packetsText(diagnosePackets(explainPackets(packets, o), run.context, o), o);
 }

@@ -27,11 +27,14 @@ export function withDiagnosis(
   o: ExplainOptions,
   rules: readonly DiagnosisRule[] = RULES,
 ): PacketPath {
-  const p = explainPacket(
-    raw,
-    nearby.filter((c) => c.parent === raw.id),
-    o,
-  );
+  // explained already (the explain module's own pass, with its longer look-ahead for children) or here
+  const p = raw.verdict
+    ? raw
+    : explainPacket(
+        raw,
+        nearby.filter((c) => c.parent === raw.id),
+        o,
+      );
   const answers = p.drop_reason || p.verdict?.kind === 'dropped' ? findAnswers(p, nearby, endNetns(p)) : [];
   const e = diagnosePacket(p, ctx, answers, rules);
   if (!e) return p;

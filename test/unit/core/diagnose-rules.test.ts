@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostContext } from '../../../main/api/explain.js';
 import type { PacketPath } from '../../../main/api/trace.js';
 import { diagnosePackets } from '../../../main/core/diagnose/explain-run.js';
+import { SessionStore } from '../../../main/core/sessions/session-store.js';
 
 // The rules no lab scenario of this kernel produces (netem needs a VM; the fallbacks), on recorded traces changed
 // in the one way that makes them apply, and what a diagnosis says when the host context is missing.
@@ -83,5 +86,38 @@ describe('rules without a scenario on this kernel', () => {
     const d = diagnosisOf(fx);
     expect(d.rule).toBe('sent');
     expect(d.summary).toMatch(/^sent by netns ppc-\S+ out of ppc/);
+  });
+});
+
+describe('sessions.packet', () => {
+  it('returns a saved packet with its verdict and diagnosis, the answer found among its neighbours', () => {
+    const home = mkdtempSync(join(tmpdir(), 'pktpath-diagnose-session-'));
+    try {
+      const fx = load('prohibit-route');
+      const store = new SessionStore(home);
+      const s = store.create({
+        title: 'prohibit',
+        runs: [
+          {
+            id: 'run-1',
+            host: 'local',
+            spec: { host: 'local', filter: 'icmp' },
+            mode: 'tracepoint',
+            startedAt: '2026-11-30T10:00:00.000Z',
+            kernelRelease: '6.18.44',
+            context: fx.context,
+            packets: fx.doc.packets.map(bare),
+          },
+        ],
+      });
+      const p = store.packet(s.id, undefined, fx.packet);
+      expect(p.verdict?.kind).toBe('dropped');
+      expect(p.diagnosis).toMatchObject({ rule: 'unreachable-route' });
+      expect(p.diagnosis!.summary).toMatch(
+        /refused by route `prohibit \S+` in netns ppr-\S+: ICMP "administratively prohibited" went back to \S+ \(packet \d+\)/,
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
