@@ -7,7 +7,7 @@ export const blackholeRoute: Scenario = {
   rule: 'blackhole-route',
   verdict: 'dropped',
   routed: true,
-  hosts: ['local', 'vm612'],
+  hosts: ['local'],
   filter: (t) => `icmp and host ${t.serverAddr}`,
   setup: (t) => addBlackhole(t),
   traffic: async (t) => void (await ping(t, 1)),

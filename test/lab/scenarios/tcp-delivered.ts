@@ -8,7 +8,7 @@ const PORT = 8080;
 export const tcpDelivered: Scenario = {
   rule: 'tcp-delivered',
   verdict: 'delivered',
-  hosts: ['local', 'vm612'],
+  hosts: ['local'],
   filter: (t) => `tcp and host ${t.serverAddr} and port ${PORT}`,
   setup: (t) => tcpListen(t, PORT),
   traffic: async (t) =>

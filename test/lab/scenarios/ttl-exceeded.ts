@@ -6,7 +6,7 @@ export const ttlExceeded: Scenario = {
   rule: 'ttl-exceeded',
   verdict: 'dropped',
   routed: true,
-  hosts: ['local', 'vm612'],
+  hosts: ['local'],
   linked: true,
   filter: (t) => `icmp and host ${t.clientAddr}`,
   traffic: async (t) => void (await tryInNs(t, t.client, `ping -n -c 1 -W 1 -t 1 ${t.serverAddr}`)),
