@@ -1,5 +1,6 @@
 import type { Hop, PacketPath, Run } from '../../api/trace.js';
 import { hopPlace } from '../../core/context/hop-names.js';
+import { diagnosisLines } from '../diagnosis-text.js';
 import {
   explainGroups,
   explainPacket,
@@ -69,6 +70,7 @@ export function* packetsText(packets: Iterable<PacketPath>, o: ExplainOptions): 
     yield packetHeader(packet);
     yield* hopLines(packet, '');
     yield* verdictLines(packet, '  ');
+    yield* diagnosisLines(packet);
     for (const c of children) {
       const child = explainPacket(c, [], o);
       yield `  └ ${packetHeader(child)}`;

@@ -13,6 +13,7 @@ import { SessionIdSchema } from '../../api/sessions.js';
 import { HopNamer } from '../../core/context/hop-names.js';
 import { CoreError } from '../../core/errors.js';
 import { streamRunPackets } from '../../core/sessions/run-file.js';
+import { diagnosePackets } from '../../core/diagnose/explain-run.js';
 import { fallbackSummary } from '../../core/trace/loader-config.js';
 import { intOption, numberOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
@@ -245,7 +246,9 @@ function* traceDocumentChunks(
   if (!count) return yield head;
   yield head.replace(/\[\]\n\}$/, '[');
   let i = 0;
-  for (const p of explainPackets(packets, explainOptionsOf(run))) {
+  // each with its verdict and its diagnosis (docs/CLI.md "Diagnosis")
+  const o = explainOptionsOf(run);
+  for (const p of diagnosePackets(explainPackets(packets, o), run.context, o)) {
     const { captures: _bytes, ...rest } = p as PacketPath & { captures?: unknown };
     yield `    ${json(rest).replace(/\n/g, '\n    ')}${++i < count ? ',' : ''}`;
   }
@@ -258,5 +261,6 @@ export function* describeRun(
   packets: Iterable<PacketPath> = run.packets,
 ): Generator<string> {
   yield `${run.host}: ${count} packets, mode ${run.mode}, lost ${run.lost} (run ${run.id})`;
-  yield* packetsText(packets, explainOptionsOf(run));
+  const o = explainOptionsOf(run);
+  yield* packetsText(diagnosePackets(explainPackets(packets, o), run.context, o), o);
 }

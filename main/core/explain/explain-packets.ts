@@ -25,8 +25,15 @@ export function explainPacket(p: PacketPath, children: readonly PacketPath[], o:
   const verdict = packetVerdict(p, children, o.reasonsKnown);
   const drop = dropPoint(p, verdict, o.reasonsKnown, o.stacks);
   const ids = [...new Set([...(p.children ?? []), ...children.map((c) => c.id)])];
-  const { drop: _old, ...rest } = p;
-  return { ...rest, ...(ids.length ? { children: ids } : {}), verdict, ...(drop ? { drop } : {}) };
+  const { drop: old, ...rest } = p;
+  // a netfilter rule the diagnosis found (from the host context) stays with the recomputed point
+  const nf = old?.netfilter && drop && !drop.netfilter ? { netfilter: old.netfilter } : {};
+  return {
+    ...rest,
+    ...(ids.length ? { children: ids } : {}),
+    verdict,
+    ...(drop ? { drop: { ...drop, ...nf } } : {}),
+  };
 }
 
 /**

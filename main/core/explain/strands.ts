@@ -37,10 +37,21 @@ function isDropHop(h: Hop, reasonsKnown: boolean): boolean {
   return !reasonsKnown && isDropFree(h.function) && !h.drop_reason;
 }
 
+/**
+ * A copy to user space on the device the skb was just sent out of, with no receive since: a tun/tap reader (a VPN,
+ * a VM) took it off that device, so it left the stack there; a socket's copy has no device (ifindex 0).
+ */
+function tunRead(s: Strand, hop: Hop): boolean {
+  const tx = s.lastTx === undefined ? undefined : s.hops[s.lastTx]?.hop;
+  return (
+    tx !== undefined && hop.ifindex > 0 && tx.ifindex === hop.ifindex && (s.lastRx ?? -1) < (s.lastTx ?? -1)
+  );
+}
+
 function describe(s: Strand, proto: number | undefined, reasonsKnown: boolean): Strand {
   s.hops.forEach(({ hop }, i) => {
     const kind = deliveryKind(hop.function, proto);
-    if (kind && !s.delivered) s.delivered = { at: i, kind };
+    if (kind && !s.delivered && !tunRead(s, hop)) s.delivered = { at: i, kind };
     if (isReceive(hop.function) || hop.probe_kind === 'tc') s.lastRx = i;
     if (isTransmit(hop.function)) s.lastTx = i;
     if (hop.drop_reason && AFTER_DELIVERY.has(hop.drop_reason)) {

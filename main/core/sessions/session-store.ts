@@ -47,6 +47,7 @@ import {
   type StoredRun,
   type StoredSession,
 } from './migrate-session.js';
+import { ANSWER_WINDOW, withDiagnosis } from '../diagnose/explain-run.js';
 import { packetPage } from './packet-pages.js';
 import { explainedPacketAt, verdictColumn } from '../explain/run-verdicts.js';
 import { kernelReportsReasons, type ExplainOptions } from '../explain/explain-packets.js';
@@ -450,9 +451,20 @@ export class SessionStore {
           : `run ${r.id} of session ${id} has no packet ${packet}`,
       );
     try {
-      const p = explainedPacketAt(file, at, explainOptions(r), r.mode === 'tracepoint');
-      const { captures: _bytes, ...rest } = p as PacketPath & { captures?: unknown };
-      return new HopNamer(r.context).packet(rest);
+      // explained (its clones found around it), named, and diagnosed with the kernel's answers to it searched
+      // among the packets around it
+      const o = explainOptions(r);
+      const { captures: _bytes, ...p } = explainedPacketAt(
+        file,
+        at,
+        o,
+        r.mode === 'tracepoint',
+      ) as PacketPath & {
+        captures?: unknown;
+      };
+      const namer = new HopNamer(r.context);
+      const near = nearbyPackets(file, at).map((q) => namer.packet(q));
+      return withDiagnosis(namer.packet(p), r.context, near, o);
     } catch (e) {
       throw runFileProblem(file.path, e);
     }
@@ -618,6 +630,14 @@ function readPacket(file: RunFile, at: number): PacketPath {
   } catch (e) {
     throw runFileProblem(file.path, e);
   }
+}
+
+/** The packets around position `at` (ANSWER_WINDOW either side), where the kernel's answers to it are. */
+function nearbyPackets(file: RunFile, at: number): PacketPath[] {
+  const out: PacketPath[] = [];
+  const end = Math.min(file.count, at + ANSWER_WINDOW + 1);
+  for (let i = Math.max(0, at - ANSWER_WINDOW); i < end; i++) out.push(readPacket(file, i));
+  return out;
 }
 
 /** A packet for the contract: captured bytes stay in the run file (the pcapng export writes them). */
