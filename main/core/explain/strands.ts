@@ -1,6 +1,6 @@
 import type { Hop, PacketPath } from '../../api/trace.js';
 import { deliveryKind, isDropFree, isFree, isReceive, isTransmit } from './hop-roles.js';
-import { NOT_DROPS } from '../trace/hop-decoder.js';
+import { NOT_DROPS } from './not-drops.js';
 
 /**
  * One skb's own path: the packet's original (copy 0), one of its in-kernel-linked copies (hop `copy` n), or a

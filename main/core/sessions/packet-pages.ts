@@ -1,6 +1,6 @@
 import type { PacketPage, PacketQuery } from '../../api/packets.js';
 import type { RunFile } from './run-file.js';
-import { verdictIndex } from '../explain/run-verdicts.js';
+import { verdictIndex } from './run-verdicts.js';
 
 /** How many filtered/sorted orders each open run keeps (the list asks for many pages of one order). */
 const KEPT_ORDERS = 4;

@@ -49,7 +49,7 @@ import {
 } from './migrate-session.js';
 import { ANSWER_WINDOW, withDiagnosis } from '../diagnose/explain-run.js';
 import { packetPage } from './packet-pages.js';
-import { explainedPacketAt, verdictColumn } from '../explain/run-verdicts.js';
+import { explainedPacketAt, verdictColumn } from './run-verdicts.js';
 import { kernelReportsReasons, type ExplainOptions } from '../explain/explain-packets.js';
 import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';

@@ -4,9 +4,6 @@ import { EVENT, EVENT_FLAGS } from './event-layout.js';
 const F = EVENT.fields;
 const TWO_32 = 2 ** 32;
 
-/** Reasons the kernel reports for frees that are not drops. */
-export const NOT_DROPS = new Set(['SKB_NOT_DROPPED_YET', 'SKB_CONSUMED', 'NOT_DROPPED_YET', 'CONSUMED']);
-
 /** What the loader's records told about the run's probes and kernel symbols, for decoding events. */
 export interface ProbeTable {
   /** Probe id → function or tracepoint name (`probe` records). */

@@ -10,8 +10,8 @@ import {
   eventSkbKey,
   hopKindOf,
   newProbeTable,
-  NOT_DROPS,
 } from './hop-decoder.js';
+import { NOT_DROPS } from '../explain/not-drops.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
 
 const C = CAPTURE.fields;

@@ -1,7 +1,12 @@
 import { VerdictKindSchema, type VerdictKind } from '../../api/explain.js';
 import type { PacketPath } from '../../api/trace.js';
-import type { RunFile } from '../sessions/run-file.js';
-import { EXPLAIN_LOOKAHEAD, explainPacket, explainPackets, type ExplainOptions } from './explain-packets.js';
+import type { RunFile } from './run-file.js';
+import {
+  EXPLAIN_LOOKAHEAD,
+  explainPacket,
+  explainPackets,
+  type ExplainOptions,
+} from '../explain/explain-packets.js';
 
 const KINDS = VerdictKindSchema.options;
 const columns = new WeakMap<RunFile, Uint8Array>();
