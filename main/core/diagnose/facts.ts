@@ -83,7 +83,7 @@ export function buildFacts(p: PacketPath, ctx: HostContext | undefined, answers:
   const t = p.hops.find((h) => h.tuple)?.tuple;
   const ns = netnsContext(ctx, at?.netns);
   const ifname = at?.ifname ?? ns?.links.find((l) => l.ifindex === at?.ifindex)?.ifname;
-  const nsName = at?.netns_name ?? ns?.name ?? (at ? `netns ${at.netns}` : 'unknown netns');
+  const nsName = at?.netns_name ?? ns?.name ?? (at ? String(at.netns) : 'unknown');
   const reason =
     p.drop?.reason ?? (hop !== undefined ? p.hops[hop]?.drop_reason : undefined) ?? p.drop_reason;
   const dropFunction = p.drop?.function ?? p.drop?.location;

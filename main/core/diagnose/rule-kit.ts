@@ -8,7 +8,7 @@ export function inNetns(f: Facts, cmd: string): string {
   if (n === 'init') return cmd;
   const pid = /^(\d+) \(/.exec(n)?.[1];
   if (pid) return `nsenter -t ${pid} -n ${cmd}`;
-  if (/^netns \d+$/.test(n) || n === 'unknown netns') return `${cmd} (inside ${n})`;
+  if (/^\d+$/.test(n) || n === 'unknown') return `${cmd} (inside netns ${n})`;
   return `ip netns exec ${n} ${cmd}`;
 }
 

@@ -1,6 +1,7 @@
 import type { PacketVerdict } from '../../api/explain.js';
 import type { Hop, PacketPath } from '../../api/trace.js';
 import { isForward, isReceive } from './hop-roles.js';
+import { NOT_DROPS } from './not-drops.js';
 import { protoOf, realDropReason, strandsOf, type Strand } from './strands.js';
 
 /**
@@ -28,6 +29,8 @@ export function packetVerdict(
       ...(dropped.child ? { via_clone: true } : { hop: h.at }),
     };
   }
+  const recorded = recordedDrop(p);
+  if (recorded) return recorded;
   if (p.cut) return { kind: 'in-flight', summary: 'in flight when the trace ended' };
   const main = strands.find((s) => !s.clone) ?? strands[0];
   if (!main || p.partial)
@@ -115,6 +118,17 @@ function leftOrConsumed(s: Strand, proto: number | undefined): PacketVerdict | u
     hop,
   };
   return undefined;
+}
+
+/** A packet whose record names a real drop reason that none of its hops carries (runs recorded before hops kept
+ * their reason, or imported from elsewhere): dropped at its last hop, never passed off as delivered. */
+function recordedDrop(p: PacketPath): PacketVerdict | undefined {
+  const reason = p.drop_reason;
+  if (!reason || NOT_DROPS.has(reason) || p.hops.some((h) => h.drop_reason === reason)) return undefined;
+  const at = p.hops.length - 1;
+  const last = p.hops[at];
+  if (!last) return undefined;
+  return { kind: 'dropped', summary: `dropped at ${last.function} (${reason})`, hop: at };
 }
 
 export { protoOf };
