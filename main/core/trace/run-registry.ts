@@ -37,10 +37,10 @@ export class RunRegistry {
     removeStale(this.runsDir);
   }
 
-  start(host: Host, spec: TraceSpec): TraceRun {
+  start(host: Host, spec: TraceSpec, group?: string): TraceRun {
     const entries = probeEntries(spec); // bad probe text fails the request, before any connection
-    const id = `run-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
-    const run = new TraceRun(id, host, spec, entries, { ...this.deps, runsDir: this.runsDir });
+    const id = newId('run');
+    const run = new TraceRun(id, host, spec, entries, { ...this.deps, runsDir: this.runsDir }, group);
     this.runs.set(id, run);
     void run.ended.then(() => {
       if (run.error && run.recorded?.packets) this.kept.add(run.id); // what a failed run recorded stays
@@ -87,12 +87,28 @@ export class RunRegistry {
     this.kept.add(id);
   }
 
+  /** A fresh group id for runs started together (`trace.startGroup`). */
+  newGroup(): string {
+    return newId('group');
+  }
+
+  /** Stops every run of `group` together; resolves once each host has detached. */
+  async stopGroup(group: string): Promise<string[]> {
+    const runs = [...this.runs.values()].filter((r) => r.group === group);
+    if (!runs.length) throw new NotFoundError(`no runs of group ${group}`);
+    await Promise.all(runs.map((r) => r.stop()));
+    return runs.map((r) => r.id);
+  }
+
   /** Stops every run and waits until each host has detached; unsaved run files are removed. */
   async stopAll(): Promise<void> {
     await Promise.all([...this.runs.values()].map((r) => r.stop()));
     for (const r of [...this.runs.values()]) this.forget(r);
   }
 }
+
+const newId = (kind: string) =>
+  `${kind}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
 
 /** `dir`, created if needed; where it cannot be written (a read-only data dir), a fresh private dir in the tmpdir
  * (never a predictable name another user could have made first). */
