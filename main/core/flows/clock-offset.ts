@@ -15,6 +15,9 @@ export interface HostClock {
   bias?: Interval;
   /** The host's CLOCK_REALTIME minus its CLOCK_MONOTONIC (ns), to print its hop times as wall time. */
   wallMinusMono?: number;
+  /** When its run matched packets, on its own clock (ns): a packet outside it could not have been seen there. */
+  tracedFrom?: number;
+  tracedUntil?: number;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Flow, FlowSegment } from '../../api/flows.js';
 import { ClockOffsets, type HostClock } from './clock-offset.js';
-import { flowHeadline, type AddressOwners } from './flow-headline.js';
+import { flowHeadline, type AddressOwners, type HeadlineContext } from './flow-headline.js';
 import { NAT_FIELDS, natFields } from './packet-headers.js';
 import type { SegmentFacts } from './segment-facts.js';
 
@@ -101,11 +101,7 @@ function changedFields(g: readonly SegmentFacts[]): string[] {
   return NAT_FIELDS.filter((f) => new Set(all.map((h) => h[f]).filter((v) => v !== undefined)).size > 1);
 }
 
-function toFlow(
-  g: SegmentFacts[],
-  offsets: ClockOffsets,
-  ctx: { owners: AddressOwners; hosts: readonly string[]; clocks: ReadonlyMap<string, HostClock> },
-): Flow {
+function toFlow(g: SegmentFacts[], offsets: ClockOffsets, ctx: Omit<HeadlineContext, 'offsets'>): Flow {
   const first = g[0] as SegmentFacts;
   const last = g.at(-1) as SegmentFacts;
   const off = g.map((s) => offsets.estimate(first.host, s.host).offset);
@@ -127,7 +123,7 @@ function toFlow(
     changed_fields: changedFields(g),
     clock_offset_ns: total.offset,
     uncertainty_ns: total.uncertainty,
-    headline: flowHeadline(g, ctx),
+    headline: flowHeadline(g, { ...ctx, offsets }),
     ...(g.length > 1 && first.key ? { matched_on: first.key.on } : {}),
   };
 }

@@ -288,6 +288,24 @@ describe('stitched flows', () => {
     expect(lost[0]!.uncertainty_ns).toBe(0);
   });
 
+  it('does not call a packet lost that reached a host whose trace had stopped at its packet limit', () => {
+    const runs = pingRuns({ replyLost: true });
+    const a = runs[0]!;
+    // vm61 stopped matching at its count, its last packet the third request: the third reply left vm612 after it
+    a.events = [
+      ...a.events,
+      { t_ms: 10, kind: 'attached' },
+      { t_ms: 5000, kind: 'done', data: { reason: 'packets' } },
+    ];
+    a.startedAt = new Date(100_000 - 50).toISOString(); // the client clock of hello() above
+    const lost = flowsOfRuns(runs).filter((f) => f.segments.length === 1 && f.segments[0]!.host === 'vm612');
+    expect(lost.map((f) => f.headline.replace(/ at .* UTC/, ''))).toEqual([
+      'left vm612 on l-vm61, not seen on vm61 (lost on the wire or before the first probe on vm61)',
+      'left vm612 on l-vm61, not seen on vm61 (lost on the wire or before the first probe on vm61)',
+      "left vm612 on l-vm61, not seen on vm61 (vm61's trace had already stopped)",
+    ]);
+  });
+
   it('follows a NATed packet through a router: three kernels in TTL order, the changed address named', () => {
     const req = { id: 5, ipId: 321, seq: 1, ttl: 64 };
     const t = 50e9;
