@@ -152,7 +152,7 @@ describe('flows across lab hosts (issue 11)', () => {
       const port = (await ensureLinkPorts(lab().runtimeDir)).ports['direct.b'];
       const table = `pktpath_wire_${port}`;
       await check('nft', ['-f', '-'], {
-        input: `table inet ${table} { chain in { type filter hook input priority 0; iif lo udp dport ${port} drop; } }`,
+        input: `table inet ${table} {\n chain in {\n type filter hook input priority 0;\n iif lo udp dport ${port} drop\n }\n}\n`,
       });
       try {
         const ping = () => on('vm61', 'ping -n -c 2 -i 0.5 -W 1 -I 10.99.0.1 10.99.0.2');

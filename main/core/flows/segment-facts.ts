@@ -23,17 +23,23 @@ export interface SegmentFacts {
   dropped?: { function: string; reason?: string };
 }
 
-/** Hops that hand a packet to a device's transmit path: the last of them is where it left the host. */
+/**
+ * Hops on a device's transmit path up to the driver hand-off: the last of them is when the packet left the host at
+ * the latest. Not `net_dev_xmit`: it fires after the driver returns, and on a busy machine the next host can have
+ * received the frame by then.
+ */
 const TRANSMIT = new Set([
   'dev_hard_start_xmit',
   'xmit_one',
   'net_dev_start_xmit',
-  'net_dev_xmit',
   'sch_direct_xmit',
   '__dev_queue_xmit',
   'dev_queue_xmit',
+  'net_dev_queue',
   'tc-egress',
 ]);
+/** Hops after the hand-off: still the transmit path, but no time bound. */
+const AFTER_XMIT = new Set(['net_dev_xmit']);
 /** Hops of the receive path: a packet whose first hop is one of them came in from an interface. */
 const RECEIVE = /^(__)?netif_receive|^napi_gro|^netif_rx|^__netif_rx|^ip6?_rcv|^ipv6_rcv|tc-ingress/;
 /** Frees that end every packet; they follow the hop that decided its fate. */
@@ -45,13 +51,13 @@ const ifnameOf = (h: Hop) => h.ifname ?? (h.ifindex ? `ifindex ${h.ifindex}` : '
 function leftBy(p: PacketPath): SegmentFacts['left'] {
   if (p.verdict && p.verdict.kind !== 'sent' && p.verdict.kind !== 'forwarded') return undefined;
   if (p.drop_reason || p.cut) return undefined;
-  const decided = [...p.hops].reverse().find((h) => !FREE.test(h.function));
-  if (!decided || !TRANSMIT.has(decided.function)) {
-    if (!p.verdict) return undefined;
-    const at = p.verdict.hop !== undefined ? p.hops[p.verdict.hop] : decided;
-    return at && { ifname: p.verdict.egress?.ifname ?? ifnameOf(at), ts: at.ts_ns };
-  }
-  return { ifname: p.verdict?.egress?.ifname ?? ifnameOf(decided), ts: decided.ts_ns };
+  const path = p.hops.filter((h) => !FREE.test(h.function) && !AFTER_XMIT.has(h.function));
+  const decided = path.at(-1);
+  if (decided && TRANSMIT.has(decided.function))
+    return { ifname: p.verdict?.egress?.ifname ?? ifnameOf(decided), ts: decided.ts_ns };
+  if (!p.verdict) return undefined;
+  const at = p.verdict.hop !== undefined ? p.hops[p.verdict.hop] : decided;
+  return at && { ifname: p.verdict.egress?.ifname ?? ifnameOf(at), ts: at.ts_ns };
 }
 
 function droppedAt(p: PacketPath): SegmentFacts['dropped'] {
@@ -93,7 +99,9 @@ export function segmentFacts(host: string, p: PacketPath): SegmentFacts | undefi
     headers,
     ...(key ? { key } : {}),
     originated,
-    lastFunction: p.hops.findLast((h) => !FREE.test(h.function))?.function ?? last.function,
+    lastFunction:
+      p.hops.findLast((h) => !FREE.test(h.function) && !AFTER_XMIT.has(h.function))?.function ??
+      last.function,
     ...(left ? { left } : {}),
     ...(dropped ? { dropped } : {}),
   };

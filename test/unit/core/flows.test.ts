@@ -48,6 +48,8 @@ interface Sight {
   tuple: { saddr: string; daddr: string };
   /** As vm612 showed it: the copy at __ip_local_out, before it fills in the IP length, then one at ip_output. */
   lenLater?: boolean;
+  /** `net_dev_xmit` (after the driver returned) comes this much later: the frame may have arrived by then. */
+  xmitDone?: number;
   /** The last hop comes this much later (a driver freeing a sent skb when it next cleans its TX ring). */
   lateLast?: number;
 }
@@ -56,7 +58,11 @@ interface Sight {
 function packet(s: Sight): PacketPath {
   const hops: Hop[] = s.fns.map((f, i) => ({
     function: f,
-    ts_ns: s.t0 + i * 1000 + (i === s.fns.length - 1 ? (s.lateLast ?? 0) : 0),
+    ts_ns:
+      s.t0 +
+      i * 1000 +
+      (i === s.fns.length - 1 ? (s.lateLast ?? 0) : 0) +
+      (f === 'net_dev_xmit' ? (s.xmitDone ?? 0) : 0),
     ifindex: 3,
     netns: 4026531840,
     len: 84,
@@ -120,12 +126,13 @@ const OFFSET = 5e9;
 const WIRE = 300_000;
 const T = 1_000e9; // A's clock at the first ping
 
-/** As vm61 (6.1, tracepoints) showed it: the transmit path starts at net_dev_queue and its free comes 30 ms later. */
+/** As vm61 (6.1) showed it: the transmit path starts at net_dev_queue, net_dev_xmit comes after the frame reached
+ * the other host, and the free 30 ms later. */
 const TX_TP = ['net_dev_queue', 'net_dev_start_xmit', 'net_dev_xmit', 'consume_skb'];
 
 function pingRuns(opts: { replyLost?: boolean; dropOnB?: boolean; tracepoints?: boolean } = {}): FlowRun[] {
   const tx = opts.tracepoints ? TX_TP : TX;
-  const late = opts.tracepoints ? { lateLast: 30e6 } : {};
+  const late = opts.tracepoints ? { lateLast: 30e6, xmitDone: 1e6 } : {};
   const a: PacketPath[] = [];
   const b: PacketPath[] = [];
   for (let seq = 1; seq <= 3; seq++) {
@@ -249,7 +256,7 @@ describe('stitched flows', () => {
     ]);
   });
 
-  it('orders by the packets, not by a late free: a sent skb freed after it arrived still goes first', () => {
+  it('bounds the clock by when the packet was handed to the driver, not by net_dev_xmit or a late free', () => {
     const flows = flowsOfRuns(pingRuns({ tracepoints: true }));
     expect(flows).toHaveLength(6);
     for (const f of flows) {
