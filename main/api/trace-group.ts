@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiErrorSchema } from './errors.js';
 import { HostNameSchema } from './hosts.js';
-import { TraceSpecSchema } from './trace.js';
+import { MetaFilterSchema, TraceSpecSchema } from './trace.js';
 
 /**
  * One trace on several hosts at once (issue 11): the same filter, probe set and limits on each host, each with
@@ -14,6 +14,10 @@ export const TraceGroupSpecSchema = TraceSpecSchema.omit({ host: true }).extend(
     .min(1)
     .max(256)
     .refine((h) => new Set(h).size === h.length, 'each host once'),
+  /** Per-host scoping on top of the shared spec (e.g. each host's own network namespace): host → filter/meta. */
+  perHost: z
+    .record(z.string(), z.object({ filter: z.string().optional(), meta: MetaFilterSchema.optional() }))
+    .default({}),
 });
 export type TraceGroupSpec = z.infer<typeof TraceGroupSpecSchema>;
 export type TraceGroupSpecInput = z.input<typeof TraceGroupSpecSchema>;

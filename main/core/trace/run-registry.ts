@@ -7,10 +7,13 @@ import type { Run, TraceSpec } from '../../api/trace.js';
 import { ConflictError, CoreError, NotFoundError } from '../errors.js';
 import type { RecordedRun } from '../sessions/run-file-writer.js';
 import { probeEntries } from './loader-config.js';
+import { ConnectGate } from './connect-gate.js';
 import { TraceRun, type TraceRunDeps } from './trace-run.js';
 
 /** Finished runs kept for `sessions.save` (older ones are dropped with their run files: save what you want). */
 const KEEP_FINISHED = 32;
+/** SSH connections a core sets up at once for its runs (connect-gate.ts). */
+const CONNECTS_AT_ONCE = 6;
 /** Run files and spools a crashed pktpath left behind are removed once this old. */
 const STALE_MS = 7 * 24 * 3600_000;
 
@@ -28,6 +31,8 @@ export interface FinishedRun {
 export class RunRegistry {
   private readonly runs = new Map<string, TraceRun>();
   private readonly kept = new Set<string>();
+  /** Many hosts started at once (a group) connect a few at a time. */
+  private readonly connectGate = new ConnectGate(CONNECTS_AT_ONCE);
   readonly runsDir: string;
 
   constructor(
@@ -40,7 +45,8 @@ export class RunRegistry {
   start(host: Host, spec: TraceSpec, group?: string): TraceRun {
     const entries = probeEntries(spec); // bad probe text fails the request, before any connection
     const id = newId('run');
-    const run = new TraceRun(id, host, spec, entries, { ...this.deps, runsDir: this.runsDir }, group);
+    const deps = { ...this.deps, runsDir: this.runsDir, connectGate: this.connectGate };
+    const run = new TraceRun(id, host, spec, entries, deps, group);
     this.runs.set(id, run);
     void run.ended.then(() => {
       if (run.error && run.recorded?.packets) this.kept.add(run.id); // what a failed run recorded stays

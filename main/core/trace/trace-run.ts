@@ -17,6 +17,7 @@ import type { ProbeCache } from '../probe/probe-cache.js';
 import type { CommandRunner, RunningCommand } from '../ssh/command-runner.js';
 import type { SshConnection } from '../ssh/connection.js';
 import { sampleHostClock } from './clock-sample.js';
+import type { ConnectGate } from './connect-gate.js';
 import { FrameDecoder, type StatusRecord } from './frame-decoder.js';
 import { loaderConfig, modeOfBackend } from './loader-config.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
@@ -48,6 +49,8 @@ export interface TraceRunDeps {
   packets: (runId: string, packets: Run['packets']) => void;
   /** Where live runs are written as they are traced (`<run id>.run`). */
   runsDir: string;
+  /** Bounds how many runs connect at once (connect-gate.ts). */
+  connectGate?: ConnectGate;
 }
 
 /**
@@ -143,9 +146,14 @@ export class TraceRun {
   private async run(): Promise<void> {
     const { access } = this.deps;
     this.setPhase('connecting');
-    const runner: CommandRunner = await access.runner(this.host);
+    const connect = async () => {
+      const r: CommandRunner = await access.runner(this.host);
+      return { runner: r, info: await access.info(r) };
+    };
+    const { runner, info } = this.deps.connectGate
+      ? await this.deps.connectGate.run(connect)
+      : await connect();
     this.runner = runner;
-    const info = await access.info(runner);
     this.kernelRelease = info.kernelRelease;
     if (this.stopRequested) return;
     const facts: ProbeFacts | undefined = this.deps.probeCache.get(this.host.name, info.kernelRelease);

@@ -30,13 +30,14 @@ export function traceStatus(run: TraceRun): TraceStatus {
 }
 
 /** One run per host, all started in this turn; a host that cannot start is reported and the others go on. */
-function startGroup(ctx: CoreContext, { hosts, ...spec }: TraceGroupSpec): TraceGroupStart {
+function startGroup(ctx: CoreContext, { hosts, perHost, ...spec }: TraceGroupSpec): TraceGroupStart {
   probeEntries({ ...spec, host: hosts[0] ?? '' }); // bad probe text fails the whole request, as for one host
   const groupId = ctx.runs.newGroup();
   const out: TraceGroupStart = { groupId, runs: [], failed: [] };
   for (const host of hosts) {
     try {
-      out.runs.push({ host, runId: ctx.runs.start(ctx.hosts.get(host), { ...spec, host }, groupId).id });
+      const own = { ...spec, ...perHost[host], host };
+      out.runs.push({ host, runId: ctx.runs.start(ctx.hosts.get(host), own, groupId).id });
     } catch (e) {
       out.failed.push({ host, error: toApiError(e) });
     }
