@@ -24,6 +24,7 @@ import {
   TraceStatusSchema,
 } from './trace.js';
 import { FileLabelSchema, SshConfigTextSchema, TransferDataSchema } from './transfer.js';
+import { TraceGroupSpecSchema, TraceGroupStartSchema } from './trace-group.js';
 
 /**
  * The one contract between the faces (CLI, browser mode, Electron) and the core. Every transport carries
@@ -146,6 +147,16 @@ export const methods = {
     z.object({ runId: z.string() }),
     TraceStatusSchema,
     'where a run is now (phase, counts, why it ended): a face that missed events resyncs with it',
+  ),
+  'trace.startGroup': method(
+    TraceGroupSpecSchema,
+    TraceGroupStartSchema,
+    'start one run per host with the same spec, sharing a group id (docs/CLI.md "Several hosts")',
+  ),
+  'trace.stopGroup': method(
+    z.object({ groupId: z.string().min(1) }),
+    z.object({ runIds: z.array(z.string()) }),
+    'stop every run of a group; resolves once each host has detached',
   ),
   'sessions.list': method(
     Empty,

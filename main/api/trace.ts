@@ -224,6 +224,8 @@ export const RunSchema = z.object({
   kernelRelease: z.string().optional(),
   lost: z.int().nonnegative().default(0),
   events: z.array(RunEventSchema).default([]),
+  /** The group of runs started together on several hosts (`trace.startGroup`), if any. */
+  group: z.string().optional(),
   /** Read-only host context at start and end (issue 9; docs/SESSION-FORMAT.md). */
   context: HostContextSchema.optional(),
   packets: z.array(PacketPathSchema).default([]),

@@ -5,11 +5,20 @@ import { sshRun, type SshTarget } from './ssh-client.js';
 import { isAlive, sshBanner, startSshd, stopPid } from './sshd.js';
 import { ensureLabUsers, type LabUsers } from './users.js';
 import {
+  ensureLinkPorts,
+  LINKED_VMS,
+  linkQemuArgs,
+  linkSetupScript,
+  linkSignature,
+  type LinkedVm,
+} from './links.js';
+import {
   bootVm,
   buildVmImage,
   labCacheDir,
   stopVm,
   VM_SPECS,
+  vmTarget,
   type RunningVm,
   type VmImage,
   type VmSpec,
@@ -35,6 +44,8 @@ export interface LabHost {
   hostKeyPub: string;
   kernelRelease: string;
   bootMs?: number;
+  /** For a VM on the lab links: the link ports it was booted with (links.ts linkSignature). */
+  links?: string;
 }
 
 export interface LabState {
@@ -200,27 +211,50 @@ export async function labUp(opts: LabUpOptions): Promise<{ state: LabState; star
     }
     writeLabState(state);
   } else {
+    const links = await ensureLinkPorts(runtimeDir);
     const toBoot = [];
     for (const spec of VM_SPECS) {
       const alive = await reusable(spec.name);
-      if (alive) state.hosts[spec.name] = alive;
-      else toBoot.push(spec);
+      // A VM booted before the links existed (or with other ports) cannot join them: reboot it.
+      const linked = isLinked(spec.name);
+      if (alive && (!linked || alive.links === linkSignature(links))) state.hosts[spec.name] = alive;
+      else {
+        if (alive) await labDown([spec.name]);
+        toBoot.push(spec);
+      }
     }
-    // Images build one at a time (disk and apt), then the VMs boot side by side.
-    const images = [];
-    for (const spec of toBoot) {
-      const t0 = Date.now();
-      images.push(await buildVmImage(spec, key.publicKey));
-      log(`${spec.name}: image ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    for (const h of await bootVms(toBoot, key, links)) {
+      state.hosts[h.name] = h;
+      started.push(h.name);
+      log(
+        `${h.name}: kernel ${h.kernelRelease}, SSH on 127.0.0.1:${h.port}, ready in ${((h.bootMs ?? 0) / 1000).toFixed(1)} s`,
+      );
     }
-    const vms: [VmImage, RunningVm][] = await Promise.all(
-      images.map(
-        async (img) => [img, await bootVm(img, { privateKey: key.privateKey })] as [VmImage, RunningVm],
-      ),
-    );
-    for (const [image, vm] of vms) {
+    writeLabState(state);
+  }
+  return { state, started };
+}
+
+const isLinked = (name: string): name is LinkedVm => (LINKED_VMS as readonly string[]).includes(name);
+
+/** Builds the images (one at a time: disk and apt), boots the VMs side by side, and sets up their links. */
+async function bootVms(
+  specs: readonly VmSpec[],
+  key: { privateKey: string; publicKey: string },
+  links: Awaited<ReturnType<typeof ensureLinkPorts>>,
+): Promise<LabHost[]> {
+  const images: VmImage[] = [];
+  for (const spec of specs) images.push(await buildVmImage(spec, key.publicKey));
+  const vms: [VmImage, RunningVm][] = await Promise.all(
+    images.map(async (img) => {
+      const qemuArgs = isLinked(img.name) ? linkQemuArgs(img.name, links) : [];
+      return [img, await bootVm(img, { privateKey: key.privateKey, qemuArgs })] as [VmImage, RunningVm];
+    }),
+  );
+  return Promise.all(
+    vms.map(async ([image, vm]) => {
       const name = vm.name as LabHostName;
-      state.hosts[name] = {
+      const h: LabHost = {
         name,
         kind: 'vm',
         address: '127.0.0.1',
@@ -230,14 +264,15 @@ export async function labUp(opts: LabUpOptions): Promise<{ state: LabState; star
         kernelRelease: vm.kernelRelease,
         bootMs: vm.bootMs,
       };
-      started.push(name);
-      log(
-        `${name}: kernel ${vm.kernelRelease}, SSH on 127.0.0.1:${vm.sshPort}, ready in ${(vm.bootMs / 1000).toFixed(1)} s`,
-      );
-    }
-    writeLabState(state);
-  }
-  return { state, started };
+      if (isLinked(name)) {
+        const target = vmTarget(vm.sshPort, key.privateKey, image.hostKeyPub);
+        const r = await sshRun(target, labRuntimeDir(), linkSetupScript(name));
+        if (r.code !== 0) throw new Error(`${name}: link setup failed (${r.code}):\n${r.stderr}`);
+        h.links = linkSignature(links);
+      }
+      return h;
+    }),
+  );
 }
 
 /** Stops the named lab hosts (default: all) and forgets them. */

@@ -14,17 +14,21 @@ import { sshArgs, type SshTarget } from './ssh-client.js';
  * outlives the process that booted it (`npm run lab:up`), and is found again by pid.
  */
 export interface VmSpec {
-  name: 'vm510' | 'vm61' | 'vm612';
+  name: 'vm510' | 'vm61' | 'vm612' | 'router';
   /** bash extglob over apt package names; the newest match (sort -V) is used. */
   kernelGlob: string;
   /** A Debian suite apt must know first (scripts/lab/apt-suite.sh adds it, pinned low); default: the host's. */
   aptSuite?: string;
+  /** Boot another spec's image under this name (the lab's router runs vm612's kernel as a third instance). */
+  image?: VmSpec['name'];
 }
 
 export const VM_SPECS: readonly VmSpec[] = [
   { name: 'vm61', kernelGlob: 'linux-image-6.1.0-+([0-9])-amd64-unsigned' },
   { name: 'vm612', kernelGlob: 'linux-image-6.12.+([0-9])+deb12-amd64-unsigned' },
   { name: 'vm510', kernelGlob: 'linux-image-5.10.0-+([0-9])-amd64-unsigned', aptSuite: 'bullseye' },
+  // Forwards between vm61 and vm612 on the lab links (links.ts).
+  { name: 'router', kernelGlob: '', image: 'vm612' },
 ];
 
 export interface VmImage {
@@ -63,6 +67,11 @@ export function labCacheDir(): string {
 
 /** Builds (or reuses, when its inputs are unchanged) the image for `spec` under labCacheDir()/<name>. */
 export async function buildVmImage(spec: VmSpec, pubkeyFile: string): Promise<VmImage> {
+  if (spec.image) {
+    const base = VM_SPECS.find((s) => s.name === spec.image);
+    if (!base) throw new Error(`${spec.name}: no image spec ${spec.image}`);
+    return { ...(await buildVmImage(base, pubkeyFile)), name: spec.name };
+  }
   const dir = join(labCacheDir(), spec.name);
   const env = { ...process.env, PKTPATH_LAB_CACHE: labCacheDir() };
   if (spec.aptSuite) {
@@ -174,6 +183,8 @@ export async function bootVm(
     smp?: number;
     /** Extra kernel command-line words (e.g. `lockdown=integrity`), for a private boot. */
     append?: string;
+    /** Extra qemu arguments (the lab links' NICs). */
+    qemuArgs?: readonly string[];
   },
 ): Promise<RunningVm> {
   const t0 = Date.now();
@@ -196,6 +207,7 @@ export async function bootVm(
       '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
       '-device', 'virtio-net-pci,netdev=n0,romfile=',
       '-device', 'virtio-rng-pci',
+      ...(opts.qemuArgs ?? []),
     ];
     const child = spawn('qemu-system-x86_64', args, { detached: true, stdio: ['ignore', out.fd, out.fd] });
     await out.close();

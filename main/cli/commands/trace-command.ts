@@ -19,9 +19,10 @@ import { intOption, numberOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
 import { explainPackets } from '../../core/explain/explain-packets.js';
 import { explainOptionsOf, packetsText } from './explain-text.js';
+import { traceGroupCommand } from './trace-group.js';
 
 export async function traceCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
-  const { at, values } = parseCommand(
+  const { at, values, positionals } = parseCommand(
     'trace',
     captureArgs(argv),
     {
@@ -38,12 +39,19 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
     },
     {
       min: 1,
-      max: 1,
+      max: 256,
       names:
-        "HOST --filter 'EXPR' [--probes FILE | --profile NAME] [--mode M] [--count N] [--duration SEC] [--capture [SNAPLEN]] [--no-context] [--save SESSION] [--json]",
+        "HOST [HOST…] --filter 'EXPR' [--probes FILE | --profile NAME] [--mode M] [--count N] [--duration SEC] [--capture [SNAPLEN]] [--no-context] [--save SESSION] [--json]",
     },
   );
   const spec = { ...traceSpec(at(0), values), ...(values['no-context'] ? { context: false } : {}) };
+  if (positionals.length > 1) {
+    // several hosts: one run each, stitched into flows, which need header bytes (docs/CLI.md "Several hosts")
+    const { host: _first, ...shared } = spec;
+    const group = { ...shared, capture: shared.capture ?? { snaplen: DEFAULT_SNAPLEN } };
+    const save = (session: string, runIds: string[]) => saveRun(ctx, session, runIds);
+    return traceGroupCommand(positionals, group, values, ctx, save);
+  }
   const core = await ctx.core();
 
   // Events may arrive before trace.start answers: keep them all, pick ours once the run id is known.
@@ -200,7 +208,7 @@ function errorOf(e: ApiError | undefined, recorded?: string): CoreError {
  * `--save SESSION`: append to the session with that id or title if there is one, else create one titled SESSION.
  * A failed save keeps the run (the core's error names the recovery file).
  */
-async function saveRun(ctx: CliContext, session: string, runId: string): Promise<string> {
+async function saveRun(ctx: CliContext, session: string, runIds: string | string[]): Promise<string> {
   const core = await ctx.core();
   // a lookup that fails (an unreadable data dir) leaves it to the save, whose failure keeps the run
   const existing = await (async () => {
@@ -214,8 +222,8 @@ async function saveRun(ctx: CliContext, session: string, runId: string): Promise
   const saved = await core.call(
     'sessions.save',
     existing
-      ? { id: existing.id, title: existing.title, runIds: [runId] }
-      : { title: session, runIds: [runId] },
+      ? { id: existing.id, title: existing.title, runIds: [runIds].flat() }
+      : { title: session, runIds: [runIds].flat() },
   );
   return saved.id;
 }

@@ -16,10 +16,13 @@ import type { Run, TraceSpec } from '../../api/trace.js';
 import { ConflictError, CoreError, NotFoundError } from '../errors.js';
 import type { RecordedRun } from '../sessions/run-file-writer.js';
 import { probeEntries } from './loader-config.js';
+import { ConnectGate } from './connect-gate.js';
 import { TraceRun, type TraceRunDeps } from './trace-run.js';
 
 /** Finished runs kept for `sessions.save` (older ones are dropped with their run files: save what you want). */
 const KEEP_FINISHED = 32;
+/** SSH connections a core sets up at once for its runs (connect-gate.ts). */
+const CONNECTS_AT_ONCE = 6;
 /** Run files and spools a crashed pktpath left behind are removed once this old. */
 const STALE_MS = 7 * 24 * 3600_000;
 
@@ -37,6 +40,8 @@ export interface FinishedRun {
 export class RunRegistry {
   private readonly runs = new Map<string, TraceRun>();
   private readonly kept = new Set<string>();
+  /** Many hosts started at once (a group) connect a few at a time. */
+  private readonly connectGate = new ConnectGate(CONNECTS_AT_ONCE);
   readonly runsDir: string;
 
   constructor(
@@ -46,14 +51,14 @@ export class RunRegistry {
     removeStale(this.runsDir);
   }
 
-  start(host: Host, spec: TraceSpec, chosenId?: string): TraceRun {
+  /** `id`: the client's own run id (`trace.start`), else a fresh one; `group`: runs started together. */
+  start(host: Host, spec: TraceSpec, opts: { id?: string; group?: string } = {}): TraceRun {
     const entries = probeEntries(spec); // bad probe text fails the request, before any connection
-    const id =
-      chosenId ??
-      `run-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
+    const id = opts.id ?? newId('run');
     if (this.runs.has(id) || existsSync(join(this.runsDir, `${id}.run`)))
       throw new ConflictError(`a run with id ${id} exists already`);
-    const run = new TraceRun(id, host, spec, entries, { ...this.deps, runsDir: this.runsDir });
+    const deps = { ...this.deps, runsDir: this.runsDir, connectGate: this.connectGate };
+    const run = new TraceRun(id, host, spec, entries, deps, opts.group);
     this.runs.set(id, run);
     void run.ended.then(() => {
       if (run.error && run.recorded?.packets) this.kept.add(run.id); // what a failed run recorded stays
@@ -100,12 +105,28 @@ export class RunRegistry {
     this.kept.add(id);
   }
 
+  /** A fresh group id for runs started together (`trace.startGroup`). */
+  newGroup(): string {
+    return newId('group');
+  }
+
+  /** Stops every run of `group` together; resolves once each host has detached. */
+  async stopGroup(group: string): Promise<string[]> {
+    const runs = [...this.runs.values()].filter((r) => r.group === group);
+    if (!runs.length) throw new NotFoundError(`no runs of group ${group}`);
+    await Promise.all(runs.map((r) => r.stop()));
+    return runs.map((r) => r.id);
+  }
+
   /** Stops every run and waits until each host has detached; unsaved run files are removed. */
   async stopAll(): Promise<void> {
     await Promise.all([...this.runs.values()].map((r) => r.stop()));
     for (const r of [...this.runs.values()]) this.forget(r);
   }
 }
+
+const newId = (kind: string) =>
+  `${kind}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
 
 /** `dir`, created if needed; where it cannot be written (a read-only data dir), a fresh private dir in the tmpdir
  * (never a predictable name another user could have made first). */

@@ -18,10 +18,15 @@ import { RunFileWriter, type RecordedRun } from '../sessions/run-file-writer.js'
 import type { HostAccess } from '../hosts/host-access.js';
 import type { ProbeCache } from '../probe/probe-cache.js';
 import type { CommandRunner, RunningCommand } from '../ssh/command-runner.js';
+import { sampleHostClock } from './clock-sample.js';
+import type { ConnectGate } from './connect-gate.js';
 import { FrameDecoder, type StatusRecord } from './frame-decoder.js';
 import { loaderConfig, modeOfBackend } from './loader-config.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
 import { PacketGrouper } from './packet-grouper.js';
+
+/** This machine's wall clock in ms with sub-ms precision (Date.now() has whole ms only). */
+const wallMs = () => performance.timeOrigin + performance.now();
 
 /** How often grown packets and counters are published while tracing. */
 export const PUBLISH_INTERVAL_MS = 100;
@@ -46,6 +51,8 @@ export interface TraceRunDeps {
   packets: (runId: string, packets: Run['packets']) => void;
   /** Where live runs are written as they are traced (`<run id>.run`). */
   runsDir: string;
+  /** Bounds how many runs connect at once (connect-gate.ts). */
+  connectGate?: ConnectGate;
 }
 
 /**
@@ -90,6 +97,11 @@ export class TraceRun {
   private durationEnforced: number | undefined;
   private killed = false;
   private readonly t0 = performance.now();
+  /** This client's wall clock when the config went out: the loader reads its clocks for `hello` after that. */
+  private configSentMs: number | undefined;
+  /** A group run's clock readings over SSH (clock-sample.ts), taken once tracing, awaited before the run ends. */
+  private clockSampling: Promise<void> | undefined;
+  private runner: CommandRunner | undefined;
 
   constructor(
     readonly id: string,
@@ -97,6 +109,7 @@ export class TraceRun {
     readonly spec: TraceSpec,
     private readonly entries: ProbeEntry[] | 'all',
     private readonly deps: TraceRunDeps,
+    readonly group?: string,
   ) {
     this.mode = spec.mode;
     this.writer = new RunFileWriter(`${deps.runsDir}/${id}.run`);
@@ -144,8 +157,14 @@ export class TraceRun {
   private async run(): Promise<void> {
     const { access } = this.deps;
     this.setPhase('connecting');
-    const runner: CommandRunner = await access.runner(this.host);
-    const info = await access.info(runner);
+    const connect = async () => {
+      const r: CommandRunner = await access.runner(this.host);
+      return { runner: r, info: await access.info(r) };
+    };
+    const { runner, info } = this.deps.connectGate
+      ? await this.deps.connectGate.run(connect)
+      : await connect();
+    this.runner = runner;
     this.kernelRelease = info.kernelRelease;
     if (this.stopRequested) return;
     const facts: ProbeFacts | undefined = this.deps.probeCache.get(this.host.name, info.kernelRelease);
@@ -165,6 +184,7 @@ export class TraceRun {
     this.cmd = cmd;
     this.setPhase('attaching');
     cmd.stdin.on('error', () => undefined); // a dead channel shows as the exit below
+    this.configSentMs = wallMs();
     cmd.stdin.write(JSON.stringify(config) + '\n');
     if (this.stopRequested) cmd.stdin.write('stop\n');
 
@@ -199,6 +219,7 @@ export class TraceRun {
       runner.onClose?.(() => resolve('link'));
     });
     const outcome = await Promise.race([cmd.exit, linkDied]);
+    await this.clockSampling;
     if (decodeError) throw decodeError;
     if (this.limitError) throw this.limitError;
     if (this.durationEnforced && this.killed)
@@ -226,7 +247,10 @@ export class TraceRun {
     switch (type) {
       case 'hello': {
         const { dropReasons: _names, ...rest } = data;
-        return this.record('hello', rest);
+        // The host's clock reading lies between these two client times: the SSH round trip bounds the hosts'
+        // clock offset in a multi-host run (core/flows/clock-offset.ts).
+        const client = { sentMs: this.configSentMs ?? 0, receivedMs: wallMs() };
+        return this.record('hello', { ...rest, client });
       }
       case 'probe': {
         const id = Number(rec.id);
@@ -243,6 +267,7 @@ export class TraceRun {
         this.mode = modeOfBackend(rec.backend, this.spec.mode);
         this.record('attached', data);
         this.enforceDuration();
+        this.sampleClock();
         return this.setPhase('tracing', {
           attached: this.attached.attached,
           total: this.attached.total,
@@ -266,6 +291,19 @@ export class TraceRun {
       default:
         return this.record(type, data);
     }
+  }
+
+  /** Runs of a group read the host's clock over SSH: stitching across hosts starts from those offsets. */
+  private sampleClock(): void {
+    if (!this.group || !this.runner || this.clockSampling) return;
+    const bounded = Promise.race([
+      sampleHostClock(this.runner),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timed out')), 12_000).unref()),
+    ]);
+    this.clockSampling = bounded.then(
+      (s) => s && this.record('clock-sample', { ...s }),
+      (e: unknown) => this.record('clock-sample', undefined, `no clock reading: ${(e as Error).message}`),
+    );
   }
 
   /** The client's own duration limit: a loader still running `durationGraceMs` after its duration is asked to
@@ -359,6 +397,7 @@ export class TraceRun {
       startedAt: this.startedAt,
       ...(this.endedAt ? { endedAt: this.endedAt } : {}),
       ...(this.kernelRelease ? { kernelRelease: this.kernelRelease } : {}),
+      ...(this.group ? { group: this.group } : {}),
       lost: this.lost,
       events: this.records,
       ...(this.hostContext.context ? { context: this.hostContext.context } : {}),
