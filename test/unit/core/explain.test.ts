@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { PacketPath } from '../../../main/api/trace.js';
+import type { Hop, PacketPath } from '../../../main/api/trace.js';
+import { CloneLinker, LINK_LIMITS } from '../../../main/core/explain/clone-linker.js';
 import { explainPackets, kernelReportsReasons } from '../../../main/core/explain/explain-packets.js';
 import { FrameDecoder } from '../../../main/core/trace/frame-decoder.js';
 import { PacketGrouper } from '../../../main/core/trace/packet-grouper.js';
@@ -102,5 +103,29 @@ describe('explain: verdicts, clones and drop points on recorded runs', () => {
     expect(copies[0]).toBe('skb_clone'); // the return event on the new skb
     expect(copies).toContain('skb_copy_datagram_iovec');
     expect(reply.hops.filter((h) => !h.probe_kind).length).toBeGreaterThan(10); // function hops unmarked
+  });
+});
+
+describe('clone linking keeps memory bounded', () => {
+  it('remembers at most LINK_LIMITS.tuples 5-tuples and perTuple packets each, however many packets pass', () => {
+    const linker = new CloneLinker();
+    const hop = (i: number, sport: number): Hop => ({
+      function: 'net_dev_queue',
+      ts_ns: 1000 * i,
+      ifindex: 2,
+      netns: 1,
+      len: 84,
+      tuple: { proto: 17, saddr: '10.0.0.1', daddr: '10.0.0.2', sport, dport: 53 },
+    });
+    // 5000 different 5-tuples, then 10000 packets of one
+    for (let i = 0; i < 50_000; i++) {
+      const p: PacketPath = { id: i + 1, hops: [hop(i, i < 40_000 ? i % 5000 : 7)], drop_reason: null };
+      linker.first(p);
+      linker.written(p.id);
+    }
+    const inner = linker as unknown as { byKey: Map<string, unknown[]>; live: Map<number, unknown> };
+    expect(inner.byKey.size).toBe(LINK_LIMITS.tuples);
+    expect(Math.max(...[...inner.byKey.values()].map((l) => l.length))).toBe(LINK_LIMITS.perTuple);
+    expect(inner.live.size).toBe(0);
   });
 });
