@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Hop, PacketPath } from '../../../main/api/trace.js';
 import { CloneLinker, LINK_LIMITS } from '../../../main/core/explain/clone-linker.js';
+import { NO_REASON_NOTE } from '../../../main/core/explain/drop-point.js';
 import { explainPackets, kernelReportsReasons } from '../../../main/core/explain/explain-packets.js';
 import { FrameDecoder } from '../../../main/core/trace/frame-decoder.js';
 import { PacketGrouper } from '../../../main/core/trace/packet-grouper.js';
@@ -12,14 +13,18 @@ import { PacketGrouper } from '../../../main/core/trace/packet-grouper.js';
 // and vm612 (Debian 6.12, kprobe-multi), with the `default` profile's functions where they attach.
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures/explain', name));
 
-/** Decodes a stream as a live run does (records first, then events) and explains every packet. */
-function explain(name: string, grouper = new PacketGrouper()): PacketPath[] {
+/** Decodes a stream as a live run does (records first, then events) and explains every packet. `kernel`
+ * overrides the hello's release, and a release before 5.17 also drops the hello's reason names (such a kernel
+ * has no `enum skb_drop_reason`, and the loader names none). */
+function explain(name: string, kernelOverride?: string): PacketPath[] {
+  const grouper = new PacketGrouper();
   let kernel: string | undefined;
   const d = new FrameDecoder({
     event: (b, o) => grouper.add(b, o),
     status: (r) => {
-      if (r.type === 'hello') kernel = String(r.kernel);
-      grouper.noteRecord(r);
+      if (r.type === 'hello') kernel = kernelOverride ?? String(r.kernel);
+      const old = r.type === 'hello' && !kernelReportsReasons(kernel);
+      grouper.noteRecord(old ? { ...r, dropReasons: {} } : r);
     },
   });
   d.push(fixture(name));
@@ -79,6 +84,18 @@ describe('explain: verdicts, clones and drop points on recorded runs', () => {
       expect(p.drop).toMatchObject({ reason: 'NETFILTER_DROP', subsystem: 'netfilter' });
       expect(p.drop?.function).toMatch(/^(nf_hook_slow|nft_do_chain)$/);
       expect(p.drop?.location).toMatch(/^(nf_hook_slow|nft_do_chain)\+0x/);
+    }
+  });
+
+  it('without drop reasons (< 5.17): kfree_skb is the drop, its location the point, and a note says why', () => {
+    const ps = explain('local-nft-drop.bin', '5.10.0-32-amd64');
+    expect(ps.length).toBeGreaterThan(0);
+    for (const p of ps) {
+      expect(p.hops.some((h) => h.drop_reason)).toBe(false);
+      expect(p.verdict?.kind).toBe('dropped');
+      expect(p.drop).toMatchObject({ reason_note: NO_REASON_NOTE, subsystem: 'netfilter' });
+      expect(p.drop?.reason).toBeUndefined();
+      expect(p.drop?.function).toMatch(/^(nf_hook_slow|nft_do_chain)$/);
     }
   });
 
