@@ -1,6 +1,6 @@
 import type { PacketVerdict } from '../../api/explain.js';
 import type { Hop, PacketPath } from '../../api/trace.js';
-import { isForward, isReceive } from './hop-roles.js';
+import { isDropFree, isForward, isReceive } from './hop-roles.js';
 import { NOT_DROPS } from './not-drops.js';
 import { protoOf, realDropReason, strandsOf, type Strand } from './strands.js';
 
@@ -73,6 +73,20 @@ function deliveredVerdict(p: PacketPath, strands: Strand[], s: Strand): PacketVe
   };
 }
 
+/** A packet whose record names a drop reason no hop carries (runs recorded or imported that way): dropped at its
+ * last kfree_skb-like hop, else its last hop. */
+function recordedDrop(p: PacketPath): PacketVerdict | undefined {
+  const reason = p.drop_reason;
+  if (!reason || NOT_DROPS.has(reason) || !p.hops.length) return undefined;
+  let at = p.hops.length - 1;
+  for (let i = at; i >= 0; i--)
+    if (isDropFree((p.hops[i] as Hop).function)) {
+      at = i;
+      break;
+    }
+  return { kind: 'dropped', summary: `dropped at ${(p.hops[at] as Hop).function} (${reason})`, hop: at };
+}
+
 /** The length the packet had when the stack received it (IP header on), for telling raw from ping sockets. */
 function receivedLen(p: PacketPath): number {
   let len = 0;
@@ -118,17 +132,6 @@ function leftOrConsumed(s: Strand, proto: number | undefined): PacketVerdict | u
     hop,
   };
   return undefined;
-}
-
-/** A packet whose record names a real drop reason that none of its hops carries (runs recorded before hops kept
- * their reason, or imported from elsewhere): dropped at its last hop, never passed off as delivered. */
-function recordedDrop(p: PacketPath): PacketVerdict | undefined {
-  const reason = p.drop_reason;
-  if (!reason || NOT_DROPS.has(reason) || p.hops.some((h) => h.drop_reason === reason)) return undefined;
-  const at = p.hops.length - 1;
-  const last = p.hops[at];
-  if (!last) return undefined;
-  return { kind: 'dropped', summary: `dropped at ${last.function} (${reason})`, hop: at };
 }
 
 export { protoOf };

@@ -2,6 +2,7 @@ import type { ApiError } from '../../api/errors.js';
 import type { Host } from '../../api/hosts.js';
 import type { ProbeEntry } from '../../api/probeset.js';
 import type {
+  PacketPath,
   AttachMode,
   ProbeFacts,
   Run,
@@ -24,6 +25,12 @@ import { FrameDecoder, type StatusRecord } from './frame-decoder.js';
 import { loaderConfig, modeOfBackend } from './loader-config.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
 import { PacketGrouper } from './packet-grouper.js';
+import {
+  explainPacket,
+  explainPackets,
+  kernelReportsReasons,
+  type ExplainOptions,
+} from '../explain/explain-packets.js';
 
 /** This machine's wall clock in ms with sub-ms precision (Date.now() has whole ms only). */
 const wallMs = () => performance.timeOrigin + performance.now();
@@ -333,8 +340,19 @@ export class TraceRun {
     if (changed.length)
       this.deps.packets(
         this.id,
-        changed.slice(0, RUN_LIMITS.liveBatch).map((p) => this.hostContext.namer.packet(p)),
+        changed.slice(0, RUN_LIMITS.liveBatch).map((p) => this.hostContext.namer.packet(this.explained(p))),
       );
+  }
+
+  /** A live packet with its verdict so far (over its children still in memory); the run file keeps the raw
+   * packet, and readers explain it again with every child (docs/CLI.md "Explain"). */
+  private explained(p: PacketPath): PacketPath {
+    const kids = (p.children ?? []).flatMap((id) => this.grouper.packets.get(id) ?? []);
+    return explainPacket(p, kids, this.explainOptions());
+  }
+
+  private explainOptions(): ExplainOptions {
+    return { reasonsKnown: kernelReportsReasons(this.kernelRelease) };
   }
 
   /** Writes out what is still in memory and completes the run file (kept even when the run failed). */
@@ -401,7 +419,9 @@ export class TraceRun {
       lost: this.lost,
       events: this.records,
       ...(this.hostContext.context ? { context: this.hostContext.context } : {}),
-      packets: (this.endedAt ? this.inline : this.grouper.all()).map((p) => this.hostContext.namer.packet(p)),
+      packets: [
+        ...explainPackets(this.endedAt ? this.inline : this.grouper.all(), this.explainOptions()),
+      ].map((p) => this.hostContext.namer.packet(p)),
     };
   }
 }
