@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
+import type { ContextDiff } from '../../main/api/compare.js';
 import type { HostContext } from '../../main/api/explain.js';
 import { CONTEXT_SCRIPT } from '../../main/core/context/capture-script.js';
 import { counterDeltas } from '../../main/core/context/counter-deltas.js';
@@ -187,6 +188,37 @@ describe('host context through the built CLI', () => {
       holder.kill('SIGKILL');
     }
   });
+
+  itLocal(
+    'compare shows the sysctl that differs between a good and a bad run next to the divergence',
+    async () => {
+      const topo = await createPair(localShell);
+      try {
+        const trace = (session: string) =>
+          traceWhile('local', `icmp and host ${topo.serverAddr}`, session, () =>
+            ping(topo, 1, 0.2).catch(() => undefined),
+          );
+        await trace('ctx-good');
+        await sh(localShell, `ip netns exec ${topo.server} sysctl -qw net.ipv4.icmp_echo_ignore_all=1`);
+        await trace('ctx-bad');
+        const r = ok(await pktpath(['compare', 'ctx-good', 'ctx-bad']));
+        const lines = r.stdout.split('\n');
+        const at = lines.findIndex((l) => l.startsWith('first divergence') || l === 'identical paths');
+        // the sysctl first; the ping client's own raw socket may show as a listener that comes and goes
+        expect(lines[at + 1]).toMatch(/^host context differs \(A → B\), \d+ changes:$/);
+        expect(lines[at + 2]).toBe(`  netns ${topo.server}: sysctl net.ipv4.icmp_echo_ignore_all: 0 → 1`);
+        const api = JSON.parse(ok(await pktpath(['compare', 'ctx-good', 'ctx-bad', '--json'])).stdout) as {
+          context_diff: ContextDiff;
+        };
+        expect(api.context_diff.available).toBe(true);
+        expect(api.context_diff.changes.filter((c) => c.kind !== 'listener')).toEqual([
+          { netns: topo.server, kind: 'sysctl', key: 'net.ipv4.icmp_echo_ignore_all', a: '0', b: '1' },
+        ]);
+      } finally {
+        await destroy(topo);
+      }
+    },
+  );
 
   itUsers('through a sudo user and a doas user, as the loader runs', async () => {
     const nopw = lab().users.sudoNoPassword.name;
