@@ -95,10 +95,28 @@ interface TraceDoc {
 }
 
 /** Traces `filter` on `host` (saved as `session`) while `traffic` runs once the probes are attached. */
-async function traceWhile(host: string, filter: string, session: string, traffic: () => Promise<unknown>) {
+async function traceWhile(
+  host: string,
+  filter: string,
+  session: string,
+  traffic: () => Promise<unknown>,
+  limits: { count: number; durationS: number } = { count: 4, durationS: 60 },
+) {
   let attached = false;
   const tracing = pktpath(
-    ['trace', host, '--filter', filter, '--count', '4', '--duration', '60', '--json', '--save', session]
+    [
+      'trace',
+      host,
+      '--filter',
+      filter,
+      '--count',
+      String(limits.count),
+      '--duration',
+      String(limits.durationS),
+      '--json',
+      '--save',
+      session,
+    ]
       // the lab's host keys are not in this fresh PKTPATH_HOME
       .concat(['--accept-new-host-key']),
     (e) => (attached ||= /^tracing on /m.test(e)),
@@ -106,7 +124,7 @@ async function traceWhile(host: string, filter: string, session: string, traffic
   let done = false;
   void tracing.then(() => (done = true));
   while (!done && !attached) await new Promise((r) => setTimeout(r, 100));
-  for (let i = 0; i < 20 && !done; i++) await traffic();
+  for (let i = 0; i < 200 && !done; i++) await traffic();
   const r = ok(await tracing);
   const doc = JSON.parse(r.stdout) as TraceDoc;
   const ctx = JSON.parse(ok(await pktpath(['sessions', 'context', session, '--json'])).stdout) as {
@@ -116,10 +134,21 @@ async function traceWhile(host: string, filter: string, session: string, traffic
 }
 
 /** A ping across a fresh `ip netns` pair traced on `host`: every hop named as the pair's namespaces and veths. */
-async function pairTrace(host: string, shell: Shell, session: string) {
+async function pairTrace(
+  host: string,
+  shell: Shell,
+  session: string,
+  limits?: { count: number; durationS: number },
+) {
   const topo = await createPair(shell);
   try {
-    const t = await traceWhile(host, `icmp and host ${topo.serverAddr}`, session, () => ping(topo, 1, 0.2));
+    const t = await traceWhile(
+      host,
+      `icmp and host ${topo.serverAddr}`,
+      session,
+      () => ping(topo, 1, 0.2),
+      limits,
+    );
     return { ...t, topo };
   } finally {
     await destroy(topo);
@@ -141,7 +170,12 @@ describe('host context through the built CLI', () => {
   itLocal(
     'local as root: ip netns names on hops, CLI text says veth@netns, counters move, context saved',
     async () => {
-      const { doc, context, topo } = await pairTrace('local', localShell, 'ctx-local');
+      // the start capture runs beside the attach, so on a loaded machine the first pings may precede its read of
+      // the server's counters: ping for 14 s, longer than its 10 s bound, so the last pings surely follow it
+      const { doc, context, topo } = await pairTrace('local', localShell, 'ctx-local', {
+        count: 1000,
+        durationS: 14,
+      });
       expectPairNamed(doc, topo);
       expect(context?.start?.namespaces[0]?.name).toBe('init');
       expect(context?.start?.error).toBeUndefined();

@@ -13,9 +13,8 @@ function* netnsLines(ns: NetnsContext): Generator<string> {
   for (const r of ns.routes) yield `    route ${r}`;
   for (const r of ns.rules) yield `    rule ${r}`;
   for (const n of ns.neighbours) yield `    neigh ${n}`;
-  const sysctls = Object.entries(ns.sysctls);
-  if (sysctls.length)
-    yield `    sysctl ${sysctls.map(([k, v]) => `${k.replace(/^net\./, '')}=${v}`).join(' ')}`;
+  const sysctls = Object.entries(ns.sysctls).map(([k, v]) => `${k.replace(/^net\./, '')}=${v}`);
+  for (let i = 0; i < sysctls.length; i += 6) yield `    sysctl ${sysctls.slice(i, i + 6).join('  ')}`;
   if (ns.nftables?.trim()) for (const l of ns.nftables.split('\n')) yield `    nft ${l}`;
   if (ns.iptables?.trim())
     for (const l of ns.iptables.split('\n')) if (l && !l.startsWith('#')) yield `    iptables ${l}`;
