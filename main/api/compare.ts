@@ -35,6 +35,30 @@ export const DivergenceSchema = z.object({
 });
 export type Divergence = z.infer<typeof DivergenceSchema>;
 
+/**
+ * One difference between two runs' host contexts (issue 9), by namespace name: `a`/`b` are the values on each side,
+ * null where that side lacks it (a route only in B has `a: null`).
+ */
+export const ContextChangeSchema = z.object({
+  netns: z.string(),
+  kind: z.enum(['namespace', 'link', 'route', 'rule', 'sysctl', 'nftables', 'iptables', 'listener']),
+  /** What differs: the interface, route, rule or sysctl name, the rule text. */
+  key: z.string(),
+  a: z.string().nullable(),
+  b: z.string().nullable(),
+});
+export type ContextChange = z.infer<typeof ContextChangeSchema>;
+
+/** How two runs' host contexts differ (start snapshots, else end). Absent where the two packets share a run. */
+export const ContextDiffSchema = z.object({
+  /** false when a side has no context (traced with --no-context or before it existed): `changes` is then empty. */
+  available: z.boolean(),
+  changes: z.array(ContextChangeSchema),
+  /** More changes than listed (the list is bounded). */
+  truncated: z.boolean().optional(),
+});
+export type ContextDiff = z.infer<typeof ContextDiffSchema>;
+
 export const PathComparisonSchema = z.object({
   identical: z.boolean(),
   first_divergence: DivergenceSchema.nullable(),
@@ -44,6 +68,8 @@ export const PathComparisonSchema = z.object({
   a_total_ns: z.number(),
   b_total_ns: z.number(),
   total_delta_ns: z.number(),
+  /** The two runs' host contexts compared (docs/CLI.md "compare"), when the packets come from different runs. */
+  context_diff: ContextDiffSchema.optional(),
 });
 export type PathComparison = z.infer<typeof PathComparisonSchema>;
 
@@ -66,5 +92,6 @@ export const RunComparisonSchema = z.object({
   only_b: z.array(z.int().nonnegative()),
   /** The most frequent variant of A against the most frequent of B (absent when a run has no packets). */
   dominant: PathComparisonSchema.nullable(),
+  context_diff: ContextDiffSchema.optional(),
 });
 export type RunComparison = z.infer<typeof RunComparisonSchema>;

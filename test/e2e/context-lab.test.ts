@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect } from 'vitest';
+import type { ContextDiff } from '../../main/api/compare.js';
 import type { HostContext } from '../../main/api/explain.js';
 import { CONTEXT_SCRIPT } from '../../main/core/context/capture-script.js';
 import { counterDeltas } from '../../main/core/context/counter-deltas.js';
@@ -94,10 +95,28 @@ interface TraceDoc {
 }
 
 /** Traces `filter` on `host` (saved as `session`) while `traffic` runs once the probes are attached. */
-async function traceWhile(host: string, filter: string, session: string, traffic: () => Promise<unknown>) {
+async function traceWhile(
+  host: string,
+  filter: string,
+  session: string,
+  traffic: () => Promise<unknown>,
+  limits: { count: number; durationS: number } = { count: 4, durationS: 60 },
+) {
   let attached = false;
   const tracing = pktpath(
-    ['trace', host, '--filter', filter, '--count', '4', '--duration', '60', '--json', '--save', session]
+    [
+      'trace',
+      host,
+      '--filter',
+      filter,
+      '--count',
+      String(limits.count),
+      '--duration',
+      String(limits.durationS),
+      '--json',
+      '--save',
+      session,
+    ]
       // the lab's host keys are not in this fresh PKTPATH_HOME
       .concat(['--accept-new-host-key']),
     (e) => (attached ||= /^tracing on /m.test(e)),
@@ -105,7 +124,7 @@ async function traceWhile(host: string, filter: string, session: string, traffic
   let done = false;
   void tracing.then(() => (done = true));
   while (!done && !attached) await new Promise((r) => setTimeout(r, 100));
-  for (let i = 0; i < 20 && !done; i++) await traffic();
+  for (let i = 0; i < 200 && !done; i++) await traffic();
   const r = ok(await tracing);
   const doc = JSON.parse(r.stdout) as TraceDoc;
   const ctx = JSON.parse(ok(await pktpath(['sessions', 'context', session, '--json'])).stdout) as {
@@ -115,10 +134,21 @@ async function traceWhile(host: string, filter: string, session: string, traffic
 }
 
 /** A ping across a fresh `ip netns` pair traced on `host`: every hop named as the pair's namespaces and veths. */
-async function pairTrace(host: string, shell: Shell, session: string) {
+async function pairTrace(
+  host: string,
+  shell: Shell,
+  session: string,
+  limits?: { count: number; durationS: number },
+) {
   const topo = await createPair(shell);
   try {
-    const t = await traceWhile(host, `icmp and host ${topo.serverAddr}`, session, () => ping(topo, 1, 0.2));
+    const t = await traceWhile(
+      host,
+      `icmp and host ${topo.serverAddr}`,
+      session,
+      () => ping(topo, 1, 0.2),
+      limits,
+    );
     return { ...t, topo };
   } finally {
     await destroy(topo);
@@ -140,7 +170,12 @@ describe('host context through the built CLI', () => {
   itLocal(
     'local as root: ip netns names on hops, CLI text says veth@netns, counters move, context saved',
     async () => {
-      const { doc, context, topo } = await pairTrace('local', localShell, 'ctx-local');
+      // the start capture runs beside the attach, so on a loaded machine the first pings may precede its read of
+      // the server's counters: ping for 14 s, longer than its 10 s bound, so the last pings surely follow it
+      const { doc, context, topo } = await pairTrace('local', localShell, 'ctx-local', {
+        count: 1000,
+        durationS: 14,
+      });
       expectPairNamed(doc, topo);
       expect(context?.start?.namespaces[0]?.name).toBe('init');
       expect(context?.start?.error).toBeUndefined();
@@ -187,6 +222,37 @@ describe('host context through the built CLI', () => {
       holder.kill('SIGKILL');
     }
   });
+
+  itLocal(
+    'compare shows the sysctl that differs between a good and a bad run next to the divergence',
+    async () => {
+      const topo = await createPair(localShell);
+      try {
+        const trace = (session: string) =>
+          traceWhile('local', `icmp and host ${topo.serverAddr}`, session, () =>
+            ping(topo, 1, 0.2).catch(() => undefined),
+          );
+        await trace('ctx-good');
+        await sh(localShell, `ip netns exec ${topo.server} sysctl -qw net.ipv4.icmp_echo_ignore_all=1`);
+        await trace('ctx-bad');
+        const r = ok(await pktpath(['compare', 'ctx-good', 'ctx-bad']));
+        const lines = r.stdout.split('\n');
+        const at = lines.findIndex((l) => l.startsWith('first divergence') || l === 'identical paths');
+        // the sysctl first; the ping client's own raw socket may show as a listener that comes and goes
+        expect(lines[at + 1]).toMatch(/^host context differs \(A → B\), \d+ changes:$/);
+        expect(lines[at + 2]).toBe(`  netns ${topo.server}: sysctl net.ipv4.icmp_echo_ignore_all: 0 → 1`);
+        const api = JSON.parse(ok(await pktpath(['compare', 'ctx-good', 'ctx-bad', '--json'])).stdout) as {
+          context_diff: ContextDiff;
+        };
+        expect(api.context_diff.available).toBe(true);
+        expect(api.context_diff.changes.filter((c) => c.kind !== 'listener')).toEqual([
+          { netns: topo.server, kind: 'sysctl', key: 'net.ipv4.icmp_echo_ignore_all', a: '0', b: '1' },
+        ]);
+      } finally {
+        await destroy(topo);
+      }
+    },
+  );
 
   itUsers('through a sudo user and a doas user, as the loader runs', async () => {
     const nopw = lab().users.sudoNoPassword.name;

@@ -2,6 +2,7 @@ import type { PathComparison } from '../../api/compare.js';
 import { parsePathRef } from '../path-ref.js';
 import { parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
+import { describeContextDiff } from './context-text.js';
 
 export async function compareCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
   const { at, values } = parseCommand(
@@ -33,6 +34,7 @@ function describeComparison(c: PathComparison): string[] {
       : d
         ? `first divergence: A[${d.a_index}] ${d.a_function ?? '(ended)'}  vs  B[${d.b_index}] ${d.b_function ?? '(ended)'}`
         : 'same functions, different timing',
+    ...describeContextDiff(c.context_diff), // often the answer to why the paths diverge
     `${'A'.padStart(4)} ${'B'.padStart(4)}  ${'function'.padEnd(32)} ${'Δt A'.padStart(10)} ${'Δt B'.padStart(10)} ${'B−A'.padStart(10)}`,
   ];
   for (const r of c.rows) {

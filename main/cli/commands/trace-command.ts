@@ -239,6 +239,7 @@ export function traceDocument(run: Run, session?: string) {
     started_at: run.startedAt,
     ended_at: run.endedAt ?? null,
     ...(session ? { session } : {}),
+    ...(run.context ? { context: run.context } : {}), // host context (docs/SESSION-FORMAT.md)
     packets: run.packets,
   };
 }

@@ -28,6 +28,7 @@ import {
   type SessionHost,
   type SessionSummary,
 } from '../../api/sessions.js';
+import type { HostContext } from '../../api/explain.js';
 import { RunSchema, type PacketPath, type Run, type RunInput } from '../../api/trace.js';
 import { ensureDir, pktpathHome } from '../data-dir.js';
 import { HopNamer } from '../context/hop-names.js';
@@ -468,6 +469,12 @@ export class SessionStore {
     } catch (e) {
       throw runFileProblem(file.path, e);
     }
+  }
+
+  /** A run's id and host context (compare diffs two runs' contexts). */
+  runContext(id: string, run?: string): { run: string; context: HostContext | undefined } {
+    const r = resolveRun(this.readStored(id), run);
+    return { run: r.id, context: r.context };
   }
 
   /** Every variant of a run with its packet ids (most frequent first), and the most frequent one's first packet. */
