@@ -9,6 +9,8 @@ export const LINK_LIMITS = {
   /** A clone is first seen at most this long after its parent's last hop (a socket read after the original's
    * free: µs for ping's raw socket; an application may read later). */
   afterParentNs: 1e9,
+  /** A copy freed before its original was first seen comes at most this long before it (an ARP round trip). */
+  earlyNs: 1e8,
 } as const;
 
 interface Candidate {
@@ -34,6 +36,11 @@ export class CloneLinker {
   private readonly byKey = new Map<string, Candidate[]>();
   /** Candidates whose packet the grouper still holds, by packet id. */
   private readonly live = new Map<number, Candidate>();
+  /** The last fragment per 5-tuple that found no parent: a copy made before its original was first seen (the
+   * clone neigh_probe makes of a packet waiting for ARP, freed before the original leaves). */
+  private readonly early = new Map<string, PacketPath>();
+  /** Ids of those fragments while the grouper holds them. */
+  private readonly pending = new Set<number>();
 
   /** A packet's first hop arrived: link it to its parent if it is a clone, else remember it as a candidate. */
   first(p: PacketPath): void {
@@ -48,10 +55,27 @@ export class CloneLinker {
         if (parent.live) (parent.live.children ??= []).push(p.id);
         return;
       }
-    }
+      if (p.partial) {
+        this.early.set(key, p);
+        this.pending.add(p.id);
+        if (this.early.size > LINK_LIMITS.tuples) this.early.delete(this.early.keys().next().value as string);
+      }
+    } else this.adoptEarly(key, p, h);
     const c = { id: p.id, first: h.ts_ns, last: h.ts_ns, netns: new Set([h.netns]), live: p, claimed: false };
     this.remember(key, c);
     this.live.set(p.id, c);
+  }
+
+  /** A packet starting a path adopts a fragment of its 5-tuple and netns seen just before it, still in memory. */
+  private adoptEarly(key: string, p: PacketPath, h: Hop): void {
+    const f = this.early.get(key);
+    if (!f) return;
+    this.early.delete(key);
+    const fh = f.hops[0] as Hop;
+    if (!this.live.has(f.id) && !this.pending.has(f.id)) return; // written already: it keeps no parent
+    if (fh.netns !== h.netns || fh.ts_ns > h.ts_ns || h.ts_ns - fh.ts_ns > LINK_LIMITS.earlyNs) return;
+    f.parent = p.id;
+    (p.children ??= []).push(f.id);
   }
 
   /** A later hop of a remembered packet (its time and netns widen the window). */
@@ -67,6 +91,7 @@ export class CloneLinker {
     const c = this.live.get(id);
     if (c) c.live = undefined;
     this.live.delete(id);
+    this.pending.delete(id);
   }
 
   /** The oldest unclaimed candidate in the window (FIFO socket queues), else the newest claimed one (a second

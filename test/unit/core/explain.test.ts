@@ -57,6 +57,19 @@ describe('explain: verdicts, clones and drop points on recorded runs', () => {
     expect(reply.drop).toBeUndefined();
   });
 
+  it('the copy neigh_probe frees while the first request waits for ARP is linked to that request', () => {
+    const ps = explain('local-ping-arp.bin');
+    const early = ps.find((p) => p.partial)!;
+    expect(early.hops.map((h) => h.function)).toEqual(['consume_skb']);
+    const request = ps.find((p) => p.id === early.parent)!;
+    expect(request.hops[0]?.function).toBe('net_dev_queue');
+    expect(request.children).toEqual([early.id]);
+    expect(kinds(ps)).not.toContain('dropped');
+    expect(
+      ps.filter((p) => p.parent === undefined && !p.partial).every((p) => p.verdict?.kind === 'delivered'),
+    ).toBe(true);
+  });
+
   it('an nft drop in input over tracepoints: dropped, decided in netfilter, reason NETFILTER_DROP', () => {
     const ps = explain('local-nft-drop.bin');
     expect(ps.length).toBeGreaterThan(0);
