@@ -147,6 +147,7 @@ describe('parsing the capture on recorded output', () => {
       kind: 'ether',
       state: 'UP',
       mtu: 1400,
+      qdisc: 'pfifo_fast',
       addresses: ['192.0.2.2/24', 'fd00::2/64', 'fe80::fc:ff:fe00:1/64'],
     });
     expect(init.routes).toContain('default via 192.0.2.1 dev eth0');

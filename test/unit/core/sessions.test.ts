@@ -248,8 +248,8 @@ describe('session format version 2: paging, lazy packets, migration, export', ()
     const s = fresh();
     // sessions.packet adds what the core computes on read (verdict, diagnosis) to the packet as stored
     const { id } = s.create({ title: 'one', runs: [big, run('empty', 'web1', [])] });
-    expect(s.packet(id, undefined, 4)).toMatchObject(big.packets![3]);
-    expect(s.packet(id, 'big')).toMatchObject(big.packets![0]);
+    expect(s.packet(id, undefined, 4)).toMatchObject(big.packets![3]!);
+    expect(s.packet(id, 'big')).toMatchObject(big.packets![0]!);
     expect(() => s.packet(id, 'big', 9999)).toThrow('run big of session one has no packet 9999');
     expect(() => s.packet(id, '2')).toThrow('run empty of session one has no packets');
     expect(() => s.packet(id, 'nope')).toThrow('session one has no run nope (it has 2)');
@@ -288,7 +288,7 @@ describe('session format version 2: paging, lazy packets, migration, export', ()
     expect(existsSync(join(s.dir, 'old-one.session.json'))).toBe(false); // rewritten as a v2 dir
     const got = s.get('old-one');
     expect(got).toMatchObject({ version: 2, notes: 'from v1', annotations: v1.annotations });
-    expect(s.packet('old-one', undefined, 500)).toMatchObject(big.packets![499]);
+    expect(s.packet('old-one', undefined, 500)).toMatchObject(big.packets![499]!);
 
     const file = join(root, 'v1-export.json');
     writeFileSync(file, JSON.stringify(v1));
