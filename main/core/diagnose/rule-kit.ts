@@ -13,7 +13,12 @@ export function inNetns(f: Facts, cmd: string): string {
 }
 
 /** "netns web", "the root netns (init)". */
-export const nsLabel = (f: Facts) => (f.nsName === 'init' ? 'the root netns (init)' : `netns ${f.nsName}`);
+export const nsLabel = (f: Facts) =>
+  f.nsName === 'init'
+    ? 'the root netns (init)'
+    : f.nsName.startsWith('netns ')
+      ? f.nsName
+      : `netns ${f.nsName}`;
 
 /** The interface name, or its index when the context lacks it. */
 export const ifLabel = (f: Facts) => f.ifname ?? (f.ifindex ? `ifindex ${f.ifindex}` : 'its interface');

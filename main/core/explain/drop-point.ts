@@ -1,7 +1,7 @@
 import type { DropPoint, NetfilterPoint, PacketVerdict } from '../../api/explain.js';
 import type { Hop, PacketPath } from '../../api/trace.js';
 import { isFree, subsystemOf, subsystemOfReason } from './hop-roles.js';
-import { NOT_DROPS } from '../trace/hop-decoder.js';
+import { NOT_DROPS } from './not-drops.js';
 import { protoOf, realDropReason } from './strands.js';
 
 export const NO_REASON_NOTE = 'reason not reported by this kernel (< 5.17)';

@@ -3,7 +3,7 @@ import { ping } from '../netns.js';
 import { inNs } from './helpers.js';
 import { droppedFrom, type Scenario } from './scenario.js';
 
-/** A tc ingress filter on the server's interface whose action drops ICMP (scenarios/bpf/tc_drop_icmp.c, direct action). */
+/** A tc ingress filter on the server's interface whose action drops ICMP (test/lab/scenarios/bpf/tc_drop_icmp.c, direct action). */
 export const tcDrop: Scenario = {
   rule: 'tc-drop',
   verdict: 'dropped',

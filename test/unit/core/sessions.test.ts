@@ -246,6 +246,7 @@ describe('session format version 2: paging, lazy packets, migration, export', ()
 
   it('reads one packet with its hops, by id, and names what is missing', () => {
     const s = fresh();
+    // sessions.packet adds what the core computes on read (verdict, diagnosis) to the packet as stored
     const { id } = s.create({ title: 'one', runs: [big, run('empty', 'web1', [])] });
     // the record as saved, explained on read: its drop reason names no hop, yet it reads dropped, never delivered
     expect(s.packet(id, undefined, 4)).toMatchObject({
