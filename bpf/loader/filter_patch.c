@@ -19,25 +19,40 @@ static struct {
 } templates[MAX_TEMPLATES];
 static int ntemplates;
 
+/* A view's program when libpcap cannot express the filter there (`arp`, `ether host` have no raw-IP form): it
+ * rejects every packet, as pwru does, so the other view alone decides. */
+static const struct cbpf_insn reject_all = { .code = 0x06 /* BPF_RET | BPF_K */, .k = 0 };
+
 int filter_prepare(const char *filter, char *err, size_t errlen)
 {
+	struct cbpf_insn *c[2] = { NULL, NULL };
+	char perr[2][256];
+	int n[2], rc = -1;
+
+	for (int v = 0; v < 2; v++)
+		n[v] = pcap_compile_view(filter, v == 0 ? VIEW_L2 : VIEW_L3, &c[v], perr[v], sizeof(perr[v]));
+	if (n[0] < 0 && n[1] < 0) {
+		/* neither view: libpcap's Ethernet message (the view that knows every primitive) */
+		snprintf(err, errlen, "filter: %s", perr[0]);
+		return -1;
+	}
 	for (int v = 0; v < 2; v++) {
-		struct cbpf_insn *c = NULL;
-		char perr[256];
-		int n = pcap_compile_view(filter, v == 0 ? VIEW_L2 : VIEW_L3, &c, perr, sizeof(perr));
-		if (n < 0) {
-			snprintf(err, errlen, "filter: %s", perr);
-			return -1;
+		const struct cbpf_insn *prog = n[v] < 0 ? &reject_all : c[v];
+		struct bpf_insn *e = NULL;
+		int cnt = cbpf_to_ebpf(prog, n[v] < 0 ? 1 : n[v], &e, perr[v], sizeof(perr[v]));
+		if (cnt < 0) {
+			snprintf(err, errlen, "filter: %s", perr[v]);
+			goto out;
 		}
 		free(view_insns[v]);
-		view_cnt[v] = cbpf_to_ebpf(c, n, &view_insns[v], perr, sizeof(perr));
-		free(c);
-		if (view_cnt[v] < 0) {
-			snprintf(err, errlen, "filter: %s", perr);
-			return -1;
-		}
+		view_insns[v] = e;
+		view_cnt[v] = cnt;
 	}
-	return 0;
+	rc = 0;
+out:
+	free(c[0]);
+	free(c[1]);
+	return rc;
 }
 
 void filter_set_object(struct bpf_object *obj) { cur_obj = obj; }
