@@ -55,28 +55,66 @@
 
 #define RET0 (-1) /* jump target: the shared "no match" exit */
 
+struct fixup {
+	int at, target; /* a jump to patch: eBPF index -> cBPF index (or RET0) */
+};
+
 struct out {
 	struct bpf_insn *v;
 	int n, cap;
-	struct { int at, target; } *fix; /* jumps to patch: eBPF index -> cBPF index (or RET0) */
+	struct fixup *fix;
 	int nfix, capfix;
+	bool oom; /* an allocation failed: emits are dropped and the translation fails at the end */
 };
+
+/* Grows *v (elements of `size`) to hold one more than *n; false when out of memory. */
+static bool grow(void **v, int n, int *cap, size_t size, int first)
+{
+	if (n < *cap)
+		return true;
+	int ncap = *cap ? *cap * 2 : first;
+	void *nv = ncap > 0 ? realloc(*v, (size_t)ncap * size) : NULL;
+	if (!nv)
+		return false;
+	*v = nv;
+	*cap = ncap;
+	return true;
+}
 
 static void emit(struct out *o, struct bpf_insn i)
 {
-	if (o->n == o->cap)
-		o->v = realloc(o->v, (o->cap = o->cap ? o->cap * 2 : 256) * sizeof(*o->v));
-	o->v[o->n++] = i;
+	if (!o->oom && !grow((void **)&o->v, o->n, &o->cap, sizeof(*o->v), 256))
+		o->oom = true;
+	if (!o->oom)
+		o->v[o->n++] = i;
 }
 
 /* A jump whose offset is patched once every cBPF instruction has its eBPF position. */
 static void emit_jmp(struct out *o, struct bpf_insn i, int target)
 {
-	if (o->nfix == o->capfix)
-		o->fix = realloc(o->fix, (o->capfix = o->capfix ? o->capfix * 2 : 64) * sizeof(*o->fix));
+	if (!o->oom && !grow((void **)&o->fix, o->nfix, &o->capfix, sizeof(*o->fix), 64))
+		o->oom = true;
+	if (o->oom)
+		return;
 	o->fix[o->nfix].at = o->n;
 	o->fix[o->nfix++].target = target;
 	emit(o, i);
+}
+
+/* The opcodes libpcap's compiler and interpreter know (bpf_filter.c); any other bits make the instruction
+ * something libpcap never emits, so it is refused rather than read loosely through the field masks. */
+static bool known_code(uint16_t code)
+{
+	static const uint8_t codes[] = {
+		0x00, 0x01, 0x02, 0x03, 0x05, 0x06, 0x07, 0x16, 0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0x60, 0x61,
+		0x80, 0x81, 0x84, 0x87, 0xb1, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d, /* ld, jmp, ret, misc */
+		0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x44, 0x4c, 0x54, 0x5c, 0x64, 0x6c, 0x74, 0x7c,
+		0x94, 0x9c, 0xa4, 0xac, /* alu: add sub mul div or and lsh rsh mod xor, K and X */
+	};
+	for (size_t i = 0; i < sizeof(codes); i++)
+		if (code == codes[i])
+			return true;
+	return false;
 }
 
 /* Loads `size` bytes of packet at R_DATA + r3 into `dst` (host order), or exits with "no match" when they are
@@ -112,8 +150,13 @@ static bool emit_off_k(struct out *o, uint32_t k)
 int cbpf_to_ebpf(const struct cbpf_insn *in, int n, struct bpf_insn **res, char *err, size_t errlen)
 {
 	struct out o = { 0 };
-	int *pos = calloc(n + 1, sizeof(int));
+	int *pos = n > 0 ? calloc((size_t)n + 1, sizeof(int)) : NULL;
 	bool uses_ret0 = false;
+
+	if (!pos) {
+		snprintf(err, errlen, n > 0 ? "out of memory" : "cBPF program does not end with a return");
+		return -1;
+	}
 
 	/* prologue: save the arguments, clear A, X and the scratch memory (the verifier rejects reads of
 	 * uninitialised stack) */
@@ -130,6 +173,8 @@ int cbpf_to_ebpf(const struct cbpf_insn *in, int n, struct bpf_insn **res, char 
 		uint16_t code = c->code;
 		uint32_t k = c->k;
 		pos[i] = o.n;
+		if (!known_code(code))
+			goto bad;
 		switch (C_CLASS(code)) {
 		case C_LD:
 		case C_LDX: {
@@ -263,11 +308,19 @@ int cbpf_to_ebpf(const struct cbpf_insn *in, int n, struct bpf_insn **res, char 
 		snprintf(err, errlen, "cBPF program does not end with a return");
 		goto fail;
 	}
+	if (o.oom) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	/* Only emitted when something jumps there: the verifier rejects unreachable instructions. */
 	int ret0 = o.n;
 	if (uses_ret0) {
 		emit(&o, INSN(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, 0));
 		emit(&o, INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0));
+		if (o.oom) {
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
 	}
 	for (int f = 0; f < o.nfix; f++) {
 		int target = o.fix[f].target == RET0 ? ret0 : pos[o.fix[f].target];
