@@ -15,7 +15,7 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* ---- raw tracepoints: the skb is always the first argument ---- */
-/* Index into tp_probe_id; the loader's table (loader/probes.c) uses the same order. */
+/* Index into tp_probe_id; the loader's table (loader/trace_plan.c) uses the same order. */
 enum { TP_NETIF_RECEIVE_SKB, TP_NETIF_RX, TP_NAPI_GRO_RECEIVE_ENTRY, TP_NET_DEV_QUEUE, TP_NET_DEV_START_XMIT,
        TP_NET_DEV_XMIT, TP_KFREE_SKB, TP_CONSUME_SKB, TP_SKB_COPY_DATAGRAM_IOVEC, TP_NETIF_RECEIVE_SKB_ENTRY,
        TP_NETIF_RX_ENTRY, TP_NETIF_RECEIVE_SKB_LIST_ENTRY };
