@@ -10,7 +10,8 @@ import type {
   TraceProgressEvent,
   TraceSpec,
 } from '../../api/trace.js';
-import { CoreError, toApiError } from '../errors.js';
+import { CoreError } from '../errors.js';
+import { toApiError } from '../../api/handler.js';
 import { RunFileWriter, type RecordedRun } from '../sessions/run-file-writer.js';
 import type { HostAccess } from '../hosts/host-access.js';
 import type { ProbeCache } from '../probe/probe-cache.js';
