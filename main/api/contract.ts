@@ -19,6 +19,7 @@ import {
   TracePacketsEventSchema,
   TraceEndReasonSchema,
   TraceProgressEventSchema,
+  RunIdSchema,
   TraceSpecSchema,
   TraceStatusSchema,
 } from './trace.js';
@@ -131,7 +132,8 @@ export const methods = {
     'the built-in profiles',
   ),
   'trace.start': method(
-    TraceSpecSchema,
+    // runId: chosen by the client, so it can claim the run's events before the answer arrives; else the core's
+    TraceSpecSchema.extend({ runId: RunIdSchema.optional() }),
     z.object({ runId: z.string() }),
     'start a run; progress and packets arrive as events',
   ),

@@ -153,6 +153,8 @@ export const HostContextSnapshotSchema = z.object({
   namespaces: z.array(NetnsContextSchema),
   /** true when the capture hit its time or size bound */
   truncated: z.boolean().optional(),
+  /** why the capture failed or stopped short, in words (a failed capture never fails the trace) */
+  error: z.string().optional(),
 });
 export type HostContextSnapshot = z.infer<typeof HostContextSnapshotSchema>;
 

@@ -51,6 +51,11 @@ export const TraceLimitsSchema = z.object({
 /** The most packet bytes the loader copies per capture (PKTPATH_MAX_SNAPLEN in bpf/pktpath.h). */
 export const MAX_SNAPLEN = 256;
 
+/** A run's id: also its file name in the data dir, so boring; a client may choose it (`trace.start`). */
+export const RunIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{7,79}$/, 'a run id is 8 to 80 lowercase letters, digits and "-"');
+
 export const TraceSpecSchema = z.object({
   host: HostNameSchema,
   /** pcap-filter expression (tcpdump syntax), compiled on the host by the loader; empty matches everything. */
@@ -62,6 +67,8 @@ export const TraceSpecSchema = z.object({
   /** Copy up to `snaplen` bytes of each packet at its first sight and at each 5-tuple change (NAT), for pcapng
    * export. Absent or 0: no bytes are captured. */
   capture: z.object({ snaplen: z.int().min(0).max(MAX_SNAPLEN) }).optional(),
+  /** false: no read-only host context capture at start and end (`trace --no-context`); absent = captured. */
+  context: z.boolean().optional(),
 });
 export type TraceSpec = z.infer<typeof TraceSpecSchema>;
 export type TraceSpecInput = z.input<typeof TraceSpecSchema>;

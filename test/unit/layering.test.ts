@@ -55,4 +55,14 @@ describe('layering', () => {
   it('main/ folders import each other without cycles (api below core below the faces)', () => {
     expect(cycles(folderGraph('main'))).toEqual([]);
   });
+
+  it('the renderer uses only the contract and the transport of main/, never the core or a face', () => {
+    const used = new Set<string>();
+    for (const file of sources(join(root, 'renderer/src')))
+      for (const m of readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)) {
+        const target = relative(root, resolve(dirname(file), m[1] as string));
+        if (target.startsWith('main/')) used.add(target.split('/')[1] as string);
+      }
+    expect([...used].sort()).toEqual(['api', 'transport']);
+  });
 });

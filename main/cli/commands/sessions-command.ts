@@ -5,7 +5,9 @@ import { SessionStore } from '../../core/sessions/session-store.js';
 import { parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
 import { visibleControls } from '../../core/visible-controls.js';
+import { describeContext } from './context-text.js';
 import { describeRun } from './trace-command.js';
+import { resolveRun } from '../../core/sessions/resolve-refs.js';
 
 /** A title is one line of a listing: a newline in it would forge another. */
 const titleLine = (t: string) => visibleControls(t, { oneLine: true });
@@ -54,6 +56,21 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
           for (const line of describeRun(r)) ctx.io.out(`  ${line}`);
         });
       }
+      return 0;
+    }
+    case 'context': {
+      const { at, values } = parseCommand(
+        'sessions context',
+        rest,
+        { json: { type: 'boolean' } },
+        { min: 1, max: 1, names: 'SESSION[:RUN] [--json]' },
+      );
+      const [id = '', run, extra] = at(0).split(':');
+      if (!id || run === '' || extra !== undefined)
+        throw new UsageError(`sessions context: "${at(0)}" is not SESSION[:RUN]`);
+      const r = resolveRun(await core.call('sessions.get', { id }), run);
+      if (values.json) ctx.io.out(json({ run: r.id, host: r.host, context: r.context ?? null }));
+      else for (const line of describeContext(r.context)) ctx.io.out(line);
       return 0;
     }
     case 'export': {

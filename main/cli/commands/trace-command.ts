@@ -10,6 +10,7 @@ import {
   type TraceSpecInput,
 } from '../../api/trace.js';
 import { SessionIdSchema } from '../../api/sessions.js';
+import { HopNamer, hopPlace } from '../../core/context/hop-names.js';
 import { CoreError } from '../../core/errors.js';
 import { streamRunPackets } from '../../core/sessions/run-file.js';
 import { fallbackSummary } from '../../core/trace/loader-config.js';
@@ -30,15 +31,16 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
       duration: { type: 'string' },
       save: { type: 'string' },
       json: { type: 'boolean' },
+      'no-context': { type: 'boolean' },
     },
     {
       min: 1,
       max: 1,
       names:
-        "HOST --filter 'EXPR' [--probes FILE | --profile NAME] [--mode M] [--count N] [--duration SEC] [--capture [SNAPLEN]] [--save SESSION] [--json]",
+        "HOST --filter 'EXPR' [--probes FILE | --profile NAME] [--mode M] [--count N] [--duration SEC] [--capture [SNAPLEN]] [--no-context] [--save SESSION] [--json]",
     },
   );
-  const spec = traceSpec(at(0), values);
+  const spec = { ...traceSpec(at(0), values), ...(values['no-context'] ? { context: false } : {}) };
   const core = await ctx.core();
 
   // Events may arrive before trace.start answers: keep them all, pick ours once the run id is known.
@@ -80,7 +82,11 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
   if (values.save)
     session = await saveRun(ctx, values.save, run.id).catch((e: unknown) => void (saveError = e));
   // the packets come from the run file, one at a time: a run of millions prints in constant memory
-  const packets = streamRunPackets(end.recorded.file);
+  const namer = new HopNamer(run.context); // names as the host knew them (docs/CLI.md)
+  const file = end.recorded.file;
+  const packets = (function* () {
+    for (const p of streamRunPackets(file)) yield namer.packet(p);
+  })();
   const count = end.recorded.packets;
   const lines = values.json
     ? traceDocumentChunks(run, count, packets, session)
@@ -275,7 +281,7 @@ export function* describeRun(
     for (const h of p.hops) {
       const dt = prev ? `+${fmtDt(h.ts_ns - prev.ts)}` : '0';
       const moved = prev && (prev.netns !== h.netns || prev.ifindex !== h.ifindex) ? '  ←' : '';
-      yield `  ${dt.padStart(11)}  ${h.function.padEnd(28)} if ${String(h.ifindex).padEnd(3)} netns ${h.netns} len ${h.len}${h.drop_reason ? ` reason ${h.drop_reason}` : ''}${moved}`;
+      yield `  ${dt.padStart(11)}  ${h.function.padEnd(28)} ${hopPlace(h).padEnd(16)} len ${h.len}${h.drop_reason ? ` reason ${h.drop_reason}` : ''}${moved}`;
       prev = { netns: h.netns, ifindex: h.ifindex, ts: h.ts_ns };
     }
   }

@@ -30,6 +30,7 @@ import {
 } from '../../api/sessions.js';
 import { RunSchema, type PacketPath, type Run, type RunInput } from '../../api/trace.js';
 import { ensureDir, pktpathHome } from '../data-dir.js';
+import { HopNamer } from '../context/hop-names.js';
 import { CoreError, CorruptFileError, NotFoundError } from '../errors.js';
 import { toApiError } from '../../api/handler.js';
 import { moveAside, writeFileAtomic } from '../fs/atomic-file.js';
@@ -445,16 +446,17 @@ export class SessionStore {
           ? `run ${r.id} of session ${id} has no packets`
           : `run ${r.id} of session ${id} has no packet ${packet}`,
       );
-    return apiPacket(file, at);
+    return new HopNamer(r.context).packet(apiPacket(file, at));
   }
 
   /** Every variant of a run with its packet ids (most frequent first), and the most frequent one's first packet. */
   runVariants(id: string, run?: string): { variants: PathVariant[]; dominant: PacketPath | undefined } {
-    const { file } = this.openRun(id, run);
+    const { run: r, file } = this.openRun(id, run);
     const variants = variantsOf(file);
     const first = variants[0]?.packet_ids[0];
     const at = first === undefined ? undefined : file.positionOf(first);
-    return { variants, dominant: at === undefined ? undefined : apiPacket(file, at) };
+    const dominant = at === undefined ? undefined : new HopNamer(r.context).packet(apiPacket(file, at));
+    return { variants, dominant };
   }
 
   report(id: string): string {

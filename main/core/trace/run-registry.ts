@@ -1,5 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Host } from '../../api/hosts.js';
@@ -37,9 +46,13 @@ export class RunRegistry {
     removeStale(this.runsDir);
   }
 
-  start(host: Host, spec: TraceSpec): TraceRun {
+  start(host: Host, spec: TraceSpec, chosenId?: string): TraceRun {
     const entries = probeEntries(spec); // bad probe text fails the request, before any connection
-    const id = `run-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
+    const id =
+      chosenId ??
+      `run-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(3).toString('hex')}`;
+    if (this.runs.has(id) || existsSync(join(this.runsDir, `${id}.run`)))
+      throw new ConflictError(`a run with id ${id} exists already`);
     const run = new TraceRun(id, host, spec, entries, { ...this.deps, runsDir: this.runsDir });
     this.runs.set(id, run);
     void run.ended.then(() => {

@@ -10,13 +10,14 @@ import type {
   TraceProgressEvent,
   TraceSpec,
 } from '../../api/trace.js';
+import { RunHostContext } from '../context/run-context.js';
 import { CoreError } from '../errors.js';
 import { toApiError } from '../../api/handler.js';
+import { askPasswordOnce } from '../probe/preflight.js';
 import { RunFileWriter, type RecordedRun } from '../sessions/run-file-writer.js';
 import type { HostAccess } from '../hosts/host-access.js';
 import type { ProbeCache } from '../probe/probe-cache.js';
 import type { CommandRunner, RunningCommand } from '../ssh/command-runner.js';
-import type { SshConnection } from '../ssh/connection.js';
 import { FrameDecoder, type StatusRecord } from './frame-decoder.js';
 import { loaderConfig, modeOfBackend } from './loader-config.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
@@ -68,6 +69,8 @@ export class TraceRun {
   /** The first packets, kept for the inline `packets` of `toRun()`. */
   private readonly inline: Run['packets'] = [];
   readonly grouper: PacketGrouper;
+  /** Host context at start and end (main/core/context/), unless the spec turned it off. */
+  readonly hostContext: RunHostContext;
   readonly ended: Promise<void>;
 
   /** Packets seen so far: written to the run file, plus those still in flight in memory. */
@@ -97,7 +100,9 @@ export class TraceRun {
   ) {
     this.mode = spec.mode;
     this.writer = new RunFileWriter(`${deps.runsDir}/${id}.run`);
+    this.hostContext = new RunHostContext(spec.context !== false);
     this.grouper = new PacketGrouper((p) => {
+      this.hostContext.noteHops(p.hops);
       this.writer.append(p);
       if (this.inline.length < RUN_LIMITS.inlinePackets) {
         const { captures: _bytes, ...rest } = p as typeof p & { captures?: unknown };
@@ -108,9 +113,14 @@ export class TraceRun {
     this.ended = new Promise<void>((r) => setImmediate(r))
       .then(() => this.run())
       .then(
-        () => this.finish(),
-        (e: unknown) => this.finish(e),
-      );
+        () => undefined,
+        (e: unknown) => ({ failure: e }),
+      )
+      .then(async (failed) => {
+        for (const p of this.grouper.packets.values()) this.hostContext.noteHops(p.hops);
+        await this.hostContext.end(); // after the loader exited: probes are detached first
+        this.finish(...(failed ? [failed.failure] : []));
+      });
   }
 
   private setPhase(phase: TracePhase, extra: Omit<TraceProgressEvent, 'runId' | 'phase'> = {}): void {
@@ -142,7 +152,16 @@ export class TraceRun {
     const config = loaderConfig(this.spec, this.entries, facts);
     this.grouper.finalProbes.clear();
 
-    const cmd = await access.spawnLoader(this.host, runner, ['trace'], () => this.setPhase('deploying'));
+    // one sudo password answer for the loader and the context capture running beside it
+    const privilege = askPasswordOnce(access.privilegeOptions(this.host, runner));
+    this.hostContext.begin(runner, privilege);
+    const cmd = await access.spawnLoader(
+      this.host,
+      runner,
+      ['trace'],
+      () => this.setPhase('deploying'),
+      privilege,
+    );
     this.cmd = cmd;
     this.setPhase('attaching');
     cmd.stdin.on('error', () => undefined); // a dead channel shows as the exit below
@@ -174,7 +193,7 @@ export class TraceRun {
     this.timer = setInterval(() => this.publish(), PUBLISH_INTERVAL_MS);
 
     const linkDied = new Promise<'link'>((resolve) => {
-      if ('onClose' in runner) (runner as SshConnection).onClose(() => resolve('link'));
+      runner.onClose?.(() => resolve('link'));
     });
     const outcome = await Promise.race([cmd.exit, linkDied]);
     if (decodeError) throw decodeError;
@@ -271,7 +290,11 @@ export class TraceRun {
       this.cmd?.kill();
     }
     const changed = this.grouper.takeChanged();
-    if (changed.length) this.deps.packets(this.id, changed.slice(0, RUN_LIMITS.liveBatch));
+    if (changed.length)
+      this.deps.packets(
+        this.id,
+        changed.slice(0, RUN_LIMITS.liveBatch).map((p) => this.hostContext.namer.packet(p)),
+      );
   }
 
   /** Writes out what is still in memory and completes the run file (kept even when the run failed). */
@@ -336,7 +359,8 @@ export class TraceRun {
       ...(this.kernelRelease ? { kernelRelease: this.kernelRelease } : {}),
       lost: this.lost,
       events: this.records,
-      packets: this.endedAt ? this.inline : this.grouper.all(),
+      ...(this.hostContext.context ? { context: this.hostContext.context } : {}),
+      packets: (this.endedAt ? this.inline : this.grouper.all()).map((p) => this.hostContext.namer.packet(p)),
     };
   }
 }

@@ -34,6 +34,8 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const [, setTick] = useState(0);
   const live = useRef(new LiveRun());
   const runRef = useRef<string | undefined>(undefined);
+  /** The run this view asked for and the packets that arrived before the core's answer. */
+  const pending = useRef<{ id: string; live: LiveRun } | undefined>(undefined);
   const filterInput = useRef<HTMLInputElement>(null);
   const host = app.selectedHost;
   const facts = app.probes.get(host);
@@ -46,9 +48,11 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   useEffect(() => client.transport.onStatus(setConnection), [client]);
 
   const run = useTraceRun(client, {
+    onStarting: (id) => (pending.current = { id, live: new LiveRun() }),
     onStart: (id) => {
       runRef.current = id;
-      live.current = new LiveRun();
+      live.current = pending.current?.id === id ? pending.current.live : new LiveRun();
+      pending.current = undefined;
       setTick((t) => t + 1);
     },
     onEnd: (e: TraceEnd) => {
@@ -69,6 +73,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
     let frame = 0;
     const offs = [
       client.on('trace.packets', (p) => {
+        if (p.runId === pending.current?.id) pending.current.live.apply(p.packets); // beat trace.start's answer
         if (p.runId !== runRef.current) return;
         live.current.apply(p.packets);
         frame ||= requestAnimationFrame(() => {

@@ -23,7 +23,7 @@ export interface RunEnd {
  */
 export type RunState =
   | { kind: 'idle'; startError?: string }
-  | { kind: 'starting' }
+  | { kind: 'starting'; runId: string }
   | { kind: 'running'; runId: string; progress?: Progress }
   | { kind: 'ended'; runId: string; progress?: Progress; end: RunEnd; startError?: string };
 
@@ -34,7 +34,12 @@ const RESTARTED_END: RunEnd['reason'] = {
 
 export function useTraceRun(
   client: ApiClient,
-  hooks: { onStart: (runId: string) => void; onEnd: (e: TraceEnd) => void },
+  hooks: {
+    /** The id this view chose, before the core accepted it: its events may arrive before the answer. */
+    onStarting: (runId: string) => void;
+    onStart: (runId: string) => void;
+    onEnd: (e: TraceEnd) => void;
+  },
 ): {
   state: RunState;
   start: (spec: TraceSpecInput) => Promise<void>;
@@ -44,6 +49,8 @@ export function useTraceRun(
   const ref = useRef(state);
   ref.current = state;
   const hooksRef = useRef(hooks);
+  const pendingProgress = useRef<Progress | undefined>(undefined);
+  const pendingEnd = useRef<TraceEnd | undefined>(undefined);
   hooksRef.current = hooks;
 
   const end = useCallback((runId: string, e: RunEnd) => {
@@ -53,11 +60,14 @@ export function useTraceRun(
   // The core's own events for our run; a reconnect resyncs from `trace.status` (events sent meanwhile were lost).
   useEffect(() => {
     const current = () => (ref.current.kind === 'running' ? ref.current.runId : undefined);
+    const starting = () => (ref.current.kind === 'starting' ? ref.current.runId : undefined);
     const offs = [
       client.on('trace.progress', (p) => {
+        if (p.runId === current() || p.runId === starting()) pendingProgress.current = p;
         if (p.runId === current()) setState((s) => (s.kind === 'running' ? { ...s, progress: p } : s));
       }),
       client.on('trace.end', (e) => {
+        if (e.runId === starting()) pendingEnd.current = e;
         if (e.runId !== current()) return;
         hooksRef.current.onEnd(e);
         end(e.runId, endOfEvent(e));
@@ -77,17 +87,29 @@ export function useTraceRun(
     async (spec: TraceSpecInput) => {
       const before = ref.current;
       if (before.kind === 'starting' || before.kind === 'running') return;
-      setState({ kind: 'starting' });
+      // Our own id: events of the run are ours from the first one, even those that beat the answer.
+      const chosen = `run-${crypto.randomUUID()}`;
+      pendingProgress.current = undefined;
+      pendingEnd.current = undefined;
+      ref.current = { kind: 'starting', runId: chosen };
+      setState(ref.current);
+      hooksRef.current.onStarting(chosen);
       try {
-        const { runId } = await client.call('trace.start', spec);
+        const { runId } = await client.call('trace.start', { ...spec, runId: chosen });
         hooksRef.current.onStart(runId);
-        ref.current = { kind: 'running', runId };
+        const progress = early(pendingProgress, runId);
+        ref.current = { kind: 'running', runId, ...(progress ? { progress } : {}) };
         setState(ref.current);
+        const ended = early(pendingEnd, runId);
+        if (ended) {
+          hooksRef.current.onEnd(ended);
+          end(runId, endOfEvent(ended));
+        }
       } catch (e) {
         setState({ ...before, startError: (e as Error).message });
       }
     },
-    [client],
+    [client, end],
   );
 
   /** Asks the core to stop; the run ends when the core says so. Returns why the request failed, if it did. */
@@ -132,4 +154,10 @@ async function resync(
   } catch {
     // the run is unknown to this core, or the link is down again: the banner says so
   }
+}
+
+/** What an event handler kept for `runId` while its start was in flight (read through a function: the handler
+ * writes the ref behind the awaiting code's back, which control-flow narrowing cannot see). */
+function early<T extends { runId: string }>(ref: { current: T | undefined }, runId: string): T | undefined {
+  return ref.current?.runId === runId ? ref.current : undefined;
 }

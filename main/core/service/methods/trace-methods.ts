@@ -5,7 +5,9 @@ import type { CoreContext, MethodTable } from '../core-context.js';
 
 export function traceMethods(ctx: CoreContext): MethodTable<'trace.start' | 'trace.stop' | 'trace.status'> {
   return {
-    'trace.start': (spec) => ({ runId: ctx.runs.start(ctx.hosts.get(spec.host), spec).id }),
+    'trace.start': ({ runId, ...spec }) => ({
+      runId: ctx.runs.start(ctx.hosts.get(spec.host), spec, runId).id,
+    }),
     'trace.stop': ({ runId }) => ctx.runs.stop(runId),
     'trace.status': ({ runId }) => traceStatus(ctx.runs.get(runId)),
   };
