@@ -12,7 +12,7 @@
 /* Loads the verified template of `pname` again for p's function and attaches it; returns the link fd (or -1 with
  * errno), the program fd in *prog_fd. */
 static int load_tracing(struct trace_ctx *c, struct probe *p, const char *pname, enum bpf_attach_type type,
-			int *prog_fd)
+                        int *prog_fd)
 {
 	const struct prog_template *t = filter_template(&c->filter, pname);
 	*prog_fd = -1;
@@ -21,8 +21,8 @@ static int load_tracing(struct trace_ctx *c, struct probe *p, const char *pname,
 		return -1;
 	}
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = type, .attach_btf_id = p->fn->btf_id,
-		    .prog_btf_fd = t->prog_btf_fd, .func_info = t->func_info, .func_info_cnt = t->func_info_cnt,
-		    .func_info_rec_size = t->func_info_rec_size);
+	            .prog_btf_fd = t->prog_btf_fd, .func_info = t->func_info, .func_info_cnt = t->func_info_cnt,
+	            .func_info_rec_size = t->func_info_rec_size);
 	*prog_fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, pname, "Dual MIT/GPL", t->insns, t->cnt, &o);
 	if (*prog_fd < 0)
 		return -1;
@@ -63,7 +63,7 @@ static void attach_one(struct trace_ctx *c, struct probe *p)
 	if ((p->link_fd = load_tracing(c, p, pname, BPF_TRACE_FENTRY, &p->fd)) < 0) {
 		/* errno 524 is the kernel's ENOTSUPP (e.g. more arguments than the trampoline saves) */
 		snprintf(p->err, sizeof(p->err), "fentry: %s",
-			 errno == 524 ? "not supported by the trampoline (more than 6 arguments?)" : strerror(errno));
+		         errno == 524 ? "not supported by the trampoline (more than 6 arguments?)" : strerror(errno));
 		bpf_map_delete_elem(map, &p->addr);
 		return;
 	}

@@ -25,7 +25,7 @@ static void attach_tc(struct trace_ctx *c, struct probe *p)
 	const struct tc_req *t = &c->cfg.tc[p->tc_req];
 	struct bpf_program *prog = p->egress ? c->skel->progs.tc_egress : c->skel->progs.tc_ingress;
 	if (!tc_attach(bpf_program__fd(prog), t->netns, t->ifname, p->egress, TC_ALLOW_TCX | TC_SWEEP_DEAD, &p->tc,
-		       p->err, sizeof(p->err)))
+	               p->err, sizeof(p->err)))
 		p->attached = true;
 }
 

@@ -29,7 +29,7 @@ static bool attach_range(struct batch *b, int lo, int hi, int *err)
 			cookies[k - lo] = v[b->idx[k]].cookie;
 		}
 		LIBBPF_OPTS(bpf_kprobe_multi_opts, o, .addrs = addrs, .cookies = cookies, .cnt = hi - lo,
-			    .retprobe = b->ret);
+		            .retprobe = b->ret);
 		struct bpf_link *l = bpf_program__attach_kprobe_multi_opts(b->prog, NULL, &o);
 		if (!(*err = libbpf_get_error(l))) {
 			for (int k = lo; k < hi; k++)
@@ -102,10 +102,11 @@ static int select_probes(struct trace_ctx *c, int pos, bool ret, int *idx)
 
 static void attach_pos(struct trace_ctx *c, int pos, bool ret, int *idx)
 {
-	static const char *const names[] = { "",	     "kmulti_skb_1", "kmulti_skb_2",
-					     "kmulti_skb_3", "kmulti_skb_4", "kmulti_skb_5" };
-	struct batch b = { c, bpf_object__find_program_by_name(c->skel->obj, ret ? "kmulti_ret_skb" : names[pos]),
-			   ret, idx };
+	static const char *const names[] = {
+		"", "kmulti_skb_1", "kmulti_skb_2", "kmulti_skb_3", "kmulti_skb_4", "kmulti_skb_5"
+	};
+	struct batch b = { c, bpf_object__find_program_by_name(c->skel->obj, ret ? "kmulti_ret_skb" : names[pos]), ret,
+		           idx };
 	int n = select_probes(c, pos, ret, idx);
 	if (!b.prog) {
 		for (int k = 0; k < n; k++)

@@ -66,8 +66,14 @@ static int skb_pos(const struct btf *btf, const struct btf_type *func)
 }
 
 /* a string set for available_filter_functions */
-struct strset { char **v; size_t n, cap; };
-static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+struct strset {
+	char **v;
+	size_t n, cap;
+};
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int load_filter_functions(struct strset *s, char *err, size_t errlen)
 {
@@ -113,7 +119,10 @@ static bool strset_has(const struct strset *s, const char *name)
 }
 
 /* btf_dump prints through a callback fixed at creation: it writes to whatever stream *ctx points at now */
-static void print_to(void *ctx, const char *fmt, va_list ap) { vfprintf(*(FILE **)ctx, fmt, ap); }
+static void print_to(void *ctx, const char *fmt, va_list ap)
+{
+	vfprintf(*(FILE **)ctx, fmt, ap);
+}
 
 /* "int ip_rcv(struct sk_buff *skb, struct net_device *dev, ...)": libbpf's btf_dump writes the declaration of the
  * function's prototype under its name, with the parameter names. NULL when it cannot. */
@@ -134,7 +143,7 @@ static char *func_signature(struct btf_dump *d, FILE **sink, const struct btf_ty
 }
 
 static void add_from_btf(struct skb_funcs *out, const struct btf *btf, const char *module, __u32 first_id,
-			 const struct strset *traceable)
+                         const struct strset *traceable)
 {
 	__u32 n = btf__type_cnt(btf);
 	FILE *sink = NULL;

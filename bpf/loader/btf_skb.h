@@ -8,11 +8,11 @@
 
 struct skb_func {
 	char *name;
-	int pos;          /* 1..5: argument position of the struct sk_buff * */
-	char *module;     /* NULL for vmlinux */
-	__u32 btf_id;     /* FUNC id in its BTF (vmlinux or module) */
-	bool traceable;   /* listed in available_filter_functions */
-	char *signature;  /* C declaration from BTF, traceable functions only, when skb_funcs.signatures is set */
+	int pos;         /* 1..5: argument position of the struct sk_buff * */
+	char *module;    /* NULL for vmlinux */
+	__u32 btf_id;    /* FUNC id in its BTF (vmlinux or module) */
+	bool traceable;  /* listed in available_filter_functions */
+	char *signature; /* C declaration from BTF, traceable functions only, when skb_funcs.signatures is set */
 };
 
 struct skb_funcs {

@@ -7,51 +7,51 @@
 
 /* Register use. r6..r9 survive helper calls, so the cBPF machine state lives there. */
 #define R_DATA 6 /* packet address */
-#define R_LIN 7  /* readable (linear) bytes from R_DATA */
-#define R_A 8
-#define R_X 9
+#define R_LIN  7 /* readable (linear) bytes from R_DATA */
+#define R_A    8
+#define R_X    9
 /* Stack: wire length, the 16 cBPF scratch words, an 8-byte buffer for packet loads. */
-#define OFF_LEN (-8)
+#define OFF_LEN    (-8)
 #define OFF_MEM(k) (-16 - 8 * (int)(k))
-#define OFF_BUF (-144)
+#define OFF_BUF    (-144)
 
 #define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 
 /* cBPF opcode fields (linux/filter.h would pull in more than we need) */
-#define C_CLASS(c) ((c) & 0x07)
-#define C_SIZE(c) ((c) & 0x18)
-#define C_MODE(c) ((c) & 0xe0)
-#define C_OP(c) ((c) & 0xf0)
-#define C_SRC(c) ((c) & 0x08)
-#define C_RVAL(c) ((c) & 0x18)
-#define C_MISCOP(c) ((c) & 0xf8)
-#define C_LD 0x00
-#define C_LDX 0x01
-#define C_ST 0x02
-#define C_STX 0x03
-#define C_ALU 0x04
-#define C_JMP 0x05
-#define C_RET 0x06
-#define C_MISC 0x07
-#define C_W 0x00
-#define C_H 0x08
-#define C_B 0x10
-#define C_IMM 0x00
-#define C_ABS 0x20
-#define C_IND 0x40
-#define C_MEM 0x60
-#define C_LEN 0x80
-#define C_MSH 0xa0
-#define C_K 0x00
-#define C_X 0x08
-#define C_A 0x10
-#define C_JA 0x00
-#define C_JEQ 0x10
-#define C_JGT 0x20
-#define C_JGE 0x30
-#define C_JSET 0x40
-#define C_TAX 0x00
-#define C_TXA 0x80
+#define C_CLASS(c)  ((c)&0x07)
+#define C_SIZE(c)   ((c)&0x18)
+#define C_MODE(c)   ((c)&0xe0)
+#define C_OP(c)     ((c)&0xf0)
+#define C_SRC(c)    ((c)&0x08)
+#define C_RVAL(c)   ((c)&0x18)
+#define C_MISCOP(c) ((c)&0xf8)
+#define C_LD        0x00
+#define C_LDX       0x01
+#define C_ST        0x02
+#define C_STX       0x03
+#define C_ALU       0x04
+#define C_JMP       0x05
+#define C_RET       0x06
+#define C_MISC      0x07
+#define C_W         0x00
+#define C_H         0x08
+#define C_B         0x10
+#define C_IMM       0x00
+#define C_ABS       0x20
+#define C_IND       0x40
+#define C_MEM       0x60
+#define C_LEN       0x80
+#define C_MSH       0xa0
+#define C_K         0x00
+#define C_X         0x08
+#define C_A         0x10
+#define C_JA        0x00
+#define C_JEQ       0x10
+#define C_JGT       0x20
+#define C_JGE       0x30
+#define C_JSET      0x40
+#define C_TAX       0x00
+#define C_TXA       0x80
 
 #define RET0 (-1) /* jump target: the shared "no match" exit */
 
@@ -64,7 +64,7 @@ struct out {
 	int n, cap;
 	struct fixup *fix;
 	int nfix, capfix;
-	bool oom;	/* an allocation failed: emits are dropped and the translation fails at the end */
+	bool oom;       /* an allocation failed: emits are dropped and the translation fails at the end */
 	bool uses_ret0; /* something jumps to the shared "no match" exit */
 };
 
@@ -107,10 +107,10 @@ static void emit_jmp(struct out *o, struct bpf_insn i, int target)
 static bool known_code(uint16_t code)
 {
 	static const uint8_t codes[] = {
-		0x00, 0x01, 0x02, 0x03, 0x05, 0x06, 0x07, 0x16, 0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0x60, 0x61,
-		0x80, 0x81, 0x84, 0x87, 0xb1, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d, /* ld, jmp, ret, misc */
-		0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x44, 0x4c, 0x54, 0x5c, 0x64, 0x6c, 0x74, 0x7c,
-		0x94, 0x9c, 0xa4, 0xac, /* alu: add sub mul div or and lsh rsh mod xor, K and X */
+		0x00, 0x01, 0x02, 0x03, 0x05, 0x06, 0x07, 0x16, 0x20, 0x28, 0x30, 0x40, 0x48, 0x50, 0x60,
+		0x61, 0x80, 0x81, 0x84, 0x87, 0xb1, 0x15, 0x1d, 0x25, 0x2d, 0x35, 0x3d, 0x45, 0x4d, /* ld, jmp, ret, misc */
+		0x04, 0x0c, 0x14, 0x1c, 0x24, 0x2c, 0x34, 0x3c, 0x44, 0x4c, 0x54, 0x5c, 0x64, 0x6c, 0x74,
+		0x7c, 0x94, 0x9c, 0xa4, 0xac, /* alu: add sub mul div or and lsh rsh mod xor, K and X */
 	};
 	for (size_t i = 0; i < sizeof(codes); i++)
 		if (code == codes[i])
@@ -259,8 +259,8 @@ static int tr_other(struct out *o, const struct cbpf_insn *c)
 	case C_STX:
 		if (c->k >= 16)
 			return -1;
-		emit(o, INSN(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, C_CLASS(code) == C_ST ? R_A : R_X, OFF_MEM(c->k),
-			     0));
+		emit(o,
+		     INSN(BPF_STX | BPF_MEM | BPF_W, BPF_REG_10, C_CLASS(code) == C_ST ? R_A : R_X, OFF_MEM(c->k), 0));
 		return 0;
 	case C_RET:
 		if (C_RVAL(code) == C_A)
@@ -352,7 +352,7 @@ int cbpf_to_ebpf(const struct cbpf_insn *in, int n, struct bpf_insn **res, char 
 		pos[i] = o.n;
 		if (tr_insn(&o, in, i, n)) {
 			snprintf(err, errlen, "unsupported cBPF instruction %d (code 0x%04x k %u)", i, in[i].code,
-				 in[i].k);
+			         in[i].k);
 			goto out;
 		}
 	}

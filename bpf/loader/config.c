@@ -379,7 +379,7 @@ static int parse_capture(const json_t *v, struct config *c, struct ectx *e)
 static int validate(const json_t *j, struct config *c, struct ectx *e)
 {
 	static const char *const keys[] = { "version", "filter", "netns",  "interface", "mark",    "markMask",
-					    "attach",  "probes", "limits", "options",   "capture", NULL };
+		                            "attach",  "probes", "limits", "options",   "capture", NULL };
 	const json_t *v;
 	__u64 u;
 	if (!json_is_object(j))

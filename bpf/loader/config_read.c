@@ -57,7 +57,8 @@ int config_read_fd(int fd, struct config *c, char *rest, size_t restlen, char *e
 		else if (!r.len)
 			snprintf(err, errlen, "no config on stdin");
 		else
-			snprintf(err, errlen, "config is not valid JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+			snprintf(err, errlen, "config is not valid JSON: %s (line %d, column %d)", je.text, je.line,
+			         je.column);
 		goto out;
 	}
 	size_t used = je.position > 0 && (size_t)je.position <= r.len ? (size_t)je.position : r.len;

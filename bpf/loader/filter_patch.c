@@ -29,7 +29,7 @@ static int read_func_info(const struct btf *btf, const struct bpf_prog_load_opts
 {
 	for (__u32 f = 0; f < opts->func_info_cnt; f++) {
 		const struct bpf_func_info *fi =
-			(const void *)((const char *)opts->func_info + (size_t)f * opts->func_info_rec_size);
+		        (const void *)((const char *)opts->func_info + (size_t)f * opts->func_info_rec_size);
 		const struct btf_type *t = btf__type_by_id(btf, fi->type_id);
 		const char *name = t ? btf__name_by_offset(btf, t->name_off) : NULL;
 		start[f] = fi->insn_off;
@@ -58,7 +58,7 @@ static void *moved_func_info(struct filter_code *fc, const struct bpf_prog_load_
 
 /* fentry programs are loaded again per function: keep what that load needs (the instructions are taken). */
 static void add_template(struct filter_code *fc, struct bpf_program *prog, const struct bpf_prog_load_opts *opts,
-			 struct bpf_insn **insns, size_t cnt)
+                         struct bpf_insn **insns, size_t cnt)
 {
 	if (bpf_program__type(prog) != BPF_PROG_TYPE_TRACING || fc->ntemplates >= MAX_TEMPLATES)
 		return;
@@ -84,7 +84,8 @@ static int prepare_load(struct bpf_program *prog, struct bpf_prog_load_opts *opt
 	int rc = -ENOMEM, n = -1;
 
 	if (!btf || !opts->func_info || !nf) {
-		fprintf(stderr, "filter_patch: %s: no BTF func_info to find the filter stubs\n", bpf_program__name(prog));
+		fprintf(stderr, "filter_patch: %s: no BTF func_info to find the filter stubs\n",
+		        bpf_program__name(prog));
 		return -EINVAL;
 	}
 	__u32 *start = calloc(nf, sizeof(*start)), *nstart = calloc(nf, sizeof(*nstart));
@@ -93,8 +94,13 @@ static int prepare_load(struct bpf_program *prog, struct bpf_prog_load_opts *opt
 	if (!start || !nstart || !view)
 		goto out;
 	read_func_info(btf, opts, start, view);
-	struct splice_in in = { bpf_program__insns(prog), bpf_program__insn_cnt(prog), start, view, nf,
-				{ fc->views.insns[0], fc->views.insns[1] }, { fc->views.cnt[0], fc->views.cnt[1] } };
+	struct splice_in in = { bpf_program__insns(prog),
+		                bpf_program__insn_cnt(prog),
+		                start,
+		                view,
+		                nf,
+		                { fc->views.insns[0], fc->views.insns[1] },
+		                { fc->views.cnt[0], fc->views.cnt[1] } };
 	if ((n = filter_splice(&in, &out, nstart, err, sizeof(err))) < 0) {
 		fprintf(stderr, "filter_patch: %s: %s\n", bpf_program__name(prog), err);
 		rc = -EINVAL;

@@ -40,8 +40,7 @@ static long func_at(const struct splice_in *in, long target)
 }
 
 /* Re-points the kept subprograms' relative calls: old target index -> the new start of the same subprogram. */
-static int fix_calls(const struct splice_in *in, struct bpf_insn *out, const __u32 *nstart, char *err,
-		     size_t errlen)
+static int fix_calls(const struct splice_in *in, struct bpf_insn *out, const __u32 *nstart, char *err, size_t errlen)
 {
 	for (__u32 f = 0; f < in->nf; f++) {
 		__u32 end = f + 1 < in->nf ? in->start[f + 1] : in->cnt;
@@ -66,8 +65,8 @@ int filter_splice(const struct splice_in *in, struct bpf_insn **res, __u32 *nsta
 {
 	if (check_layout(in, err, errlen))
 		return -1;
-	size_t cap = in->cnt + (size_t)in->nf * (size_t)(in->view_cnt[0] > in->view_cnt[1] ? in->view_cnt[0]
-											       : in->view_cnt[1]);
+	size_t cap = in->cnt +
+	             (size_t)in->nf * (size_t)(in->view_cnt[0] > in->view_cnt[1] ? in->view_cnt[0] : in->view_cnt[1]);
 	struct bpf_insn *out = calloc(cap ? cap : 1, sizeof(*out));
 	size_t n = 0;
 	if (!out) {

@@ -88,7 +88,10 @@ const char *kallsyms_sym(uint64_t addr, uint64_t *off)
 		return NULL;
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
-		if (by_addr[mid].addr <= addr) lo = mid; else hi = mid;
+		if (by_addr[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
 	}
 	*off = addr - by_addr[lo].addr;
 	return by_addr[lo].name;
@@ -106,7 +109,8 @@ static void ftrace_addrs_load(void)
 	unsigned long long addr;
 	size_t cap = 0;
 	ff_loaded = 1;
-	snprintf(path, sizeof(path), "%s/available_filter_functions_addrs", tracefs_dir() ? tracefs_dir() : "/sys/kernel/tracing");
+	snprintf(path, sizeof(path), "%s/available_filter_functions_addrs",
+	         tracefs_dir() ? tracefs_dir() : "/sys/kernel/tracing");
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return;

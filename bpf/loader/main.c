@@ -74,9 +74,9 @@ int main(int argc, char **argv)
 			return cmds[i].run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
 		return json_print_line(stdout, json_pack("{s:s,s:i}", "loader", LOADER_VERSION, "framing",
-							 PKTPATH_FRAMING_VERSION))
-			       ? 1
-			       : 0;
+		                                         PKTPATH_FRAMING_VERSION))
+		               ? 1
+		               : 0;
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;

@@ -48,7 +48,7 @@ static json_t *tuple_json(const struct pktpath_event *e)
 	inet_ntop(af, e->saddr, s, sizeof(s));
 	inet_ntop(af, e->daddr, d, sizeof(d));
 	return json_pack("{s:i,s:o,s:s,s:s,s:i,s:i}", "ip", e->ip_version, "proto", proto_json(e->l4proto), "src", s,
-			 "dst", d, "sport", e->sport, "dport", e->dport);
+	                 "dst", d, "sport", e->sport, "dport", e->dport);
 }
 
 /* The --json form of an event; optional members only when set. */
@@ -57,10 +57,10 @@ static json_t *event_json(const struct pktpath_event *e, const char *probe_name)
 	char skb[24];
 	snprintf(skb, sizeof(skb), "0x%llx", (unsigned long long)e->skb);
 	json_t *v = json_pack("{s:s,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "type", "event", "packet",
-			      (json_int_t)e->packet_id, "probe", (json_int_t)e->probe_id, "name", json_text(probe_name),
-			      "ts", (json_int_t)e->ktime_ns, "cpu", (json_int_t)e->cpu, "netns", (json_int_t)e->netns,
-			      "ifindex", (json_int_t)e->ifindex, "len", (json_int_t)e->len, "mark", (json_int_t)e->mark,
-			      "skb", skb);
+	                      (json_int_t)e->packet_id, "probe", (json_int_t)e->probe_id, "name", json_text(probe_name),
+	                      "ts", (json_int_t)e->ktime_ns, "cpu", (json_int_t)e->cpu, "netns", (json_int_t)e->netns,
+	                      "ifindex", (json_int_t)e->ifindex, "len", (json_int_t)e->len, "mark", (json_int_t)e->mark,
+	                      "skb", skb);
 	if (!v)
 		return NULL;
 	if (e->flags & EV_FIRST) {
@@ -75,13 +75,18 @@ static json_t *event_json(const struct pktpath_event *e, const char *probe_name)
 		json_object_set_new(v, "tuple", tuple_json(e));
 	if (e->flags & EV_DROP) {
 		const char *rn = drop_reason_name(e->drop_reason);
-		json_object_set_new(v, "drop", json_pack("{s:I,s:s}", "reason", (json_int_t)e->drop_reason, "name",
-							 rn ? rn : "?"));
+		json_object_set_new(
+		        v, "drop", json_pack("{s:I,s:s}", "reason", (json_int_t)e->drop_reason, "name", rn ? rn : "?"));
 	}
 	if (e->flags & EV_STACK)
 		json_object_set_new(v, "stack", json_integer(e->stack_id));
 	if (e->flags & EV_RETVAL)
 		json_object_set_new(v, "retval", json_integer(e->retval));
+	if (e->flags & EV_LOCATION) { /* kfree_skb's caller, in retval */
+		char loc[24];
+		snprintf(loc, sizeof(loc), "0x%llx", (unsigned long long)e->retval);
+		json_object_set_new(v, "location", json_string(loc));
+	}
 	return v;
 }
 
@@ -109,9 +114,9 @@ void output_capture(struct output *o, const struct pktpath_capture *c)
 		snprintf(hex + 2 * i, 3, "%02x", c->data[i]);
 	hex[2 * n] = 0;
 	json_print_line(o->f, json_pack("{s:s,s:I,s:I,s:I,s:s,s:I,s:s}", "type", "capture", "packet",
-					(json_int_t)c->packet_id, "probe", (json_int_t)c->probe_id, "ts",
-					(json_int_t)c->ktime_ns, "view", c->flags & CAP_L2 ? "l2" : "l3", "len",
-					(json_int_t)c->wire_len, "data", hex));
+	                                (json_int_t)c->packet_id, "probe", (json_int_t)c->probe_id, "ts",
+	                                (json_int_t)c->ktime_ns, "view", c->flags & CAP_L2 ? "l2" : "l3", "len",
+	                                (json_int_t)c->wire_len, "data", hex));
 }
 
 void output_status(struct output *o, json_t *rec)

@@ -20,7 +20,7 @@
 static const char *const test_names[AT_COUNT] = { "kprobe-multi", "fentry", "kprobe", "raw-tp", "tcx", "tc" };
 /* the program in attach_probe.bpf.c each test loads */
 static const char *const test_progs[AT_COUNT] = { "probe_kprobe_multi", "probe_fentry", "probe_kprobe",
-						  "probe_raw_tp",       "probe_tc",     "probe_tc" };
+	                                          "probe_raw_tp",       "probe_tc",     "probe_tc" };
 
 const char *attach_test_name(enum attach_test t)
 {
@@ -188,8 +188,8 @@ static json_t *drop_reasons_json(void)
 	int nr = drop_reasons(names, values, 1024);
 	json_t *a = json_array();
 	for (int i = 0; a && i < nr && i < 1024; i++)
-		json_array_append_new(a, json_pack("{s:I,s:o}", "value", (json_int_t)values[i], "name",
-						   json_text(names[i])));
+		json_array_append_new(
+		        a, json_pack("{s:I,s:o}", "value", (json_int_t)values[i], "name", json_text(names[i])));
 	return a;
 }
 
@@ -206,15 +206,14 @@ int cmd_probe(int argc, char **argv)
 	json_t *attach = attach_tests(&best);
 	skb_funcs_load(&funcs);
 	json_t *filter_ff = funcs.filter_err[0] ? json_pack("{s:b,s:o}", "ok", 0, "error", json_text(funcs.filter_err))
-						: json_pack("{s:b}", "ok", 1);
-	json_t *doc = json_pack("{s:{s:s,s:i},s:{s:o,s:o},s:o,s:{s:b,s:i},s:o,s:s,s:{s:i,s:i,s:o},s:o,s:o,s:o}",
-				"loader", "version", LOADER_VERSION, "framing", PKTPATH_FRAMING_VERSION, "kernel",
-				"release", json_text(u.release), "version", json_text(u.version), "arch",
-				json_text(u.machine), "btf", "vmlinux", host_btf() != NULL, "modules",
-				count_module_btf(), "attach", attach, "auto", best, "skbFunctions", "btf", funcs.n,
-				"traceable", funcs.traceable, "availableFilterFunctions", filter_ff, "functions",
-				functions_json(&funcs), "dropReasons", drop_reasons_json(), "tracepoints",
-				list_tracepoints());
+	                                        : json_pack("{s:b}", "ok", 1);
+	json_t *doc = json_pack(
+	        "{s:{s:s,s:i},s:{s:o,s:o},s:o,s:{s:b,s:i},s:o,s:s,s:{s:i,s:i,s:o},s:o,s:o,s:o}", "loader", "version",
+	        LOADER_VERSION, "framing", PKTPATH_FRAMING_VERSION, "kernel", "release", json_text(u.release),
+	        "version", json_text(u.version), "arch", json_text(u.machine), "btf", "vmlinux", host_btf() != NULL,
+	        "modules", count_module_btf(), "attach", attach, "auto", best, "skbFunctions", "btf", funcs.n,
+	        "traceable", funcs.traceable, "availableFilterFunctions", filter_ff, "functions",
+	        functions_json(&funcs), "dropReasons", drop_reasons_json(), "tracepoints", list_tracepoints());
 	skb_funcs_free(&funcs);
 	if (json_print_line(stdout, doc))
 		return 1;

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "attach_backends.h"
 #include "config_read.h"
+#include "drop_sites.h"
 #include "func_attach.h"
 #include "libbpf_log.h"
 #include "loader.h"
@@ -39,9 +40,8 @@ __u64 now_ms(void)
 
 const char *stop_reason_name(enum stop_reason r)
 {
-	static const char *const names[] = { "error",	 "packets",	     "duration",	 "events",
-					     "signal",	 "stdin-eof",	     "stop",		 "stdout-closed",
-					     "nothing-attached", "error" };
+	static const char *const names[] = { "error",     "packets", "duration",      "events",           "signal",
+		                             "stdin-eof", "stop",    "stdout-closed", "nothing-attached", "error" };
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "error";
 }
 
@@ -59,6 +59,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(struct pktpath_event) || (max && c->events_seen >= max))
 		return 0;
 	const struct pktpath_event *e = data;
+	drop_sites_note(&c->out, e);
 	output_event(&c->out, e, e->probe_id < (__u32)c->probes.n ? c->probes.v[e->probe_id].name : "?");
 	c->events_seen++;
 	if (max && c->events_seen >= max && !c->stop)

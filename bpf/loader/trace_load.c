@@ -12,8 +12,17 @@
 #define AUTO_FENTRY_MAX 128
 
 /* What a program of the object is for, from its name. */
-enum prog_role { ROLE_TP, ROLE_TC, ROLE_KPROBE, ROLE_KRETPROBE, ROLE_KMULTI, ROLE_KMULTI_RET, ROLE_FENTRY,
-		 ROLE_FEXIT, ROLE_OTHER };
+enum prog_role {
+	ROLE_TP,
+	ROLE_TC,
+	ROLE_KPROBE,
+	ROLE_KRETPROBE,
+	ROLE_KMULTI,
+	ROLE_KMULTI_RET,
+	ROLE_FENTRY,
+	ROLE_FEXIT,
+	ROLE_OTHER
+};
 struct prog_info {
 	enum prog_role role;
 	int pos; /* function programs: the skb argument position (1..5); tc: 1 for egress */
@@ -24,8 +33,10 @@ static struct prog_info prog_info(const char *n)
 	static const struct {
 		const char *prefix;
 		enum prog_role role;
-	} per_pos[] = { { "kprobe_skb_", ROLE_KPROBE }, { "kmulti_skb_", ROLE_KMULTI },
-			{ "fentry_skb_", ROLE_FENTRY }, { "fexit_skb_", ROLE_FEXIT } };
+	} per_pos[] = { { "kprobe_skb_", ROLE_KPROBE },
+		        { "kmulti_skb_", ROLE_KMULTI },
+		        { "fentry_skb_", ROLE_FENTRY },
+		        { "fexit_skb_", ROLE_FEXIT } };
 	size_t len = strlen(n);
 	if (!strcmp(n, "kretprobe_skb"))
 		return (struct prog_info){ ROLE_KRETPROBE, 0 };
@@ -85,7 +96,7 @@ static bool set_tracing_target(const struct trace_ctx *c, struct bpf_program *pr
 
 /* Whether to load `prog` for the backends of chain[0..n) (none: tracepoints and TC only). */
 static bool want_prog(const struct trace_ctx *c, struct bpf_program *prog, const enum backend *chain, int n,
-		      const struct func_use *u)
+                      const struct func_use *u)
 {
 	const char *name = bpf_program__name(prog);
 	struct prog_info pi = prog_info(name);
@@ -97,7 +108,7 @@ static bool want_prog(const struct trace_ctx *c, struct bpf_program *prog, const
 		for (int i = 0; i < c->nfixed; i++) {
 			const struct probe *p = &c->probes.v[i];
 			if (pi.role == ROLE_TP ? p->kind == PK_RAW_TP && !strcmp(p->name, name + 3)
-					       : p->kind == PK_TC && p->egress == pi.pos)
+			                       : p->kind == PK_TC && p->egress == pi.pos)
 				return true;
 		}
 		return false;
@@ -186,7 +197,7 @@ static int backend_order(struct trace_ctx *c, int nfuncs)
 	/* with kprobe-multi, what it refuses goes to kprobe (fentry's templates would cost a verifier run each, for
 	 * functions a kprobe takes as well); without it, fentry's refusals go to kprobe and kprobe's to fentry */
 	static const enum backend multi[] = { BK_KPROBE_MULTI, BK_KPROBE }, small[] = { BK_FENTRY, BK_KPROBE },
-				  large[] = { BK_KPROBE, BK_FENTRY };
+	                          large[] = { BK_KPROBE, BK_FENTRY };
 	bool ok[BK_TC + 1] = { 0 };
 	int n = 0;
 	for (size_t i = 0; i < sizeof(tested) / sizeof(tested[0]); i++) {
@@ -244,7 +255,7 @@ int trace_load(struct trace_ctx *c, int usable_funcs, char *err, size_t errlen)
 	for (int i = c->nfixed; i < c->probes.n; i++)
 		if (!c->probes.v[i].err[0])
 			snprintf(c->probes.v[i].err, sizeof(c->probes.v[i].err),
-				 "no function attach kind works on this kernel");
+			         "no function attach kind works on this kernel");
 	libbpf_log_clear();
 	char lerr[512];
 	if (load_object(c, NULL, 0, lerr, sizeof(lerr))) {

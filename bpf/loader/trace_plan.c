@@ -5,10 +5,18 @@
 
 /* Same order as the TP_* enum in pktpath.bpf.c. */
 const char *const tracepoint_names[] = {
-	"netif_receive_skb",	   "netif_rx",		     "napi_gro_receive_entry",
-	"net_dev_queue",	   "net_dev_start_xmit",     "net_dev_xmit",
-	"kfree_skb",		   "consume_skb",	     "skb_copy_datagram_iovec",
-	"netif_receive_skb_entry", "netif_rx_entry",	     "netif_receive_skb_list_entry",
+	"netif_receive_skb",
+	"netif_rx",
+	"napi_gro_receive_entry",
+	"net_dev_queue",
+	"net_dev_start_xmit",
+	"net_dev_xmit",
+	"kfree_skb",
+	"consume_skb",
+	"skb_copy_datagram_iovec",
+	"netif_receive_skb_entry",
+	"netif_rx_entry",
+	"netif_receive_skb_list_entry",
 };
 const int ntracepoints = sizeof(tracepoint_names) / sizeof(tracepoint_names[0]);
 

@@ -27,15 +27,14 @@ void status_hello(struct trace_ctx *c)
 	/* one reading of both clocks, so a reader can turn event times (CLOCK_MONOTONIC) into wall time */
 	clock_gettime(CLOCK_MONOTONIC, &mono);
 	clock_gettime(CLOCK_REALTIME, &real);
-	output_status(&c->out,
-		      json_pack("{s:s,s:i,s:s,s:I,s:o,s:o,s:{s:I,s:I},s:I,s:I,s:o}", "type", "hello", "framing",
-				PKTPATH_FRAMING_VERSION, "loader", LOADER_VERSION, "eventSize",
-				(json_int_t)sizeof(struct pktpath_event), "arch", json_text(u.machine), "kernel",
-				json_text(u.release), "clock", "monotonicNs",
-				(json_int_t)(mono.tv_sec * 1000000000ll + mono.tv_nsec), "realtimeNs",
-				(json_int_t)(real.tv_sec * 1000000000ll + real.tv_nsec), "captureSize",
-				(json_int_t)sizeof(struct pktpath_capture), "snaplen", (json_int_t)c->cfg.snaplen,
-				"dropReasons", drop_reason_map()));
+	output_status(&c->out, json_pack("{s:s,s:i,s:s,s:I,s:o,s:o,s:{s:I,s:I},s:I,s:I,s:o}", "type", "hello",
+	                                 "framing", PKTPATH_FRAMING_VERSION, "loader", LOADER_VERSION, "eventSize",
+	                                 (json_int_t)sizeof(struct pktpath_event), "arch", json_text(u.machine),
+	                                 "kernel", json_text(u.release), "clock", "monotonicNs",
+	                                 (json_int_t)(mono.tv_sec * 1000000000ll + mono.tv_nsec), "realtimeNs",
+	                                 (json_int_t)(real.tv_sec * 1000000000ll + real.tv_nsec), "captureSize",
+	                                 (json_int_t)sizeof(struct pktpath_capture), "snaplen",
+	                                 (json_int_t)c->cfg.snaplen, "dropReasons", drop_reason_map()));
 }
 
 /* The record's "pos": the skb argument for functions, the direction for TC (1 = egress), 1 for tracepoints. */
@@ -47,7 +46,7 @@ static int record_pos(const struct probe *p)
 static json_t *probe_record(int id, const struct probe *p)
 {
 	json_t *r = json_pack("{s:s,s:i,s:o,s:s,s:i,s:b}", "type", "probe", "id", id, "name", json_text(p->name),
-			      "kind", probe_kind_name(p->kind), "pos", record_pos(p), "attached", p->attached);
+	                      "kind", probe_kind_name(p->kind), "pos", record_pos(p), "attached", p->attached);
 	if (!r)
 		return NULL;
 	if (p->attached && probe_needs_ret(p))
@@ -59,8 +58,9 @@ static json_t *probe_record(int id, const struct probe *p)
 	if (p->nfallbacks) {
 		json_t *a = json_array();
 		for (int k = 0; a && k < p->nfallbacks; k++)
-			json_array_append_new(a, json_pack("{s:s,s:o}", "backend", probe_kind_name(p->fallbacks[k].kind),
-							   "error", json_text(p->fallbacks[k].err)));
+			json_array_append_new(a,
+			                      json_pack("{s:s,s:o}", "backend", probe_kind_name(p->fallbacks[k].kind),
+			                                "error", json_text(p->fallbacks[k].err)));
 		json_object_set_new(r, "fallbacks", a);
 	}
 	return r;
@@ -91,11 +91,11 @@ void status_attached(struct trace_ctx *c)
 	json_t *fb = json_array();
 	for (int k = 0; fb && k < c->nfallbacks; k++)
 		json_array_append_new(fb, json_pack("{s:s,s:o}", "backend", backend_name(c->fallbacks[k].backend),
-						    "error", json_text(c->fallbacks[k].err)));
+		                                    "error", json_text(c->fallbacks[k].err)));
 	output_status(&c->out, json_pack("{s:s,s:s,s:i,s:i,s:i,s:I,s:o,s:o}", "type", "attached", "backend",
-					 backend_name(c->nchain ? c->chain[0] : BK_RAW_TP), "attached", attached,
-					 "requested", c->probes.n, "failed", c->probes.n - attached, "ms",
-					 (json_int_t)c->attach_ms, "fallbacks", fb, "backends", backend_counts(c)));
+	                                 backend_name(c->nchain ? c->chain[0] : BK_RAW_TP), "attached", attached,
+	                                 "requested", c->probes.n, "failed", c->probes.n - attached, "ms",
+	                                 (json_int_t)c->attach_ms, "fallbacks", fb, "backends", backend_counts(c)));
 }
 
 static __u64 sum_percpu(int map_fd, __u32 key)
@@ -153,13 +153,13 @@ void status_stats(struct trace_ctx *c, bool done)
 		return;
 	if (done)
 		json_object_set_new(r, "reason", json_string(stop_reason_name(c->stop)));
-	json_t *rest = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "elapsedMs",
-				 (json_int_t)(c->t_run ? now_ms() - c->t_run : 0), "events",
-				 (json_int_t)n[CNT_EVENTS], "eventsWritten", (json_int_t)c->events_seen, "packets",
-				 (json_int_t)n[CNT_PACKETS], "lost", (json_int_t)n[CNT_LOST], "overLimit",
-				 (json_int_t)n[CNT_OVER_LIMIT], "trackFull", (json_int_t)n[CNT_TRACK_FULL], "freed",
-				 (json_int_t)n[CNT_FREED], "live", (json_int_t)c->skel->bss->live_packets,
-				 "lostByProbe", lost_by_probe(c, n[CNT_LOST] != 0));
+	json_t *rest =
+	        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "elapsedMs",
+	                  (json_int_t)(c->t_run ? now_ms() - c->t_run : 0), "events", (json_int_t)n[CNT_EVENTS],
+	                  "eventsWritten", (json_int_t)c->events_seen, "packets", (json_int_t)n[CNT_PACKETS], "lost",
+	                  (json_int_t)n[CNT_LOST], "overLimit", (json_int_t)n[CNT_OVER_LIMIT], "trackFull",
+	                  (json_int_t)n[CNT_TRACK_FULL], "freed", (json_int_t)n[CNT_FREED], "live",
+	                  (json_int_t)c->skel->bss->live_packets, "lostByProbe", lost_by_probe(c, n[CNT_LOST] != 0));
 	json_object_update(r, rest);
 	json_decref(rest);
 	if (done)

@@ -117,6 +117,8 @@ export const ContextLinkSchema = z.object({
   state: z.string().optional(),
   mtu: z.int().nonnegative().optional(),
   master: z.string().optional(),
+  /** its root qdisc kind (`ip -d addr` prints it: noqueue, fq_codel, netem …) */
+  qdisc: z.string().optional(),
   /** the peer's ifindex (veth) and its netns id, where the kernel reports them */
   link: z.string().optional(),
   addresses: z.array(z.string()).default([]),

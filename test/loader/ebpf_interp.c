@@ -2,7 +2,7 @@
 #include "ebpf_interp.h"
 #include <string.h>
 
-#define STACK 512
+#define STACK     512
 #define MAX_STEPS 1000000
 
 struct vm {
@@ -24,19 +24,33 @@ static uint8_t *stack_at(struct vm *m, uint64_t addr, int size)
 static uint64_t alu(uint8_t op, uint64_t a, uint64_t b, int *bad)
 {
 	switch (op) {
-	case BPF_ADD: return a + b;
-	case BPF_SUB: return a - b;
-	case BPF_MUL: return a * b;
-	case BPF_DIV: return b ? a / b : 0;
-	case BPF_MOD: return b ? a % b : a;
-	case BPF_OR: return a | b;
-	case BPF_AND: return a & b;
-	case BPF_XOR: return a ^ b;
-	case BPF_LSH: return a << (b & 63);
-	case BPF_RSH: return a >> (b & 63);
-	case BPF_NEG: return -a;
-	case BPF_MOV: return b;
-	default: *bad = 1; return 0;
+	case BPF_ADD:
+		return a + b;
+	case BPF_SUB:
+		return a - b;
+	case BPF_MUL:
+		return a * b;
+	case BPF_DIV:
+		return b ? a / b : 0;
+	case BPF_MOD:
+		return b ? a % b : a;
+	case BPF_OR:
+		return a | b;
+	case BPF_AND:
+		return a & b;
+	case BPF_XOR:
+		return a ^ b;
+	case BPF_LSH:
+		return a << (b & 63);
+	case BPF_RSH:
+		return a >> (b & 63);
+	case BPF_NEG:
+		return -a;
+	case BPF_MOV:
+		return b;
+	default:
+		*bad = 1;
+		return 0;
 	}
 }
 
@@ -50,12 +64,19 @@ static uint32_t alu32(uint8_t op, uint32_t a, uint32_t b, int *bad)
 static int cond(uint8_t op, uint64_t a, uint64_t b, int *bad)
 {
 	switch (op) {
-	case BPF_JEQ: return a == b;
-	case BPF_JNE: return a != b;
-	case BPF_JGT: return a > b;
-	case BPF_JGE: return a >= b;
-	case BPF_JSET: return (a & b) != 0;
-	default: *bad = 1; return 0;
+	case BPF_JEQ:
+		return a == b;
+	case BPF_JNE:
+		return a != b;
+	case BPF_JGT:
+		return a > b;
+	case BPF_JGE:
+		return a >= b;
+	case BPF_JSET:
+		return (a & b) != 0;
+	default:
+		*bad = 1;
+		return 0;
 	}
 }
 
@@ -156,7 +177,7 @@ static int step(struct vm *m, const struct bpf_insn *i, int *pc)
 }
 
 int ebpf_run(const struct bpf_insn *prog, int n, const uint8_t *pkt, uint64_t linear_len, uint64_t wire_len,
-	     uint64_t *r0)
+             uint64_t *r0)
 {
 	static struct vm m; /* 512 bytes of stack: kept off the caller's */
 	memset(&m, 0, sizeof(m));

@@ -12,5 +12,5 @@
  * something the interpreter does not allow (an unknown opcode, a jump out of range, a stack access out of bounds,
  * a read outside the packet, too many steps): a translation bug. */
 int ebpf_run(const struct bpf_insn *prog, int n, const uint8_t *pkt, uint64_t linear_len, uint64_t wire_len,
-	     uint64_t *r0);
+             uint64_t *r0);
 #endif

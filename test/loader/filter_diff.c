@@ -4,7 +4,7 @@
 #include "pcap_ref.h"
 
 enum diff_result filter_diff(const struct cbpf_insn *cbpf, int ncbpf, const struct bpf_insn *ebpf, int nebpf,
-			     const uint8_t *pkt, unsigned len, unsigned wirelen, int *matched)
+                             const uint8_t *pkt, unsigned len, unsigned wirelen, int *matched)
 {
 	uint64_t r0 = 0;
 	unsigned ref = pcap_ref_run(cbpf, ncbpf, pkt, wirelen, len);

@@ -10,5 +10,5 @@ enum diff_result { DIFF_SAME, DIFF_MISMATCH, DIFF_BAD_EBPF };
 
 /* Compares whether the packet matches (return value != 0). ebpf: the translation of cbpf. */
 enum diff_result filter_diff(const struct cbpf_insn *cbpf, int ncbpf, const struct bpf_insn *ebpf, int nebpf,
-			     const uint8_t *pkt, unsigned len, unsigned wirelen, int *matched);
+                             const uint8_t *pkt, unsigned len, unsigned wirelen, int *matched);
 #endif

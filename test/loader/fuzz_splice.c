@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct bpf_insn l2[] = { { .code = BPF_ALU64 | BPF_MOV | BPF_K, .imm = 1 }, { .code = BPF_JMP | BPF_EXIT } };
+static const struct bpf_insn l2[] = { { .code = BPF_ALU64 | BPF_MOV | BPF_K, .imm = 1 },
+	                              { .code = BPF_JMP | BPF_EXIT } };
 static const struct bpf_insn l3[] = { { .code = BPF_JMP | BPF_EXIT } };
 
 static int is_call(const struct bpf_insn *i)

@@ -13,14 +13,14 @@
 #include <string.h>
 
 static int failures;
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			failures++;                                          \
+#define CHECK(cond, ...)                                                           \
+	do {                                                                       \
+		if (!(cond)) {                                                     \
+			failures++;                                                \
 			fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-		}                                                            \
+			fprintf(stderr, __VA_ARGS__);                              \
+			fputc('\n', stderr);                                       \
+		}                                                                  \
 	} while (0)
 
 static int parse(const char *text, struct config *c, char *err, size_t errlen)
@@ -33,18 +33,18 @@ static void test_config_valid(void)
 	struct config c;
 	char err[512] = "";
 	const char *text =
-		"{\"version\":1,\"filter\":\"icmp\",\"netns\":4026532246,\"interface\":\"eth0\",\"mark\":16,"
-		"\"markMask\":255,\"attach\":\"fentry\",\"probes\":{\"tracepoints\":[\"kfree_skb\",\"net_dev_queue\"],"
-		"\"functions\":[\"ip_rcv\",{\"name\":\"ip_route_input_noref\",\"ret\":true,\"stack\":true,\"pos\":2}],"
-		"\"tc\":[{\"interface\":\"veth0\",\"netns\":\"/run/netns/server\",\"direction\":\"egress\"}]},"
-		"\"limits\":{\"packets\":10,\"durationMs\":5000,\"events\":100000},"
-		"\"options\":{\"stack\":true,\"trackMax\":16384,\"ringbufBytes\":8388608},\"capture\":{\"snaplen\":128}}";
+	        "{\"version\":1,\"filter\":\"icmp\",\"netns\":4026532246,\"interface\":\"eth0\",\"mark\":16,"
+	        "\"markMask\":255,\"attach\":\"fentry\",\"probes\":{\"tracepoints\":[\"kfree_skb\",\"net_dev_queue\"],"
+	        "\"functions\":[\"ip_rcv\",{\"name\":\"ip_route_input_noref\",\"ret\":true,\"stack\":true,\"pos\":2}],"
+	        "\"tc\":[{\"interface\":\"veth0\",\"netns\":\"/run/netns/server\",\"direction\":\"egress\"}]},"
+	        "\"limits\":{\"packets\":10,\"durationMs\":5000,\"events\":100000},"
+	        "\"options\":{\"stack\":true,\"trackMax\":16384,\"ringbufBytes\":8388608},\"capture\":{\"snaplen\":128}}";
 	CHECK(parse(text, &c, err, sizeof(err)) == 0, "%s", err);
 	CHECK(!strcmp(c.filter, "icmp") && c.netns == 4026532246u && !strcmp(c.ifname, "eth0"), "meta");
 	CHECK(c.mark == 16 && c.mark_mask == 255 && c.attach == BK_FENTRY, "mark/attach");
 	CHECK(c.tp_mode == LIST_EXPLICIT && c.ntp == 2 && !strcmp(c.tracepoints[1], "net_dev_queue"), "tracepoints");
 	CHECK(c.fn_mode == LIST_EXPLICIT && c.nfuncs == 2 && !c.funcs[0].ret && c.funcs[1].ret && c.funcs[1].stack &&
-		      c.funcs[1].pos == 2 && !strcmp(c.funcs[1].name, "ip_route_input_noref"),
+	              c.funcs[1].pos == 2 && !strcmp(c.funcs[1].name, "ip_route_input_noref"),
 	      "functions");
 	CHECK(c.ntc == 1 && !c.tc[0].ingress && c.tc[0].egress && !strcmp(c.tc[0].netns, "/run/netns/server"), "tc");
 	CHECK(c.max_packets == 10 && c.duration_ms == 5000 && c.max_events == 100000, "limits");
@@ -55,7 +55,7 @@ static void test_config_valid(void)
 	CHECK(c.tp_mode == LIST_ALL && c.fn_mode == LIST_NONE && c.track_max == 16384, "defaults");
 	config_free(&c);
 	CHECK(parse("{\"probes\":{\"functions\":\"all\",\"tracepoints\":\"none\"},\"version\":1.0}", &c, err,
-		    sizeof(err)) == 0,
+	            sizeof(err)) == 0,
 	      "%s", err);
 	CHECK(c.fn_mode == LIST_ALL && c.tp_mode == LIST_NONE, "modes");
 	config_free(&c);
@@ -98,7 +98,8 @@ static void test_config_errors(void)
 		{ "{\"version\":2}", "only config version 1" },
 		{ "{\"probes\":{\"tracepoints\":\"some\"}}", "tracepoints must be an array or one of" },
 		{ "{\"probes\":{\"functions\":\"some\"}}", "functions must be an array or one of" },
-		{ "{\"probes\":{\"functions\":[\"ip_rcv\"],\"tc\":[{\"interface\":\"lo\",\"x\":1}]}}", "unknown key \"x\"" },
+		{ "{\"probes\":{\"functions\":[\"ip_rcv\"],\"tc\":[{\"interface\":\"lo\",\"x\":1}]}}",
+		  "unknown key \"x\"" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct config c;
@@ -112,14 +113,14 @@ static void test_config_errors(void)
 
 /* Ethernet + IPv4 + ICMP echo request 10.0.0.1 -> 10.0.0.2; proto/ethertype patched per test */
 static unsigned char frame[] = {
-	0x02, 0, 0, 0, 0, 0x02, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x00,			/* ethernet */
-	0x45, 0, 0, 28, 0, 1, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,		/* IPv4, proto 1 */
-	8, 0, 0, 0, 0, 1, 0, 1,								/* ICMP echo */
+	0x02, 0, 0, 0,  0, 0x02, 0x02, 0, 0,  0, 0, 0x01, 0x08, 0x00,                    /* ethernet */
+	0x45, 0, 0, 28, 0, 1,    0,    0, 64, 1, 0, 0,    10,   0,    0, 1, 10, 0, 0, 2, /* IPv4, proto 1 */
+	8,    0, 0, 0,  0, 1,    0,    1,                                                /* ICMP echo */
 };
 /* Ethernet ARP request (who-has 10.0.0.2 tell 10.0.0.1), to broadcast */
 static const unsigned char arp_frame[] = {
-	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x01, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1,
-	0x02, 0, 0, 0, 0, 0x01, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0, 2,
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0,  0, 0, 0, 0x01, 0x08, 0x06, 0, 1, 8, 0,  6, 4, 0,
+	1,    0x02, 0,    0,    0,    0,    0x01, 10, 0, 0, 1, 0,    0,    0,    0, 0, 0, 10, 0, 0, 2,
 };
 
 /* Whether view v of the compiled filter matches pkt, checked against libpcap's interpreter on the same cBPF. */
@@ -170,7 +171,7 @@ static void test_filters(void)
 	CHECK(view_matches(&fv, 0, frame, sizeof(frame)) == 1, "ether host dst");
 	filter_views_free(&fv);
 	CHECK(filter_compile("ether host 1:2:3:4:5:6 and vlan 5000", &fv, err, sizeof(err)) == -1 &&
-		      !strcmp(err, "filter: VLAN tag 5000 greater than maximum 4095"),
+	              !strcmp(err, "filter: VLAN tag 5000 greater than maximum 4095"),
 	      "neither view: %s", err);
 	CHECK(filter_compile("", &fv, err, sizeof(err)) == 0 && view_matches(&fv, 1, ip, ipl) == 1, "empty filter");
 	filter_views_free(&fv);
@@ -185,7 +186,7 @@ static void test_cbpf_rejects(void)
 	} cases[] = {
 		{ { { 0x15, 5, 0, 1 }, { 0x06, 0, 0, 0 } }, 2, "unsupported cBPF instruction 0" }, /* jeq past end */
 		{ { { 0x00, 0, 0, 1 } }, 1, "does not end with a return" },
-		{ { { 0x34, 0, 0, 0 }, { 0x06, 0, 0, 0 } }, 2, "unsupported cBPF instruction 0" }, /* div #0 */
+		{ { { 0x34, 0, 0, 0 }, { 0x06, 0, 0, 0 } }, 2, "unsupported cBPF instruction 0" },  /* div #0 */
 		{ { { 0x60, 0, 0, 16 }, { 0x06, 0, 0, 0 } }, 2, "unsupported cBPF instruction 0" }, /* ld M[16] */
 		{ { { 0 } }, 0, "does not end with a return" },
 	};
@@ -199,14 +200,21 @@ static void test_cbpf_rejects(void)
 }
 
 #define CALL(off) ((struct bpf_insn){ .code = BPF_JMP | BPF_CALL, .src_reg = BPF_PSEUDO_CALL, .imm = (off) })
-#define EXIT ((struct bpf_insn){ .code = BPF_JMP | BPF_EXIT })
+#define EXIT      ((struct bpf_insn){ .code = BPF_JMP | BPF_EXIT })
 #define MOV(r, v) ((struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = (r), .imm = (v) })
 
 static void test_splice(void)
 {
 	/* main: call l2 stub, call helper; the stubs; a helper */
-	const struct bpf_insn prog[] = { CALL(2), CALL(5), EXIT, /* 0..2 main */ MOV(0, 1), EXIT, /* 3..4 l2 */
-					 MOV(0, 2), EXIT, /* 5..6 l3 */ MOV(0, 3), EXIT /* 7..8 helper */ };
+	const struct bpf_insn prog[] = { CALL(2),
+		                         CALL(5),
+		                         EXIT,
+		                         /* 0..2 main */ MOV(0, 1),
+		                         EXIT, /* 3..4 l2 */
+		                         MOV(0, 2),
+		                         EXIT,
+		                         /* 5..6 l3 */ MOV(0, 3),
+		                         EXIT /* 7..8 helper */ };
 	const __u32 start[] = { 0, 3, 5, 7 };
 	const int view[] = { -1, 0, 1, -1 };
 	const struct bpf_insn l2[] = { MOV(0, 9), MOV(0, 9), MOV(0, 9), EXIT }, l3[] = { EXIT };

@@ -15,6 +15,7 @@ interface IpLink {
   ifname?: string;
   link_type?: string;
   operstate?: string;
+  qdisc?: string;
   mtu?: number;
   master?: string;
   link?: string;
@@ -42,6 +43,7 @@ export function parseLinks(text: string): ContextLink[] {
       kind: l.linkinfo?.info_kind ?? l.link_type,
       ...(l.operstate ? { state: l.operstate } : {}),
       ...(Number.isInteger(l.mtu) ? { mtu: l.mtu } : {}),
+      ...(l.qdisc ? { qdisc: l.qdisc } : {}), // the diagnosis names a netem qdisc
       ...(l.master ? { master: l.master } : {}),
       ...(peer ? { link: peer } : {}),
       addresses: (l.addr_info ?? [])

@@ -47,7 +47,10 @@ import {
   type StoredRun,
   type StoredSession,
 } from './migrate-session.js';
+import { ANSWER_WINDOW, withDiagnosis } from '../diagnose/explain-run.js';
 import { packetPage } from './packet-pages.js';
+import { explainedPacketAt, verdictColumn } from '../explain/run-verdicts.js';
+import { kernelReportsReasons, type ExplainOptions } from '../explain/explain-packets.js';
 import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';
 import { decodeBundle, encodeBundle, isBundle } from './session-bundle.js';
@@ -433,7 +436,8 @@ export class SessionStore {
 
   /** A page of a run's packet summaries (`sessions.packets`). */
   packets(id: string, run: string | undefined, query: PacketQuery): PacketPage {
-    return packetPage(this.openRun(id, run).file, query);
+    const { run: r, file } = this.openRun(id, run);
+    return packetPage(file, query, () => verdictColumn(file, explainOptions(r)));
   }
 
   /** One packet with its hops; none = the run's first packet. */
@@ -446,7 +450,24 @@ export class SessionStore {
           ? `run ${r.id} of session ${id} has no packets`
           : `run ${r.id} of session ${id} has no packet ${packet}`,
       );
-    return new HopNamer(r.context).packet(apiPacket(file, at));
+    try {
+      // explained (its clones found around it), named, and diagnosed with the kernel's answers to it searched
+      // among the packets around it
+      const o = explainOptions(r);
+      const { captures: _bytes, ...p } = explainedPacketAt(
+        file,
+        at,
+        o,
+        r.mode === 'tracepoint',
+      ) as PacketPath & {
+        captures?: unknown;
+      };
+      const namer = new HopNamer(r.context);
+      const near = nearbyPackets(file, at).map((q) => namer.packet(q));
+      return withDiagnosis(namer.packet(p), r.context, near, o);
+    } catch (e) {
+      throw runFileProblem(file.path, e);
+    }
   }
 
   /** Every variant of a run with its packet ids (most frequent first), and the most frequent one's first packet. */
@@ -598,12 +619,25 @@ function unreadableSummary(id: string, path: string, e: unknown): SessionSummary
   };
 }
 
+/** How a saved run's packets are explained (its kernel says whether drop reasons exist). */
+const explainOptions = (r: StoredRun): ExplainOptions => ({
+  reasonsKnown: kernelReportsReasons(r.kernelRelease),
+});
+
 function readPacket(file: RunFile, at: number): PacketPath {
   try {
     return file.packetAt(at);
   } catch (e) {
     throw runFileProblem(file.path, e);
   }
+}
+
+/** The packets around position `at` (ANSWER_WINDOW either side), where the kernel's answers to it are. */
+function nearbyPackets(file: RunFile, at: number): PacketPath[] {
+  const out: PacketPath[] = [];
+  const end = Math.min(file.count, at + ANSWER_WINDOW + 1);
+  for (let i = Math.max(0, at - ANSWER_WINDOW); i < end; i++) out.push(readPacket(file, i));
+  return out;
 }
 
 /** A packet for the contract: captured bytes stay in the run file (the pcapng export writes them). */

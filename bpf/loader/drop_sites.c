@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+#include "drop_sites.h"
+#include "json_out.h"
+#include "kallsyms.h"
+#include <stdio.h>
+#include <inttypes.h>
+
+/* Addresses already reported: an open-addressing set. Call sites of kfree_skb are few (hundreds at most); past
+ * the bound new addresses are still reported, only possibly twice. */
+#define SITES 4096
+static uint64_t seen[SITES];
+static unsigned nseen;
+
+static int remember(uint64_t addr)
+{
+	unsigned i = (unsigned)((addr * 0x9e3779b97f4a7c15ULL) >> 52) % SITES;
+	for (unsigned n = 0; n < SITES; n++, i = (i + 1) % SITES) {
+		if (seen[i] == addr)
+			return 0;
+		if (!seen[i]) {
+			if (nseen + 1 >= SITES)
+				return 1; /* full: report, do not remember */
+			seen[i] = addr;
+			nseen++;
+			return 1;
+		}
+	}
+	return 1;
+}
+
+void drop_sites_note(struct output *o, const struct pktpath_event *e)
+{
+	uint64_t addr = (uint64_t)e->retval, off = 0;
+	if (!(e->flags & EV_LOCATION) || !addr || !remember(addr))
+		return;
+	const char *sym = kallsyms_load() ? NULL : kallsyms_sym(addr, &off);
+	char hex[24];
+	snprintf(hex, sizeof(hex), "0x%" PRIx64, addr);
+	json_t *r = json_pack("{s:s,s:s}", "type", "symbol", "addr", hex);
+	if (r && sym) {
+		json_object_set_new(r, "sym", json_text(sym));
+		json_object_set_new(r, "off", json_integer((json_int_t)off));
+	}
+	output_status(o, r);
+}

@@ -1,0 +1,51 @@
+import type { DiagnosisRule } from '../rule.js';
+import { hopEvidence, ifLabel, inNetns, nsLabel } from '../rule-kit.js';
+
+export const droppedElsewhere: DiagnosisRule = {
+  id: 'dropped-unexplained',
+  title: 'dropped where no rule of the library recognises the cause',
+  verdicts: ['dropped'],
+  needs: ['reason'],
+  explain: (f) => {
+    const fn =
+      f.dropFunction ?? (f.hop !== undefined ? f.packet.hops[f.hop]?.function : undefined) ?? 'the kernel';
+    return {
+      summary: `dropped in ${fn}${f.reason ? ` with reason ${f.reason}` : ''} on ${ifLabel(f)} in ${nsLabel(f)}`,
+      advice: [
+        'Trace again with the `drops` profile and the `stack` option on the free (a probe set line `kfree_skb_reason stack`) where kprobes attach, to see the function that decided it.',
+        `The kernel's drop counters: ${inNetns(f, 'nstat -az')} (look at *Drop*, *Err*)`,
+      ],
+      evidence: hopEvidence(f),
+    };
+  },
+};
+
+export const inFlight: DiagnosisRule = {
+  id: 'in-flight',
+  title: 'still in flight when the trace ended',
+  verdicts: ['in-flight'],
+  needs: [],
+  explain: (f) => ({
+    summary: `still in flight in ${nsLabel(f)} when the trace ended: its end is not recorded`,
+    advice: [
+      'Trace longer (`--duration`) or stop after the traffic has settled; a packet held in a queue for seconds is itself a finding.',
+    ],
+    evidence: hopEvidence(f),
+  }),
+};
+
+export const unknownPath: DiagnosisRule = {
+  id: 'partial-path',
+  title: 'only part of the path was seen',
+  verdicts: ['unknown'],
+  needs: [],
+  explain: (f) => ({
+    summary: `only part of its path was seen (last in ${nsLabel(f)}${f.hop !== undefined ? ` at ${f.packet.hops[f.hop]?.function ?? '?'}` : ''})`,
+    advice: [
+      'Start the trace before the traffic; on kernels where only tracepoints attach, a packet is first seen where a tracepoint fires (use a VM/host with kprobes or fentry for the whole path).',
+    ],
+    evidence: hopEvidence(f),
+  }),
+};
+
+export const FALLBACK_RULES = [droppedElsewhere, inFlight, unknownPath];
