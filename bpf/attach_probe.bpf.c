@@ -7,16 +7,31 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 SEC("kprobe")
-int probe_kprobe(void *ctx) { return 0; }
+int probe_kprobe(void *ctx)
+{
+	return 0;
+}
 
 SEC("kprobe.multi")
-int probe_kprobe_multi(void *ctx) { return 0; }
+int probe_kprobe_multi(void *ctx)
+{
+	return 0;
+}
 
 SEC("fentry")
-int probe_fentry(void *ctx) { return 0; }
+int probe_fentry(void *ctx)
+{
+	return 0;
+}
 
 SEC("raw_tp")
-int probe_raw_tp(void *ctx) { return 0; }
+int probe_raw_tp(void *ctx)
+{
+	return 0;
+}
 
 SEC("tc")
-int probe_tc(struct __sk_buff *ctx) { return -1; }
+int probe_tc(struct __sk_buff *ctx)
+{
+	return -1;
+}

@@ -20,15 +20,26 @@ const struct pktpath_event *btf_event __attribute__((unused));
 const struct pktpath_capture *btf_capture __attribute__((unused));
 
 /* ---- raw tracepoints: the skb is always the first argument ---- */
-/* Index into tp_probe_id; the loader's table (loader/probes.c) uses the same order. */
-enum { TP_NETIF_RECEIVE_SKB, TP_NETIF_RX, TP_NAPI_GRO_RECEIVE_ENTRY, TP_NET_DEV_QUEUE, TP_NET_DEV_START_XMIT,
-       TP_NET_DEV_XMIT, TP_KFREE_SKB, TP_CONSUME_SKB, TP_SKB_COPY_DATAGRAM_IOVEC, TP_NETIF_RECEIVE_SKB_ENTRY,
-       TP_NETIF_RX_ENTRY, TP_NETIF_RECEIVE_SKB_LIST_ENTRY };
+/* Index into tp_probe_id; the loader's table (loader/trace_plan.c) uses the same order. */
+enum {
+	TP_NETIF_RECEIVE_SKB,
+	TP_NETIF_RX,
+	TP_NAPI_GRO_RECEIVE_ENTRY,
+	TP_NET_DEV_QUEUE,
+	TP_NET_DEV_START_XMIT,
+	TP_NET_DEV_XMIT,
+	TP_KFREE_SKB,
+	TP_CONSUME_SKB,
+	TP_SKB_COPY_DATAGRAM_IOVEC,
+	TP_NETIF_RECEIVE_SKB_ENTRY,
+	TP_NETIF_RX_ENTRY,
+	TP_NETIF_RECEIVE_SKB_LIST_ENTRY
+};
 
-#define SKB_TP(name, idx, flags)                                                        \
-	SEC("pktpath/raw_tp")                                                           \
-	int BPF_PROG(tp_##name, struct sk_buff *skb)                                    \
-	{                                                                               \
+#define SKB_TP(name, idx, flags)                                                         \
+	SEC("pktpath/raw_tp")                                                            \
+	int BPF_PROG(tp_##name, struct sk_buff *skb)                                     \
+	{                                                                                \
 		return on_skb(ctx, skb, tp_probe_id[idx] | (flags), PK_TRACE, 0, false); \
 	}
 
@@ -50,7 +61,7 @@ SEC("pktpath/raw_tp")
 int BPF_PROG(tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
 	return on_skb_at(ctx, skb, tp_probe_id[TP_KFREE_SKB] | PROBE_FREE, PK_TRACE, reason, true,
-			 (__u64)(long)location);
+	                 (__u64)(long)location);
 }
 
 /* ---- TC observer: the seed's mechanism. At runtime the context is the kernel's sk_buff itself. ---- */
@@ -61,10 +72,16 @@ static __always_inline int tc_observe(struct __sk_buff *ctx, __u32 dir)
 }
 
 SEC("pktpath/tc")
-int tc_ingress(struct __sk_buff *ctx) { return tc_observe(ctx, 0); }
+int tc_ingress(struct __sk_buff *ctx)
+{
+	return tc_observe(ctx, 0);
+}
 
 SEC("pktpath/tc")
-int tc_egress(struct __sk_buff *ctx) { return tc_observe(ctx, 1); }
+int tc_egress(struct __sk_buff *ctx)
+{
+	return tc_observe(ctx, 1);
+}
 
 /* ---- function probes: one program per skb argument position (pwru's kprobe_skb_N) ----
  * The cookie (kprobe, kprobe-multi) or the probe_by_ip value (fentry, fexit) is the probe's PROBE_* word. */
@@ -108,45 +125,50 @@ static __always_inline int on_regs_ret(struct pt_regs *ctx)
 }
 
 SEC("pktpath/kprobe")
-int kretprobe_skb(struct pt_regs *ctx) { return on_regs_ret(ctx); }
+int kretprobe_skb(struct pt_regs *ctx)
+{
+	return on_regs_ret(ctx);
+}
 
 SEC("pktpath/kprobe.multi")
-int kmulti_ret_skb(struct pt_regs *ctx) { return on_regs_ret(ctx); }
+int kmulti_ret_skb(struct pt_regs *ctx)
+{
+	return on_regs_ret(ctx);
+}
 
-#define KPROBE_SKB(N)                                                                    \
-	SEC("pktpath/kprobe")                                                            \
-	int kprobe_skb_##N(struct pt_regs *ctx)                                          \
-	{                                                                                \
-		return on_regs(ctx, (struct sk_buff *)PT_REGS_PARM##N(ctx));             \
-	}                                                                                \
-	SEC("pktpath/kprobe.multi")                                                      \
-	int kmulti_skb_##N(struct pt_regs *ctx)                                          \
-	{                                                                                \
-		return on_regs(ctx, (struct sk_buff *)PT_REGS_PARM##N(ctx));             \
-	}                                                                                \
-	SEC("pktpath/fentry")                                                            \
-	int fentry_skb_##N(__u64 *ctx)                                                   \
-	{                                                                                \
-		__u64 ip = bpf_get_func_ip(ctx), *c = bpf_map_lookup_elem(&probe_by_ip, &ip); \
-		__u64 reason = 0;                                                        \
-		if (!c)                                                                  \
-			return 0;                                                        \
-		__u64 cookie = *c;                                                       \
-		__u32 rpos = PROBE_REASON_POS(cookie);                                   \
-		if (rpos)                                                                \
-			bpf_get_func_arg(ctx, rpos - 1, &reason);                        \
-		return on_skb(ctx, (struct sk_buff *)ctx[N - 1], cookie, PK_TRACE,       \
-			      reason, rpos != 0);                                        \
-	}                                                                                \
-	SEC("pktpath/fexit")                                                             \
-	int fexit_skb_##N(__u64 *ctx)                                                    \
-	{                                                                                \
-		__u64 ip = bpf_get_func_ip(ctx), *c = bpf_map_lookup_elem(&probe_by_ip, &ip); \
-		__u64 ret = 0;                                                           \
-		if (!c)                                                                  \
-			return 0;                                                        \
-		bpf_get_func_ret(ctx, &ret);                                             \
-		return on_ret(ctx, (struct sk_buff *)ctx[N - 1], *c, (__s64)ret);        \
+#define KPROBE_SKB(N)                                                                                  \
+	SEC("pktpath/kprobe")                                                                          \
+	int kprobe_skb_##N(struct pt_regs *ctx)                                                        \
+	{                                                                                              \
+		return on_regs(ctx, (struct sk_buff *)PT_REGS_PARM##N(ctx));                           \
+	}                                                                                              \
+	SEC("pktpath/kprobe.multi")                                                                    \
+	int kmulti_skb_##N(struct pt_regs *ctx)                                                        \
+	{                                                                                              \
+		return on_regs(ctx, (struct sk_buff *)PT_REGS_PARM##N(ctx));                           \
+	}                                                                                              \
+	SEC("pktpath/fentry")                                                                          \
+	int fentry_skb_##N(__u64 *ctx)                                                                 \
+	{                                                                                              \
+		__u64 ip = bpf_get_func_ip(ctx), *c = bpf_map_lookup_elem(&probe_by_ip, &ip);          \
+		__u64 reason = 0;                                                                      \
+		if (!c)                                                                                \
+			return 0;                                                                      \
+		__u64 cookie = *c;                                                                     \
+		__u32 rpos = PROBE_REASON_POS(cookie);                                                 \
+		if (rpos)                                                                              \
+			bpf_get_func_arg(ctx, rpos - 1, &reason);                                      \
+		return on_skb(ctx, (struct sk_buff *)ctx[N - 1], cookie, PK_TRACE, reason, rpos != 0); \
+	}                                                                                              \
+	SEC("pktpath/fexit")                                                                           \
+	int fexit_skb_##N(__u64 *ctx)                                                                  \
+	{                                                                                              \
+		__u64 ip = bpf_get_func_ip(ctx), *c = bpf_map_lookup_elem(&probe_by_ip, &ip);          \
+		__u64 ret = 0;                                                                         \
+		if (!c)                                                                                \
+			return 0;                                                                      \
+		bpf_get_func_ret(ctx, &ret);                                                           \
+		return on_ret(ctx, (struct sk_buff *)ctx[N - 1], *c, (__s64)ret);                      \
 	}
 
 KPROBE_SKB(1)

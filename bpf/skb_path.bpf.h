@@ -4,12 +4,12 @@
 #ifndef SKB_PATH_BPF_H
 #define SKB_PATH_BPF_H
 
-#define ETH_P_IP_BE 0x0008   /* htons(0x0800) */
+#define ETH_P_IP_BE   0x0008 /* htons(0x0800) */
 #define ETH_P_IPV6_BE 0xDD86 /* htons(0x86DD) */
 
 /* probe kinds, for the few things that differ between contexts */
 #define PK_TRACE 0 /* raw_tp, kprobe, fentry: bpf_get_stackid works on ctx */
-#define PK_TC 1    /* sched_cls: no stack ids */
+#define PK_TC    1 /* sched_cls: no stack ids */
 
 static __always_inline __u32 skb_netns(struct sk_buff *skb)
 {
@@ -50,7 +50,10 @@ static __always_inline __u32 read_tuple(struct sk_buff *skb, struct pktpath_even
 	__u16 net = BPF_CORE_READ(skb, network_header);
 	__u16 proto = BPF_CORE_READ(skb, protocol);
 	__u32 l4off;
-	union { __u8 b[8]; __be16 w[4]; } l4 = {};
+	union {
+		__u8 b[8];
+		__be16 w[4];
+	} l4 = {};
 
 	if (proto == ETH_P_IP_BE) {
 		struct iphdr ip;
@@ -149,8 +152,8 @@ static __always_inline void emit_capture(struct sk_buff *skb, __u32 packet_id, _
 }
 
 /* Writes one event for a tracked skb; lost reservations are counted per probe. `c`: the probe cookie. */
-static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_track *t, __u64 c, int kind,
-				 __u16 flags, __u32 drop_reason, __s64 retval)
+static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_track *t, __u64 c, int kind, __u16 flags,
+                                 __u32 drop_reason, __s64 retval)
 {
 	__u32 probe_id = PROBE_ID(c);
 	struct pktpath_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
@@ -200,7 +203,7 @@ static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_trac
 
 /* The body of every entry probe. `c` is the probe cookie (PROBE_* flags over the probe id). */
 static __always_inline int on_skb_at(void *ctx, struct sk_buff *skb, __u64 c, int kind, __u32 drop_reason,
-				     bool has_reason, __u64 location)
+                                     bool has_reason, __u64 location)
 {
 	__u64 key = (__u64)(long)skb;
 	struct pkt_track *t, fresh = {};
@@ -258,8 +261,7 @@ static __always_inline int on_skb_at(void *ctx, struct sk_buff *skb, __u64 c, in
 }
 
 /* The body of every entry probe without a free location. */
-static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u64 c, int kind, __u32 drop_reason,
-				  bool has_reason)
+static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u64 c, int kind, __u32 drop_reason, bool has_reason)
 {
 	return on_skb_at(ctx, skb, c, kind, drop_reason, has_reason, 0);
 }

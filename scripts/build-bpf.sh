@@ -35,10 +35,11 @@ for arch in $archs; do
   done
   scripts/bpf-build-libpcap.sh "$arch" "$out/libpcap-$arch"
   # shellcheck disable=SC2046
-  $cc -O2 -Wall -Wextra -Wno-unused-parameter -std=gnu11 -static \
+  # -Werror: a warning fails the build on either arch. jansson (JSON) from Debian's own static archive.
+  $cc -O2 -Wall -Wextra -Werror -std=gnu11 -static \
     -I"$o" -Ibpf -I"$out/libpcap-$arch/include" -idirafter /usr/include \
     -o "$o/pktpath-loader" bpf/loader/*.c \
-    -L"$out/libpcap-$arch/lib" -L"$libdir" -lpcap -lbpf -lelf -lz -lpthread -lm 2> "$o/link.log" || {
+    -L"$out/libpcap-$arch/lib" -L"$libdir" -lpcap -lbpf -ljansson -lelf -lz -lpthread -lm 2> "$o/link.log" || {
       cat "$o/link.log" >&2; exit 1; }
   grep -v "statically linked applications requires at runtime" "$o/link.log" | grep -v "in function \`" >&2 || true
   $strip -o "resources/$arch/pktpath-loader" "$o/pktpath-loader"

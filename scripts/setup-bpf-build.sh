@@ -19,7 +19,8 @@ if ! grep -Eqs '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sour
 fi
 
 want=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libpcap0.8-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-  dpkg-dev flex bison libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libpcap0.8-dev:arm64)
+  dpkg-dev flex bison libjansson-dev libbpf-dev:arm64 libelf-dev:arm64 zlib1g-dev:arm64 libpcap0.8-dev:arm64
+  libjansson-dev:arm64)
 missing=()
 for pkg in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")

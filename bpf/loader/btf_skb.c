@@ -66,8 +66,14 @@ static int skb_pos(const struct btf *btf, const struct btf_type *func)
 }
 
 /* a string set for available_filter_functions */
-struct strset { char **v; size_t n, cap; };
-static int cmpstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+struct strset {
+	char **v;
+	size_t n, cap;
+};
+static int cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 static int load_filter_functions(struct strset *s, char *err, size_t errlen)
 {
@@ -85,11 +91,19 @@ static int load_filter_functions(struct strset *s, char *err, size_t errlen)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, " \t\n")] = 0; /* drop " [module]" */
-		if (s->n == s->cap)
-			s->v = realloc(s->v, (s->cap = s->cap ? s->cap * 2 : 4096) * sizeof(char *));
-		s->v[s->n++] = strdup(line);
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 4096;
+			char **v = realloc(s->v, cap * sizeof(char *));
+			if (!v)
+				break;
+			s->v = v;
+			s->cap = cap;
+		}
+		if (!(s->v[s->n] = strdup(line)))
+			break;
+		s->n++;
 	}
-	int rerr = ferror(f) ? errno : 0;
+	int rerr = ferror(f) ? errno : !feof(f) ? ENOMEM : 0;
 	fclose(f);
 	if (rerr) {
 		snprintf(err, errlen, "%s: %s", path, strerror(rerr));
@@ -105,7 +119,10 @@ static bool strset_has(const struct strset *s, const char *name)
 }
 
 /* btf_dump prints through a callback fixed at creation: it writes to whatever stream *ctx points at now */
-static void print_to(void *ctx, const char *fmt, va_list ap) { vfprintf(*(FILE **)ctx, fmt, ap); }
+static void print_to(void *ctx, const char *fmt, va_list ap)
+{
+	vfprintf(*(FILE **)ctx, fmt, ap);
+}
 
 /* "int ip_rcv(struct sk_buff *skb, struct net_device *dev, ...)": libbpf's btf_dump writes the declaration of the
  * function's prototype under its name, with the parameter names. NULL when it cannot. */
@@ -126,7 +143,7 @@ static char *func_signature(struct btf_dump *d, FILE **sink, const struct btf_ty
 }
 
 static void add_from_btf(struct skb_funcs *out, const struct btf *btf, const char *module, __u32 first_id,
-			 const struct strset *traceable)
+                         const struct strset *traceable)
 {
 	__u32 n = btf__type_cnt(btf);
 	FILE *sink = NULL;
@@ -141,12 +158,26 @@ static void add_from_btf(struct skb_funcs *out, const struct btf *btf, const cha
 		if (!pos)
 			continue;
 		const char *name = btf__name_by_offset(btf, t->name_off);
-		/* the same static function name can appear in several modules: keep the first */
-		out->v = realloc(out->v, (out->n + 1) * sizeof(*out->v));
-		struct skb_func *f = &out->v[out->n++];
+		/* the same static function name can appear in several modules: duplicates are dropped after sorting */
+		if (out->n == out->cap) {
+			int cap = out->cap ? out->cap * 2 : 1024;
+			struct skb_func *v = realloc(out->v, (size_t)cap * sizeof(*v));
+			if (!v)
+				break;
+			out->v = v;
+			out->cap = cap;
+		}
+		struct skb_func *f = &out->v[out->n];
+		memset(f, 0, sizeof(*f));
 		f->name = strdup(name);
-		f->pos = pos;
 		f->module = module ? strdup(module) : NULL;
+		if (!f->name || (module && !f->module)) {
+			free(f->name);
+			free(f->module);
+			break;
+		}
+		out->n++;
+		f->pos = pos;
 		f->btf_id = id;
 		f->traceable = strset_has(traceable, name);
 		f->signature = d && f->traceable ? func_signature(d, &sink, t, name) : NULL;
@@ -154,6 +185,8 @@ static void add_from_btf(struct skb_funcs *out, const struct btf *btf, const cha
 	}
 	btf_dump__free(d);
 }
+
+static void skb_func_free(struct skb_func *f);
 
 static int cmpfunc(const void *a, const void *b)
 {
@@ -192,8 +225,12 @@ int skb_funcs_load(struct skb_funcs *out)
 	int w = 0;
 	for (int i = 0; i < out->n; i++) {
 		if (w && !strcmp(out->v[w - 1].name, out->v[i].name)) {
-			if (out->v[w - 1].module && !out->v[i].module)
+			struct skb_func drop = out->v[i];
+			if (out->v[w - 1].module && !out->v[i].module) {
+				drop = out->v[w - 1];
 				out->v[w - 1] = out->v[i];
+			}
+			skb_func_free(&drop);
 			continue;
 		}
 		out->v[w++] = out->v[i];
@@ -206,6 +243,22 @@ int skb_funcs_load(struct skb_funcs *out)
 		free(traceable.v[i]);
 	free(traceable.v);
 	return 0;
+}
+
+static void skb_func_free(struct skb_func *f)
+{
+	free(f->name);
+	free(f->module);
+	free(f->signature);
+}
+
+void skb_funcs_free(struct skb_funcs *f)
+{
+	for (int i = 0; i < f->n; i++)
+		skb_func_free(&f->v[i]);
+	free(f->v);
+	f->v = NULL;
+	f->n = f->cap = f->traceable = 0;
 }
 
 const struct skb_func *skb_funcs_find(const struct skb_funcs *f, const char *name)

@@ -8,16 +8,16 @@
 
 struct skb_func {
 	char *name;
-	int pos;          /* 1..5: argument position of the struct sk_buff * */
-	char *module;     /* NULL for vmlinux */
-	__u32 btf_id;     /* FUNC id in its BTF (vmlinux or module) */
-	bool traceable;   /* listed in available_filter_functions */
-	char *signature;  /* C declaration from BTF, traceable functions only, when skb_funcs.signatures is set */
+	int pos;         /* 1..5: argument position of the struct sk_buff * */
+	char *module;    /* NULL for vmlinux */
+	__u32 btf_id;    /* FUNC id in its BTF (vmlinux or module) */
+	bool traceable;  /* listed in available_filter_functions */
+	char *signature; /* C declaration from BTF, traceable functions only, when skb_funcs.signatures is set */
 };
 
 struct skb_funcs {
 	struct skb_func *v;
-	int n;
+	int n, cap;
 	int traceable;
 	char filter_err[128]; /* why available_filter_functions could not be read, "" if it was */
 	bool signatures;      /* in: also format each traceable function's C signature (loader probe) */
@@ -29,6 +29,7 @@ struct btf *host_btf(void);
  * ftrace can attach to it. Sorted by name. */
 int skb_funcs_load(struct skb_funcs *out);
 const struct skb_func *skb_funcs_find(const struct skb_funcs *f, const char *name);
+void skb_funcs_free(struct skb_funcs *f);
 
 /* enum skb_drop_reason value -> name without the SKB_DROP_REASON_ prefix; NULL if unknown. */
 const char *drop_reason_name(unsigned value);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "drop_sites.h"
+#include "json_out.h"
 #include "kallsyms.h"
+#include <stdio.h>
 #include <inttypes.h>
 
 /* Addresses already reported: an open-addressing set. Call sites of kfree_skb are few (hundreds at most); past
@@ -32,12 +34,12 @@ void drop_sites_note(struct output *o, const struct pktpath_event *e)
 	if (!(e->flags & EV_LOCATION) || !addr || !remember(addr))
 		return;
 	const char *sym = kallsyms_load() ? NULL : kallsyms_sym(addr, &off);
-	FILE *f = output_status_begin(o);
-	if (!f)
-		return;
-	fprintf(f, "{\"type\":\"symbol\",\"addr\":\"0x%" PRIx64 "\"", addr);
-	if (sym) /* kernel symbol names are C identifiers (with '.' suffixes): nothing to escape */
-		fprintf(f, ",\"sym\":\"%s\",\"off\":%" PRIu64, sym, off);
-	fputs("}", f);
-	output_status_end(o);
+	char hex[24];
+	snprintf(hex, sizeof(hex), "0x%" PRIx64, addr);
+	json_t *r = json_pack("{s:s,s:s}", "type", "symbol", "addr", hex);
+	if (r && sym) {
+		json_object_set_new(r, "sym", json_text(sym));
+		json_object_set_new(r, "off", json_integer((json_int_t)off));
+	}
+	output_status(o, r);
 }

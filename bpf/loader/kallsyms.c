@@ -1,11 +1,32 @@
 // SPDX-License-Identifier: MIT
 #include "kallsyms.h"
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "btf_skb.h"
 
-struct ksym { uint64_t addr; char *name; };
+struct ksym {
+	uint64_t addr;
+	char *name;
+};
+
+/* Appends (addr, name) to *v; false when out of memory. */
+static bool push(struct ksym **v, size_t *n, size_t *cap, uint64_t addr, const char *name)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 65536;
+		struct ksym *nv = realloc(*v, ncap * sizeof(*nv));
+		if (!nv)
+			return false;
+		*v = nv;
+		*cap = ncap;
+	}
+	if (!((*v)[*n].name = strdup(name)))
+		return false;
+	(*v)[(*n)++].addr = addr;
+	return true;
+}
 static struct ksym *by_addr, *by_name;
 static size_t n;
 
@@ -32,15 +53,17 @@ int kallsyms_load(void)
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 || (type != 't' && type != 'T') || !addr)
 			continue;
-		if (n == cap)
-			by_addr = realloc(by_addr, (cap = cap ? cap * 2 : 65536) * sizeof(*by_addr));
-		by_addr[n].addr = addr;
-		by_addr[n++].name = strdup(name);
+		if (!push(&by_addr, &n, &cap, addr, name))
+			break;
 	}
 	fclose(f);
 	if (!n)
 		return -1;
 	by_name = malloc(n * sizeof(*by_name));
+	if (!by_name) {
+		n = 0;
+		return -1;
+	}
 	memcpy(by_name, by_addr, n * sizeof(*by_name));
 	qsort(by_addr, n, sizeof(*by_addr), cmp_addr);
 	qsort(by_name, n, sizeof(*by_name), cmp_name);
@@ -65,7 +88,10 @@ const char *kallsyms_sym(uint64_t addr, uint64_t *off)
 		return NULL;
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
-		if (by_addr[mid].addr <= addr) lo = mid; else hi = mid;
+		if (by_addr[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
 	}
 	*off = addr - by_addr[lo].addr;
 	return by_addr[lo].name;
@@ -83,17 +109,16 @@ static void ftrace_addrs_load(void)
 	unsigned long long addr;
 	size_t cap = 0;
 	ff_loaded = 1;
-	snprintf(path, sizeof(path), "%s/available_filter_functions_addrs", tracefs_dir() ? tracefs_dir() : "/sys/kernel/tracing");
+	snprintf(path, sizeof(path), "%s/available_filter_functions_addrs",
+	         tracefs_dir() ? tracefs_dir() : "/sys/kernel/tracing");
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%llx %255s", &addr, name) != 2)
 			continue;
-		if (nff == cap)
-			ff = realloc(ff, (cap = cap ? cap * 2 : 65536) * sizeof(*ff));
-		ff[nff].addr = addr;
-		ff[nff++].name = strdup(name);
+		if (!push(&ff, &nff, &cap, addr, name))
+			break;
 	}
 	fclose(f);
 	qsort(ff, nff, sizeof(*ff), cmp_name);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* pktpath-loader: the static binary the core pushes over SSH. Commands: probe, trace, cleanup, version. */
+/* pktpath-loader: the static binary the core pushes over SSH. Commands: probe, trace, check-filter, cleanup,
+ * version. */
+#include "json_out.h"
 #include "loader.h"
+#include "../pktpath.h"
 #include "tc_observer.h"
 #include <dirent.h>
 #include <stdarg.h>
@@ -15,11 +18,7 @@ int fail_json(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	fflush(stdout);
-	fputs("{\"type\":\"error\",\"error\":", stdout);
-	/* json_write_str, without pulling json.h into every caller */
-	extern void json_write_str(FILE *, const char *);
-	json_write_str(stdout, msg);
-	fputs("}\n", stdout);
+	json_print_line(stdout, json_pack("{s:s,s:o}", "type", "error", "error", json_text(msg)));
 	fflush(stdout);
 	return 2;
 }
@@ -38,11 +37,11 @@ int count_module_btf(void)
 
 int cmd_cleanup(int argc, char **argv)
 {
-	(void)argc; (void)argv;
+	(void)argc;
+	(void)argv;
 	/* BPF links die with their process; only classic TC filters can outlive a killed loader */
 	int removed = tc_cleanup_all();
-	printf("{\"type\":\"cleanup\",\"tcFiltersRemoved\":%d}\n", removed);
-	return 0;
+	return json_print_line(stdout, json_pack("{s:s,s:i}", "type", "cleanup", "tcFiltersRemoved", removed)) ? 1 : 0;
 }
 
 static void usage(FILE *f)
@@ -51,27 +50,33 @@ static void usage(FILE *f)
 	      "       pktpath-loader trace [--json]   config (JSON) on stdin, events on stdout\n"
 	      "       pktpath-loader check-filter [EXPR]  compile a filter (EXPR or stdin), no root: {ok, error?}\n"
 	      "       pktpath-loader cleanup          remove TC filters left by a killed loader\n"
-	      "       pktpath-loader version\n", f);
+	      "       pktpath-loader version\n",
+	      f);
 }
 
 int main(int argc, char **argv)
 {
+	static const struct {
+		const char *name;
+		int (*run)(int, char **);
+	} cmds[] = {
+		{ "probe", cmd_probe },
+		{ "trace", cmd_trace },
+		{ "check-filter", cmd_check_filter },
+		{ "cleanup", cmd_cleanup },
+	};
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "probe"))
-		return cmd_probe(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "trace"))
-		return cmd_trace(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "check-filter"))
-		return cmd_check_filter(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "cleanup"))
-		return cmd_cleanup(argc - 2, argv + 2);
-	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
-		printf("{\"loader\":\"%s\",\"framing\":%d}\n", LOADER_VERSION, PKTPATH_FRAMING_VERSION);
-		return 0;
-	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].run(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version"))
+		return json_print_line(stdout, json_pack("{s:s,s:i}", "loader", LOADER_VERSION, "framing",
+		                                         PKTPATH_FRAMING_VERSION))
+		               ? 1
+		               : 0;
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;

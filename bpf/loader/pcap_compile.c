@@ -20,6 +20,11 @@ int pcap_compile_view(const char *filter, enum pcap_view view, struct cbpf_insn 
 		goto out;
 	}
 	*out = calloc(prog.bf_len, sizeof(**out));
+	if (!*out) {
+		snprintf(err, errlen, "out of memory");
+		pcap_freecode(&prog);
+		goto out;
+	}
 	for (unsigned i = 0; i < prog.bf_len; i++) {
 		(*out)[i].code = prog.bf_insns[i].code;
 		(*out)[i].jt = prog.bf_insns[i].jt;

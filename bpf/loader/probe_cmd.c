@@ -4,7 +4,8 @@
 #include "loader.h"
 #include "attach_probe.skel.h"
 #include "btf_skb.h"
-#include "json.h"
+#include "json_out.h"
+#include "../pktpath.h"
 #include "tc_observer.h"
 #include <dirent.h>
 #include <errno.h>
@@ -16,14 +17,23 @@
 /* a function every kernel pktpath supports has, traceable and taking an skb first */
 #define PROBE_FUNC "consume_skb"
 
-struct kind_result { bool ok; char err[200]; };
+static const char *const test_names[AT_COUNT] = { "kprobe-multi", "fentry", "kprobe", "raw-tp", "tcx", "tc" };
+/* the program in attach_probe.bpf.c each test loads */
+static const char *const test_progs[AT_COUNT] = { "probe_kprobe_multi", "probe_fentry", "probe_kprobe",
+	                                          "probe_raw_tp",       "probe_tc",     "probe_tc" };
 
-static void set_err(struct kind_result *r, const char *what, int e)
+const char *attach_test_name(enum attach_test t)
 {
-	r->ok = false;
-	snprintf(r->err, sizeof(r->err), "%s: %s", what, strerror(e < 0 ? -e : e));
+	return (unsigned)t < AT_COUNT ? test_names[t] : "?";
 }
 
+static int set_err(char *err, size_t errlen, const char *what, int e)
+{
+	snprintf(err, errlen, "%s: %s", what, strerror(e < 0 ? -e : e));
+	return -1;
+}
+
+/* The skeleton with only program `keep` to load. */
 static struct attach_probe_bpf *open_one(struct bpf_program **keep_out, const char *keep)
 {
 	struct attach_probe_bpf *s = attach_probe_bpf__open();
@@ -39,195 +49,173 @@ static struct attach_probe_bpf *open_one(struct bpf_program **keep_out, const ch
 	return s;
 }
 
-static void test_kind(const char *kind, struct kind_result *r)
+/* TC on the loopback device: observe-only program, removed right after. No sweep: a probe leaves every other
+ * filter alone, even a dead loader's (that is `cleanup`'s job). */
+static int test_tc(struct bpf_program *p, bool tcx, char *err, size_t errlen)
+{
+	struct tc_attachment a;
+	if (tc_attach(bpf_program__fd(p), "", "lo", false, tcx ? TC_ALLOW_TCX : 0, &a, err, errlen))
+		return -1;
+	bool no_tcx = tcx && a.link_fd < 0;
+	tc_detach(&a);
+	if (no_tcx)
+		snprintf(err, errlen, "TCX link: not supported (classic cls_bpf works)");
+	return no_tcx ? -1 : 0;
+}
+
+static struct bpf_link *attach_one(enum attach_test t, struct bpf_program *p)
+{
+	const char *syms[] = { PROBE_FUNC };
+	LIBBPF_OPTS(bpf_kprobe_multi_opts, o, .syms = syms, .cnt = 1);
+	switch (t) {
+	case AT_KPROBE:
+		return bpf_program__attach_kprobe(p, false, PROBE_FUNC);
+	case AT_KPROBE_MULTI:
+		return bpf_program__attach_kprobe_multi_opts(p, NULL, &o);
+	case AT_FENTRY:
+		return bpf_program__attach_trace(p);
+	default:
+		return bpf_program__attach_raw_tracepoint(p, "netif_receive_skb");
+	}
+}
+
+bool attach_kind_ok(enum attach_test t, char *err, size_t errlen)
 {
 	struct bpf_program *p = NULL;
 	struct bpf_link *l = NULL;
-	char name[40];
-	snprintf(name, sizeof(name), "probe_%s", kind);
-	for (char *c = name; *c; c++)
-		if (*c == '-')
-			*c = '_';
-	if (!strcmp(kind, "tcx") || !strcmp(kind, "tc"))
-		snprintf(name, sizeof(name), "probe_tc");
-	struct attach_probe_bpf *s = open_one(&p, name);
+	int rc = -1, e;
+	struct attach_probe_bpf *s = open_one(&p, test_progs[t]);
 	if (!s || !p) {
-		set_err(r, "open", errno ? errno : EINVAL);
+		set_err(err, errlen, "open", errno ? errno : EINVAL);
 		goto out;
 	}
-	if (!strcmp(kind, "fentry")) {
-		int e = bpf_program__set_attach_target(p, 0, PROBE_FUNC);
-		if (e) {
-			set_err(r, "BTF attach target", e);
-			goto out;
-		}
-	}
-	int e = attach_probe_bpf__load(s);
-	if (e) {
-		set_err(r, "load", e);
+	if (t == AT_FENTRY && (e = bpf_program__set_attach_target(p, 0, PROBE_FUNC))) {
+		set_err(err, errlen, "BTF attach target", e);
 		goto out;
 	}
-	if (!strcmp(kind, "kprobe")) {
-		l = bpf_program__attach_kprobe(p, false, PROBE_FUNC);
-	} else if (!strcmp(kind, "kprobe-multi")) {
-		const char *syms[] = { PROBE_FUNC };
-		LIBBPF_OPTS(bpf_kprobe_multi_opts, o, .syms = syms, .cnt = 1);
-		l = bpf_program__attach_kprobe_multi_opts(p, NULL, &o);
-	} else if (!strcmp(kind, "fentry")) {
-		l = bpf_program__attach_trace(p);
-	} else if (!strcmp(kind, "raw-tp")) {
-		l = bpf_program__attach_raw_tracepoint(p, "netif_receive_skb");
-	} else {
-		/* TC on the loopback device: observe-only program, removed right after. No sweep: a probe leaves
-		 * every other filter alone, even a dead loader's (that is `cleanup`'s job). */
-		struct tc_attachment a;
-		char err[200];
-		bool tcx = !strcmp(kind, "tcx");
-		if (tc_attach(bpf_program__fd(p), "", "lo", false, tcx ? TC_ALLOW_TCX : 0, &a, err, sizeof(err))) {
-			r->ok = false;
-			snprintf(r->err, sizeof(r->err), "%s", err);
-		} else if (tcx && a.link_fd < 0) {
-			r->ok = false;
-			snprintf(r->err, sizeof(r->err), "TCX link: not supported (classic cls_bpf works)");
-			tc_detach(&a);
-		} else {
-			r->ok = true;
-			tc_detach(&a);
-		}
+	if ((e = attach_probe_bpf__load(s))) {
+		set_err(err, errlen, "load", e);
 		goto out;
 	}
-	e = libbpf_get_error(l);
-	if (e) {
+	if (t == AT_TC || t == AT_TCX) {
+		rc = test_tc(p, t == AT_TCX, err, errlen);
+		goto out;
+	}
+	l = attach_one(t, p);
+	if ((e = libbpf_get_error(l))) {
 		l = NULL;
-		set_err(r, "attach", e);
+		set_err(err, errlen, "attach", e);
 		goto out;
 	}
-	r->ok = true;
+	rc = 0;
 out:
 	bpf_link__destroy(l);
 	attach_probe_bpf__destroy(s);
-}
-
-bool attach_kind_ok(const char *kind, char *err, size_t errlen)
-{
-	struct kind_result r = { 0 };
-	test_kind(kind, &r);
-	if (!r.ok)
-		snprintf(err, errlen, "%s", r.err);
-	return r.ok;
+	return rc == 0;
 }
 
 static int silent_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	(void)level; (void)fmt; (void)ap;
+	(void)level;
+	(void)fmt;
+	(void)ap;
 	return 0;
 }
 
-static void list_tracepoints(FILE *o)
+/* net:* and skb:* tracepoints, from tracefs */
+static json_t *list_tracepoints(void)
 {
 	const char *dir = tracefs_dir();
 	const char *groups[] = { "net", "skb" };
-	bool first = true;
-	fputs("[", o);
-	for (int g = 0; dir && g < 2; g++) {
-		char path[200];
+	json_t *a = json_array();
+	for (int g = 0; a && dir && g < 2; g++) {
+		char path[200], name[300];
 		snprintf(path, sizeof(path), "%s/events/%s", dir, groups[g]);
 		DIR *d = opendir(path);
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
 			if (de->d_name[0] == '.' || de->d_type != DT_DIR)
 				continue;
-			char name[300];
 			snprintf(name, sizeof(name), "%s:%s", groups[g], de->d_name);
-			fputs(first ? "" : ",", o);
-			json_write_str(o, name);
-			first = false;
+			json_array_append_new(a, json_text(name));
 		}
 		if (d)
 			closedir(d);
 	}
-	fputs("]", o);
+	return a;
+}
+
+/* The "attach" object, and what `auto` picks for functions: the first kind that works, down the fallback list. */
+static json_t *attach_tests(const char **best)
+{
+	json_t *o = json_object();
+	*best = "none";
+	for (int t = 0; o && t < AT_COUNT; t++) {
+		char err[200];
+		bool ok = attach_kind_ok((enum attach_test)t, err, sizeof(err));
+		json_t *r = json_pack("{s:b}", "ok", ok);
+		if (!ok)
+			json_object_set_new(r, "error", json_text(err));
+		json_object_set_new(o, test_names[t], r);
+		if (ok && t <= AT_KPROBE && !strcmp(*best, "none"))
+			*best = test_names[t];
+	}
+	return o;
+}
+
+/* {name, pos, signature?, module?} of every traceable skb function */
+static json_t *functions_json(const struct skb_funcs *funcs)
+{
+	json_t *a = json_array();
+	for (int i = 0; a && i < funcs->n; i++) {
+		const struct skb_func *f = &funcs->v[i];
+		if (!f->traceable)
+			continue;
+		json_t *o = json_pack("{s:o,s:i}", "name", json_text(f->name), "pos", f->pos);
+		if (f->signature)
+			json_object_set_new(o, "signature", json_text(f->signature));
+		if (f->module)
+			json_object_set_new(o, "module", json_text(f->module));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *drop_reasons_json(void)
+{
+	const char *names[1024];
+	unsigned values[1024];
+	int nr = drop_reasons(names, values, 1024);
+	json_t *a = json_array();
+	for (int i = 0; a && i < nr && i < 1024; i++)
+		json_array_append_new(
+		        a, json_pack("{s:I,s:o}", "value", (json_int_t)values[i], "name", json_text(names[i])));
+	return a;
 }
 
 int cmd_probe(int argc, char **argv)
 {
-	(void)argc; (void)argv;
-	static const char *kinds[] = { "kprobe-multi", "fentry", "kprobe", "raw-tp", "tcx", "tc" };
-	struct kind_result res[6] = { 0 };
+	(void)argc;
+	(void)argv;
 	struct utsname u;
 	struct skb_funcs funcs = { .signatures = true }; /* the editor shows them on hover */
-	FILE *o = stdout;
+	const char *best;
 
 	libbpf_set_print(silent_print);
 	uname(&u);
-	for (int i = 0; i < 6; i++)
-		test_kind(kinds[i], &res[i]);
+	json_t *attach = attach_tests(&best);
 	skb_funcs_load(&funcs);
-
-	fprintf(o, "{\"loader\":{\"version\":\"%s\",\"framing\":%d},", LOADER_VERSION, PKTPATH_FRAMING_VERSION);
-	fputs("\"kernel\":{\"release\":", o);
-	json_write_str(o, u.release);
-	fputs(",\"version\":", o);
-	json_write_str(o, u.version);
-	fputs("},\"arch\":", o);
-	json_write_str(o, u.machine);
-	fprintf(o, ",\"btf\":{\"vmlinux\":%s,\"modules\":%d},", host_btf() ? "true" : "false", count_module_btf());
-	fputs("\"attach\":{", o);
-	for (int i = 0; i < 6; i++) {
-		fprintf(o, "%s\"%s\":{\"ok\":%s", i ? "," : "", kinds[i], res[i].ok ? "true" : "false");
-		if (!res[i].ok) {
-			fputs(",\"error\":", o);
-			json_write_str(o, res[i].err);
-		}
-		fputs("}", o);
-	}
-	/* what `auto` picks for functions: the first kind that works, down the fallback list */
-	const char *best = "none";
-	for (int i = 0; i < 3; i++)
-		if (res[i].ok) {
-			best = kinds[i];
-			break;
-		}
-	fputs("},\"auto\":", o);
-	json_write_str(o, best);
-	fprintf(o, ",\"skbFunctions\":{\"btf\":%d,\"traceable\":%d,\"availableFilterFunctions\":", funcs.n, funcs.traceable);
-	if (funcs.filter_err[0]) {
-		fputs("{\"ok\":false,\"error\":", o);
-		json_write_str(o, funcs.filter_err);
-		fputs("}", o);
-	} else {
-		fputs("{\"ok\":true}", o);
-	}
-	fputs("},\"functions\":[", o);
-	bool first = true;
-	for (int i = 0; i < funcs.n; i++) {
-		if (!funcs.v[i].traceable)
-			continue;
-		fputs(first ? "{\"name\":" : ",{\"name\":", o);
-		json_write_str(o, funcs.v[i].name);
-		fprintf(o, ",\"pos\":%d", funcs.v[i].pos);
-		if (funcs.v[i].signature) {
-			fputs(",\"signature\":", o);
-			json_write_str(o, funcs.v[i].signature);
-		}
-		if (funcs.v[i].module) {
-			fputs(",\"module\":", o);
-			json_write_str(o, funcs.v[i].module);
-		}
-		fputs("}", o);
-		first = false;
-	}
-	fputs("],\"dropReasons\":[", o);
-	const char *names[1024];
-	unsigned values[1024];
-	int nr = drop_reasons(names, values, 1024);
-	for (int i = 0; i < nr && i < 1024; i++) {
-		fprintf(o, "%s{\"value\":%u,\"name\":", i ? "," : "", values[i]);
-		json_write_str(o, names[i]);
-		fputs("}", o);
-	}
-	fputs("],\"tracepoints\":", o);
-	list_tracepoints(o);
-	fputs("}\n", o);
-	return fflush(o) ? 1 : 0;
+	json_t *filter_ff = funcs.filter_err[0] ? json_pack("{s:b,s:o}", "ok", 0, "error", json_text(funcs.filter_err))
+	                                        : json_pack("{s:b}", "ok", 1);
+	json_t *doc = json_pack(
+	        "{s:{s:s,s:i},s:{s:o,s:o},s:o,s:{s:b,s:i},s:o,s:s,s:{s:i,s:i,s:o},s:o,s:o,s:o}", "loader", "version",
+	        LOADER_VERSION, "framing", PKTPATH_FRAMING_VERSION, "kernel", "release", json_text(u.release),
+	        "version", json_text(u.version), "arch", json_text(u.machine), "btf", "vmlinux", host_btf() != NULL,
+	        "modules", count_module_btf(), "attach", attach, "auto", best, "skbFunctions", "btf", funcs.n,
+	        "traceable", funcs.traceable, "availableFilterFunctions", filter_ff, "functions",
+	        functions_json(&funcs), "dropReasons", drop_reasons_json(), "tracepoints", list_tracepoints());
+	skb_funcs_free(&funcs);
+	if (json_print_line(stdout, doc))
+		return 1;
+	return fflush(stdout) ? 1 : 0;
 }

@@ -64,19 +64,23 @@ int tc_filters_list(int ifindex, bool egress, __u16 prio, struct tc_filter_list 
 		struct nlmsghdr nh;
 		struct tcmsg tc;
 	} req = {
-		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)), .nlmsg_type = RTM_GETTFILTER,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
-		.tc = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex,
-			.tcm_parent = TC_H_MAKE(TC_H_CLSACT, egress ? TC_H_MIN_EGRESS : TC_H_MIN_INGRESS),
-			.tcm_info = TC_H_MAKE((__u32)prio << 16, 0) },
+		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+		        .nlmsg_type = RTM_GETTFILTER,
+		        .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		        .nlmsg_seq = 1 },
+		.tc = { .tcm_family = AF_UNSPEC,
+		        .tcm_ifindex = ifindex,
+		        .tcm_parent = TC_H_MAKE(TC_H_CLSACT, egress ? TC_H_MIN_EGRESS : TC_H_MIN_INGRESS),
+		        .tcm_info = TC_H_MAKE((__u32)prio << 16, 0) },
 	};
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	memset(out, 0, sizeof(*out));
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (fd < 0)
 		return -errno;
-	int rc = sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0 ? -errno
-													     : read_dump(fd, out);
+	int rc = sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0
+	                 ? -errno
+	                 : read_dump(fd, out);
 	close(fd);
 	return rc;
 }

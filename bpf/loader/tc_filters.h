@@ -14,8 +14,8 @@ struct tc_filter {
 };
 
 struct tc_filter_list {
-	int total;     /* every filter on the hook at that priority, whatever its kind */
-	int n;         /* cls_bpf filters in f (at most TC_FILTERS_MAX) */
+	int total; /* every filter on the hook at that priority, whatever its kind */
+	int n;     /* cls_bpf filters in f (at most TC_FILTERS_MAX) */
 	struct tc_filter f[TC_FILTERS_MAX];
 };
 

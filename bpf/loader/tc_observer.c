@@ -17,7 +17,7 @@
 
 #ifndef BPF_TCX_INGRESS /* Debian 12's UAPI headers predate TCX (6.6) */
 #define BPF_TCX_INGRESS 46
-#define BPF_TCX_EGRESS 47
+#define BPF_TCX_EGRESS  47
 #endif
 
 int netns_enter(const char *path, int *saved_fd, int *target_fd, char *err, size_t errlen)
@@ -58,8 +58,9 @@ static bool prog_is_ours(__u32 prog_id)
 	int fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)
 		return false;
-	bool ours = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
-		    (!strcmp(info.name, "tc_ingress") || !strcmp(info.name, "tc_egress") || !strcmp(info.name, "probe_tc"));
+	bool ours =
+	        bpf_obj_get_info_by_fd(fd, &info, &len) == 0 &&
+	        (!strcmp(info.name, "tc_ingress") || !strcmp(info.name, "tc_egress") || !strcmp(info.name, "probe_tc"));
 	close(fd);
 	return ours;
 }
@@ -92,7 +93,8 @@ static int sweep_ifindex(int ifindex)
 		for (int i = 0; i < l.n; i++) {
 			if (!prog_is_ours(l.f[i].prog_id) || prog_has_holder(l.f[i].handle, l.f[i].prog_id))
 				continue;
-			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = dir ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+			LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			            .attach_point = dir ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 			LIBBPF_OPTS(bpf_tc_opts, d, .handle = l.f[i].handle, .priority = PKTPATH_TC_PRIO);
 			removed += bpf_tc_detach(&hook, &d) == 0;
 		}
@@ -114,7 +116,7 @@ static bool clsact_empty(int ifindex)
 static int attach_classic(int prog_fd, struct tc_attachment *out, char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = out->ifindex,
-		    .attach_point = out->egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	            .attach_point = out->egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	int r = bpf_tc_hook_create(&hook);
 	if (r && r != -EEXIST) {
 		snprintf(err, errlen, "clsact on %s: %s", out->ifname, strerror(-r));
@@ -137,7 +139,7 @@ static int attach_classic(int prog_fd, struct tc_attachment *out, char *err, siz
 }
 
 int tc_attach(int prog_fd, const char *netns, const char *ifname, bool egress, unsigned flags,
-	      struct tc_attachment *out, char *err, size_t errlen)
+              struct tc_attachment *out, char *err, size_t errlen)
 {
 	int saved, target, rc = -1;
 	memset(out, 0, sizeof(*out));
@@ -191,7 +193,7 @@ void tc_detach(struct tc_attachment *a)
 			}
 		}
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = a->ifindex,
-			    .attach_point = a->egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+		            .attach_point = a->egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 		LIBBPF_OPTS(bpf_tc_opts, o, .handle = a->handle, .priority = PKTPATH_TC_PRIO);
 		int lock = tc_lock();
 		bpf_tc_detach(&hook, &o);

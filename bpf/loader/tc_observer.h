@@ -11,17 +11,17 @@
 #define PKTPATH_TC_PRIO 0x7074 /* "pt"; before per-run handles, the handle was 0x7074 too */
 
 enum tc_attach_flags {
-	TC_ALLOW_TCX = 1,   /* try a TCX link before a classic filter */
-	TC_SWEEP_DEAD = 2,  /* first remove dead loaders' filters from the interface (never for `probe`) */
+	TC_ALLOW_TCX = 1,  /* try a TCX link before a classic filter */
+	TC_SWEEP_DEAD = 2, /* first remove dead loaders' filters from the interface (never for `probe`) */
 };
 
 struct tc_attachment {
 	int ifindex;
-	int netns_fd;      /* -1: the loader's own namespace */
+	int netns_fd; /* -1: the loader's own namespace */
 	bool egress;
-	int link_fd;       /* TCX link, or -1 */
-	bool classic;      /* classic cls_bpf filter to remove at detach */
-	unsigned handle;   /* its handle */
+	int link_fd;     /* TCX link, or -1 */
+	bool classic;    /* classic cls_bpf filter to remove at detach */
+	unsigned handle; /* its handle */
 	bool created_qdisc;
 	char ifname[16];
 };
@@ -31,7 +31,7 @@ int netns_enter(const char *path, int *saved_fd, int *target_fd, char *err, size
 int netns_leave(int saved_fd);
 
 int tc_attach(int prog_fd, const char *netns, const char *ifname, bool egress, unsigned flags,
-	      struct tc_attachment *out, char *err, size_t errlen);
+              struct tc_attachment *out, char *err, size_t errlen);
 /* Removes our own filter only, and a clsact we created once no filter at all is left on it. */
 void tc_detach(struct tc_attachment *a);
 /* Removes pktpath's classic filters whose loader is dead from every interface of our namespace and of each

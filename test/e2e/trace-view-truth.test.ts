@@ -132,11 +132,11 @@ describe('Trace view: the screen never lies', () => {
   });
 
   itUi('Start is off while the host rejects the filter', async () => {
-    // passes the local syntax check; only the host's libpcap knows the raw-IP view has no Ethernet addresses
-    await setUpTrace('ether host 1:2:3:4:5:6', '100', '30');
+    // passes the local syntax check; only the host's libpcap knows a VLAN id's range
+    await setUpTrace('vlan 5000', '100', '30');
     await expect
       .poll(() => page.getByTestId('filter-error').textContent(), { timeout: 15_000 })
-      .toMatch(/^local: .*ethernet addresses/);
+      .toMatch(/^local: .*VLAN tag 5000 greater than maximum 4095/);
     expect(await startButton().isDisabled()).toBe(true);
     expect(await page.getByTestId('start-blocked').textContent()).toContain('local rejects the filter');
     await page.getByTestId('filter').fill('icmp');

@@ -25,6 +25,9 @@ export interface Ev extends Rec {
   netns: number;
   free?: boolean;
   first?: boolean;
+  /** The filter view that matched (first event): Ethernet or raw IP. */
+  view?: 'l2' | 'l3';
+  partial?: boolean;
   tuple?: { ip: number; proto: string | number; src: string; dst: string; sport: number; dport: number };
   drop?: { reason: number; name: string };
   skb: string;

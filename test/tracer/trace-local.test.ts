@@ -273,6 +273,79 @@ describe('loader trace (this kernel: raw tracepoints + TC observer)', () => {
   );
 });
 
+describe('loader: filters with link-layer primitives (only the Ethernet view can express them)', () => {
+  const macOf = async (ns: string, dev: string) =>
+    (await sh(localShell, `ip netns exec ${ns} cat /sys/class/net/${dev}/address`)).trim();
+
+  itRoot('check-filter accepts arp, ether, vlan, mpls; refuses only what neither view compiles', async () => {
+    for (const f of ['arp', 'ether host 1:2:3:4:5:6', 'vlan 10 and icmp', 'mpls', 'ether broadcast']) {
+      const r = await exec(LOADER, ['check-filter', f]);
+      expect({ f, out: r.stdout.trim(), code: r.code }).toEqual({ f, out: '{"ok":true}', code: 0 });
+    }
+    const bad = await exec(LOADER, ['check-filter', 'ether host 1:2:3:4:5:6 and vlan 5000']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout)).toEqual({ ok: false, error: 'VLAN tag 5000 greater than maximum 4095' });
+  });
+
+  itRoot('`arp` between two namespaces shows the ARP request and reply, and no IP packet', async () => {
+    const t = await createPair(localShell);
+    try {
+      // fresh namespaces: the first ping resolves the server's address with ARP first
+      const { events, exit } = await traceWhile({ filter: 'arp' }, () => ping(t, 1));
+      expect(exit.code).toBe(0);
+      const clientNs = nsInode(t.client);
+      const serverNs = nsInode(t.server);
+      const byId = [...paths(events).values()].filter((p) => !p[0]!.partial);
+      // every packet matched in the Ethernet view, carries no IP tuple, and stays within our two namespaces
+      for (const p of byId) {
+        expect(p[0]).toMatchObject({ first: true, view: 'l2' });
+        expect(p.some((e) => e.tuple)).toBe(false);
+      }
+      const crossed = (from: number, to: number) =>
+        byId.filter(
+          (p) =>
+            p[0]!.name === 'net_dev_queue' &&
+            p[0]!.netns === from &&
+            p.some((e) => e.name === 'netif_receive_skb' && e.netns === to),
+        );
+      expect(crossed(clientNs, serverNs).length).toBeGreaterThanOrEqual(1); // who-has, client -> server
+      expect(crossed(serverNs, clientNs).length).toBeGreaterThanOrEqual(1); // is-at, server -> client
+    } finally {
+      await destroy(t);
+    }
+  });
+
+  itRoot(
+    '`ether src` of the client veth MAC matches the client’s packets only, at their transmit',
+    async () => {
+      const t = await createPair(localShell);
+      try {
+        const mac = await macOf(t.client, t.clientIf);
+        const { events } = await traceWhile({ filter: `ether src ${mac} and icmp` }, () => ping(t, 2));
+        const byId = [...paths(events).values()].filter((p) => !p[0]!.partial);
+        const requests = byId.filter((p) => p.some((e) => e.name === 'netif_receive_skb'));
+        expect(requests.length).toBe(2);
+        for (const p of requests) {
+          expect(p[0]).toMatchObject({
+            name: 'net_dev_queue',
+            first: true,
+            view: 'l2',
+            netns: nsInode(t.client),
+          });
+          expect(p[0]!.tuple).toMatchObject({ proto: 'icmp', src: t.clientAddr, dst: t.serverAddr });
+        }
+        // the echo replies come from the server's MAC: none of them matched
+        expect(byId.some((p) => p[0]!.tuple?.src === t.serverAddr)).toBe(false);
+        // and another MAC matches nothing: the Ethernet view really filters
+        const other = await traceWhile({ filter: 'ether host 02:00:5e:00:53:01' }, () => ping(t, 1));
+        expect(other.events).toEqual([]);
+      } finally {
+        await destroy(t);
+      }
+    },
+  );
+});
+
 /** A UDP socket in the server namespace that never reads: datagrams stay queued until its process dies. */
 async function unreadUdpSocket(t: Topology, port: number): Promise<void> {
   await sh(

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+#include "trace_load.h"
+#include "libbpf_log.h"
+#include "loader.h"
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+/* `auto` without kprobe-multi: fentry costs less per hit than a kprobe, but each fentry function needs its own
+ * program load and trampoline, and releasing one waits for the kernel (about 0.1 s per function in the lab's TCG
+ * VM: 1,841 functions took 3 minutes to attach and 3 to detach). Above this many functions kprobes come first. */
+#define AUTO_FENTRY_MAX 128
+
+/* What a program of the object is for, from its name. */
+enum prog_role {
+	ROLE_TP,
+	ROLE_TC,
+	ROLE_KPROBE,
+	ROLE_KRETPROBE,
+	ROLE_KMULTI,
+	ROLE_KMULTI_RET,
+	ROLE_FENTRY,
+	ROLE_FEXIT,
+	ROLE_OTHER
+};
+struct prog_info {
+	enum prog_role role;
+	int pos; /* function programs: the skb argument position (1..5); tc: 1 for egress */
+};
+
+static struct prog_info prog_info(const char *n)
+{
+	static const struct {
+		const char *prefix;
+		enum prog_role role;
+	} per_pos[] = { { "kprobe_skb_", ROLE_KPROBE },
+		        { "kmulti_skb_", ROLE_KMULTI },
+		        { "fentry_skb_", ROLE_FENTRY },
+		        { "fexit_skb_", ROLE_FEXIT } };
+	size_t len = strlen(n);
+	if (!strcmp(n, "kretprobe_skb"))
+		return (struct prog_info){ ROLE_KRETPROBE, 0 };
+	if (!strcmp(n, "kmulti_ret_skb"))
+		return (struct prog_info){ ROLE_KMULTI_RET, 0 };
+	if (!strcmp(n, "tc_ingress") || !strcmp(n, "tc_egress"))
+		return (struct prog_info){ ROLE_TC, !strcmp(n, "tc_egress") };
+	if (!strncmp(n, "tp_", 3))
+		return (struct prog_info){ ROLE_TP, 0 };
+	for (size_t i = 0; i < sizeof(per_pos) / sizeof(per_pos[0]); i++) {
+		size_t pl = strlen(per_pos[i].prefix);
+		if (len == pl + 1 && !strncmp(n, per_pos[i].prefix, pl) && n[pl] >= '1' && n[pl] <= '5')
+			return (struct prog_info){ per_pos[i].role, n[pl] - '0' };
+	}
+	return (struct prog_info){ ROLE_OTHER, 0 };
+}
+
+static bool in_chain(const enum backend *chain, int n, enum backend b)
+{
+	for (int i = 0; i < n; i++)
+		if (chain[i] == b)
+			return true;
+	return false;
+}
+
+/* Which argument positions the function probes use, and which need a return probe ([0]: any). */
+struct func_use {
+	bool pos[6], ret[6], stack;
+};
+
+static struct func_use func_use(const struct trace_ctx *c, bool with_funcs)
+{
+	struct func_use u = { .stack = c->cfg.stack };
+	for (int i = c->nfixed; with_funcs && i < c->probes.n; i++) {
+		const struct probe *p = &c->probes.v[i];
+		if (p->planned_err || p->pos < 1 || p->pos > 5)
+			continue;
+		u.pos[p->pos] = true;
+		u.ret[p->pos] |= probe_needs_ret(p);
+		u.ret[0] |= probe_needs_ret(p);
+		u.stack |= (p->cookie & PROBE_STACK) != 0;
+	}
+	return u;
+}
+
+/* fentry/fexit are verified against one BTF target each, the first vmlinux function at their position (then
+ * loaded again per function from the same instructions). */
+static bool set_tracing_target(const struct trace_ctx *c, struct bpf_program *prog, int pos, bool ret)
+{
+	for (int i = c->nfixed; i < c->probes.n; i++) {
+		const struct probe *p = &c->probes.v[i];
+		if (p->pos == pos && p->fn && !p->fn->module && !p->planned_err && (!ret || probe_needs_ret(p)))
+			return bpf_program__set_attach_target(prog, 0, p->name) == 0;
+	}
+	return false;
+}
+
+/* Whether to load `prog` for the backends of chain[0..n) (none: tracepoints and TC only). */
+static bool want_prog(const struct trace_ctx *c, struct bpf_program *prog, const enum backend *chain, int n,
+                      const struct func_use *u)
+{
+	const char *name = bpf_program__name(prog);
+	struct prog_info pi = prog_info(name);
+	bool kp = in_chain(chain, n, BK_KPROBE), km = in_chain(chain, n, BK_KPROBE_MULTI);
+	bool fe = in_chain(chain, n, BK_FENTRY);
+	switch (pi.role) {
+	case ROLE_TP:
+	case ROLE_TC:
+		for (int i = 0; i < c->nfixed; i++) {
+			const struct probe *p = &c->probes.v[i];
+			if (pi.role == ROLE_TP ? p->kind == PK_RAW_TP && !strcmp(p->name, name + 3)
+			                       : p->kind == PK_TC && p->egress == pi.pos)
+				return true;
+		}
+		return false;
+	case ROLE_KRETPROBE:
+		return kp && u->ret[0];
+	case ROLE_KMULTI_RET:
+		return km && u->ret[0];
+	case ROLE_KPROBE:
+		return kp && u->pos[pi.pos];
+	case ROLE_KMULTI:
+		return km && u->pos[pi.pos];
+	case ROLE_FENTRY:
+	case ROLE_FEXIT:
+		return fe && (pi.role == ROLE_FEXIT ? u->ret : u->pos)[pi.pos] &&
+		       set_tracing_target(c, prog, pi.pos, pi.role == ROLE_FEXIT);
+	default:
+		return false;
+	}
+}
+
+static void set_rodata(struct trace_ctx *c, const struct func_use *u)
+{
+	struct pktpath_bpf *s = c->skel;
+	for (int i = 0; i < c->nfixed; i++) {
+		const struct probe *p = &c->probes.v[i];
+		if (p->kind == PK_RAW_TP)
+			s->rodata->tp_probe_id[p->tp] = i;
+		else
+			s->rodata->tc_probe_id[p->egress] = i;
+	}
+	s->rodata->cfg_netns = c->cfg.netns;
+	s->rodata->cfg_ifindex = c->cfg.ifindex;
+	memcpy((void *)s->rodata->cfg_ifname, c->cfg.ifname, sizeof(c->cfg.ifname));
+	s->rodata->cfg_mark = c->cfg.mark;
+	s->rodata->cfg_mark_mask = c->cfg.mark_mask;
+	s->rodata->cfg_max_packets = c->cfg.max_packets;
+	s->rodata->cfg_stack = c->cfg.stack;
+	s->rodata->cfg_snaplen = c->cfg.snaplen;
+	bpf_map__set_max_entries(s->maps.tracked, c->cfg.track_max);
+	bpf_map__set_max_entries(s->maps.events, c->cfg.ringbuf_bytes);
+	if (!u->stack)
+		bpf_map__set_max_entries(s->maps.stacks, 1);
+}
+
+/* Opens and loads the object with the programs of the function backends chain[0..n). */
+static int load_object(struct trace_ctx *c, const enum backend *chain, int n, char *err, size_t errlen)
+{
+	struct bpf_program *prog;
+	struct func_use u = func_use(c, n > 0);
+	if (!(c->skel = pktpath_bpf__open())) {
+		snprintf(err, errlen, "open: %s", strerror(errno));
+		return -1;
+	}
+	c->filter.obj = c->skel->obj;
+	set_rodata(c, &u);
+	bpf_object__for_each_program(prog, c->skel->obj)
+		bpf_program__set_autoload(prog, want_prog(c, prog, chain, n, &u));
+	int e = pktpath_bpf__load(c->skel);
+	if (e) {
+		snprintf(err, errlen, "load: %s", strerror(-e));
+		pktpath_bpf__destroy(c->skel);
+		c->skel = NULL;
+		c->filter.obj = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void add_chain_fallback(struct trace_ctx *c, enum backend b, const char *why)
+{
+	if (c->nfallbacks >= (int)(sizeof(c->fallbacks) / sizeof(c->fallbacks[0])))
+		return;
+	c->fallbacks[c->nfallbacks].backend = b;
+	snprintf(c->fallbacks[c->nfallbacks++].err, sizeof(c->fallbacks[0].err), "%s", why);
+}
+
+/* The function backends to use, best first, each feature-tested with the tiny program `loader probe` uses (so
+ * auto pays no full verifier run for a backend it cannot use); those that fail go to the fallbacks. auto: by cost
+ * and coverage (above); an explicit backend: that one only. Returns how many are in c->order. */
+static int backend_order(struct trace_ctx *c, int nfuncs)
+{
+	static const struct {
+		enum backend b;
+		enum attach_test t;
+	} tested[] = { { BK_KPROBE_MULTI, AT_KPROBE_MULTI }, { BK_FENTRY, AT_FENTRY }, { BK_KPROBE, AT_KPROBE } };
+	/* with kprobe-multi, what it refuses goes to kprobe (fentry's templates would cost a verifier run each, for
+	 * functions a kprobe takes as well); without it, fentry's refusals go to kprobe and kprobe's to fentry */
+	static const enum backend multi[] = { BK_KPROBE_MULTI, BK_KPROBE }, small[] = { BK_FENTRY, BK_KPROBE },
+	                          large[] = { BK_KPROBE, BK_FENTRY };
+	bool ok[BK_TC + 1] = { 0 };
+	int n = 0;
+	for (size_t i = 0; i < sizeof(tested) / sizeof(tested[0]); i++) {
+		char kerr[200], why[300];
+		if (c->cfg.attach != BK_AUTO && c->cfg.attach != tested[i].b)
+			continue;
+		ok[tested[i].b] = attach_kind_ok(tested[i].t, kerr, sizeof(kerr));
+		libbpf_log_install(); /* the test silences libbpf */
+		snprintf(why, sizeof(why), "feature test: %s", kerr);
+		if (!ok[tested[i].b])
+			add_chain_fallback(c, tested[i].b, why);
+	}
+	const enum backend *pref = ok[BK_KPROBE_MULTI] ? multi : nfuncs <= AUTO_FENTRY_MAX ? small : large;
+	for (int i = 0; i < 2; i++)
+		if (ok[pref[i]])
+			c->order[n++] = pref[i];
+	return n;
+}
+
+/* Loads the object for the first chain of c->order whose programs load (then for its head alone); the skipped
+ * backends go to the fallbacks. Sets c->chain and c->nchain (0: none loaded). */
+static void load_chain(struct trace_ctx *c, int n)
+{
+	char err[512], why[1100];
+	for (int k = 0; k < n; k++) {
+		libbpf_log_clear();
+		c->chain = c->order + k;
+		if (!load_object(c, c->order + k, n - k, err, sizeof(err))) {
+			c->nchain = n - k;
+			return;
+		}
+		const char *last = libbpf_log_last();
+		snprintf(why, sizeof(why), "%s%s%s", err, last[0] ? ": " : "", last);
+		if (n - k > 1 && !load_object(c, c->order + k, 1, err, sizeof(err))) {
+			for (int j = k + 1; j < n; j++) /* no per-function fallback to these */
+				add_chain_fallback(c, c->order[j], why);
+			c->nchain = 1;
+			return;
+		}
+		add_chain_fallback(c, c->order[k], why);
+	}
+	c->chain = NULL;
+	c->nchain = 0;
+}
+
+int trace_load(struct trace_ctx *c, int usable_funcs, char *err, size_t errlen)
+{
+	if (usable_funcs)
+		load_chain(c, backend_order(c, usable_funcs));
+	for (int i = c->nfixed; i < c->probes.n && c->nchain; i++)
+		c->probes.v[i].kind = backend_probe_kind(c->chain[0]);
+	if (c->skel)
+		return 0;
+	/* no function backend: the functions stay in the table, failed, and the rest still runs */
+	for (int i = c->nfixed; i < c->probes.n; i++)
+		if (!c->probes.v[i].err[0])
+			snprintf(c->probes.v[i].err, sizeof(c->probes.v[i].err),
+			         "no function attach kind works on this kernel");
+	libbpf_log_clear();
+	char lerr[512];
+	if (load_object(c, NULL, 0, lerr, sizeof(lerr))) {
+		const char *last = libbpf_log_last();
+		snprintf(err, errlen, "%s%s%s", lerr, last[0] ? ": " : "", last);
+		return -1;
+	}
+	return 0;
+}

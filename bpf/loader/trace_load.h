@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* Choosing the function backends and loading the object: `auto` orders the backends by cost and coverage, each
+ * feature-tested first; the object is loaded with the programs of every backend in the chain that loads. */
+#ifndef TRACE_LOAD_H
+#define TRACE_LOAD_H
+#include "trace_ctx.h"
+
+/* Loads c->skel for the planned probes, function backends first (c->chain, c->nchain; the ones that failed go to
+ * c->fallbacks). Without any working function backend the object is loaded for tracepoints and TC alone and the
+ * function probes are marked failed. Returns 0, or -1 with err when even that fails. */
+int trace_load(struct trace_ctx *c, int usable_funcs, char *err, size_t errlen);
+#endif

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+#include "ebpf_interp.h"
+#include <string.h>
+
+#define STACK     512
+#define MAX_STEPS 1000000
+
+struct vm {
+	uint64_t r[11];
+	uint8_t stack[STACK];
+	const uint8_t *pkt;
+	uint64_t pkt_len;
+};
+
+/* r10 is the frame pointer: the stack's top, as an address in the VM's own memory */
+static uint8_t *stack_at(struct vm *m, uint64_t addr, int size)
+{
+	uint64_t top = (uint64_t)(uintptr_t)(m->stack + STACK);
+	if (addr < top - STACK || addr + size > top)
+		return NULL;
+	return (uint8_t *)(uintptr_t)addr;
+}
+
+static uint64_t alu(uint8_t op, uint64_t a, uint64_t b, int *bad)
+{
+	switch (op) {
+	case BPF_ADD:
+		return a + b;
+	case BPF_SUB:
+		return a - b;
+	case BPF_MUL:
+		return a * b;
+	case BPF_DIV:
+		return b ? a / b : 0;
+	case BPF_MOD:
+		return b ? a % b : a;
+	case BPF_OR:
+		return a | b;
+	case BPF_AND:
+		return a & b;
+	case BPF_XOR:
+		return a ^ b;
+	case BPF_LSH:
+		return a << (b & 63);
+	case BPF_RSH:
+		return a >> (b & 63);
+	case BPF_NEG:
+		return -a;
+	case BPF_MOV:
+		return b;
+	default:
+		*bad = 1;
+		return 0;
+	}
+}
+
+static uint32_t alu32(uint8_t op, uint32_t a, uint32_t b, int *bad)
+{
+	if (op == BPF_LSH || op == BPF_RSH)
+		b &= 31;
+	return (uint32_t)alu(op, a, b, bad);
+}
+
+static int cond(uint8_t op, uint64_t a, uint64_t b, int *bad)
+{
+	switch (op) {
+	case BPF_JEQ:
+		return a == b;
+	case BPF_JNE:
+		return a != b;
+	case BPF_JGT:
+		return a > b;
+	case BPF_JGE:
+		return a >= b;
+	case BPF_JSET:
+		return (a & b) != 0;
+	default:
+		*bad = 1;
+		return 0;
+	}
+}
+
+static uint64_t swap_be(uint64_t v, int bits)
+{
+	if (bits == 16)
+		return (uint16_t)((v & 0xff) << 8 | (v >> 8 & 0xff));
+	if (bits == 32)
+		return __builtin_bswap32((uint32_t)v);
+	return __builtin_bswap64(v);
+}
+
+/* bpf_probe_read_kernel(r1 = dst, r2 = size, r3 = src): only packet bytes into the stack */
+static int probe_read(struct vm *m)
+{
+	uint8_t *dst = stack_at(m, m->r[1], (int)m->r[2]);
+	uint64_t base = (uint64_t)(uintptr_t)m->pkt;
+	if (!dst || m->r[2] > 8 || m->r[3] < base || m->r[3] + m->r[2] > base + m->pkt_len)
+		return -1;
+	memcpy(dst, (const void *)(uintptr_t)m->r[3], m->r[2]);
+	m->r[0] = 0;
+	return 0;
+}
+
+static int mem_access(struct vm *m, const struct bpf_insn *i)
+{
+	static const int sizes[] = { 4, 2, 1, 8 }; /* BPF_W, BPF_H, BPF_B, BPF_DW >> 3 */
+	int size = sizes[BPF_SIZE(i->code) >> 3];
+	int ld = BPF_CLASS(i->code) == BPF_LDX;
+	uint8_t *p = stack_at(m, m->r[ld ? i->src_reg : i->dst_reg] + i->off, size);
+	uint64_t v = BPF_CLASS(i->code) == BPF_ST ? (uint64_t)(int64_t)i->imm : m->r[i->src_reg];
+	if (!p || BPF_MODE(i->code) != BPF_MEM)
+		return -1;
+	if (ld) {
+		uint64_t x = 0;
+		memcpy(&x, p, size); /* little-endian host */
+		m->r[i->dst_reg] = x;
+	} else {
+		memcpy(p, &v, size);
+	}
+	return 0;
+}
+
+/* One jump-class instruction; *pc is advanced past it. Returns 1 on exit, 0 to go on, -1 on a bad one. */
+static int jump(struct vm *m, const struct bpf_insn *i, int *pc)
+{
+	int bad = 0, is32 = BPF_CLASS(i->code) == BPF_JMP32;
+	uint8_t op = BPF_OP(i->code);
+	if (op == BPF_EXIT && !is32)
+		return 1;
+	if (op == BPF_CALL && !is32)
+		return i->imm == BPF_FUNC_probe_read_kernel ? probe_read(m) : -1;
+	if (op == BPF_JA && !is32) {
+		*pc += i->off;
+		return 0;
+	}
+	uint64_t a = m->r[i->dst_reg], b = BPF_SRC(i->code) == BPF_X ? m->r[i->src_reg] : (uint64_t)(int64_t)i->imm;
+	if (is32) {
+		a = (uint32_t)a;
+		b = (uint32_t)b;
+	}
+	if (cond(op, a, b, &bad))
+		*pc += i->off;
+	return bad ? -1 : 0;
+}
+
+static int step(struct vm *m, const struct bpf_insn *i, int *pc)
+{
+	int bad = 0;
+	uint8_t cls = BPF_CLASS(i->code), op = BPF_OP(i->code);
+	if (i->dst_reg > 10 || i->src_reg > 10)
+		return -1;
+	uint64_t src = BPF_SRC(i->code) == BPF_X ? m->r[i->src_reg] : (uint64_t)(int64_t)i->imm;
+	switch (cls) {
+	case BPF_ALU64:
+		if (i->dst_reg == 10)
+			return -1;
+		m->r[i->dst_reg] = alu(op, m->r[i->dst_reg], src, &bad);
+		return bad ? -1 : 0;
+	case BPF_ALU:
+		if (i->dst_reg == 10)
+			return -1;
+		if (op == BPF_END)
+			m->r[i->dst_reg] = swap_be(m->r[i->dst_reg], i->imm);
+		else
+			m->r[i->dst_reg] = alu32(op, (uint32_t)m->r[i->dst_reg], (uint32_t)src, &bad);
+		return bad ? -1 : 0;
+	case BPF_LDX:
+	case BPF_ST:
+	case BPF_STX:
+		return mem_access(m, i);
+	case BPF_JMP:
+	case BPF_JMP32:
+		return jump(m, i, pc);
+	default:
+		return -1;
+	}
+}
+
+int ebpf_run(const struct bpf_insn *prog, int n, const uint8_t *pkt, uint64_t linear_len, uint64_t wire_len,
+             uint64_t *r0)
+{
+	static struct vm m; /* 512 bytes of stack: kept off the caller's */
+	memset(&m, 0, sizeof(m));
+	m.pkt = pkt;
+	m.pkt_len = linear_len;
+	m.r[1] = (uint64_t)(uintptr_t)pkt;
+	m.r[2] = linear_len;
+	m.r[3] = wire_len;
+	m.r[10] = (uint64_t)(uintptr_t)(m.stack + STACK);
+	for (int pc = 0, steps = 0; steps < MAX_STEPS; steps++) {
+		if (pc < 0 || pc >= n)
+			return -1;
+		const struct bpf_insn *i = &prog[pc++];
+		int r = step(&m, i, &pc);
+		if (r < 0)
+			return -1;
+		if (r == 1) {
+			*r0 = m.r[0];
+			return 0;
+		}
+	}
+	return -1;
+}

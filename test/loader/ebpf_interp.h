@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* A small eBPF interpreter for the instructions cbpf_to_ebpf emits (ALU/ALU64, JMP/JMP32, stack loads and
+ * stores, bpf_probe_read_kernel, byte swaps, exit): runs a translated filter on a packet in user memory, so tests
+ * and fuzzers can compare it with libpcap's own cBPF interpreter. Host-only test code. */
+#ifndef EBPF_INTERP_H
+#define EBPF_INTERP_H
+#include <linux/bpf.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Runs prog with r1 = pkt, r2 = linear_len, r3 = wire_len. Returns 0 with *r0 set, or -1 when the program does
+ * something the interpreter does not allow (an unknown opcode, a jump out of range, a stack access out of bounds,
+ * a read outside the packet, too many steps): a translation bug. */
+int ebpf_run(const struct bpf_insn *prog, int n, const uint8_t *pkt, uint64_t linear_len, uint64_t wire_len,
+             uint64_t *r0);
+#endif

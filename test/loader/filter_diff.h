@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* Runs a cBPF program both ways on one packet: libpcap's interpreter on the cBPF, and the eBPF interpreter on
+ * cbpf_to_ebpf's translation. Shared by the unit tests and the fuzz targets. */
+#ifndef FILTER_DIFF_H
+#define FILTER_DIFF_H
+#include "../../bpf/loader/pcap_compile.h"
+#include <linux/bpf.h>
+
+enum diff_result { DIFF_SAME, DIFF_MISMATCH, DIFF_BAD_EBPF };
+
+/* Compares whether the packet matches (return value != 0). ebpf: the translation of cbpf. */
+enum diff_result filter_diff(const struct cbpf_insn *cbpf, int ncbpf, const struct bpf_insn *ebpf, int nebpf,
+                             const uint8_t *pkt, unsigned len, unsigned wirelen, int *matched);
+#endif
