@@ -43,6 +43,7 @@ async function leftovers(host: VmHost) {
 const KERNELS: { name: VmSpec['name']; release: string; backends: string[] }[] = [
   { name: 'vm612', release: '6.12', backends: ['kprobe', 'kprobe-multi', 'fentry'] },
   { name: 'vm510', release: '5.10', backends: ['kprobe', 'fentry'] },
+  { name: 'vmarm64', release: 'arm64 6.12', backends: ['kprobe', 'fentry'] },
 ];
 
 for (const { name, release, backends } of KERNELS)
