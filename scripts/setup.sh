@@ -9,9 +9,15 @@ missing=()
 for pkg in $wanted; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+# The lab's arm64 VM (vmarm64) is built from Debian's arm64 packages: apt must know that architecture.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  echo "setup: adding the arm64 dpkg architecture (lab VM vmarm64)" >&2
+  $sudo dpkg --add-architecture arm64
+  $sudo apt-get update -q >/dev/null
+fi
 if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
   echo "setup: installing Debian packages: ${missing[*]}" >&2
   $sudo apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null

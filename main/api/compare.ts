@@ -23,6 +23,9 @@ export const AlignedRowSchema = z.object({
   a_dt_ns: z.number().nullable(),
   b_dt_ns: z.number().nullable(),
   delta_ns: z.number().nullable(),
+  /** On a `same` row whose two hops are one function under names of different kernel versions: B's name
+   * (`function` is A's). See PathComparison.equivalences. */
+  b_function: z.string().optional(),
 });
 export type AlignedRow = z.infer<typeof AlignedRowSchema>;
 
@@ -59,6 +62,17 @@ export const ContextDiffSchema = z.object({
 });
 export type ContextDiff = z.infer<typeof ContextDiffSchema>;
 
+/** Two names of one kernel function, aligned because the kernels differ (main/core/compare/function-equivalence.ts). */
+export const EquivalenceUseSchema = z.object({
+  a_function: z.string(),
+  b_function: z.string(),
+  /** What the function does. */
+  role: z.string(),
+  /** Where the equivalence comes from (upstream commit, lab measurement). */
+  evidence: z.string(),
+});
+export type EquivalenceUse = z.infer<typeof EquivalenceUseSchema>;
+
 export const PathComparisonSchema = z.object({
   identical: z.boolean(),
   first_divergence: DivergenceSchema.nullable(),
@@ -70,6 +84,8 @@ export const PathComparisonSchema = z.object({
   total_delta_ns: z.number(),
   /** The two runs' host contexts compared (docs/CLI.md "compare"), when the packets come from different runs. */
   context_diff: ContextDiffSchema.optional(),
+  /** Each pair of differently named hops the alignment matched as one function (absent: none). */
+  equivalences: z.array(EquivalenceUseSchema).optional(),
 });
 export type PathComparison = z.infer<typeof PathComparisonSchema>;
 

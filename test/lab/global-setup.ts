@@ -19,6 +19,7 @@ export const LAB_TOOLS = [
   'ping',
   'nc',
   'qemu-system-x86_64',
+  'qemu-system-aarch64', // vmarm64 (issue 13)
   'bpftool',
   'sudo',
 ];

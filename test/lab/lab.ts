@@ -30,6 +30,7 @@ import {
  *   jump   — a second sshd, used as a jump host in front of the others
  *   vm510, vm61, vm612 — Debian's 5.10, 6.1 and 6.12 kernels under qemu/TCG (kprobes, fentry; kprobe-multi on
  *                        6.12)
+ *   vmarm64 — Debian's arm64 6.12 kernel under qemu-system-aarch64/TCG (kprobes, fentry; no kprobe-multi there)
  * `labUp` starts what is not already running and records it in a state file, so `npm run lab:up` once serves
  * every later test run until `npm run lab:down`.
  */

@@ -14,14 +14,18 @@ import { sshArgs, type SshTarget } from './ssh-client.js';
  * outlives the process that booted it (`npm run lab:up`), and is found again by pid.
  */
 export interface VmSpec {
-  name: 'vm510' | 'vm61' | 'vm612' | 'router';
+  name: 'vm510' | 'vm61' | 'vm612' | 'router' | 'vmarm64';
   /** bash extglob over apt package names; the newest match (sort -V) is used. */
   kernelGlob: string;
   /** A Debian suite apt must know first (scripts/lab/apt-suite.sh adds it, pinned low); default: the host's. */
   aptSuite?: string;
   /** Boot another spec's image under this name (the lab's router runs vm612's kernel as a third instance). */
   image?: VmSpec['name'];
+  /** Debian architecture of the guest; default amd64. arm64 runs under qemu-system-aarch64 (see QEMU_ARCH). */
+  arch?: VmArch;
 }
+
+export type VmArch = 'amd64' | 'arm64';
 
 export const VM_SPECS: readonly VmSpec[] = [
   { name: 'vm61', kernelGlob: 'linux-image-6.1.0-+([0-9])-amd64-unsigned' },
@@ -29,7 +33,23 @@ export const VM_SPECS: readonly VmSpec[] = [
   { name: 'vm510', kernelGlob: 'linux-image-5.10.0-+([0-9])-amd64-unsigned', aptSuite: 'bullseye' },
   // Forwards between vm61 and vm612 on the lab links (links.ts).
   { name: 'router', kernelGlob: '', image: 'vm612' },
+  // arm64 (issue 13): 6.12 rather than 6.1, whose arm64 build has no ftrace direct calls and so no fentry
+  { name: 'vmarm64', kernelGlob: 'linux-image-6.12.+([0-9])+deb12-arm64-unsigned', arch: 'arm64' },
 ];
+
+/**
+ * How qemu runs each guest architecture under TCG. arm64: the `virt` board, direct kernel boot (no firmware), a
+ * PL011 console. `max` with the implementation-defined pointer-auth algorithm: the architected QARMA one costs
+ * TCG a large share of its time on every function return.
+ */
+export const QEMU_ARCH: Record<VmArch, { binary: string; machine: string[]; console: string }> = {
+  amd64: { binary: 'qemu-system-x86_64', machine: ['-cpu', 'max'], console: 'ttyS0' },
+  arm64: {
+    binary: 'qemu-system-aarch64',
+    machine: ['-M', 'virt', '-cpu', 'max,pauth-impdef=on'],
+    console: 'ttyAMA0',
+  },
+};
 
 export interface VmImage {
   name: string;
@@ -37,6 +57,7 @@ export interface VmImage {
   kernel: string;
   initrd: string;
   kernelRelease: string;
+  arch: VmArch;
   /** The guest's public host key line ("ssh-ed25519 AAAA... root@vm61"), for pinning; not a path. */
   hostKeyPub: string;
 }
@@ -78,7 +99,8 @@ export async function buildVmImage(spec: VmSpec, pubkeyFile: string): Promise<Vm
     const a = await exec('bash', [APT_SUITE_SCRIPT, spec.aptSuite], { env, timeoutMs: 5 * 60_000 });
     if (a.code !== 0) throw new Error(`apt-suite ${spec.aptSuite} failed (${a.code}):\n${a.stderr.trim()}`);
   }
-  const r = await exec('bash', [BUILD_SCRIPT, spec.name, spec.kernelGlob, dir, resolve(pubkeyFile)], {
+  const arch = spec.arch ?? 'amd64';
+  const r = await exec('bash', [BUILD_SCRIPT, spec.name, spec.kernelGlob, dir, resolve(pubkeyFile), arch], {
     env,
     timeoutMs: 15 * 60_000,
   });
@@ -91,6 +113,7 @@ export async function buildVmImage(spec: VmSpec, pubkeyFile: string): Promise<Vm
     kernel: join(dir, 'vmlinuz'),
     initrd: join(dir, 'initrd.img'),
     kernelRelease: meta.kernelRelease,
+    arch,
     hostKeyPub: (await readFile(join(dir, 'ssh_host_ed25519_key.pub'), 'utf8')).trim(),
   };
 }
@@ -197,19 +220,20 @@ export async function bootVm(
     const consoleLog = join(runDir(), `${image.name}-${sshPort}.console.log`);
     const target = vmTarget(sshPort, opts.privateKey, image.hostKeyPub);
     const out = await open(consoleLog, 'w');
+    const q = QEMU_ARCH[image.arch];
     // prettier-ignore
     const args = [
       '-name', `pktpath-lab-${image.name}`,
-      '-accel', 'tcg', '-cpu', 'max', '-smp', String(opts.smp ?? 1), '-m', String(opts.memMiB ?? 1024),
+      '-accel', 'tcg', ...q.machine, '-smp', String(opts.smp ?? 1), '-m', String(opts.memMiB ?? 1024),
       '-nographic', '-no-reboot',
       '-kernel', image.kernel, '-initrd', image.initrd,
-      '-append', `console=ttyS0 quiet panic=-1${opts.append ? ` ${opts.append}` : ''}`,
+      '-append', `console=${q.console} quiet panic=-1${opts.append ? ` ${opts.append}` : ''}`,
       '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`,
       '-device', 'virtio-net-pci,netdev=n0,romfile=',
       '-device', 'virtio-rng-pci',
       ...(opts.qemuArgs ?? []),
     ];
-    const child = spawn('qemu-system-x86_64', args, { detached: true, stdio: ['ignore', out.fd, out.fd] });
+    const child = spawn(q.binary, args, { detached: true, stdio: ['ignore', out.fd, out.fd] });
     await out.close();
     let exited: string | undefined;
     child.on('exit', (code, sig) => (exited = `qemu exited (${code ?? sig})`));

@@ -1,9 +1,17 @@
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
+import { resolve } from 'node:path';
 import { labTarget, type LabHostName, type LabState } from '../lab/lab.js';
 import { sshArgs, sshShell } from '../lab/ssh-client.js';
 import type { Shell } from '../lab/exec.js';
+import { VM_SPECS } from '../lab/vm.js';
 import { LOADER } from './loader-run.js';
+
+/** The committed loader a lab VM runs: the aarch64 build on vmarm64, this machine's otherwise. */
+export function loaderFor(name: LabHostName): string {
+  const arm = VM_SPECS.find((s) => s.name === name)?.arch === 'arm64';
+  return arm ? resolve(import.meta.dirname, '../../resources/aarch64/pktpath-loader') : LOADER;
+}
 
 export const VM_LOADER = '/tmp/pktpath-loader';
 
@@ -31,7 +39,7 @@ export async function pushLoader(state: LabState, name: LabHostName, remote = VM
     );
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-    createReadStream(LOADER).pipe(child.stdin);
+    createReadStream(loaderFor(name)).pipe(child.stdin);
     child.on('error', reject);
     child.on('close', (code) =>
       code === 0 ? resolve() : reject(new Error(`push to ${name}: exit ${code}: ${err}`)),

@@ -38,13 +38,19 @@ function describeComparison(c: PathComparison): string[] {
     `${'A'.padStart(4)} ${'B'.padStart(4)}  ${'function'.padEnd(32)} ${'Δt A'.padStart(10)} ${'Δt B'.padStart(10)} ${'B−A'.padStart(10)}`,
   ];
   for (const r of c.rows) {
-    const mark = r.op === 'same' ? ' ' : r.op === 'missing' ? '-' : '+';
+    // `=`: one function under each kernel's name for it
+    const mark = r.b_function !== undefined ? '=' : r.op === 'same' ? ' ' : r.op === 'missing' ? '-' : '+';
+    const name = r.b_function !== undefined ? `${r.function} = ${r.b_function}` : r.function;
     out.push(
-      `${String(r.a_index ?? '').padStart(4)} ${String(r.b_index ?? '').padStart(4)} ${mark}${r.function.padEnd(32)} ${ns(r.a_dt_ns).padStart(10)} ${ns(r.b_dt_ns).padStart(10)} ${ns(r.delta_ns).padStart(10)}`,
+      `${String(r.a_index ?? '').padStart(4)} ${String(r.b_index ?? '').padStart(4)} ${mark}${name.padEnd(32)} ${ns(r.a_dt_ns).padStart(10)} ${ns(r.b_dt_ns).padStart(10)} ${ns(r.delta_ns).padStart(10)}`,
     );
   }
   out.push(
     `total: A ${ns(c.a_total_ns)}, B ${ns(c.b_total_ns)}, B−A ${ns(c.total_delta_ns)}; ${c.missing.length} only in A, ${c.inserted.length} only in B`,
   );
+  for (const e of c.equivalences ?? [])
+    out.push(
+      `aligned across kernel versions: A's ${e.a_function} = B's ${e.b_function}: one function, ${e.role}; ${e.evidence}`,
+    );
   return out;
 }

@@ -1,5 +1,6 @@
-import type { AlignedRow, PathComparison } from '../../api/compare.js';
+import type { AlignedRow, EquivalenceUse, PathComparison } from '../../api/compare.js';
 import type { PacketPath } from '../../api/trace.js';
+import { equivalenceOf, hopAlignmentName } from './function-equivalence.js';
 import { DELETE, INSERT, myersDiff } from './myers-diff.js';
 
 type PathLike = Pick<PacketPath, 'hops'>;
@@ -15,15 +16,29 @@ function intern(a: readonly string[], b: readonly string[]): [Int32Array, Int32A
   return [Int32Array.from(a, idOf), Int32Array.from(b, idOf)];
 }
 
+/** The distinct renamed pairs among the aligned rows, in path order, with why they are one function. */
+function equivalencesUsed(rows: readonly AlignedRow[]): EquivalenceUse[] {
+  const used = new Map<string, EquivalenceUse>();
+  for (const r of rows) {
+    if (r.b_function === undefined) continue;
+    const e = equivalenceOf(r.function);
+    const key = `${r.function}\n${r.b_function}`;
+    if (e && !used.has(key))
+      used.set(key, { a_function: r.function, b_function: r.b_function, role: e.role, evidence: e.evidence });
+  }
+  return [...used.values()];
+}
+
 /**
- * Aligns two packet paths by function sequence. Per-hop Δt (`a_dt_ns`, `b_dt_ns`) is the time since the previous hop
+ * Aligns two packet paths by function sequence; a function renamed between the two kernels (function-equivalence.ts)
+ * aligns with its other name, and the result lists each such pair. Per-hop Δt (`a_dt_ns`, `b_dt_ns`) is the time since the previous hop
  * on that side; on `same` rows `delta_ns` compares the time each side took since the previous common hop, so time
  * spent in hops only one side has is charged to the next hop both share.
  */
 export function comparePaths(a: PathLike, b: PathLike): PathComparison {
   const fa = a.hops.map((h) => h.function);
   const fb = b.hops.map((h) => h.function);
-  const [ia, ib] = intern(fa, fb);
+  const [ia, ib] = intern(a.hops.map(hopAlignmentName), b.hops.map(hopAlignmentName));
   const ops = myersDiff(ia, ib);
   const ts = (p: PathLike, i: number) => p.hops[i]?.ts_ns ?? 0;
   const dt = (p: PathLike, i: number) => (i === 0 ? 0 : ts(p, i) - ts(p, i - 1));
@@ -74,6 +89,7 @@ export function comparePaths(a: PathLike, b: PathLike): PathComparison {
         a_dt_ns: dt(a, i),
         b_dt_ns: dt(b, j),
         delta_ns: sinceB - sinceA,
+        ...(fa[i] !== fb[j] ? { b_function: fb[j] ?? '' } : {}),
       });
       lastCommonA = i++;
       lastCommonB = j++;
@@ -82,6 +98,7 @@ export function comparePaths(a: PathLike, b: PathLike): PathComparison {
   const total = (p: PathLike) => (p.hops.length < 2 ? 0 : ts(p, p.hops.length - 1) - ts(p, 0));
   const aTotal = total(a);
   const bTotal = total(b);
+  const equivalences = equivalencesUsed(rows);
   return {
     identical: firstDivergence === null,
     first_divergence: firstDivergence,
@@ -91,5 +108,6 @@ export function comparePaths(a: PathLike, b: PathLike): PathComparison {
     a_total_ns: aTotal,
     b_total_ns: bTotal,
     total_delta_ns: bTotal - aTotal,
+    ...(equivalences.length ? { equivalences } : {}),
   };
 }

@@ -1,6 +1,10 @@
 import type { PathVariant, RunComparison } from '../../api/compare.js';
 import type { PacketPath } from '../../api/trace.js';
 import { comparePaths } from './compare-paths.js';
+import { alignmentName } from './function-equivalence.js';
+
+/** A variant's identity across kernels: its functions under their alignment names (function-equivalence.ts). */
+const variantKey = (v: PathVariant) => v.functions.map(alignmentName).join('\n');
 
 /**
  * Distinct function sequences of a run with how many packets took each: complete paths first (fragments and paths
@@ -45,11 +49,11 @@ export function compareVariants(
   pa: PacketPath | undefined,
   pb: PacketPath | undefined,
 ): RunComparison {
-  const indexB = new Map(vb.map((v, i) => [v.functions.join('\n'), i]));
+  const indexB = new Map(vb.map((v, i) => [variantKey(v), i]));
   const shared: RunComparison['shared'] = [];
   const onlyA: number[] = [];
   va.forEach((v, i) => {
-    const j = indexB.get(v.functions.join('\n'));
+    const j = indexB.get(variantKey(v));
     if (j === undefined) onlyA.push(i);
     else shared.push({ a: i, b: j });
   });
