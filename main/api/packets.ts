@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_DISPLAY_FILTER } from './display-filter/index.js';
 import { FiveTupleSchema, type Hop, type PacketCapture, type PacketPath } from './trace.js';
 
 /**
@@ -43,6 +44,9 @@ export const PacketQuerySchema = z.object({
       variant: z.int().nonnegative().optional(),
       /** true: only dropped packets; false: only delivered ones. */
       dropped: z.boolean().optional(),
+      /** A display filter (main/api/display-filter/, docs/APP.md): `tcp.port == 443 && drop`. An invalid one is
+       * refused with `invalid-request` saying where. */
+      display: z.string().max(MAX_DISPLAY_FILTER).optional(),
     })
     .strict()
     .default({}),

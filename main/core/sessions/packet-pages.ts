@@ -1,29 +1,55 @@
+import { describeFilterError, parseDisplayFilter } from '../../api/display-filter/index.js';
 import type { PacketPage, PacketQuery } from '../../api/packets.js';
+import { CoreError } from '../errors.js';
+import { factsReader } from './packet-facets.js';
 import type { RunFile } from './run-file.js';
 
 /** How many filtered/sorted orders each open run keeps (the list asks for many pages of one order). */
 const KEPT_ORDERS = 4;
 const orders = new WeakMap<RunFile, Map<string, Int32Array>>();
 
-/**
- * The positions (capture order) of a run's packets that pass `q.filter`, sorted by `q.sort` (stable, so ties keep
- * capture order). Computed once per run and query shape, then every page is a slice.
- */
-function orderOf(run: RunFile, q: PacketQuery): Int32Array | undefined {
-  const { variant, dropped } = q.filter;
-  if (variant === undefined && dropped === undefined && q.sort === 'time' && !q.desc) return undefined;
-  const key = JSON.stringify([variant, dropped, q.sort, q.desc]);
-  let cache = orders.get(run);
-  if (!cache) orders.set(run, (cache = new Map()));
-  const hit = cache.get(key);
-  if (hit) return hit;
+/** The capture-order positions passing the query's filters (variant, dropped, display filter). */
+function pick(run: RunFile, q: PacketQuery): number[] {
+  const { variant, dropped, display } = q.filter;
+  const parsed = parseDisplayFilter(display ?? '');
+  if (!parsed.ok)
+    throw new CoreError(
+      'invalid-request',
+      `display filter ${describeFilterError(display ?? '', parsed.error)}`,
+      {
+        at: parsed.error.at,
+        end: parsed.error.end,
+      },
+    );
+  const df = parsed.filter.empty ? undefined : parsed.filter;
+  const facts = df ? factsReader(run, df.needs) : undefined;
   const x = run.index;
   const picked: number[] = [];
   for (let i = 0; i < x.count; i++) {
     if (variant !== undefined && x.variant[i] !== variant) continue;
     if (dropped !== undefined && (x.drop[i] ?? -1) >= 0 !== dropped) continue;
+    if (df && facts && !df.test(facts(i))) continue;
     picked.push(i);
   }
+  return picked;
+}
+
+/**
+ * The positions (capture order) of a run's packets that pass `q.filter`, sorted by `q.sort` (stable, so ties keep
+ * capture order). Computed once per run and query shape, then every page is a slice.
+ */
+function orderOf(run: RunFile, q: PacketQuery): Int32Array | undefined {
+  const { variant, dropped, display } = q.filter;
+  const shown = display?.trim() ? display : undefined;
+  if (variant === undefined && dropped === undefined && !shown && q.sort === 'time' && !q.desc)
+    return undefined;
+  const key = JSON.stringify([variant, dropped, shown, q.sort, q.desc]);
+  let cache = orders.get(run);
+  if (!cache) orders.set(run, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const x = run.index;
+  const picked = pick(run, q);
   const col = q.sort === 'duration' ? x.dur : q.sort === 'hops' ? x.nhops : undefined;
   const dir = q.desc ? -1 : 1;
   if (col) picked.sort((a, b) => dir * ((col[a] ?? 0) - (col[b] ?? 0)) || a - b);
