@@ -1,5 +1,6 @@
 import { placesOf, verdictKindOf, type FactNeeds, type PacketFacts } from '../../api/display-filter/index.js';
 import { PACKET_FLAGS, streamRunPackets, type RunFile } from './run-file.js';
+import { isVerdictKind } from './run-index-places.js';
 
 /**
  * Per-packet facts a run file's index lacks (interfaces, namespaces, verdicts), read in one streaming pass over its
@@ -45,6 +46,22 @@ function readFacets(run: RunFile): Facets {
   return f;
 }
 
+/** The facets of a run file whose index has the `place` and `verdict` columns (views on them, no copy). */
+function indexFacets(run: RunFile): Facets {
+  const x = run.index;
+  const places = x.places ?? [];
+  return {
+    ifaces: places.map((p) => p.ifaces),
+    netns: places.map((p) => p.netns),
+    verdict: (x.verdict ?? []).map((v) => {
+      const k = x.verdicts?.[v];
+      return isVerdictKind(k) ? k : undefined;
+    }),
+    place: Int32Array.from(x.place ?? []),
+    placeNs: Int32Array.from(x.place ?? []),
+  };
+}
+
 /**
  * Facts of the i-th packet for a display filter, filled into one reused object (100k packets, no garbage). Only
  * what `needs` asks for costs the pass over the packets.
@@ -54,7 +71,8 @@ export function factsReader(run: RunFile, needs: FactNeeds): (i: number) => Pack
   let facets: Facets | undefined;
   if (needs.places || needs.verdict) {
     facets = facetsOf.get(run);
-    if (!facets) facetsOf.set(run, (facets = readFacets(run)));
+    // run files written since they had them carry `place` and `verdict` columns: no pass over the packets
+    if (!facets) facetsOf.set(run, (facets = x.place && x.verdict ? indexFacets(run) : readFacets(run)));
   }
   const t0 = x.first[0] ?? 0;
   const f: PacketFacts = {
@@ -86,8 +104,8 @@ export function factsReader(run: RunFile, needs: FactNeeds): (i: number) => Pack
     f.time_ns = (x.first[i] ?? 0) - t0;
     f.cut = (flags & PACKET_FLAGS.cut) !== 0;
     f.partial = (flags & PACKET_FLAGS.partial) !== 0;
-    // without the facet pass, a drop reason still means dropped (as verdictKindOf says)
-    f.verdict = facets ? facets.verdict[i] : f.drop_reason ? 'dropped' : undefined;
+    // without a verdict, a drop reason still means dropped (as verdictKindOf says)
+    f.verdict = facets?.verdict[i] ?? (f.drop_reason ? 'dropped' : undefined);
     f.ifaces = facets ? (facets.ifaces[facets.place[i] ?? 0] ?? []) : [];
     f.netns = facets ? (facets.netns[facets.placeNs[i] ?? 0] ?? []) : [];
     return f;
