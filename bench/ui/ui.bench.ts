@@ -160,16 +160,19 @@ async function keystrokeMs(page: Page, box: string, before: string, last: string
       const count = [...document.querySelectorAll<HTMLElement>('[data-testid=packet-count]')].find(
         (e) => e.offsetParent !== null,
       );
-      const finish = () => requestAnimationFrame(() => resolve(performance.now() - t0));
+      // no named inner functions: tsx would wrap them in a __name() the page does not have
       addEventListener('keydown', () => (t0 = performance.now()), { capture: true, once: true });
       if (w === null) {
-        addEventListener('input', finish, { capture: true, once: true });
+        addEventListener('input', () => requestAnimationFrame(() => resolve(performance.now() - t0)), {
+          capture: true,
+          once: true,
+        });
         return;
       }
       const mo = new MutationObserver(() => {
         if (t0 && count?.textContent === w) {
           mo.disconnect();
-          finish();
+          requestAnimationFrame(() => resolve(performance.now() - t0));
         }
       });
       if (count) mo.observe(count, { childList: true, subtree: true, characterData: true });
