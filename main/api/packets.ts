@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { VerdictKindSchema } from './explain.js';
+import { MAX_DISPLAY_FILTER } from './display-filter/index.js';
 import { FiveTupleSchema, type Hop, type PacketCapture, type PacketPath } from './trace.js';
 
 /**
@@ -26,6 +27,13 @@ export const PacketSummarySchema = z.object({
   /** The packet's `cut` / `partial` flag (PacketPath), set only when true; saved runs' indexes do not keep them. */
   cut: z.boolean().optional(),
   partial: z.boolean().optional(),
+  /** The path's first function (its last is `last_function`). */
+  first_function: z.string().optional(),
+  /** The packet's verdict kind (explain), when the run has it. */
+  verdict: VerdictKindSchema.optional(),
+  /** Interface and network namespace names its hops carried (absent when none had a name). */
+  ifnames: z.array(z.string()).optional(),
+  netns_names: z.array(z.string()).optional(),
 });
 export type PacketSummary = z.infer<typeof PacketSummarySchema>;
 
@@ -46,6 +54,9 @@ export const PacketQuerySchema = z.object({
       dropped: z.boolean().optional(),
       /** Only packets with this verdict (docs/CLI.md "Explain"; computed over the run when first asked). */
       verdict: VerdictKindSchema.optional(),
+      /** A display filter (main/api/display-filter/, docs/APP.md): `tcp.port == 443 && drop`. An invalid one is
+       * refused with `invalid-request` saying where. */
+      display: z.string().max(MAX_DISPLAY_FILTER).optional(),
     })
     .strict()
     .default({}),
@@ -92,5 +103,19 @@ export function summarizePacket(p: PacketPath, variant: number): PacketSummary {
     ...(capturesOf(p).length ? { captured: true } : {}),
     ...(p.cut ? { cut: true } : {}),
     ...(p.partial ? { partial: true } : {}),
+    ...(first ? { first_function: first.function } : {}),
+    ...(p.verdict ? { verdict: p.verdict.kind } : {}),
+    ...namesOf(p.hops),
   };
+}
+
+/** The distinct interface and namespace names of a packet's hops, in order of first sight. */
+export function namesOf(hops: readonly Hop[]): { ifnames?: string[]; netns_names?: string[] } {
+  const ifs = new Set<string>();
+  const ns = new Set<string>();
+  for (const h of hops) {
+    if (h.ifname) ifs.add(h.ifname);
+    if (h.netns_name) ns.add(h.netns_name);
+  }
+  return { ...(ifs.size ? { ifnames: [...ifs] } : {}), ...(ns.size ? { netns_names: [...ns] } : {}) };
 }

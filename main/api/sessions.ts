@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ApiErrorSchema } from './errors.js';
 import { HostNameSchema } from './hosts.js';
-import { ProbeFactsSchema, RunSchema } from './trace.js';
+import { ProbeFactsSchema, RunSchema, TraceEndReasonSchema } from './trace.js';
 
 /**
  * A session as `sessions.get` returns it: the metadata document of format version 2 (docs/SESSION-FORMAT.md) —
@@ -64,6 +64,8 @@ export const SessionRunSchema = RunSchema.omit({ packets: true }).extend({
   /** Most frequent first (ties: earliest first packet); at most MAX_LISTED_VARIANTS. */
   variants: z.array(RunVariantSchema).max(MAX_LISTED_VARIANTS),
   variantCount: z.int().nonnegative(),
+  /** Why the run ended (`sessions.get` works it out from the run's records; never stored). */
+  reason: TraceEndReasonSchema.optional(),
 });
 export type SessionRun = z.infer<typeof SessionRunSchema>;
 

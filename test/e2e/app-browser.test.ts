@@ -101,7 +101,9 @@ async function traceWhilePinging(topo: Topology): Promise<void> {
 /** A trace may also catch the tail of a packet already in flight: look at the one seen longest. */
 async function openLongestPacket(): Promise<void> {
   const rows = page.locator('.vlist-row:visible');
-  const hops = await rows.evaluateAll((els) => els.map((e) => Number(e.children[2]?.textContent ?? 0)));
+  const hops = await rows.evaluateAll((els) =>
+    els.map((e) => Number(e.querySelector('[data-col=hops]')?.textContent ?? 0)),
+  );
   await rows.nth(hops.indexOf(Math.max(...hops))).click();
 }
 

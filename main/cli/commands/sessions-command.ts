@@ -39,20 +39,24 @@ export async function sessionsCommand(argv: readonly string[], ctx: CliContext):
       const { at, values } = parseCommand(
         'sessions show',
         rest,
-        { json: { type: 'boolean' } },
-        { min: 1, max: 1, names: 'SESSION [--json]' },
+        { json: { type: 'boolean' }, 'display-filter': { type: 'string' } },
+        { min: 1, max: 1, names: 'SESSION [--display-filter EXPR] [--json]' },
       );
+      const display = values['display-filter'];
       const meta = await core.call('sessions.get', { id: at(0) });
       // The whole session, packets included: `show` is for reading and scripts, not for 100k-packet browsing.
       const runs = [];
-      for (const r of meta.runs) runs.push({ ...r, packets: await runPackets(core, meta.id, r.id) });
+      for (const r of meta.runs) runs.push({ ...r, packets: await runPackets(core, meta.id, r.id, display) });
       const s = { ...meta, runs };
       if (values.json) ctx.io.out(json(s));
       else {
         ctx.io.out(`${titleLine(s.title)} (${s.id}), created ${s.createdAt}, updated ${s.updatedAt}`);
         if (s.notes) ctx.io.out(s.notes);
         s.runs.forEach((r, i) => {
-          ctx.io.out(`run ${i + 1}:`);
+          const shown = display
+            ? ` (${r.packets.length} of ${meta.runs[i]?.packets ?? 0} match ${display})`
+            : '';
+          ctx.io.out(`run ${i + 1}:${visibleControls(shown, { oneLine: true })}`);
           for (const line of describeRun(r)) ctx.io.out(`  ${line}`);
         });
       }
@@ -119,11 +123,17 @@ function exportFormat(file: string, v: { markdown?: boolean; format?: string }):
   return /\.pcapng$/i.test(file) ? 'pcapng' : 'session';
 }
 
-/** Every packet of a saved run, page by page. */
-async function runPackets(core: ApiHandler, id: string, run: string): Promise<PacketPath[]> {
+/** Every packet of a saved run (or those passing a display filter), page by page. */
+async function runPackets(
+  core: ApiHandler,
+  id: string,
+  run: string,
+  display?: string,
+): Promise<PacketPath[]> {
   const out: PacketPath[] = [];
+  const filter = display ? { display } : {};
   for (let offset = 0; ;) {
-    const page = await core.call('sessions.packets', { id, run, offset, limit: 2000 });
+    const page = await core.call('sessions.packets', { id, run, offset, limit: 2000, filter });
     for (const p of page.packets) out.push(await core.call('sessions.packet', { id, run, packet: p.id }));
     offset += page.packets.length;
     if (!page.packets.length || offset >= page.total) return out;

@@ -1,4 +1,5 @@
 import { capturesOf, summarizePacket, type PacketSummary } from '../../api/packets.js';
+import { placeOf } from './run-index-places.js';
 import { MAX_LISTED_VARIANTS, MAX_PACKET_HOPS, type RunVariant } from '../../api/sessions.js';
 import { MAX_SNAPLEN, PacketPathSchema, type PacketPath } from '../../api/trace.js';
 import { formatIssues } from '../../api/validate.js';
@@ -45,7 +46,14 @@ function readPacket(line: Buffer, where: string, snaplen: number | undefined): P
 }
 
 /** The index's row `i` says what the packet itself says. */
-function checkRow(x: RunIndexDoc, i: number, s: PacketSummary, caps: number, where: string): void {
+function checkRow(
+  x: RunIndexDoc,
+  i: number,
+  s: PacketSummary,
+  caps: number,
+  where: string,
+  place: string,
+): void {
   const drop = x.drop[i] ?? -1;
   const tuple = x.tuple[i] ?? -1;
   const rows: [string, unknown, unknown][] = [
@@ -59,6 +67,19 @@ function checkRow(x: RunIndexDoc, i: number, s: PacketSummary, caps: number, whe
     ['last', x.functions[x.last[i] ?? -1], s.last_function],
     ['cap', x.cap?.[i] ?? 0, caps],
     ['flags', x.flags?.[i] ?? 0, packetFlags(s)],
+    // columns older run files lack are not checked there
+    ...(x.verdict
+      ? [
+          ['verdict', x.verdicts?.[x.verdict[i] ?? -1] ?? null, s.verdict ?? null] as [
+            string,
+            unknown,
+            unknown,
+          ],
+        ]
+      : []),
+    ...(x.place
+      ? [['place', JSON.stringify(x.places?.[x.place[i] ?? -1] ?? null), place] as [string, unknown, unknown]]
+      : []),
   ];
   for (const [column, index, packet] of rows)
     if (index !== packet)
@@ -100,7 +121,7 @@ export function checkImportedRun(run: StoredRun, data: Buffer): void {
       const where = `run file ${file}, packet ${i}`;
       const line = data.subarray(dataStart + (x.offsets[i] ?? 0), dataStart + (x.offsets[i + 1] ?? 0));
       const p = readPacket(line, where, run.spec.capture?.snaplen);
-      checkRow(x, i, summarizePacket(p, x.variant[i] ?? 0), capturesOf(p).length, where);
+      checkRow(x, i, summarizePacket(p, x.variant[i] ?? 0), capturesOf(p).length, where, placeOf(p).key);
       if (ids.has(p.id)) fail(where, `packet id ${p.id} appears twice`);
       ids.add(p.id);
       hops += p.hops.length;

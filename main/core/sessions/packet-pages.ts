@@ -1,4 +1,7 @@
+import { describeFilterError, parseDisplayFilter } from '../../api/display-filter/index.js';
 import type { PacketPage, PacketQuery } from '../../api/packets.js';
+import { CoreError } from '../errors.js';
+import { factsReader } from './packet-facets.js';
 import type { RunFile } from './run-file.js';
 import { verdictIndex } from './run-verdicts.js';
 
@@ -6,19 +9,21 @@ import { verdictIndex } from './run-verdicts.js';
 const KEPT_ORDERS = 4;
 const orders = new WeakMap<RunFile, Map<string, Int32Array>>();
 
-/**
- * The positions (capture order) of a run's packets that pass `q.filter`, sorted by `q.sort` (stable, so ties keep
- * capture order). Computed once per run and query shape, then every page is a slice.
- */
-function orderOf(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): Int32Array | undefined {
-  const { variant, dropped, verdict } = q.filter;
-  if (variant === undefined && dropped === undefined && verdict === undefined && q.sort === 'time' && !q.desc)
-    return undefined;
-  const key = JSON.stringify([variant, dropped, verdict, q.sort, q.desc]);
-  let cache = orders.get(run);
-  if (!cache) orders.set(run, (cache = new Map()));
-  const hit = cache.get(key);
-  if (hit) return hit;
+/** The capture-order positions passing the query's filters (variant, dropped, verdict, display filter). */
+function pick(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): number[] {
+  const { variant, dropped, verdict, display } = q.filter;
+  const parsed = parseDisplayFilter(display ?? '');
+  if (!parsed.ok)
+    throw new CoreError(
+      'invalid-request',
+      `display filter ${describeFilterError(display ?? '', parsed.error)}`,
+      {
+        at: parsed.error.at,
+        end: parsed.error.end,
+      },
+    );
+  const df = parsed.filter.empty ? undefined : parsed.filter;
+  const facts = df ? factsReader(run, df.needs) : undefined;
   const x = run.index;
   const picked: number[] = [];
   const kinds = verdict === undefined ? undefined : verdicts();
@@ -27,8 +32,35 @@ function orderOf(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): Int3
     if (kinds && kinds[i] !== want) continue;
     if (variant !== undefined && x.variant[i] !== variant) continue;
     if (dropped !== undefined && (x.drop[i] ?? -1) >= 0 !== dropped) continue;
+    if (df && facts && !df.test(facts(i))) continue;
     picked.push(i);
   }
+  return picked;
+}
+
+/**
+ * The positions (capture order) of a run's packets that pass `q.filter`, sorted by `q.sort` (stable, so ties keep
+ * capture order). Computed once per run and query shape, then every page is a slice.
+ */
+function orderOf(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): Int32Array | undefined {
+  const { variant, dropped, verdict, display } = q.filter;
+  const shown = display?.trim() ? display : undefined;
+  if (
+    variant === undefined &&
+    dropped === undefined &&
+    verdict === undefined &&
+    !shown &&
+    q.sort === 'time' &&
+    !q.desc
+  )
+    return undefined;
+  const key = JSON.stringify([variant, dropped, verdict, shown, q.sort, q.desc]);
+  let cache = orders.get(run);
+  if (!cache) orders.set(run, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const x = run.index;
+  const picked = pick(run, q, verdicts);
   const col = q.sort === 'duration' ? x.dur : q.sort === 'hops' ? x.nhops : undefined;
   const dir = q.desc ? -1 : 1;
   if (col) picked.sort((a, b) => dir * ((col[a] ?? 0) - (col[b] ?? 0)) || a - b);

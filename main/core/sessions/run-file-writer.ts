@@ -5,6 +5,7 @@ import { summarizePacket, capturesOf, type PacketSummary } from '../../api/packe
 import { MAX_LISTED_VARIANTS, type RunVariant } from '../../api/sessions.js';
 import type { PacketPath } from '../../api/trace.js';
 import { packetFlags, RUN_FILE_MAGIC } from './run-file.js';
+import { placeOf } from './run-index-places.js';
 
 /** What a finished run file adds up to: the totals a session's metadata copies, and where the file is. */
 export interface RecordedRun {
@@ -19,11 +20,12 @@ export interface RecordedRun {
 }
 
 /** One packet's index row on the row spool: first, dur, end offset (f64) · id, nhops, ifch, variant, cap (u32) ·
- * drop, tuple, last (i32) · flags (u32). Fixed size, so the columns are read back one at a time with constant memory. */
-const ROW = 60;
+ * drop, tuple, last (i32) · flags (u32) · verdict, place (i32). Fixed size, so the columns are read back one at a
+ * time with constant memory. */
+const ROW = 68;
 const F64 = { first: 0, dur: 8, end: 16 } as const;
 const U32 = { id: 24, nhops: 28, ifch: 32, variant: 36, cap: 52, flags: 56 } as const;
-const I32 = { drop: 40, tuple: 44, last: 48 } as const;
+const I32 = { drop: 40, tuple: 44, last: 48, verdict: 60, place: 64 } as const;
 const FLUSH_BYTES = 1 << 20;
 const ROWS_PER_CHUNK = 1 << 14;
 
@@ -105,6 +107,8 @@ export class RunFileWriter {
     drops: new Map<string, number>(),
     tuples: new Map<string, number>(),
     functions: new Map<string, number>(),
+    verdicts: new Map<string, number>(),
+    places: new Map<string, number>(),
   };
   private closed = false;
 
@@ -144,11 +148,11 @@ export class RunFileWriter {
     const bytes = Buffer.byteLength(line);
     this.dataEnd += bytes;
     this.data.write(line, bytes);
-    this.row(s, capturesOf(p).length, this.dataEnd);
+    this.row(s, capturesOf(p).length, this.dataEnd, placeOf(p).key);
     this.count++;
   }
 
-  private row(s: PacketSummary, cap: number, end: number): void {
+  private row(s: PacketSummary, cap: number, end: number, place: string): void {
     const intern = (map: Map<string, number>, key: string) => {
       let i = map.get(key);
       if (i === undefined) map.set(key, (i = map.size));
@@ -168,6 +172,8 @@ export class RunFileWriter {
     b.writeInt32LE(s.drop_reason === null ? -1 : intern(this.tables.drops, s.drop_reason), at + I32.drop);
     b.writeInt32LE(s.tuple ? intern(this.tables.tuples, JSON.stringify(s.tuple)) : -1, at + I32.tuple);
     b.writeInt32LE(intern(this.tables.functions, s.last_function), at + I32.last);
+    b.writeInt32LE(s.verdict ? intern(this.tables.verdicts, s.verdict) : -1, at + I32.verdict);
+    b.writeInt32LE(intern(this.tables.places, place), at + I32.place);
   }
 
   /** Variants in the run file's order (complete before partial, most frequent first, then earliest first packet),
@@ -259,6 +265,8 @@ export class RunFileWriter {
           drops: keys(this.tables.drops),
           tuples: keys(this.tables.tuples).map((t) => JSON.parse(t) as unknown),
           functions: keys(this.tables.functions),
+          verdicts: keys(this.tables.verdicts),
+          places: keys(this.tables.places).map((t) => JSON.parse(t) as unknown),
         }).slice(0, -1),
       );
       const columns: [string, (row: Buffer, at: number) => number][] = [
@@ -273,6 +281,8 @@ export class RunFileWriter {
         ['last', (r, at) => r.readInt32LE(at + I32.last)],
         ['cap', (r, at) => r.readUInt32LE(at + U32.cap)],
         ['flags', (r, at) => r.readUInt32LE(at + U32.flags)],
+        ['verdict', (r, at) => r.readInt32LE(at + I32.verdict)],
+        ['place', (r, at) => r.readInt32LE(at + I32.place)],
         ['offsets', (r, at) => r.readDoubleLE(at + F64.end)],
       ];
       for (const [name, value] of columns) {

@@ -6,6 +6,7 @@ import { RunVariantSchema, type RunVariant } from '../../api/sessions.js';
 import { FiveTupleSchema, PacketPathSchema, type PacketPath } from '../../api/trace.js';
 import { formatIssues } from '../../api/validate.js';
 import { pathVariants } from '../compare/compare-runs.js';
+import { isPlaceEntry, isVerdictKind, placeNames, placeOf, type PlaceEntry } from './run-index-places.js';
 import { CoreError } from '../errors.js';
 
 /**
@@ -41,6 +42,12 @@ export interface RunIndexDoc {
   cap?: number[];
   /** PACKET_FLAGS per packet (cut, partial); absent in run files written before they were kept (= none). */
   flags?: number[];
+  /** Index into `verdicts` (the packet's verdict kind), or -1; absent in run files written before (see packet-facets). */
+  verdict?: number[];
+  verdicts?: string[];
+  /** Index into `places` (interfaces and namespaces passed); absent in run files written before. */
+  place?: number[];
+  places?: PlaceEntry[];
   drops: string[];
   tuples: PacketSummary['tuple'][];
   functions: string[];
@@ -83,6 +90,10 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
     last: [],
     cap: [],
     flags: [],
+    verdict: [],
+    verdicts: [],
+    place: [],
+    places: [],
     drops: [],
     tuples: [],
     functions: [],
@@ -91,6 +102,8 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
   const dropIx = new Map<string, number>();
   const tupleIx = new Map<string, number>();
   const fnIx = new Map<string, number>();
+  const verdictIx = new Map<string, number>();
+  const placeIx = new Map<string, number>();
   const lines: Buffer[] = [];
   let at = 0;
   for (const p of packets) {
@@ -112,6 +125,9 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
     doc.last.push(interned(doc.functions, fnIx, s.last_function, s.last_function));
     doc.cap?.push(capturesOf(p).length);
     doc.flags?.push(packetFlags(s));
+    doc.verdict?.push(s.verdict ? interned(doc.verdicts ?? [], verdictIx, s.verdict, s.verdict) : -1);
+    const place = placeOf(p);
+    doc.place?.push(interned(doc.places ?? [], placeIx, place.key, place.entry));
     const line = Buffer.from(JSON.stringify(p) + '\n', 'utf8');
     lines.push(line);
     at += line.length;
@@ -169,6 +185,8 @@ export class RunFile {
     const n = (col: readonly number[]) => col[i] ?? 0; // the index was checked on open
     const drop = x.drop[i] ?? -1;
     const tuple = x.tuple[i] ?? -1;
+    const firstFn = x.variants[n(x.variant)]?.functions[0];
+    const verdict = x.verdicts?.[x.verdict?.[i] ?? -1];
     return {
       id: n(x.id),
       hops: n(x.nhops),
@@ -182,6 +200,9 @@ export class RunFile {
       ...(x.cap?.[i] ? { captured: true } : {}),
       ...((x.flags?.[i] ?? 0) & PACKET_FLAGS.cut ? { cut: true } : {}),
       ...((x.flags?.[i] ?? 0) & PACKET_FLAGS.partial ? { partial: true } : {}),
+      ...(firstFn !== undefined ? { first_function: firstFn } : {}),
+      ...(isVerdictKind(verdict) ? { verdict } : {}),
+      ...placeNames(x.places?.[x.place?.[i] ?? -1]),
     };
   }
 
@@ -312,6 +333,8 @@ function checkIndex(raw: unknown): RunIndexDoc {
   if (!Array.isArray(doc.offsets) || doc.offsets.length !== n + 1 || doc.offsets[0] !== 0) fail('offsets');
   for (let i = 0; i < n; i++)
     if (!((doc.offsets[i + 1] ?? 0) > (doc.offsets[i] ?? 0))) fail('offsets not increasing');
+  checkTableColumn(doc.verdict, doc.verdicts, n, isVerdictKind, 'verdict', fail);
+  checkTableColumn(doc.place, doc.places, n, isPlaceEntry, 'place', fail);
   if (!z.array(RunVariantSchema).safeParse(doc.variants).success) fail('variants');
   if (!Array.isArray(doc.functions) || !Array.isArray(doc.drops)) fail('tables');
   if (!Array.isArray(doc.tuples) || !doc.tuples.every((t) => FiveTupleSchema.safeParse(t).success))
@@ -325,6 +348,23 @@ function checkIndex(raw: unknown): RunIndexDoc {
     )
       fail(`packet ${i} refers to a missing table entry`);
   return doc;
+}
+
+/** An optional column of indexes (-1 = none) into its table, whose entries pass `ok`. */
+function checkTableColumn(
+  col: unknown,
+  table: unknown,
+  n: number,
+  ok: (v: unknown) => boolean,
+  name: string,
+  fail: (what: string) => never,
+): void {
+  if (col === undefined && table === undefined) return;
+  if (!Array.isArray(table) || !table.every(ok)) fail(`table of column ${name}`);
+  if (!Array.isArray(col) || col.length !== n) fail(`column ${name} is not ${n} long`);
+  const size = (table as unknown[]).length;
+  for (const v of col as unknown[])
+    if (!Number.isInteger(v) || (v as number) < -1 || (v as number) >= size) fail(`column ${name}`);
 }
 
 /** The core error for a run file that cannot be read (the session's metadata still opens). */

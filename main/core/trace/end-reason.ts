@@ -37,3 +37,20 @@ export function endReasonOf({ spec, records, error }: EndFacts): TraceEndReason 
       return { kind: 'stopped', message: `stopped by you${after}` };
   }
 }
+
+/**
+ * Why a saved run ended, from what it kept: its loader's records and, for a run that failed, the `failed` record
+ * carrying the error's message (its code is not kept: a link lost reads as an error with the link's message).
+ */
+export function savedEndReason(run: {
+  spec: TraceSpec;
+  events: readonly RunEvent[];
+  endedAt?: string | undefined;
+}): TraceEndReason | undefined {
+  if (!run.endedAt) return undefined;
+  const failed = run.events.findLast((r) => r.kind === 'failed');
+  const error = failed
+    ? { code: 'internal' as const, message: failed.message ?? 'the run failed' }
+    : undefined;
+  return endReasonOf({ spec: run.spec, records: run.events, error });
+}

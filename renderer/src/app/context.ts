@@ -17,6 +17,10 @@ export interface DocRun {
   host: string;
   filter: string;
   lost: number;
+  /** Events (hops) recorded, next to `lost`. */
+  events?: number;
+  /** Why the run ended, in one line (the core's TraceEndReason). */
+  ended?: string | undefined;
   /** The run's packets: paged from the core for a saved session, in memory for the last trace. */
   source: PacketSource;
 }

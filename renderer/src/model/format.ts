@@ -1,14 +1,40 @@
-import type { Hop } from '../../../main/api/trace';
+import type { Hop } from '../../../main/api/trace.js';
 
-/** Durations the way a trace reader wants them: 3 significant digits, unit that keeps the number small. */
+const UNITS = [
+  { unit: 'ns', scale: 1 },
+  { unit: 'µs', scale: 1e3 },
+  { unit: 'ms', scale: 1e6 },
+  { unit: 's', scale: 1e9 },
+] as const;
+
+/**
+ * Durations the way a trace reader wants them: 3 significant digits in the unit that keeps the number under 1000
+ * (never an exponent: 999,999 ns is "1.00 ms", not "1.00e+3 µs"); whole seconds past 1000 s.
+ */
 export function formatNs(ns: number | null | undefined): string {
   if (ns === null || ns === undefined || !Number.isFinite(ns)) return '—';
   const a = Math.abs(ns);
   const sign = ns < 0 ? '−' : '';
-  if (a < 1_000) return `${sign}${Math.round(a)} ns`;
-  if (a < 1_000_000) return `${sign}${(a / 1_000).toPrecision(3)} µs`;
-  if (a < 1_000_000_000) return `${sign}${(a / 1_000_000).toPrecision(3)} ms`;
-  return `${sign}${(a / 1_000_000_000).toPrecision(3)} s`;
+  if (a < 999.5) return `${sign}${Math.round(a)} ns`;
+  for (const { unit, scale } of UNITS.slice(1)) {
+    const r = Number((a / scale).toPrecision(3));
+    if (r < 1000 || unit === 's')
+      return `${sign}${r >= 1000 ? Math.round(a / scale) : r.toFixed(r >= 100 ? 0 : r >= 10 ? 1 : 2)} ${unit}`;
+  }
+  return '—';
+}
+
+/**
+ * A time offset in a run (the list's time column): µs resolution, so packets ms apart never read the same —
+ * "107.123 ms", "12.345678 s".
+ */
+export function formatOffsetNs(ns: number): string {
+  if (!Number.isFinite(ns)) return '—';
+  const sign = ns < 0 ? '−' : '';
+  const us = Math.round(Math.abs(ns) / 1e3);
+  if (us < 1000) return `${sign}${us} µs`;
+  if (us < 1_000_000) return `${sign}${(us / 1e3).toFixed(3)} ms`;
+  return `${sign}${(us / 1e6).toFixed(6)} s`;
 }
 
 /** Signed Δ with an explicit +, for compare rows. */

@@ -18,6 +18,8 @@ export class LiveRun {
   /** Packets seen in all (the window holds the latest of them). */
   total = 0;
   events = 0;
+  /** The first hop time of the run's first packet: the list's time origin, kept as the window moves on. */
+  t0: number | undefined;
   version = 0;
 
   apply(batch: readonly PacketPath[]): void {
@@ -27,6 +29,7 @@ export class LiveRun {
         if (p.id <= this.droppedUpTo) continue;
         this.index.set(p.id, this.packets.length);
         this.packets.push(p);
+        this.t0 ??= p.hops[0]?.ts_ns;
         this.total++;
         this.events += p.hops.length;
       } else {

@@ -2,7 +2,9 @@ import type { ApiClient } from '../api/client';
 import { summarizePacket, type PacketPage, type PacketSummary } from '../../../main/api/packets';
 import type { SessionRun } from '../../../main/api/sessions';
 import type { PacketPath } from '../../../main/api/trace';
+import { coreQuery, queryKey, selectLocal, type ListQuery } from './list-query';
 import { pathVariants } from './path-variants';
+import { wallClockOf, type WallClock } from './wall-clock';
 
 /** A distinct function sequence of a run and how many packets (and drops) took it. */
 export interface VariantInfo {
@@ -21,12 +23,14 @@ export interface PacketSource {
   readonly total: number;
   /** The origin of the list's time column. */
   readonly t0: number;
+  /** ktime → wall clock, where the run tells it. */
+  readonly wall?: WallClock | undefined;
   /** Most frequent first; `variantCount` may be larger when only the top ones are listed. */
   readonly variants: readonly VariantInfo[];
   readonly variantCount: number;
   /** Local sources answer at once; saved sessions page from the core. */
-  readonly pageNow?: (offset: number, limit: number, variant?: number) => PacketPage;
-  page(offset: number, limit: number, variant?: number): Promise<PacketPage>;
+  readonly pageNow?: (offset: number, limit: number, q: ListQuery) => PacketPage;
+  page(offset: number, limit: number, q: ListQuery): Promise<PacketPage>;
   packet(id: number): Promise<PacketPath>;
 }
 
@@ -36,50 +40,47 @@ export function sessionRunSource(client: ApiClient, sessionId: string, run: Sess
     key: `${sessionId}:${run.id}`,
     total: run.packets,
     t0: run.firstTsNs,
+    wall: wallClockOf(run),
     variants: run.variants.map((v) => ({ functions: v.functions, count: v.count, dropped: v.dropped })),
     variantCount: run.variantCount,
-    page: (offset, limit, variant) =>
-      client.call('sessions.packets', {
-        id: sessionId,
-        run: run.id,
-        offset,
-        limit,
-        ...(variant !== undefined ? { filter: { variant } } : {}),
-      }),
+    page: (offset, limit, q) =>
+      client.call('sessions.packets', { id: sessionId, run: run.id, offset, limit, ...coreQuery(q) }),
     packet: (id) => client.call('sessions.packet', { id: sessionId, run: run.id, packet: id }),
   };
 }
 
 /** Packets held in the page (a live or just-finished trace); `version` bumps as they arrive. */
-export function localSource(key: string, packets: readonly PacketPath[], version: number): PacketSource {
+export function localSource(
+  key: string,
+  packets: readonly PacketPath[],
+  version: number,
+  opts: { t0?: number | undefined; wall?: WallClock | undefined } = {},
+): PacketSource {
   const variants = pathVariants(packets);
   const variantOf = new Map<number, number>();
   variants.forEach((v, i) => v.packetIds.forEach((id) => variantOf.set(id, i)));
-  let members: PacketPath[][] | undefined; // per-variant packet lists, built on the first filtered page
-  const membersOf = (): PacketPath[][] => {
-    if (!members) {
-      const m: PacketPath[][] = variants.map(() => []);
-      for (const p of packets) m[variantOf.get(p.id) ?? 0]?.push(p);
-      members = m;
-    }
-    return members;
-  };
-  const pageNow = (offset: number, limit: number, variant?: number): PacketPage => {
-    const list: readonly PacketPath[] = variant === undefined ? packets : (membersOf()[variant] ?? []);
+  const variantOfPacket = (p: PacketPath) => variantOf.get(p.id) ?? 0;
+  const t0 = opts.t0 ?? packets[0]?.hops[0]?.ts_ns ?? 0;
+  // The selected packets of the last query asked (the list asks for one query many times, a row at a time).
+  let last: { key: string; list: readonly PacketPath[] } | undefined;
+  const pageNow = (offset: number, limit: number, q: ListQuery): PacketPage => {
+    const k = queryKey(q);
+    if (last?.key !== k) last = { key: k, list: selectLocal(packets, q, variantOfPacket, t0) };
     const rows: PacketSummary[] = [];
-    for (const p of list.slice(offset, offset + limit))
-      rows.push(summarizePacket(p, variantOf.get(p.id) ?? 0));
-    return { total: list.length, offset, packets: rows };
+    for (const p of last.list.slice(offset, offset + limit))
+      rows.push(summarizePacket(p, variantOfPacket(p)));
+    return { total: last.list.length, offset, packets: rows };
   };
   const byId = new Map(packets.map((p) => [p.id, p]));
   return {
     key: `${key}@${version}`,
     total: packets.length,
-    t0: packets[0]?.hops[0]?.ts_ns ?? 0,
+    t0,
+    wall: opts.wall,
     variants,
     variantCount: variants.length,
     pageNow,
-    page: (offset, limit, variant) => Promise.resolve(pageNow(offset, limit, variant)),
+    page: (offset, limit, q) => Promise.resolve(pageNow(offset, limit, q)),
     packet: (id) => {
       const p = byId.get(id);
       return p ? Promise.resolve(p) : Promise.reject(new Error(`no packet ${id}`));

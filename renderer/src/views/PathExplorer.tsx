@@ -2,13 +2,11 @@ import { memo, useCallback, useEffect, useState } from 'react';
 import type { PacketPath } from '../../../main/api/trace';
 import { LatencyChart } from '../components/LatencyChart';
 import { StateMessage } from '../components/StateMessage';
-import { VirtualList } from '../components/VirtualList';
 import { formatCount, formatNs, formatTuple } from '../model/format';
 import { hopDeltas, type PacketSource, type VariantInfo } from '../model/packet-source';
 import { subsystemOf } from '../model/subsystem';
-import { usePacketRows } from '../model/use-packet-rows';
-
-const ROW = 22;
+import { PacketFlags } from './PacketFlags';
+import { PacketList } from './PacketList';
 
 /**
  * Packets on the left (virtualized, paged from the source as they scroll into view), the selected packet's path on
@@ -17,15 +15,11 @@ const ROW = 22;
  */
 export function PathExplorer(props: { source: PacketSource; live?: boolean; emptyHint: string }) {
   const { source } = props;
-  const [selected, setSelected] = useState<number | undefined>();
+  const [selectedId, setSelectedId] = useState<number | undefined>();
   const [variantFilter, setVariantFilter] = useState<number | undefined>();
-  const rows = usePacketRows(source, variantFilter);
-  const selectedId = selected !== undefined ? rows.row(selected)?.id : undefined;
   const packet = useSelectedPacket(source, selectedId);
-  const pickVariant = useCallback((i: number) => {
-    setVariantFilter(i);
-    setSelected(0);
-  }, []);
+  const pickVariant = useCallback((i: number) => setVariantFilter(i), []);
+  const clearVariant = useCallback(() => setVariantFilter(undefined), []);
 
   if (!source.total)
     return (
@@ -35,51 +29,12 @@ export function PathExplorer(props: { source: PacketSource; live?: boolean; empt
   return (
     <div className="row grow" style={{ alignItems: 'stretch', height: '100%', gap: 0, minWidth: 0 }}>
       <div className="pane" style={{ width: '44%', flex: 'none' }}>
-        <div className="pane-head">
-          <h2>Packets</h2>
-          <span className="counter" data-testid="packet-count">
-            {formatCount(rows.total)}
-            {variantFilter !== undefined ? ` of ${formatCount(source.total)}` : ''}
-          </span>
-          <span className="spacer" />
-          {variantFilter !== undefined && (
-            <button onClick={() => setVariantFilter(undefined)}>All variants</button>
-          )}
-        </div>
-        <div className="vlist-head mono">
-          <span style={{ width: 64 }}>#</span>
-          <span style={{ width: 96 }}>time</span>
-          <span style={{ width: 42 }}>hops</span>
-          <span style={{ width: 80 }}>duration</span>
-          <span className="grow">5-tuple / end</span>
-        </div>
-        {rows.error && <div className="field-error">Cannot load packets: {rows.error}</div>}
-        <VirtualList
-          label="packets"
-          count={rows.total}
-          rowHeight={ROW}
-          selected={selected}
-          onSelect={setSelected}
-          follow={props.live}
-          onRange={rows.want}
-          rowClassName={(i) => (rows.row(i)?.drop_reason ? 'dropped' : '')}
-          renderRow={(i) => {
-            const s = rows.row(i);
-            if (!s) return <span className="dim">…</span>;
-            return (
-              <>
-                <span style={{ width: 64 }}>{s.id}</span>
-                <span style={{ width: 96 }}>{formatNs(s.first_ts_ns - source.t0)}</span>
-                <span style={{ width: 42 }}>{s.hops}</span>
-                <span style={{ width: 80 }}>{formatNs(s.duration_ns)}</span>
-                <span className="grow">
-                  <PacketFlags cut={s.cut} partial={s.partial} />
-                  {s.tuple ? formatTuple(s.tuple) : ''}{' '}
-                  {s.drop_reason ? `✖ ${s.drop_reason}` : `→ ${s.last_function}`}
-                </span>
-              </>
-            );
-          }}
+        <PacketList
+          source={source}
+          live={props.live}
+          variant={variantFilter}
+          onClearVariant={clearVariant}
+          onSelectPacket={setSelectedId}
         />
         <Variants
           variants={source.variants}
@@ -91,7 +46,7 @@ export function PathExplorer(props: { source: PacketSource; live?: boolean; empt
       <div className="pane grow">
         {packet.path ? (
           <PacketDetail packet={packet.path} key={packet.path.id} />
-        ) : selected !== undefined ? (
+        ) : selectedId !== undefined ? (
           <StateMessage
             kind={packet.error ? 'error' : 'loading'}
             title={packet.error ? 'Cannot load the packet' : 'Loading the packet'}
@@ -300,25 +255,3 @@ const PacketDetail = memo(function PacketDetail({ packet }: { packet: PacketPath
     </div>
   );
 });
-
-/** A packet whose path is not whole says so wherever it is listed. */
-function PacketFlags(props: { cut?: boolean | undefined; partial?: boolean | undefined }) {
-  return (
-    <>
-      {props.partial && (
-        <span className="pkt-flag" title="first seen mid-way: its start is missing" data-flag="partial">
-          partial
-        </span>
-      )}
-      {props.cut && (
-        <span
-          className="pkt-flag"
-          title="still in flight when the trace ended: its end is missing"
-          data-flag="cut"
-        >
-          cut
-        </span>
-      )}
-    </>
-  );
-}

@@ -3,6 +3,7 @@ import { useApp } from '../app/context';
 import { StateMessage } from '../components/StateMessage';
 import { formatCount } from '../model/format';
 import { PathExplorer } from './PathExplorer';
+import { LostBanner } from './RunStatus';
 
 /** The opened document (a saved session or the last trace): pick a run, explore its packets. */
 export function PathView() {
@@ -42,9 +43,11 @@ export function PathView() {
           <span className="muted">
             {run.host} · filter <span className="mono">{run.filter || '(all)'}</span>
             {run.lost ? <span className="bad"> · {formatCount(run.lost)} events lost</span> : null}
+            {run.ended ? <span data-testid="run-ended"> · ended: {run.ended}</span> : null}
           </span>
         )}
       </div>
+      {run && run.lost > 0 && <LostBanner lost={run.lost} events={run.events ?? 0} />}
       <div className="row grow" style={{ minHeight: 0, alignItems: 'stretch' }}>
         {run ? (
           <PathExplorer

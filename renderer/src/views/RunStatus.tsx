@@ -82,7 +82,7 @@ export function RunStatus(props: {
   );
 }
 
-function LostBanner({ lost, events }: { lost: number; events: number }) {
+export function LostBanner({ lost, events }: { lost: number; events: number }) {
   return (
     <div className="banner warn" role="alert" data-testid="lost-banner">
       <b>⚠ {formatCount(lost)} events lost</b> (vs {formatCount(events)} recorded): paths are incomplete —

@@ -55,6 +55,8 @@ export function SessionsView(props: { active: boolean }) {
             host: r.host,
             filter: r.spec.filter,
             lost: r.lost,
+            events: r.hops,
+            ended: r.reason?.message,
             source: sessionRunSource(client, s.id, r),
           })),
         },

@@ -8,6 +8,7 @@ import { ProbeEditor } from '../editor/ProbeEditor';
 import { LiveRun } from '../model/live-run';
 import { localSource } from '../model/packet-source';
 import { checkPcapFilter } from '../model/pcap-filter-check';
+import { wallClockOf, type WallClock } from '../model/wall-clock';
 import { FilterBox } from './FilterBox';
 import { PathExplorer } from './PathExplorer';
 import { RunStatus, type FlagCounts } from './RunStatus';
@@ -33,6 +34,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const [connection, setConnection] = useState<TransportStatus>({ state: 'connecting' });
   const [, setTick] = useState(0);
   const live = useRef(new LiveRun());
+  const wall = useRef<WallClock | undefined>(undefined);
   const runRef = useRef<string | undefined>(undefined);
   /** The run this view asked for and the packets that arrived before the core's answer. */
   const pending = useRef<{ id: string; live: LiveRun } | undefined>(undefined);
@@ -53,11 +55,14 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
       runRef.current = id;
       live.current = pending.current?.id === id ? pending.current.live : new LiveRun();
       pending.current = undefined;
+      wall.current = undefined;
       setTick((t) => t + 1);
     },
     onEnd: (e: TraceEnd) => {
       if (e.error) reportError(Object.assign(new Error(e.error.message), e.error));
       if (e.run) live.current.apply(e.run.packets);
+      // the loader's clock reading comes with the ended run: wall-clock times from then on
+      if (e.run) wall.current = wallClockOf({ ...e.run, firstTsNs: live.current.t0 ?? 0 });
       setTick((t) => t + 1);
     },
   });
@@ -143,7 +148,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const liveVersion = live.current.version;
   const liveRun = live.current;
   const source = useMemo(
-    () => localSource(liveKey, liveRun.packets, liveVersion),
+    () => localSource(liveKey, liveRun.packets, liveVersion, { t0: liveRun.t0, wall: wall.current }),
     [liveKey, liveRun, liveVersion],
   );
 
@@ -162,7 +167,17 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
     app.openDoc(
       {
         title: `${filter || 'all packets'} on ${host}`,
-        runs: [{ id: liveKey, host, filter, lost: ended?.lost ?? progress?.lost ?? 0, source }],
+        runs: [
+          {
+            id: liveKey,
+            host,
+            filter,
+            lost: ended?.lost ?? progress?.lost ?? 0,
+            events: liveRun.events,
+            ended: ended?.reason.message,
+            source,
+          },
+        ],
       },
       'path',
     );

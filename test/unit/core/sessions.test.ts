@@ -225,6 +225,7 @@ describe('session format version 2: paging, lazy packets, migration, export', ()
       if_changes: 0,
       last_function: 'consume_skb',
       variant: 0,
+      first_function: 'ip_rcv',
     });
     expect(s.packets(id, 'big', q({ offset: 498, limit: 10 })).packets.map((p) => p.id)).toEqual([499, 500]);
     expect(s.packets(id, '1', q({ offset: 600 })).packets).toEqual([]);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Run } from '../../../api/trace.js';
 import { CoreError } from '../../errors.js';
+import { savedEndReason } from '../../trace/end-reason.js';
 import { summarize, type RecordedRunInput } from '../../sessions/session-store.js';
 import type { CoreContext, MethodTable } from '../core-context.js';
 
@@ -24,7 +25,11 @@ type SessionMethods =
 export function sessionMethods(ctx: CoreContext): MethodTable<SessionMethods> {
   return {
     'sessions.list': () => ({ sessions: ctx.sessions.list().sessions }),
-    'sessions.get': ({ id }) => ctx.sessions.get(id),
+    'sessions.get': ({ id }) => {
+      const s = ctx.sessions.get(id);
+      // why each run ended, from its records, so a saved run says it as the live one did
+      return { ...s, runs: s.runs.map((r) => ({ ...r, reason: savedEndReason(r) })) };
+    },
     'sessions.packets': ({ id, run, ...query }) => ctx.sessions.packets(id, run, query),
     'sessions.packet': ({ id, run, packet }) => ctx.sessions.packet(id, run, packet),
     'sessions.report': ({ id }) => ({ markdown: ctx.sessions.report(id) }),
