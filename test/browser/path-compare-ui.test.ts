@@ -193,6 +193,65 @@ describe('Path view on real 6.12 paths', () => {
   });
 });
 
+describe('keyboard', () => {
+  itUi('Tab leaves the probe editor without touching its text or the profile', async () => {
+    await page.click('[data-view=trace]');
+    await page.getByLabel('probe profile').selectOption('default');
+    const lines = page.locator('[data-testid=probe-editor] .view-lines');
+    await expect.poll(() => lines.textContent()).not.toBe('');
+    const text = await lines.textContent();
+    await page.locator('[data-testid=probe-editor] .view-line').first().click();
+    expect(await page.evaluate('!!document.activeElement.closest(".monaco-editor")')).toBe(true);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('!!document.activeElement.closest(".monaco-editor")')).toBe(false);
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate('!!document.activeElement.closest(".monaco-editor")')).toBe(true);
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate('!!document.activeElement.closest(".monaco-editor")')).toBe(false);
+    expect(await lines.textContent()).toBe(text);
+    expect(await page.getByLabel('probe profile').inputValue()).toBe('default');
+  });
+
+  itUi(
+    'Alt+F focuses the trace filter and Alt+N opens the add-host form, as their tooltips say',
+    async () => {
+      await page.click('[data-view=trace]');
+      await page.locator('body').click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('Alt+f');
+      expect(await page.evaluate('document.activeElement?.dataset.testid')).toBe('filter');
+      await page.click('[data-view=hosts]');
+      await page.keyboard.press('Alt+n');
+      await page.locator('form[aria-label="Add host"]').waitFor();
+      await page.keyboard.press('Escape');
+    },
+  );
+
+  itUi('Tab from the packet list reaches the splitter, the group headers and the hop table', async () => {
+    await openSession(ids['ping-vm612-ok']!);
+    await openPacket(0);
+    await page.locator('.vlist:visible').focus();
+    const reached = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press('Tab');
+      // Every stop shows a focus ring (past the last one, focus leaves the page: body).
+      expect(
+        await page.evaluate(
+          `document.activeElement === document.body ? 'left the page' : getComputedStyle(document.activeElement).outlineStyle`,
+        ),
+        await page.evaluate(`document.activeElement.outerHTML.slice(0, 120)`),
+      ).not.toBe('none');
+      reached.add(
+        (await page.evaluate(
+          `(() => { const e = document.activeElement; return e.getAttribute('role') === 'separator' ? 'splitter'
+             : e.classList.contains('fold') ? 'group' : e.classList.contains('hops-scroll') ? 'hops'
+             : e.classList.contains('variant-row') ? 'variant' : e.tagName; })()`,
+        )) as string,
+      );
+    }
+    expect([...reached]).toEqual(expect.arrayContaining(['splitter', 'group', 'hops', 'variant']));
+  });
+});
+
 describe('accessibility over every view', () => {
   itUi('axe finds no WCAG A/AA violation (contrast included) in any view, both themes', async () => {
     for (const v of ['hosts', 'trace', 'sessions', 'compare']) {
