@@ -615,7 +615,15 @@ function variantsOf(file: RunFile, maxIds = Infinity): PathVariant[] {
     const list = ids[x.variant[i] ?? 0];
     if (list && list.length < maxIds) list.push(x.id[i] ?? 0);
   }
-  return x.variants.map((v, i) => ({ functions: v.functions, count: v.count, packet_ids: ids[i] ?? [] }));
+  return x.variants.map((v, i) => ({
+    functions: v.functions,
+    count: v.count,
+    packet_ids: ids[i] ?? [],
+    dropped: v.dropped,
+    ...(v.drop_reason ? { drop_reason: v.drop_reason } : {}),
+    ...(v.verdict ? { verdict: v.verdict } : {}),
+    ...(v.partial ? { partial: v.partial } : {}),
+  }));
 }
 
 function toApi(s: StoredSession): Session {

@@ -2,13 +2,16 @@ import type { ApiClient } from '../api/client';
 import { summarizePacket, type PacketPage, type PacketSummary } from '../../../main/api/packets';
 import type { SessionRun } from '../../../main/api/sessions';
 import type { PacketPath } from '../../../main/api/trace';
-import { pathVariants } from './path-variants';
+import { pathVariants } from '../../../main/api/path-variants';
 
-/** A distinct function sequence of a run and how many packets (and drops) took it. */
+/** A distinct path of a run (functions and outcome) and how many packets (and drops) took it. */
 export interface VariantInfo {
   functions: string[];
   count: number;
   dropped: number;
+  drop_reason?: string | undefined;
+  verdict?: string | undefined;
+  partial?: boolean | undefined;
 }
 
 export type { PacketSummary };
@@ -36,7 +39,7 @@ export function sessionRunSource(client: ApiClient, sessionId: string, run: Sess
     key: `${sessionId}:${run.id}`,
     total: run.packets,
     t0: run.firstTsNs,
-    variants: run.variants.map((v) => ({ functions: v.functions, count: v.count, dropped: v.dropped })),
+    variants: run.variants,
     variantCount: run.variantCount,
     page: (offset, limit, variant) =>
       client.call('sessions.packets', {
@@ -52,9 +55,10 @@ export function sessionRunSource(client: ApiClient, sessionId: string, run: Sess
 
 /** Packets held in the page (a live or just-finished trace); `version` bumps as they arrive. */
 export function localSource(key: string, packets: readonly PacketPath[], version: number): PacketSource {
-  const variants = pathVariants(packets);
+  const found = pathVariants(packets);
   const variantOf = new Map<number, number>();
-  variants.forEach((v, i) => v.packetIds.forEach((id) => variantOf.set(id, i)));
+  found.forEach((v, i) => v.packet_ids.forEach((id) => variantOf.set(id, i)));
+  const variants = found.map((v) => ({ ...v, dropped: v.dropped ?? 0 }));
   let members: PacketPath[][] | undefined; // per-variant packet lists, built on the first filtered page
   const membersOf = (): PacketPath[][] => {
     if (!members) {
