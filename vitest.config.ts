@@ -10,6 +10,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Some unit tests read the whole tree or a kernel's BTF: 5 s (the default) failed four of them on a busy
+          // 2-core machine while the lab project ran beside them.
+          testTimeout: 30_000,
         },
       },
       {

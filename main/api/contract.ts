@@ -44,10 +44,18 @@ const HostKeyPromptSchema = z.object({
   viaJumpFor: z.string().optional(),
 });
 
+/** What the core may ask a person for; a face's secret store keys on it too. */
+export const SecretKindSchema = z.enum(['password', 'passphrase', 'sudo-password', 'keyboard-interactive']);
+export type SecretKind = z.infer<typeof SecretKindSchema>;
+
+/** A person's answer to an unknown host key. */
+export const HostKeyDecisionSchema = z.enum(['accept-once', 'accept-and-save', 'reject']);
+export type HostKeyDecision = z.infer<typeof HostKeyDecisionSchema>;
+
 const SecretPromptSchema = z.object({
   promptId: z.string().min(1),
   host: z.string(),
-  kind: z.enum(['password', 'passphrase', 'sudo-password', 'keyboard-interactive']),
+  kind: SecretKindSchema,
   /** What to show the user (for a passphrase: the key file). */
   prompt: z.string(),
   /** Whether this face can keep the answer (`secret.provide` with `remember`), and why not. */
@@ -214,7 +222,7 @@ export const methods = {
     'path variants of two runs',
   ),
   'hostKey.decide': method(
-    z.object({ promptId: z.string(), decision: z.enum(['accept-once', 'accept-and-save', 'reject']) }),
+    z.object({ promptId: z.string(), decision: HostKeyDecisionSchema }),
     Empty,
     'answer a `hostKey.prompt` event',
   ),

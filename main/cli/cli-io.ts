@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { HostKeyPrompt, SecretPrompt } from '../api/contract.js';
+import type { HostKeyDecision, HostKeyPrompt, SecretPrompt } from '../api/contract.js';
 import { visibleControls } from '../core/visible-controls.js';
 
 /** What the CLI talks to: its output lines, and (for prompts) the terminal or a scripted stdin. */
@@ -30,7 +30,7 @@ export function terminalSafeIo(io: CliIo): CliIo {
   };
 }
 
-export type HostKeyAnswer = 'accept-once' | 'accept-and-save' | 'reject';
+export type HostKeyAnswer = HostKeyDecision;
 
 /**
  * Answers the core's questions from the command line. On a terminal: OpenSSH's host-key question and hidden

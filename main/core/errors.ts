@@ -1,4 +1,4 @@
-import type { ApiError, ApiErrorCode } from '../api/errors.js';
+import type { ApiErrorCode } from '../api/errors.js';
 
 /**
  * Every failure the core reports to a face is a CoreError: a typed code the UI can branch on and one human line.
@@ -13,12 +13,6 @@ export class CoreError extends Error {
   ) {
     super(message, options);
     this.name = new.target.name;
-  }
-
-  toApiError(): ApiError {
-    return this.details
-      ? { code: this.code, message: this.message, details: this.details }
-      : { code: this.code, message: this.message };
   }
 }
 
@@ -46,12 +40,4 @@ export class CorruptFileError extends CoreError {
       movedTo,
     });
   }
-}
-
-/** Maps anything thrown to the contract's error shape, without leaking stack traces to the faces. */
-export function toApiError(e: unknown): ApiError {
-  if (e instanceof CoreError) return e.toApiError();
-  if (e instanceof Error && 'code' in e && e.code === 'invalid-request')
-    return { code: 'invalid-request', message: e.message };
-  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
 }

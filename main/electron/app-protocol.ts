@@ -1,5 +1,5 @@
-import { readBundleFile } from '../server/renderer-bundle.js';
-import { contentSecurityPolicy } from '../server/content-security-policy.js';
+import { readBundleFile } from '../transport/renderer-bundle.js';
+import { contentSecurityPolicy } from '../transport/content-security-policy.js';
 
 /** The app's own scheme: a standard, secure origin (app://pktpath) instead of file://, so the CSP and
  * same-origin rules apply as on the web. */

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ApiError } from '../api/errors.js';
 import { FileLabelSchema, MAX_TRANSFER_BYTES, tooLargeMessage, TransferDataSchema } from '../api/transfer.js';
 import { isTrustedSender } from './app-protocol.js';
-import { CHANNELS, type FileKind, type PageApi } from './page-api.js';
+import { CHANNELS, type FileKind, type PageApi } from '../transport/page-api.js';
 
 type SaveResult = Awaited<ReturnType<PageApi['saveFile']>>;
 type OpenResult = Awaited<ReturnType<PageApi['openFile']>>;

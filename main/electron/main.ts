@@ -19,13 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { dispatchEnvelope } from '../api/handler.js';
 import { createCore, type CoreService } from '../core/service/create-core.js';
 import { pktpathHome } from '../core/data-dir.js';
-import { EventBatcher } from '../server/event-batcher.js';
-import { defaultRendererDir } from '../server/renderer-bundle.js';
-import { EVENT_FLUSH_MS } from '../server/wire.js';
+import { EventBatcher } from '../transport/event-batcher.js';
+import { defaultRendererDir } from '../transport/renderer-bundle.js';
+import { EVENT_FLUSH_MS } from '../transport/wire.js';
 import { appMenuTemplate } from './app-menu.js';
 import { APP_ORIGIN, APP_SCHEME, isTrustedSender, serveAppRequest } from './app-protocol.js';
 import { wireFileDialogs } from './file-dialogs.js';
-import { CHANNELS } from './page-api.js';
+import { CHANNELS } from '../transport/page-api.js';
 import { SafeStorageSecrets } from './safe-storage-secrets.js';
 import { guardWebContents } from './web-contents-guard.js';
 

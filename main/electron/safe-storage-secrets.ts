@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { SecretRef } from '../core/secrets/secret-store.js';
 import type { RememberingSecretStore } from '../core/service/prompt-broker.js';
 import { writeFileAtomic } from '../core/fs/atomic-file.js';
-import type { SecretStorageStatus } from './page-api.js';
+import type { SecretStorageStatus } from '../transport/page-api.js';
 
 /** The slice of Electron's safeStorage this store uses (Electron 45's synchronous API). */
 export interface SafeStorageLike {

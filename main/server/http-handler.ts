@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dispatchEnvelope, type ApiHandler } from '../api/handler.js';
 import { actingFor, PromptClient } from '../core/service/prompt-client.js';
-import { contentSecurityPolicy } from './content-security-policy.js';
+import { contentSecurityPolicy } from '../transport/content-security-policy.js';
 import { readBody } from './http-body.js';
 import { replyForPeer } from './peer-errors.js';
-import { readBundleFile } from './renderer-bundle.js';
+import { readBundleFile } from '../transport/renderer-bundle.js';
 import { checkHostAndOrigin, tokenMatches } from './request-guard.js';
-import { API_PATH, TOKEN_HEADER } from './wire.js';
+import { API_PATH, TOKEN_HEADER } from '../transport/wire.js';
 
 export interface HttpDeps {
   handler: ApiHandler;

@@ -4,7 +4,7 @@ import { WebSocketServer } from 'ws';
 import type { ApiHandler } from '../api/handler.js';
 import { declaredTooLarge, MAX_BODY } from './http-body.js';
 import { httpHandler, send } from './http-handler.js';
-import { defaultRendererDir } from './renderer-bundle.js';
+import { defaultRendererDir } from '../transport/renderer-bundle.js';
 import { allowedAuthorities, newToken } from './request-guard.js';
 import { upgradeHandler } from './websocket-api.js';
 

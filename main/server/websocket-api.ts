@@ -3,10 +3,10 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { dispatchEnvelope, type ApiHandler } from '../api/handler.js';
 import { actingFor, PromptClient } from '../core/service/prompt-client.js';
-import { EventBatcher } from './event-batcher.js';
+import { EventBatcher } from '../transport/event-batcher.js';
 import { replyForPeer } from './peer-errors.js';
 import { checkHostAndOrigin, tokenMatches } from './request-guard.js';
-import { EVENT_FLUSH_MS, WS_PATH, type ServerFrame, type WireEvent } from './wire.js';
+import { EVENT_FLUSH_MS, WS_PATH, type ServerFrame, type WireEvent } from '../transport/wire.js';
 
 export interface UpgradeDeps {
   handler: ApiHandler;

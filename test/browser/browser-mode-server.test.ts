@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createCore, type CoreService } from '../../main/core/service/create-core.js';
 import { startBrowserMode, type BrowserMode } from '../../main/server/index.js';
-import { defaultRendererDir } from '../../main/server/renderer-bundle.js';
+import { defaultRendererDir } from '../../main/transport/renderer-bundle.js';
 
 // Browser mode's server against the real core (fresh data dir): the token and Host/Origin guards, the envelope
 // errors, static files with their CSP, and calls over the WebSocket.

@@ -1,5 +1,5 @@
 import type { PathComparison } from '../../api/compare.js';
-import { parsePathRef } from '../../core/sessions/resolve-refs.js';
+import { parsePathRef } from '../path-ref.js';
 import { parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
 

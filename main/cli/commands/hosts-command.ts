@@ -1,7 +1,7 @@
 import type { HostInput, HostPatch, Privilege } from '../../api/hosts.js';
 import { PrivilegeSchema } from '../../api/hosts.js';
 import { homedir } from 'node:os';
-import { expandHome } from '../../core/inventory/expand-home.js';
+import { expandHome } from '../../core/fs/expand-home.js';
 import { loadWithIncludes } from '../../core/inventory/ssh-config-import.js';
 import { intOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SFTPWrapper } from 'ssh2';
 import { CoreError } from '../errors.js';
-import { execCommand, shQuote, type CommandRunner } from '../ssh/command-runner.js';
-import type { SshConnection } from '../ssh/connection.js';
+import { execCommand, shQuote, type CommandRunner, type FileTransferRunner } from '../ssh/command-runner.js';
 import { checkLocalArtifact, type LocalArtifact } from './manifest.js';
 import { remoteSha256 } from './remote-sha256.js';
 
@@ -35,7 +34,7 @@ const sftpCall = <T>(
  * as root safe is root's own check of its own copy (root-exec.ts).
  */
 export async function deployArtifact(
-  conn: SshConnection,
+  conn: FileTransferRunner,
   artifact: LocalArtifact,
 ): Promise<DeployedArtifact> {
   await checkLocalArtifact(artifact);

@@ -10,7 +10,7 @@ import {
 } from '../deploy/manifest.js';
 import { RootExecRefusedError, spawnVerifiedLoader } from '../deploy/root-exec.js';
 import { CoreError } from '../errors.js';
-import { execCommand, LocalRunner, type CommandRunner } from '../ssh/command-runner.js';
+import { canTransferFiles, execCommand, LocalRunner, type CommandRunner } from '../ssh/command-runner.js';
 import { connect, type ConnectOptions, type SshConnection } from '../ssh/connection.js';
 import { ConnectionPool } from '../ssh/pool.js';
 import type { PrivilegeOptions } from '../ssh/privileged.js';
@@ -104,7 +104,12 @@ export class HostAccess {
           return { path: resolve(artifact.localPath), sha256: artifact.sha256, size: artifact.size };
         }
         onDeploy?.();
-        const d = await deployArtifact(runner as SshConnection, artifact);
+        if (!canTransferFiles(runner))
+          throw new CoreError(
+            'deploy-failed',
+            `${runner.target}: no file transfer to deploy the loader with`,
+          );
+        const d = await deployArtifact(runner, artifact);
         return { path: d.remotePath, sha256: d.sha256, size: artifact.size };
       })();
       p.catch(() => this.loaders.delete(runner));

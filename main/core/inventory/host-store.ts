@@ -5,7 +5,7 @@ import { formatIssues, parseOrThrow } from '../../api/validate.js';
 import { ensureDir, pktpathHome } from '../data-dir.js';
 import { ConflictError, CoreError, CorruptFileError, NotFoundError } from '../errors.js';
 import { moveAside, readJsonFile, writeFileAtomic } from '../fs/atomic-file.js';
-import { jumpChain } from '../hosts/jump-chain.js';
+import { jumpChain } from '../ssh/jump-chain.js';
 
 /** hosts.json: human-readable and versioned so a later pktpath can migrate it. */
 export const INVENTORY_VERSION = 1;

@@ -6,9 +6,9 @@ import { HostSchema, type Host } from '../../api/hosts.js';
 import { formatIssues } from '../../api/validate.js';
 import { CoreError } from '../errors.js';
 import { readRegularFile } from '../fs/bounded-read.js';
-import { MAX_JUMP_HOPS } from '../hosts/jump-chain.js';
+import { MAX_JUMP_HOPS } from '../ssh/jump-chain.js';
 import { wildcardMatch } from '../ssh/known-hosts.js';
-import { expandHome } from './expand-home.js';
+import { expandHome } from '../fs/expand-home.js';
 
 /**
  * Reads ~/.ssh/config into inventory hosts. The `ssh-config` package computes each concrete alias the way ssh(1)

@@ -1,3 +1,5 @@
+import type { SecretKind } from '../../api/contract.js';
+
 /**
  * Where a face keeps secrets the core may ask for (passwords, key passphrases, sudo passwords). The core never
  * writes a secret anywhere itself: Electron backs this with safeStorage; the CLI and browser mode have none and
@@ -6,7 +8,7 @@
 export interface SecretRef {
   /** Inventory name of the host the secret is for. */
   host: string;
-  kind: 'password' | 'passphrase' | 'sudo-password' | 'keyboard-interactive';
+  kind: SecretKind;
   /** What is being asked (for a passphrase: the key file), so a store can key per file. */
   prompt: string;
 }

@@ -15,7 +15,7 @@ import { RunRegistry } from '../trace/run-registry.js';
 import type { CoreContext, MethodHandler, MethodTable } from './core-context.js';
 import { EventHub } from './event-hub.js';
 import { PromptBroker } from './prompt-broker.js';
-import { filterMethods } from '../filter/filter-methods.js';
+import { filterMethods } from './methods/filter-methods.js';
 import { compareMethods } from './methods/compare-methods.js';
 import { hostMethods } from './methods/hosts-methods.js';
 import { probeMethods } from './methods/probe-methods.js';

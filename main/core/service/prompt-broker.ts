@@ -3,7 +3,8 @@ import type { EventOf, HostKeyPrompt } from '../../api/contract.js';
 import { parseEvent } from '../../api/validate.js';
 import { NotFoundError } from '../errors.js';
 import type { SecretRef, SecretStore } from '../secrets/secret-store.js';
-import type { HostKeyDecision, SecretRequest } from '../ssh/connection.js';
+import type { HostKeyDecision } from '../../api/contract.js';
+import type { SecretRequest } from '../ssh/connection.js';
 import type { EventHub } from './event-hub.js';
 import { currentPromptClient, type PromptClient } from './prompt-client.js';
 

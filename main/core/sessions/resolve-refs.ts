@@ -1,4 +1,3 @@
-import type { PathRef } from '../../api/compare.js';
 import { NotFoundError } from '../errors.js';
 
 /**
@@ -22,18 +21,4 @@ export function resolveRun<R extends { id: string }>(
     if (byPos) return byPos;
   }
   throw new NotFoundError(`session ${session.id} has no run ${run} (it has ${runs.length})`);
-}
-
-/** Parses the CLI's `SESSION[:RUN[:PACKET]]`. */
-export function parsePathRef(text: string): PathRef {
-  const [session, run, packet, extra] = text.split(':');
-  if (!session || extra !== undefined || run === '' || packet === '')
-    throw new NotFoundError(`"${text}" is not SESSION[:RUN[:PACKET]]`);
-  if (packet !== undefined && !/^\d+$/.test(packet))
-    throw new NotFoundError(`"${text}": PACKET must be a packet id (a number)`);
-  return {
-    session,
-    ...(run !== undefined ? { run } : {}),
-    ...(packet !== undefined ? { packet: Number(packet) } : {}),
-  };
 }

@@ -21,6 +21,7 @@ import {
   MAX_LISTED_VARIANTS,
   SESSION_FORMAT,
   SESSION_VERSION,
+  SessionIdSchema,
   type Annotation,
   type ExportFormat,
   type Session,
@@ -29,7 +30,8 @@ import {
 } from '../../api/sessions.js';
 import { RunSchema, type PacketPath, type Run, type RunInput } from '../../api/trace.js';
 import { ensureDir, pktpathHome } from '../data-dir.js';
-import { CoreError, CorruptFileError, NotFoundError, toApiError } from '../errors.js';
+import { CoreError, CorruptFileError, NotFoundError } from '../errors.js';
+import { toApiError } from '../../api/handler.js';
 import { moveAside, writeFileAtomic } from '../fs/atomic-file.js';
 import { readRegularFile } from '../fs/bounded-read.js';
 import { checkImportedPacket, checkImportedRun } from './import-check.js';
@@ -59,7 +61,8 @@ const META = 'session.json';
 const V1_SUFFIX = '.session.json';
 /** Temp files, unreferenced run files and half-created dirs older than this were left by a crash: removed. */
 const STALE_MS = 60 * 60 * 1000;
-const ID = /^[a-z0-9][a-z0-9-]{0,79}$/;
+/** A session id as the contract defines it (SessionIdSchema): a file name in the data dir. */
+const isSessionId = (id: string): boolean => SessionIdSchema.safeParse(id).success;
 
 function slug(text: string, max: number, fallback: string): string {
   return (
@@ -100,7 +103,7 @@ export class SessionStore {
   }
 
   private dirOf(id: string): string {
-    if (!ID.test(id)) throw new CoreError('invalid-request', `"${id}" is not a session id`);
+    if (!isSessionId(id)) throw new CoreError('invalid-request', `"${id}" is not a session id`);
     return join(this.dir, id);
   }
 
@@ -252,7 +255,7 @@ export class SessionStore {
         continue;
       }
       const id = name.endsWith(V1_SUFFIX) ? name.slice(0, -V1_SUFFIX.length) : name;
-      if (!ID.test(id)) continue; // `.corrupt-*` kept aside, and anything else that is not ours
+      if (!isSessionId(id)) continue; // `.corrupt-*` kept aside, and anything else that is not ours
       if (id === name && !existsSync(join(path, META))) {
         removeIfStale(path); // a create that crashed before its session.json
         continue;

@@ -1,5 +1,6 @@
 import { spawn as spawnChild } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import type { SFTPWrapper } from 'ssh2';
 import { CoreError } from '../errors.js';
 
 /**
@@ -30,7 +31,16 @@ export interface CommandRunner {
   readonly target: string;
   /** Runs `command` through the login shell (sh -c semantics on the far side). */
   spawn(command: string): Promise<RunningCommand>;
+  /** Calls `cb` once if the link under the runner dies (SSH); a runner without a link never calls it. */
+  onClose?(cb: () => void): void;
+  /** File transfer to the host, where the runner has one (SSH): what deploy needs. */
+  sftp?(): Promise<SFTPWrapper>;
 }
+
+/** A runner that can copy files to its host (deploy needs it; `local` uses the loader in place). */
+export type FileTransferRunner = CommandRunner & Required<Pick<CommandRunner, 'sftp'>>;
+
+export const canTransferFiles = (r: CommandRunner): r is FileTransferRunner => typeof r.sftp === 'function';
 
 /** A host command that outlived its time limit: the contract's `timeout`, not an internal error. */
 export class CommandTimeoutError extends CoreError {

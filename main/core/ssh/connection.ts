@@ -6,12 +6,12 @@ import ssh2, {
   type ConnectConfig,
   type SFTPWrapper,
 } from 'ssh2';
-import type { HostKeyPrompt } from '../../api/contract.js';
+import type { HostKeyDecision, HostKeyPrompt, SecretKind } from '../../api/contract.js';
 import type { Host } from '../../api/hosts.js';
 import { CoreError } from '../errors.js';
 import { readRegularFile } from '../fs/bounded-read.js';
-import { expandHome } from '../inventory/expand-home.js';
-import { jumpChain } from '../hosts/jump-chain.js';
+import { expandHome } from '../fs/expand-home.js';
+import { jumpChain } from './jump-chain.js';
 import type { CommandRunner, RunningCommand } from './command-runner.js';
 import {
   HostKeyMismatchError,
@@ -35,13 +35,12 @@ type Client = InstanceType<typeof Client>;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_KEEPALIVE_MS = 15_000;
 
-export type HostKeyDecision = 'accept-once' | 'accept-and-save' | 'reject';
 /** Asked when a host presents a key nobody has on record; `promptId` is filled by the caller's transport. */
 export type AskHostKey = (q: Omit<HostKeyPrompt, 'promptId'>) => Promise<HostKeyDecision>;
 
 export interface SecretRequest {
   host: string;
-  kind: 'password' | 'passphrase' | 'sudo-password' | 'keyboard-interactive';
+  kind: SecretKind;
   prompt: string;
 }
 /** Supplies a secret (from a secret store or by asking the user); undefined = none available / cancelled. */

@@ -10,12 +10,12 @@ import type {
   TraceProgressEvent,
   TraceSpec,
 } from '../../api/trace.js';
-import { CoreError, toApiError } from '../errors.js';
+import { CoreError } from '../errors.js';
+import { toApiError } from '../../api/handler.js';
 import { RunFileWriter, type RecordedRun } from '../sessions/run-file-writer.js';
 import type { HostAccess } from '../hosts/host-access.js';
 import type { ProbeCache } from '../probe/probe-cache.js';
 import type { CommandRunner, RunningCommand } from '../ssh/command-runner.js';
-import type { SshConnection } from '../ssh/connection.js';
 import { FrameDecoder, type StatusRecord } from './frame-decoder.js';
 import { loaderConfig, modeOfBackend } from './loader-config.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
@@ -173,7 +173,7 @@ export class TraceRun {
     this.timer = setInterval(() => this.publish(), PUBLISH_INTERVAL_MS);
 
     const linkDied = new Promise<'link'>((resolve) => {
-      if ('onClose' in runner) (runner as SshConnection).onClose(() => resolve('link'));
+      runner.onClose?.(() => resolve('link'));
     });
     const outcome = await Promise.race([cmd.exit, linkDied]);
     if (decodeError) throw decodeError;

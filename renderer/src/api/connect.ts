@@ -1,4 +1,4 @@
-import type { PageApi } from '../../../main/electron/page-api';
+import type { PageApi } from '../../../main/transport/page-api';
 import { ApiClient } from './client';
 import { createElectronTransport } from './electron-transport';
 import { createWsTransport } from './ws-transport';

@@ -1,5 +1,5 @@
 import { isMethodName } from '../../../main/api/contract';
-import type { PageApi } from '../../../main/electron/page-api';
+import type { PageApi } from '../../../main/transport/page-api';
 import type { Transport } from './transport';
 
 /** The desktop app: every call goes through the preload's named function for that method. */

@@ -1,5 +1,5 @@
 import { MAX_TRANSFER_BYTES, tooLargeMessage } from '../../../main/api/transfer';
-import type { FileKind, TransferFile } from '../../../main/electron/page-api';
+import type { FileKind, TransferFile } from '../../../main/transport/page-api';
 import { ApiCallError } from './client';
 
 /**

@@ -1,4 +1,4 @@
-import { API_PATH, TOKEN_HEADER } from '../../../main/server/wire';
+import { API_PATH, TOKEN_HEADER } from '../../../main/transport/wire';
 
 /** How long the check may take: a live server on loopback answers in milliseconds. */
 const CHECK_TIMEOUT_MS = 3000;

@@ -1,4 +1,4 @@
-import type { WireEvent } from '../../../main/server/wire';
+import type { WireEvent } from '../../../main/transport/wire';
 
 /** How the renderer reaches the core: Electron's preload or browser mode's WebSocket. Untyped on purpose: the
  * client above it validates everything that comes back. */

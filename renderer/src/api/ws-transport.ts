@@ -1,4 +1,4 @@
-import { WS_PATH, type ServerFrame, type WireEvent } from '../../../main/server/wire';
+import { WS_PATH, type ServerFrame, type WireEvent } from '../../../main/transport/wire';
 import { checkServer } from './server-check';
 import type { Transport, TransportStatus } from './transport';
 

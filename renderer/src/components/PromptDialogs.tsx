@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { HostKeyPrompt, SecretPrompt } from '../../../main/api/contract';
+import type { HostKeyDecision, HostKeyPrompt, SecretPrompt } from '../../../main/api/contract';
 import type { ApiClient } from '../api/client';
 
 /**
@@ -21,7 +21,7 @@ export function PromptDialogs(props: { client: ApiClient; onError: (e: unknown) 
 
   const key = keys[0];
   if (key) {
-    const decide = (decision: 'accept-once' | 'accept-and-save' | 'reject') => {
+    const decide = (decision: HostKeyDecision) => {
       setKeys((q) => q.slice(1));
       client.call('hostKey.decide', { promptId: key.promptId, decision }).catch(onError);
     };

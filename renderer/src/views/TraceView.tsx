@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { ProfileInfo, ProbeSetValidation } from '../../../main/api/probeset';
-import type { AttachMode, TraceSpecInput } from '../../../main/api/trace';
+import { AttachModeSchema, type AttachMode, type TraceSpecInput } from '../../../main/api/trace';
 import type { TransportStatus } from '../api/transport';
 import { useApp } from '../app/context';
 import { useTextPrompt } from '../components/TextPrompt';
@@ -271,7 +271,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
                 onChange={(e) => setMode(e.target.value as AttachMode)}
                 aria-label="attach mode"
               >
-                {['auto', 'kprobe-multi', 'fentry', 'kprobe', 'tracepoint'].map((m) => (
+                {AttachModeSchema.options.map((m) => (
                   <option key={m}>{m}</option>
                 ))}
               </select>

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PacketPath } from '../../../main/api/trace.js';
-import { EventBatcher } from '../../../main/server/event-batcher.js';
-import type { WireEvent } from '../../../main/server/wire.js';
+import { EventBatcher } from '../../../main/transport/event-batcher.js';
+import type { WireEvent } from '../../../main/transport/wire.js';
 
 const packet = (id: number, hops: number): PacketPath => ({
   id,

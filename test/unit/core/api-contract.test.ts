@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { events, methods } from '../../../main/api/contract.js';
 import { ContractError, parseEvent, parseRequest, parseResponse } from '../../../main/api/validate.js';
-import { CoreError, toApiError } from '../../../main/core/errors.js';
+import { toApiError } from '../../../main/api/handler.js';
+import { CoreError } from '../../../main/core/errors.js';
 import { localHost } from '../../../main/core/inventory/host-store.js';
 
 describe('API contract', () => {

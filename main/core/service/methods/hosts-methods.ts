@@ -1,5 +1,5 @@
 import type { ConnectionTest } from '../../../api/hosts.js';
-import { toApiError } from '../../errors.js';
+import { toApiError } from '../../../api/handler.js';
 import type { CommandRunner } from '../../ssh/command-runner.js';
 import type { SshConnection } from '../../ssh/connection.js';
 import { importSshConfig, importSshConfigText } from '../../inventory/ssh-config-import.js';

@@ -1,7 +1,7 @@
 import type { MethodName } from '../api/contract.js';
 import type { ApiError } from '../api/errors.js';
 import type { ResponseEnvelope } from '../api/handler.js';
-import type { WireEvent } from '../server/wire.js';
+import type { WireEvent } from './wire.js';
 
 /**
  * What the preload exposes to the page as `window.pktpath` (types only; the renderer imports them). One named

@@ -1,5 +1,5 @@
-import type { CoreContext, MethodTable } from '../service/core-context.js';
-import { checkFilter } from './check-filter.js';
+import type { CoreContext, MethodTable } from '../core-context.js';
+import { checkFilter } from '../../filter/check-filter.js';
 
 export function filterMethods(ctx: CoreContext): MethodTable<'filter.check'> {
   return {
