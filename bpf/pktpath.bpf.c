@@ -14,6 +14,11 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
+/* Never used: they put the stream's record structs into the object's BTF, where test/unit/event-layout.test.ts
+ * checks main/core/trace/event-layout.ts against them. */
+const struct pktpath_event *btf_event __attribute__((unused));
+const struct pktpath_capture *btf_capture __attribute__((unused));
+
 /* ---- raw tracepoints: the skb is always the first argument ---- */
 /* Index into tp_probe_id; the loader's table (loader/probes.c) uses the same order. */
 enum { TP_NETIF_RECEIVE_SKB, TP_NETIF_RX, TP_NAPI_GRO_RECEIVE_ENTRY, TP_NET_DEV_QUEUE, TP_NET_DEV_START_XMIT,
@@ -39,11 +44,13 @@ SKB_TP(netif_receive_skb_entry, TP_NETIF_RECEIVE_SKB_ENTRY, 0)
 SKB_TP(netif_rx_entry, TP_NETIF_RX_ENTRY, 0)
 SKB_TP(netif_receive_skb_list_entry, TP_NETIF_RECEIVE_SKB_LIST_ENTRY, 0)
 
-/* kfree_skb(skb, location, reason): the drop reason is the third argument since 5.17. */
+/* kfree_skb(skb, location, reason): the drop reason is the third argument since 5.17; `location` (the caller
+ * that freed it) goes into the event's retval slot, symbolized by the loader (loader/drop_sites.c). */
 SEC("pktpath/raw_tp")
 int BPF_PROG(tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	return on_skb(ctx, skb, tp_probe_id[TP_KFREE_SKB] | PROBE_FREE, PK_TRACE, reason, true);
+	return on_skb_at(ctx, skb, tp_probe_id[TP_KFREE_SKB] | PROBE_FREE, PK_TRACE, reason, true,
+			 (__u64)(long)location);
 }
 
 /* ---- TC observer: the seed's mechanism. At runtime the context is the kernel's sk_buff itself. ---- */

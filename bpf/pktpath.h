@@ -18,6 +18,7 @@
 #define EV_FREE     (1 << 5) /* the skb was freed here: the packet's path ends */
 #define EV_L2       (1 << 6) /* the filter saw the L2 (MAC) view; else the L3 view */
 #define EV_PARTIAL  (1 << 7) /* with EV_FIRST: first seen while being freed, so its path before is unknown */
+#define EV_LOCATION (1 << 8) /* kfree_skb: retval holds the tracepoint's `location` (the caller that freed it) */
 
 /* One hop of one packet: 104 bytes, little-endian on every supported arch, naturally aligned. */
 struct pktpath_event {

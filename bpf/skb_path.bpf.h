@@ -199,12 +199,12 @@ static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_trac
 }
 
 /* The body of every entry probe. `c` is the probe cookie (PROBE_* flags over the probe id). */
-static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u64 c, int kind, __u32 drop_reason,
-				  bool has_reason)
+static __always_inline int on_skb_at(void *ctx, struct sk_buff *skb, __u64 c, int kind, __u32 drop_reason,
+				     bool has_reason, __u64 location)
 {
 	__u64 key = (__u64)(long)skb;
 	struct pkt_track *t, fresh = {};
-	__u16 flags = has_reason ? EV_DROP : 0;
+	__u16 flags = (has_reason ? EV_DROP : 0) | (location ? EV_LOCATION : 0);
 	bool l2 = false;
 
 	if (!skb)
@@ -251,10 +251,17 @@ static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u64 c, int k
 	}
 	if ((c & (PROBE_FREE | PROBE_END)) && !t->freed && release(t))
 		flags |= EV_FREE;
-	emit(ctx, skb, t, c, kind, flags, drop_reason, 0);
+	emit(ctx, skb, t, c, kind, flags, drop_reason, (__s64)location);
 	if (t->freed && (!fn_tail || (c & PROBE_END)))
 		bpf_map_delete_elem(&tracked, &key);
 	return 0;
+}
+
+/* The body of every entry probe without a free location. */
+static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u64 c, int kind, __u32 drop_reason,
+				  bool has_reason)
+{
+	return on_skb_at(ctx, skb, c, kind, drop_reason, has_reason, 0);
 }
 
 /* The body of every return probe: the return value of a probed function, and clones/copies joining their

@@ -78,6 +78,8 @@ void output_event(struct output *o, const struct pktpath_event *e, const char *p
 		fprintf(f, ",\"stack\":%d", e->stack_id);
 	if (e->flags & EV_RETVAL)
 		fprintf(f, ",\"retval\":%lld", (long long)e->retval);
+	if (e->flags & EV_LOCATION)
+		fprintf(f, ",\"location\":\"0x%llx\"", (unsigned long long)e->retval);
 	fputs("}\n", f);
 }
 

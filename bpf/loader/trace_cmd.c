@@ -7,6 +7,7 @@
 #include "filter_patch.h"
 #include "json.h"
 #include "kallsyms.h"
+#include "drop_sites.h"
 #include "output.h"
 #include "func_attach.h"
 #include "probe_table.h"
@@ -112,6 +113,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	const struct pktpath_event *e = data;
 	const char *name = e->probe_id < (__u32)nprobes ? probes[e->probe_id].name : "?";
+	drop_sites_note(&out, e);
 	output_event(&out, e, name);
 	events_seen++;
 	if (cfg.max_events && events_seen >= cfg.max_events && !stop_reason)

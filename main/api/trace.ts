@@ -93,6 +93,9 @@ export const HopSchema = z
     ret: z.number().optional(),
     /** What saw it: a kernel function (absent = function), a tracepoint, or the TC observer. */
     probe_kind: z.enum(['function', 'tracepoint', 'tc']).optional(),
+    /** kfree_skb: the caller that freed the skb (the tracepoint's `location`), `symbol+0xoff` from the host's
+     * kallsyms, or the bare address when it has no symbol. */
+    location: z.string().optional(),
     /** Which skb of the packet: 0 (or absent) the original, n the n-th clone/copy that joined it. */
     copy: z.int().nonnegative().optional(),
     /** Names as the host knew them when the packet passed (from the run's host context). */

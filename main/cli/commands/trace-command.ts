@@ -15,6 +15,8 @@ import { streamRunPackets } from '../../core/sessions/run-file.js';
 import { fallbackSummary } from '../../core/trace/loader-config.js';
 import { intOption, numberOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
+import { explainPackets } from '../../core/explain/explain-packets.js';
+import { explainOptionsOf, packetsText } from './explain-text.js';
 
 export async function traceCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
   const { at, values } = parseCommand(
@@ -237,30 +239,11 @@ function* traceDocumentChunks(
   if (!count) return yield head;
   yield head.replace(/\[\]\n\}$/, '[');
   let i = 0;
-  for (const p of packets) {
+  for (const p of explainPackets(packets, explainOptionsOf(run))) {
     const { captures: _bytes, ...rest } = p as PacketPath & { captures?: unknown };
     yield `    ${json(rest).replace(/\n/g, '\n    ')}${++i < count ? ',' : ''}`;
   }
   yield '  ]\n}';
-}
-
-function fmtDt(ns: number): string {
-  return ns < 1000 ? `${ns} ns` : ns < 1e6 ? `${(ns / 1e3).toFixed(1)} µs` : `${(ns / 1e6).toFixed(2)} ms`;
-}
-
-function packetHeader(p: PacketPath): string {
-  const t = p.hops.find((h) => h.tuple)?.tuple;
-  const proto = t
-    ? (({ 1: 'icmp', 6: 'tcp', 17: 'udp', 58: 'icmpv6' } as Record<number, string>)[t.proto] ??
-      `proto ${t.proto}`)
-    : '';
-  const flow = t
-    ? t.proto === 1 || t.proto === 58
-      ? `${t.saddr} → ${t.daddr}`
-      : `${t.saddr}:${t.sport} → ${t.daddr}:${t.dport}`
-    : '';
-  const marks = `${p.partial ? '  (fragment: first seen while freed)' : ''}${p.cut ? '  (cut: still in flight at the end)' : ''}`;
-  return `packet ${p.id}  ${[proto, flow].filter(Boolean).join(' ')}  ${p.hops.length} hops${p.drop_reason ? `  DROPPED: ${p.drop_reason}` : ''}${marks}`;
 }
 
 export function* describeRun(
@@ -269,14 +252,5 @@ export function* describeRun(
   packets: Iterable<PacketPath> = run.packets,
 ): Generator<string> {
   yield `${run.host}: ${count} packets, mode ${run.mode}, lost ${run.lost} (run ${run.id})`;
-  for (const p of packets) {
-    yield packetHeader(p);
-    let prev: { netns: number; ifindex: number; ts: number } | undefined;
-    for (const h of p.hops) {
-      const dt = prev ? `+${fmtDt(h.ts_ns - prev.ts)}` : '0';
-      const moved = prev && (prev.netns !== h.netns || prev.ifindex !== h.ifindex) ? '  ←' : '';
-      yield `  ${dt.padStart(11)}  ${h.function.padEnd(28)} if ${String(h.ifindex).padEnd(3)} netns ${h.netns} len ${h.len}${h.drop_reason ? ` reason ${h.drop_reason}` : ''}${moved}`;
-      prev = { netns: h.netns, ifindex: h.ifindex, ts: h.ts_ns };
-    }
-  }
+  yield* packetsText(packets, explainOptionsOf(run));
 }

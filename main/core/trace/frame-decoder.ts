@@ -1,17 +1,18 @@
 import { CoreError } from '../errors.js';
+import { CAPTURE, EVENT } from './event-layout.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
 
 /** Framing version 1 of `pktpath-loader trace` (docs/LOADER.md): `u32 len · u16 type · u16 0 · payload`, LE. */
 export const FRAMING_VERSION = 1;
 export const FRAME_HEADER = 8;
 /** `struct pktpath_event` of framing 1. */
-const MIN_EVENT = 104;
+const MIN_EVENT: number = EVENT.size;
 export const FRAME_HELLO = 1;
 export const FRAME_EVENT = 2;
 export const FRAME_STATUS = 3;
 /** Packet bytes (`capture.snaplen`): `struct pktpath_capture`'s 24-byte header, then `caplen` bytes. */
 export const FRAME_CAPTURE = 4;
-export const CAPTURE_HEADER = 24;
+export const CAPTURE_HEADER = CAPTURE.header;
 /** Far above any real frame (a status record with thousands of probes is ~100 KiB): a bigger length is garbage.
  * It also bounds what an incomplete frame can hold in memory. */
 export const MAX_FRAME = 4 << 20;

@@ -1,17 +1,20 @@
 import type { Hop, PacketCapture, PacketPath } from '../../api/trace.js';
+import { CloneLinker } from '../explain/clone-linker.js';
+import { CAPTURE, CAPTURE_FLAGS, EVENT_FLAGS } from './event-layout.js';
+import type { StatusRecord } from './frame-decoder.js';
+import {
+  decodeHop,
+  eventFlags,
+  eventPacketId,
+  eventProbeId,
+  eventSkbKey,
+  hopKindOf,
+  newProbeTable,
+  NOT_DROPS,
+} from './hop-decoder.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
 
-/** Event flags (docs/LOADER.md, `struct pktpath_event`). */
-const F_TUPLE = 1;
-const F_DROP = 2;
-const F_STACK = 4;
-const F_RET = 8;
-const F_FREE = 32;
-const F_PARTIAL = 128;
-/** Capture flags: the bytes start at the MAC header. */
-const CAP_L2 = 1;
-const CAPTURE_HEADER = 24;
-
+const C = CAPTURE.fields;
 const TWO_32 = 2 ** 32;
 
 /** Memory bounds of a recording grouper (one with a sink); docs/LOADER.md "Client-side limits". */
@@ -48,33 +51,6 @@ class RecentIds {
     this.set.add(id);
   }
 }
-/** Reasons the kernel reports for frees that are not drops. */
-const NOT_DROPS = new Set(['SKB_NOT_DROPPED_YET', 'SKB_CONSUMED', 'NOT_DROPPED_YET', 'CONSUMED']);
-
-function ipv4(buf: Buffer, off: number): string {
-  return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
-}
-
-function ipv6(buf: Buffer, off: number): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(buf.readUInt16BE(off + i).toString(16));
-  // RFC 5952: the longest run (≥ 2) of zero groups becomes "::"
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
-}
-
 /**
  * Groups decoded events into packet paths as they arrive: one PacketPath per packet id, hops in time order, the
  * drop reason of the packet set from the hop that dropped it. Reads fields straight from the frame buffer (no
@@ -92,27 +68,46 @@ export class PacketGrouper {
   /** Hops that arrived for a packet already written out (late or beyond its final probe). */
   late = 0;
   private changed = new Set<PacketPath>();
-  /** Probe id → function or tracepoint name (from the loader's `probe` records). */
-  readonly probeNames: string[] = [];
+  /** Probe names, kinds, copy functions, location symbols and drop-reason names from the loader's records. */
+  readonly probes = newProbeTable();
   /** Probe ids whose hop ends the packet's path (`final` in the probe set). */
   readonly finalProbes = new Set<number>();
   private readonly ended = new RecentIds(GROUPER_LIMITS.rememberIds);
   /** Packet id → its captured bytes (frame type 4). Kept beside the paths: live batches stay small, the bytes
    * only go to the run file when the run is saved (and from there to pcapng). */
   readonly captures = new Map<number, PacketCapture[]>();
-  /** enum skb_drop_reason value → name (from the hello). */
-  dropNames: string[] = [];
+  /** Packet id → its skbs' addresses (low 53 bits) → copy number, for hop `copy`. */
+  private readonly skbs = new Map<number, Map<number, number>>();
+  private readonly linker = new CloneLinker();
   events = 0;
 
   constructor(private readonly sink?: (p: PacketPath) => void) {}
 
+  /** Probe id → function or tracepoint name. */
+  get probeNames(): string[] {
+    return this.probes.names;
+  }
+
   setDropReasons(map: Record<string, string>): void {
-    for (const [v, name] of Object.entries(map)) this.dropNames[Number(v)] = name;
+    for (const [v, name] of Object.entries(map)) this.probes.dropNames[Number(v)] = name;
+  }
+
+  /** Takes what decoding needs from a loader status record (hello, probe, symbol). */
+  noteRecord(rec: StatusRecord): void {
+    if (rec.type === 'hello' && rec.dropReasons && typeof rec.dropReasons === 'object')
+      this.setDropReasons(rec.dropReasons as Record<string, string>);
+    else if (rec.type === 'probe') {
+      const id = Number(rec.id);
+      this.probes.names[id] = String(rec.name);
+      this.probes.kinds[id] = hopKindOf(rec.kind);
+      if (rec.clone === true) this.probes.clones.add(id);
+    } else if (rec.type === 'symbol' && typeof rec.addr === 'string' && typeof rec.sym === 'string')
+      this.probes.symbols.set(rec.addr, `${rec.sym}+0x${Number(rec.off ?? 0).toString(16)}`);
   }
 
   add(buf: Buffer, off: number): void {
     this.events++;
-    const id = buf.readUInt32LE(off + 16);
+    const id = eventPacketId(buf, off);
     if (this.ended.has(id)) {
       this.late++;
       return;
@@ -127,53 +122,49 @@ export class PacketGrouper {
       );
     this.lastTick.set(id, this.tickNo);
     this.hopsInMemory++;
-    const probe = buf.readUInt32LE(off + 20);
-    const flags = buf.readUInt16LE(off + 44);
-    const mark = buf.readUInt32LE(off + 40);
-    const hop: Hop = {
-      function: this.probeNames[probe] ?? `probe#${probe}`,
-      ts_ns: buf.readUInt32LE(off + 4) * TWO_32 + buf.readUInt32LE(off),
-      ifindex: buf.readUInt32LE(off + 32),
-      netns: buf.readUInt32LE(off + 28),
-      len: buf.readUInt32LE(off + 36),
-      cpu: buf.readUInt32LE(off + 24),
-    };
-    if (mark) hop.mark = mark;
-    if (flags & F_TUPLE) {
-      const proto = buf[off + 46] ?? 0;
-      const v6 = buf[off + 47] === 6;
-      hop.tuple = {
-        proto,
-        saddr: v6 ? ipv6(buf, off + 64) : ipv4(buf, off + 64),
-        daddr: v6 ? ipv6(buf, off + 80) : ipv4(buf, off + 80),
-        sport: buf.readUInt16LE(off + 96),
-        dport: buf.readUInt16LE(off + 98),
-      };
-    }
-    if (flags & F_DROP) {
-      const v = buf.readUInt32LE(off + 48);
-      const name = this.dropNames[v] ?? `REASON_${v}`;
-      hop.drop_reason = name;
-      if (!NOT_DROPS.has(name)) p.drop_reason = name;
-    }
-    if (flags & F_PARTIAL) p.partial = true;
-    if (flags & F_FREE) this.freed.add(id);
-    if (flags & F_STACK) hop.stack_id = buf.readInt32LE(off + 52);
-    if (flags & F_RET) hop.ret = Number(buf.readBigInt64LE(off + 56));
-
-    const hops = p.hops;
-    const last = hops[hops.length - 1];
-    if (!last || last.ts_ns <= hop.ts_ns) hops.push(hop);
-    else {
-      // rare: a packet handed between CPUs whose events reached the ring buffer out of order
-      let i = hops.length - 1;
-      while (i > 0 && (hops[i - 1] as Hop).ts_ns > hop.ts_ns) i--;
-      hops.splice(i, 0, hop);
-    }
+    const probe = eventProbeId(buf, off);
+    const flags = eventFlags(buf, off);
+    const hop = decodeHop(buf, off, this.probes);
+    const copy = this.copyOf(id, eventSkbKey(buf, off), flags, probe);
+    if (copy) hop.copy = copy;
+    if (hop.drop_reason && !NOT_DROPS.has(hop.drop_reason)) p.drop_reason = hop.drop_reason;
+    if (flags & EVENT_FLAGS.partial) p.partial = true;
+    if (flags & EVENT_FLAGS.free) this.freed.add(id);
+    this.place(p, hop);
     this.changed.add(p);
     if (this.finalProbes.has(probe)) {
       this.ended.add(id);
       if (this.sink) this.flush(p);
+    }
+  }
+
+  /** Which of the packet's skbs an event is on: the first one is 0; a new address (the new skb of a copy
+   * function's return event, or one whose copy no probe saw) is the next copy. */
+  private copyOf(id: number, skb: number, flags: number, probe: number): number {
+    let m = this.skbs.get(id);
+    if (!m) this.skbs.set(id, (m = new Map()));
+    let copy = m.get(skb);
+    if (copy === undefined) {
+      copy = m.size;
+      if (m.size < 4096 || (flags & EVENT_FLAGS.retval && this.probes.clones.has(probe))) m.set(skb, copy);
+    }
+    return copy;
+  }
+
+  /** Puts a hop in time order (events of a packet handed between CPUs can reach the ring buffer out of order). */
+  private place(p: PacketPath, hop: Hop): void {
+    const hops = p.hops;
+    const last = hops[hops.length - 1];
+    if (!last) {
+      hops.push(hop);
+      return this.linker.first(p);
+    }
+    this.linker.hop(p.id, hop);
+    if (last.ts_ns <= hop.ts_ns) hops.push(hop);
+    else {
+      let i = hops.length - 1;
+      while (i > 0 && (hops[i - 1] as Hop).ts_ns > hop.ts_ns) i--;
+      hops.splice(i, 0, hop);
     }
   }
 
@@ -184,6 +175,8 @@ export class PacketGrouper {
     this.packets.delete(p.id);
     this.lastTick.delete(p.id);
     this.freed.delete(p.id);
+    this.skbs.delete(p.id);
+    this.linker.written(p.id);
     this.hopsInMemory -= p.hops.length;
     this.ended.add(p.id);
     this.sink?.(captures ? { ...p, captures } : p);
@@ -211,16 +204,16 @@ export class PacketGrouper {
 
   /** One capture record (docs/LOADER.md, `struct pktpath_capture`) at `buf[off .. off + len)`. */
   addCapture(buf: Buffer, off: number, len: number): void {
-    const id = buf.readUInt32LE(off + 8);
+    const id = buf.readUInt32LE(off + C.packet_id.offset);
     if (this.ended.has(id) || !this.packets.has(id)) return; // a capture follows its packet's event
-    const probe = buf.readUInt32LE(off + 12);
-    const caplen = Math.min(buf.readUInt16LE(off + 20), len - CAPTURE_HEADER);
+    const probe = buf.readUInt32LE(off + C.probe_id.offset);
+    const caplen = Math.min(buf.readUInt16LE(off + C.caplen.offset), len - CAPTURE.header);
     const c: PacketCapture = {
-      ts_ns: buf.readUInt32LE(off + 4) * TWO_32 + buf.readUInt32LE(off),
-      function: this.probeNames[probe] ?? `probe#${probe}`,
-      link: (buf[off + 22] ?? 0) & CAP_L2 ? 'ether' : 'raw',
-      len: buf.readUInt32LE(off + 16),
-      data: buf.toString('base64', off + CAPTURE_HEADER, off + CAPTURE_HEADER + caplen),
+      ts_ns: buf.readUInt32LE(off + 4) * TWO_32 + buf.readUInt32LE(off + C.ktime_ns.offset),
+      function: this.probes.names[probe] ?? `probe#${probe}`,
+      link: (buf[off + C.flags.offset] ?? 0) & CAPTURE_FLAGS.l2 ? 'ether' : 'raw',
+      len: buf.readUInt32LE(off + C.wire_len.offset),
+      data: buf.toString('base64', off + C.data.offset, off + C.data.offset + caplen),
     };
     const list = this.captures.get(id);
     if (list) list.push(c);

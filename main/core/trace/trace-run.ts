@@ -153,7 +153,10 @@ export class TraceRun {
     );
     const decoder = new FrameDecoder({
       event: (buf, off) => this.grouper.add(buf, off),
-      status: (rec) => this.onStatus(rec, finals),
+      status: (rec) => {
+        this.onStatus(rec, finals); // validates the record first (probe ids)
+        this.grouper.noteRecord(rec);
+      },
       capture: (buf, off, len) => this.grouper.addCapture(buf, off, len),
     });
     let decodeError: unknown;
@@ -202,8 +205,6 @@ export class TraceRun {
     const { type, ...data } = rec;
     switch (type) {
       case 'hello': {
-        if (rec.dropReasons && typeof rec.dropReasons === 'object')
-          this.grouper.setDropReasons(rec.dropReasons as Record<string, string>);
         const { dropReasons: _names, ...rest } = data;
         return this.record('hello', rest);
       }
@@ -212,7 +213,6 @@ export class TraceRun {
         if (!Number.isInteger(id) || id < 0 || id >= 1 << 20)
           throw new LoaderProtocolError(`the loader reports a probe id of ${String(rec.id)}`);
         const name = String(rec.name);
-        this.grouper.probeNames[id] = name;
         if (finals.has(name)) this.grouper.finalProbes.add(id);
         this.attached.total++;
         if (rec.attached) this.attached.attached++;
@@ -241,6 +241,8 @@ export class TraceRun {
       case 'error':
         this.loaderError = String(rec.error);
         return this.record('error', undefined, this.loaderError);
+      case 'symbol':
+        return; // kfree_skb location names: the grouper puts them on the hops
       default:
         return this.record(type, data);
     }

@@ -1,0 +1,78 @@
+import type { PacketPath } from '../../api/trace.js';
+import { dropPoint } from './drop-point.js';
+import { packetVerdict } from './verdict.js';
+
+/** How far a child may follow its parent in a run file and still be shown with it (packets, not time). */
+export const EXPLAIN_LOOKAHEAD = 1024;
+
+export interface ExplainOptions {
+  /** The kernel reports drop reasons (≥ 5.17): a kfree_skb without one is not a drop. */
+  reasonsKnown: boolean;
+  /** Stack id → symbolized frames, innermost first (the `stack` option). */
+  stacks?: Map<number, string[]>;
+}
+
+/** Whether a kernel release reports kfree_skb drop reasons (5.17 added them); unknown releases are assumed to. */
+export function kernelReportsReasons(release: string | undefined): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release ?? '');
+  if (!m) return true;
+  const [maj, min] = [Number(m[1]), Number(m[2])];
+  return maj > 5 || (maj === 5 && min >= 17);
+}
+
+/** A packet with its verdict and drop point, computed over it and its children. */
+export function explainPacket(p: PacketPath, children: readonly PacketPath[], o: ExplainOptions): PacketPath {
+  const verdict = packetVerdict(p, children, o.reasonsKnown);
+  const drop = dropPoint(p, verdict, o.reasonsKnown, o.stacks);
+  const ids = [...new Set([...(p.children ?? []), ...children.map((c) => c.id)])];
+  const { drop: _old, ...rest } = p;
+  return { ...rest, ...(ids.length ? { children: ids } : {}), verdict, ...(drop ? { drop } : {}) };
+}
+
+/**
+ * Packets in file order, each with `verdict`, `drop` and `children` (from the children's `parent`, which a run
+ * file records on the child). A packet is held until `EXPLAIN_LOOKAHEAD` later packets were read, so children
+ * written after their parent (a clone first seen after the original's free) are counted; memory stays bounded.
+ */
+export function* explainPackets(packets: Iterable<PacketPath>, o: ExplainOptions): Generator<PacketPath> {
+  for (const g of explainGroups(packets, o)) yield g.packet;
+}
+
+/** A packet explained, and its linked children as read (each also comes later as a packet of its own). */
+export interface ExplainedGroup {
+  packet: PacketPath;
+  children: PacketPath[];
+  /** This packet is a child that is (or was) in its parent's `children` here: shown with its parent. */
+  withParent: boolean;
+}
+
+/** `explainPackets` that also hands over each packet's children, for faces that show them under it. */
+export function* explainGroups(packets: Iterable<PacketPath>, o: ExplainOptions): Generator<ExplainedGroup> {
+  const held: PacketPath[] = [];
+  /** Children by parent id: the parent is held, or not read yet (a child written before a long-lived parent). */
+  const kids = new Map<number, PacketPath[]>();
+  const heldIds = new Set<number>();
+  /** Children handed over with a parent already released (bounded: removed when the child is released). */
+  const grouped = new Set<number>();
+  const release = (p: PacketPath): ExplainedGroup => {
+    heldIds.delete(p.id);
+    const mine = kids.get(p.id) ?? [];
+    kids.delete(p.id);
+    for (const c of mine) if (heldIds.has(c.id)) grouped.add(c.id);
+    const withParent = grouped.delete(p.id) || (p.parent !== undefined && heldIds.has(p.parent));
+    return { packet: explainPacket(p, mine, o), children: mine, withParent };
+  };
+  for (const p of packets) {
+    held.push(p);
+    heldIds.add(p.id);
+    if (p.parent !== undefined) {
+      const list = kids.get(p.parent);
+      if (list) list.push(p);
+      else kids.set(p.parent, [p]);
+      // parents released already or never written: forget the oldest waiting lists
+      if (kids.size > EXPLAIN_LOOKAHEAD) kids.delete(kids.keys().next().value as number);
+    }
+    if (held.length > EXPLAIN_LOOKAHEAD) yield release(held.shift() as PacketPath);
+  }
+  for (const p of held) yield release(p);
+}

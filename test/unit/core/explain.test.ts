@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PacketPath } from '../../../main/api/trace.js';
+import { explainPackets, kernelReportsReasons } from '../../../main/core/explain/explain-packets.js';
+import { FrameDecoder } from '../../../main/core/trace/frame-decoder.js';
+import { PacketGrouper } from '../../../main/core/trace/packet-grouper.js';
+
+// Real binary streams of `pktpath-loader trace` with the committed loader, recorded in the lab between two network
+// namespaces joined by a veth pair: this machine (6.18, raw tracepoints only), vm61 (Debian 6.1, fentry + kprobe)
+// and vm612 (Debian 6.12, kprobe-multi), with the `default` profile's functions where they attach.
+const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures/explain', name));
+
+/** Decodes a stream as a live run does (records first, then events) and explains every packet. */
+function explain(name: string, grouper = new PacketGrouper()): PacketPath[] {
+  let kernel: string | undefined;
+  const d = new FrameDecoder({
+    event: (b, o) => grouper.add(b, o),
+    status: (r) => {
+      if (r.type === 'hello') kernel = String(r.kernel);
+      grouper.noteRecord(r);
+    },
+  });
+  d.push(fixture(name));
+  return [...explainPackets(grouper.all(), { reasonsKnown: kernelReportsReasons(kernel) })];
+}
+
+const tupleOf = (p: PacketPath) => p.hops.find((h) => h.tuple)?.tuple;
+/** An ICMP echo reply (the loader gives ICMP's type << 8 | code as the destination port). */
+const isReply = (p: PacketPath) => tupleOf(p)?.proto === 1 && tupleOf(p)?.dport === 0;
+const kinds = (ps: PacketPath[]) => ps.map((p) => p.verdict?.kind);
+
+describe('explain: verdicts, clones and drop points on recorded runs', () => {
+  it('marks tracepoint hops and names the free location from the host kallsyms (this machine)', () => {
+    const ps = explain('local-ping.bin');
+    const hops = ps.flatMap((p) => p.hops);
+    expect(hops.length).toBeGreaterThan(10);
+    expect(hops.every((h) => h.probe_kind === 'tracepoint')).toBe(true);
+    const free = hops.find((h) => h.function === 'kfree_skb');
+    expect(free?.location).toMatch(/^ping_rcv\+0x[0-9a-f]+$/);
+  });
+
+  it('a healthy ping over tracepoints: no drop, the echo reply delivered via its linked clone', () => {
+    const ps = explain('local-ping.bin');
+    expect(kinds(ps)).not.toContain('dropped');
+    const reply = ps.find((p) => isReply(p) && p.parent === undefined && p.drop_reason === 'NO_SOCKET')!;
+    expect(reply.verdict).toMatchObject({
+      kind: 'delivered',
+      summary: 'delivered (raw socket, via a clone)',
+      via_clone: true,
+      socket: { kind: 'raw' },
+      benign: [{ function: 'kfree_skb', reason: 'NO_SOCKET' }],
+    });
+    const clone = ps.find((p) => p.parent === reply.id)!;
+    expect(clone.hops[0]?.function).toBe('skb_copy_datagram_iovec');
+    expect(reply.children).toEqual([clone.id]);
+    expect(reply.drop).toBeUndefined();
+  });
+
+  it('the copy neigh_probe frees while the first request waits for ARP is linked to that request', () => {
+    const ps = explain('local-ping-arp.bin');
+    const early = ps.find((p) => p.partial)!;
+    expect(early.hops.map((h) => h.function)).toEqual(['consume_skb']);
+    const request = ps.find((p) => p.id === early.parent)!;
+    expect(request.hops[0]?.function).toBe('net_dev_queue');
+    expect(request.children).toEqual([early.id]);
+    expect(kinds(ps)).not.toContain('dropped');
+    expect(
+      ps.filter((p) => p.parent === undefined && !p.partial).every((p) => p.verdict?.kind === 'delivered'),
+    ).toBe(true);
+  });
+
+  it('an nft drop in input over tracepoints: dropped, decided in netfilter, reason NETFILTER_DROP', () => {
+    const ps = explain('local-nft-drop.bin');
+    expect(ps.length).toBeGreaterThan(0);
+    for (const p of ps) {
+      expect(p.verdict?.kind).toBe('dropped');
+      expect(p.drop).toMatchObject({ reason: 'NETFILTER_DROP', subsystem: 'netfilter' });
+      expect(p.drop?.function).toMatch(/^(nf_hook_slow|nft_do_chain)$/);
+      expect(p.drop?.location).toMatch(/^(nf_hook_slow|nft_do_chain)\+0x/);
+    }
+  });
+
+  it('a TCP connect to a listener over tracepoints: the SYN delivered to tcp, nothing dropped', () => {
+    const ps = explain('local-tcp.bin');
+    expect(kinds(ps)).not.toContain('dropped');
+    const syn = ps[0]!;
+    expect(syn.hops[0]?.tuple?.dport).toBe(8080);
+    expect(syn.verdict).toMatchObject({ kind: 'delivered', socket: { kind: 'tcp' } });
+  });
+
+  it.each([
+    ['fentry', 'vm61-ping.bin'],
+    ['kprobe-multi', 'vm612-ping.bin'],
+  ])('%s (%s): copies numbered in-kernel, the reply delivered via copy 1, no drop', (_backend, file) => {
+    const ps = explain(file);
+    expect(kinds(ps)).not.toContain('dropped');
+    const reply = ps.find((p) => isReply(p) && p.drop_reason === 'NO_SOCKET')!;
+    expect(reply.verdict?.summary).toBe('delivered (raw socket, via a clone)');
+    expect(reply.verdict?.benign?.map((b) => b.reason)).toContain('NO_SOCKET');
+    const copies = reply.hops.filter((h) => h.copy === 1).map((h) => h.function);
+    expect(copies[0]).toBe('skb_clone'); // the return event on the new skb
+    expect(copies).toContain('skb_copy_datagram_iovec');
+    expect(reply.hops.filter((h) => !h.probe_kind).length).toBeGreaterThan(10); // function hops unmarked
+  });
+});
