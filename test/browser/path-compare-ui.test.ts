@@ -193,6 +193,94 @@ describe('Path view on real 6.12 paths', () => {
   });
 });
 
+describe('Compare view', () => {
+  itUi(
+    '"Compare with…" from the Path view; twin titles told apart; the packet picker searches 5-tuples',
+    async () => {
+      await openSession(ids['ping-vm612-drop']!);
+      await openPacket(0);
+      await page
+        .locator('[data-testid=packet-detail]:visible')
+        .getByRole('button', { name: 'Compare with…' })
+        .click();
+      expect(await page.getByLabel('compare mode').inputValue()).toBe('paths');
+      await expect.poll(() => page.getByLabel('session A').inputValue()).toBe(ids['ping-vm612-drop']);
+      await expect.poll(() => page.getByLabel('packet A').inputValue()).toBe('1');
+      // The sessions titled "ping vm612": their options differ (date and id).
+      const labels = await page.getByLabel('session B').locator('option').allTextContents();
+      const twins = labels.filter((l) => l.startsWith('ping vm612 ·'));
+      expect(twins).toHaveLength(3); // the all-skb recording has that title too
+      expect(new Set(twins).size).toBe(3);
+      expect(twins.find((t) => t.includes(ids['ping-vm612-ok']!))).toBeTruthy();
+      await page.getByLabel('session B').selectOption(ids['ping-vm612-ok']!);
+      const options = page.getByLabel('packet B').locator('option');
+      await expect.poll(() => options.count()).toBe(7); // "most frequent path" and 6 packets
+      expect(await options.nth(1).textContent()).toMatch(
+        /^#1 · ICMP 10\.242\.1\.1 → 10\.243\.1\.2 · 51 hops$/,
+      );
+      await page.getByLabel('search packets B').fill('10.243.1.2 → 10.242');
+      await expect.poll(() => options.count()).toBe(4); // the three echo replies
+      await page.getByLabel('search packets B').fill('');
+      await page.getByLabel('packet B').selectOption('1');
+      await page.getByRole('button', { name: 'Compare', exact: true }).click();
+      await page.getByTestId('first-divergence').waitFor();
+    },
+  );
+
+  itUi(
+    'a replaced hop is one changed row, red only where a packet was dropped, places beside functions',
+    async () => {
+      const changed = page.locator('.cmp-row.changed');
+      expect(await changed.count()).toBeGreaterThanOrEqual(1);
+      const dropped = page.locator('.cmp-row .dropped');
+      expect(await dropped.count()).toBe(1);
+      expect(await dropped.textContent()).toContain('✖ NETFILTER_DROP');
+      const colorOf = (e: unknown) =>
+        (globalThis as unknown as { getComputedStyle: (e: unknown) => { color: string } }).getComputedStyle(e)
+          .color;
+      const red = await dropped.evaluate(colorOf);
+      for (const cell of await page
+        .locator(
+          '.cmp-row.inserted > .b, .cmp-row.missing > .a, .cmp-row.changed > :is(.a, .b):not(.dropped)',
+        )
+        .all())
+        expect(await cell.evaluate(colorOf)).not.toBe(red);
+      expect(await page.locator('.cmp-row[data-op=same] .place').first().textContent()).toMatch(
+        /^if \d+ · \S+$/,
+      );
+      // The folded identical stretch is a button: Enter unfolds it.
+      const fold = page.locator('button.cmp-row.collapsed').first();
+      const rows = await page.locator('.cmp-row[data-row]').count();
+      await fold.focus();
+      await page.keyboard.press('Enter');
+      expect(await page.locator('.cmp-row[data-row]').count()).toBeGreaterThan(rows);
+      await shots('compare-paths');
+    },
+  );
+
+  itUi('runs mode lists whole variants keyed on their outcome', async () => {
+    await page.getByLabel('compare mode').selectOption('runs');
+    await page.getByLabel('session A').selectOption(ids['ping-vm612-ok']!);
+    await page.getByLabel('session B').selectOption(ids['ping-vm612-drop']!);
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
+    const lines = page.locator('[data-testid=run-variants] .variant-line');
+    await lines.first().waitFor();
+    for (const l of await lines.all()) {
+      const hops = Number(/(\d+) hops/.exec((await l.textContent()) ?? '')?.[1]);
+      const fns = ((await l.locator('.variant-functions').textContent()) ?? '').split(' → ');
+      expect(fns).toHaveLength(hops); // every function, never cut after a few
+    }
+    const outcomes = await lines.evaluateAll((ls) => ls.map((l) => l.getAttribute('data-outcome')));
+    expect(outcomes).toEqual(['', 'NO_SOCKET', 'NETFILTER_DROP']);
+    expect(await lines.evaluateAll((ls) => ls.map((l) => l.getAttribute('data-shared')))).toEqual([
+      'false',
+      'false',
+      'false',
+    ]);
+    await shots('compare-runs');
+  });
+});
+
 describe('keyboard', () => {
   itUi('Tab leaves the probe editor without touching its text or the profile', async () => {
     await page.click('[data-view=trace]');

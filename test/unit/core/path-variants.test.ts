@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pathVariants } from '../../../main/api/path-variants.js';
 import type { PacketPath, RunInput } from '../../../main/api/trace.js';
 import { compareRuns } from '../../../main/core/compare/compare-runs.js';
+import type { RunIndexDoc } from '../../../main/core/sessions/run-file.js';
+import { variantsOf } from '../../../main/core/sessions/run-variants.js';
 import { SessionStore } from '../../../main/core/sessions/session-store.js';
 
 const FNS = ['ip_rcv', 'ip_local_deliver', 'nf_hook_slow', 'kfree_skb'];
@@ -82,5 +84,20 @@ describe('path variants keyed on path and outcome', () => {
       filter: { variant: 1 },
     });
     expect(page.packets.map((p) => p.id)).toEqual([2]);
+  });
+
+  it('splits the variants of run files saved before outcomes were kept by the drop reasons in their index', () => {
+    const old = {
+      count: 3,
+      variants: [{ functions: FNS, count: 3, dropped: 3, firstPacket: 1 }],
+      variant: [0, 0, 0],
+      id: [1, 2, 3],
+      drop: [0, 1, 1],
+      drops: ['NO_SOCKET', 'NETFILTER_DROP'],
+    } as unknown as RunIndexDoc;
+    expect(variantsOf(old).map((v) => [v.drop_reason, v.packet_ids])).toEqual([
+      ['NETFILTER_DROP', [2, 3]],
+      ['NO_SOCKET', [1]],
+    ]);
   });
 });
