@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VerdictKindSchema } from './explain.js';
 import { FiveTupleSchema, type Hop, type PacketCapture, type PacketPath } from './trace.js';
 
 /**
@@ -43,6 +44,8 @@ export const PacketQuerySchema = z.object({
       variant: z.int().nonnegative().optional(),
       /** true: only dropped packets; false: only delivered ones. */
       dropped: z.boolean().optional(),
+      /** Only packets with this verdict (docs/CLI.md "Explain"; computed over the run when first asked). */
+      verdict: VerdictKindSchema.optional(),
     })
     .strict()
     .default({}),

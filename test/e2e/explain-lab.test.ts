@@ -143,7 +143,7 @@ describe('explain through the built CLI', () => {
       expect(r.stdout).toMatch(/benign: kfree_skb NO_SOCKET \(hop \d+\)/);
       expect(r.stdout).toMatch(/tp:kfree_skb +if \d+ +netns \d+ len \d+ reason NO_SOCKET at ping_rcv\+0x/);
       expect(r.stdout).toMatch(
-        /\n  └ packet \d+ .*\(clone of packet \d+\)\n {4}.*tp:skb_copy_datagram_iovec/,
+        /\n {2}└ packet \d+ .*\(clone of packet \d+\)\n {4}.*tp:skb_copy_datagram_iovec/,
       );
       expect(r.stdout).not.toContain('DROPPED');
     } finally {

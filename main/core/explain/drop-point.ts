@@ -1,6 +1,7 @@
 import type { DropPoint, NetfilterPoint, PacketVerdict } from '../../api/explain.js';
 import type { Hop, PacketPath } from '../../api/trace.js';
 import { isFree, subsystemOf, subsystemOfReason } from './hop-roles.js';
+import { NOT_DROPS } from '../trace/hop-decoder.js';
 import { protoOf, realDropReason } from './strands.js';
 
 export const NO_REASON_NOTE = 'reason not reported by this kernel (< 5.17)';
@@ -32,7 +33,8 @@ export function dropPoint(
 ): DropPoint | undefined {
   if (verdict.kind !== 'dropped' || verdict.hop === undefined) return undefined;
   const free = p.hops[verdict.hop] as Hop;
-  const reason = realDropReason(free);
+  const reason =
+    realDropReason(free) ?? (p.drop_reason && !NOT_DROPS.has(p.drop_reason) ? p.drop_reason : undefined);
   const copy = free.copy ?? 0;
   const before = p.hops.slice(0, verdict.hop).filter((h) => (h.copy ?? 0) === copy);
   const decider = [...before].reverse().find((h) => !isFree(h.function) && h.probe_kind === undefined);

@@ -1,6 +1,7 @@
 import type { PacketVerdict } from '../../api/explain.js';
 import type { Hop, PacketPath } from '../../api/trace.js';
-import { isForward, isReceive } from './hop-roles.js';
+import { NOT_DROPS } from '../trace/hop-decoder.js';
+import { isDropFree, isForward, isReceive } from './hop-roles.js';
 import { protoOf, realDropReason, strandsOf, type Strand } from './strands.js';
 
 /**
@@ -28,6 +29,8 @@ export function packetVerdict(
       ...(dropped.child ? { via_clone: true } : { hop: h.at }),
     };
   }
+  const recorded = recordedDrop(p);
+  if (recorded) return recorded;
   if (p.cut) return { kind: 'in-flight', summary: 'in flight when the trace ended' };
   const main = strands.find((s) => !s.clone) ?? strands[0];
   if (!main || p.partial)
@@ -68,6 +71,20 @@ function deliveredVerdict(p: PacketPath, strands: Strand[], s: Strand): PacketVe
     ...(s.clone ? { via_clone: true } : {}),
     ...(benign.length ? { benign } : {}),
   };
+}
+
+/** A packet whose record names a drop reason no hop carries (runs recorded or imported that way): dropped at its
+ * last kfree_skb-like hop, else its last hop. */
+function recordedDrop(p: PacketPath): PacketVerdict | undefined {
+  const reason = p.drop_reason;
+  if (!reason || NOT_DROPS.has(reason) || !p.hops.length) return undefined;
+  let at = p.hops.length - 1;
+  for (let i = at; i >= 0; i--)
+    if (isDropFree((p.hops[i] as Hop).function)) {
+      at = i;
+      break;
+    }
+  return { kind: 'dropped', summary: `dropped at ${(p.hops[at] as Hop).function} (${reason})`, hop: at };
 }
 
 /** The length the packet had when the stack received it (IP header on), for telling raw from ping sockets. */

@@ -1,5 +1,6 @@
 import type { PacketPage, PacketQuery } from '../../api/packets.js';
 import type { RunFile } from './run-file.js';
+import { verdictIndex } from '../explain/run-verdicts.js';
 
 /** How many filtered/sorted orders each open run keeps (the list asks for many pages of one order). */
 const KEPT_ORDERS = 4;
@@ -9,17 +10,21 @@ const orders = new WeakMap<RunFile, Map<string, Int32Array>>();
  * The positions (capture order) of a run's packets that pass `q.filter`, sorted by `q.sort` (stable, so ties keep
  * capture order). Computed once per run and query shape, then every page is a slice.
  */
-function orderOf(run: RunFile, q: PacketQuery): Int32Array | undefined {
-  const { variant, dropped } = q.filter;
-  if (variant === undefined && dropped === undefined && q.sort === 'time' && !q.desc) return undefined;
-  const key = JSON.stringify([variant, dropped, q.sort, q.desc]);
+function orderOf(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): Int32Array | undefined {
+  const { variant, dropped, verdict } = q.filter;
+  if (variant === undefined && dropped === undefined && verdict === undefined && q.sort === 'time' && !q.desc)
+    return undefined;
+  const key = JSON.stringify([variant, dropped, verdict, q.sort, q.desc]);
   let cache = orders.get(run);
   if (!cache) orders.set(run, (cache = new Map()));
   const hit = cache.get(key);
   if (hit) return hit;
   const x = run.index;
   const picked: number[] = [];
+  const kinds = verdict === undefined ? undefined : verdicts();
+  const want = verdict === undefined ? -1 : verdictIndex(verdict);
   for (let i = 0; i < x.count; i++) {
+    if (kinds && kinds[i] !== want) continue;
     if (variant !== undefined && x.variant[i] !== variant) continue;
     if (dropped !== undefined && (x.drop[i] ?? -1) >= 0 !== dropped) continue;
     picked.push(i);
@@ -35,8 +40,9 @@ function orderOf(run: RunFile, q: PacketQuery): Int32Array | undefined {
   return order;
 }
 
-export function packetPage(run: RunFile, q: PacketQuery): PacketPage {
-  const order = orderOf(run, q);
+/** `verdicts`: the run's verdict column (`run-verdicts.ts`), asked for only when the filter names a verdict. */
+export function packetPage(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): PacketPage {
+  const order = orderOf(run, q, verdicts);
   const total = order ? order.length : run.count;
   const end = Math.min(total, q.offset + q.limit);
   const packets = [];

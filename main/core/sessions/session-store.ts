@@ -48,6 +48,8 @@ import {
   type StoredSession,
 } from './migrate-session.js';
 import { packetPage } from './packet-pages.js';
+import { explainedPacketAt, verdictColumn } from '../explain/run-verdicts.js';
+import { kernelReportsReasons, type ExplainOptions } from '../explain/explain-packets.js';
 import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';
 import { decodeBundle, encodeBundle, isBundle } from './session-bundle.js';
@@ -433,7 +435,8 @@ export class SessionStore {
 
   /** A page of a run's packet summaries (`sessions.packets`). */
   packets(id: string, run: string | undefined, query: PacketQuery): PacketPage {
-    return packetPage(this.openRun(id, run).file, query);
+    const { run: r, file } = this.openRun(id, run);
+    return packetPage(file, query, () => verdictColumn(file, explainOptions(r)));
   }
 
   /** One packet with its hops; none = the run's first packet. */
@@ -446,7 +449,13 @@ export class SessionStore {
           ? `run ${r.id} of session ${id} has no packets`
           : `run ${r.id} of session ${id} has no packet ${packet}`,
       );
-    return apiPacket(file, at);
+    try {
+      const p = explainedPacketAt(file, at, explainOptions(r), r.mode === 'tracepoint');
+      const { captures: _bytes, ...rest } = p as PacketPath & { captures?: unknown };
+      return rest;
+    } catch (e) {
+      throw runFileProblem(file.path, e);
+    }
   }
 
   /** Every variant of a run with its packet ids (most frequent first), and the most frequent one's first packet. */
@@ -596,6 +605,11 @@ function unreadableSummary(id: string, path: string, e: unknown): SessionSummary
     problem: toApiError(e),
   };
 }
+
+/** How a saved run's packets are explained (its kernel says whether drop reasons exist). */
+const explainOptions = (r: StoredRun): ExplainOptions => ({
+  reasonsKnown: kernelReportsReasons(r.kernelRelease),
+});
 
 function readPacket(file: RunFile, at: number): PacketPath {
   try {

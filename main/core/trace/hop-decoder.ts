@@ -75,7 +75,8 @@ export function decodeHop(buf: Buffer, off: number, probes: ProbeTable): Hop {
       dport: buf.readUInt16LE(off + F.dport.offset),
     };
   }
-  if (flags & EVENT_FLAGS.drop) {
+  // kernels before 5.17 have no reasons (the hello names none): the tracepoint's third word is not one
+  if (flags & EVENT_FLAGS.drop && probes.dropNames.length) {
     const v = u32(buf, off, F.drop_reason);
     hop.drop_reason = probes.dropNames[v] ?? `REASON_${v}`;
   }

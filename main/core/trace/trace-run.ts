@@ -2,6 +2,7 @@ import type { ApiError } from '../../api/errors.js';
 import type { Host } from '../../api/hosts.js';
 import type { ProbeEntry } from '../../api/probeset.js';
 import type {
+  PacketPath,
   AttachMode,
   ProbeFacts,
   Run,
@@ -20,6 +21,12 @@ import { FrameDecoder, type StatusRecord } from './frame-decoder.js';
 import { loaderConfig, modeOfBackend } from './loader-config.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
 import { PacketGrouper } from './packet-grouper.js';
+import {
+  explainPacket,
+  explainPackets,
+  kernelReportsReasons,
+  type ExplainOptions,
+} from '../explain/explain-packets.js';
 
 /** How often grown packets and counters are published while tracing. */
 export const PUBLISH_INTERVAL_MS = 100;
@@ -272,7 +279,22 @@ export class TraceRun {
       this.cmd?.kill();
     }
     const changed = this.grouper.takeChanged();
-    if (changed.length) this.deps.packets(this.id, changed.slice(0, RUN_LIMITS.liveBatch));
+    if (changed.length)
+      this.deps.packets(
+        this.id,
+        changed.slice(0, RUN_LIMITS.liveBatch).map((p) => this.explained(p)),
+      );
+  }
+
+  /** A live packet with its verdict so far (over its children still in memory); the run file keeps the raw
+   * packet, and readers explain it again with every child (docs/CLI.md "Explain"). */
+  private explained(p: PacketPath): PacketPath {
+    const kids = (p.children ?? []).flatMap((id) => this.grouper.packets.get(id) ?? []);
+    return explainPacket(p, kids, this.explainOptions());
+  }
+
+  private explainOptions(): ExplainOptions {
+    return { reasonsKnown: kernelReportsReasons(this.kernelRelease) };
   }
 
   /** Writes out what is still in memory and completes the run file (kept even when the run failed). */
@@ -337,7 +359,7 @@ export class TraceRun {
       ...(this.kernelRelease ? { kernelRelease: this.kernelRelease } : {}),
       lost: this.lost,
       events: this.records,
-      packets: this.endedAt ? this.inline : this.grouper.all(),
+      packets: [...explainPackets(this.endedAt ? this.inline : this.grouper.all(), this.explainOptions())],
     };
   }
 }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { PacketPath } from '../../../main/api/trace.js';
+import type { Hop, PacketPath } from '../../../main/api/trace.js';
+import { CloneLinker, LINK_LIMITS } from '../../../main/core/explain/clone-linker.js';
+import { NO_REASON_NOTE } from '../../../main/core/explain/drop-point.js';
 import { explainPackets, kernelReportsReasons } from '../../../main/core/explain/explain-packets.js';
 import { FrameDecoder } from '../../../main/core/trace/frame-decoder.js';
 import { PacketGrouper } from '../../../main/core/trace/packet-grouper.js';
@@ -11,14 +13,18 @@ import { PacketGrouper } from '../../../main/core/trace/packet-grouper.js';
 // and vm612 (Debian 6.12, kprobe-multi), with the `default` profile's functions where they attach.
 const fixture = (name: string) => readFileSync(join(import.meta.dirname, 'fixtures/explain', name));
 
-/** Decodes a stream as a live run does (records first, then events) and explains every packet. */
-function explain(name: string, grouper = new PacketGrouper()): PacketPath[] {
+/** Decodes a stream as a live run does (records first, then events) and explains every packet. `kernel`
+ * overrides the hello's release, and a release before 5.17 also drops the hello's reason names (such a kernel
+ * has no `enum skb_drop_reason`, and the loader names none). */
+function explain(name: string, kernelOverride?: string): PacketPath[] {
+  const grouper = new PacketGrouper();
   let kernel: string | undefined;
   const d = new FrameDecoder({
     event: (b, o) => grouper.add(b, o),
     status: (r) => {
-      if (r.type === 'hello') kernel = String(r.kernel);
-      grouper.noteRecord(r);
+      if (r.type === 'hello') kernel = kernelOverride ?? String(r.kernel);
+      const old = r.type === 'hello' && !kernelReportsReasons(kernel);
+      grouper.noteRecord(old ? { ...r, dropReasons: {} } : r);
     },
   });
   d.push(fixture(name));
@@ -81,6 +87,18 @@ describe('explain: verdicts, clones and drop points on recorded runs', () => {
     }
   });
 
+  it('without drop reasons (< 5.17): kfree_skb is the drop, its location the point, and a note says why', () => {
+    const ps = explain('local-nft-drop.bin', '5.10.0-32-amd64');
+    expect(ps.length).toBeGreaterThan(0);
+    for (const p of ps) {
+      expect(p.hops.some((h) => h.drop_reason)).toBe(false);
+      expect(p.verdict?.kind).toBe('dropped');
+      expect(p.drop).toMatchObject({ reason_note: NO_REASON_NOTE, subsystem: 'netfilter' });
+      expect(p.drop?.reason).toBeUndefined();
+      expect(p.drop?.function).toMatch(/^(nf_hook_slow|nft_do_chain)$/);
+    }
+  });
+
   it('a TCP connect to a listener over tracepoints: the SYN delivered to tcp, nothing dropped', () => {
     const ps = explain('local-tcp.bin');
     expect(kinds(ps)).not.toContain('dropped');
@@ -102,5 +120,29 @@ describe('explain: verdicts, clones and drop points on recorded runs', () => {
     expect(copies[0]).toBe('skb_clone'); // the return event on the new skb
     expect(copies).toContain('skb_copy_datagram_iovec');
     expect(reply.hops.filter((h) => !h.probe_kind).length).toBeGreaterThan(10); // function hops unmarked
+  });
+});
+
+describe('clone linking keeps memory bounded', () => {
+  it('remembers at most LINK_LIMITS.tuples 5-tuples and perTuple packets each, however many packets pass', () => {
+    const linker = new CloneLinker();
+    const hop = (i: number, sport: number): Hop => ({
+      function: 'net_dev_queue',
+      ts_ns: 1000 * i,
+      ifindex: 2,
+      netns: 1,
+      len: 84,
+      tuple: { proto: 17, saddr: '10.0.0.1', daddr: '10.0.0.2', sport, dport: 53 },
+    });
+    // 5000 different 5-tuples, then 10000 packets of one
+    for (let i = 0; i < 50_000; i++) {
+      const p: PacketPath = { id: i + 1, hops: [hop(i, i < 40_000 ? i % 5000 : 7)], drop_reason: null };
+      linker.first(p);
+      linker.written(p.id);
+    }
+    const inner = linker as unknown as { byKey: Map<string, unknown[]>; live: Map<number, unknown> };
+    expect(inner.byKey.size).toBe(LINK_LIMITS.tuples);
+    expect(Math.max(...[...inner.byKey.values()].map((l) => l.length))).toBe(LINK_LIMITS.perTuple);
+    expect(inner.live.size).toBe(0);
   });
 });

@@ -1,0 +1,47 @@
+import { VerdictKindSchema, type VerdictKind } from '../../api/explain.js';
+import type { PacketPath } from '../../api/trace.js';
+import type { RunFile } from '../sessions/run-file.js';
+import { EXPLAIN_LOOKAHEAD, explainPacket, explainPackets, type ExplainOptions } from './explain-packets.js';
+
+const KINDS = VerdictKindSchema.options;
+const columns = new WeakMap<RunFile, Uint8Array>();
+
+/** Each packet's verdict kind in capture order (one byte per packet), computed once per open run by reading it
+ * through (saved runs keep no verdicts: they are computed on read, for older runs too). */
+export function verdictColumn(run: RunFile, o: ExplainOptions): Uint8Array {
+  let col = columns.get(run);
+  if (col) return col;
+  col = new Uint8Array(run.count);
+  let i = 0;
+  for (const p of explainPackets(run.packets(), o)) col[i++] = KINDS.indexOf(p.verdict?.kind ?? 'unknown');
+  columns.set(run, col);
+  return col;
+}
+
+export const verdictIndex = (k: VerdictKind): number => KINDS.indexOf(k);
+
+/**
+ * The packet at `at` explained with its children: those it recorded and, in runs where clones get their own id
+ * (`searchKids`: tracepoint-only), the packets within `EXPLAIN_LOOKAHEAD` positions either side whose `parent` is
+ * it (a clone is written close to its original, before or after it).
+ */
+export function explainedPacketAt(
+  run: RunFile,
+  at: number,
+  o: ExplainOptions,
+  searchKids: boolean,
+): PacketPath {
+  const p = run.packetAt(at);
+  const kids = new Map<number, PacketPath>();
+  for (const id of p.children ?? []) {
+    const i = run.positionOf(id);
+    if (i !== undefined) kids.set(id, run.packetAt(i));
+  }
+  const from = searchKids ? Math.max(0, at - EXPLAIN_LOOKAHEAD) : 0;
+  const to = searchKids ? Math.min(run.count, at + EXPLAIN_LOOKAHEAD + 1) : 0;
+  for (let i = from; i < to; i++) {
+    const q = i === at ? undefined : run.packetAt(i);
+    if (q?.parent === p.id) kids.set(q.id, q);
+  }
+  return explainPacket(p, [...kids.values()], o);
+}

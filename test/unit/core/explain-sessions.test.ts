@@ -1,0 +1,59 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PacketQuerySchema } from '../../../main/api/packets.js';
+import type { PacketPath } from '../../../main/api/trace.js';
+import { SessionStore } from '../../../main/core/sessions/session-store.js';
+import { FrameDecoder } from '../../../main/core/trace/frame-decoder.js';
+import { PacketGrouper } from '../../../main/core/trace/packet-grouper.js';
+
+// A saved run keeps no verdicts: they are computed when it is read (so runs saved before explain get them too),
+// and a clone written apart from its original is found by its `parent` when the run is read.
+const root = mkdtempSync(join(tmpdir(), 'pktpath-explain-sessions-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** The recorded ping between two namespaces on this machine (tracepoints), as the run file would hold it,
+ * without any `children` (as when the original was written before its clone appeared). */
+function recordedPing(): PacketPath[] {
+  const g = new PacketGrouper();
+  const d = new FrameDecoder({ event: (b, o) => g.add(b, o), status: (r) => g.noteRecord(r) });
+  d.push(readFileSync(join(import.meta.dirname, 'fixtures/explain/local-ping.bin')));
+  return g.all().map(({ children: _derived, ...p }) => p);
+}
+
+describe('explain in saved runs', () => {
+  it('sessions.packet explains a packet with the clone found on read; sessions.packets filters by verdict', () => {
+    const packets = recordedPing();
+    const s = new SessionStore(join(root, 'data'));
+    const { id } = s.create({
+      title: 'ping',
+      hosts: [{ name: 'local', address: 'local', kernelRelease: '6.18.44' }],
+      runs: [
+        {
+          id: 'r1',
+          host: 'local',
+          spec: { host: 'local', filter: 'icmp' },
+          mode: 'tracepoint',
+          kernelRelease: '6.18.44',
+          startedAt: '2026-01-01T00:00:00.000Z',
+          packets,
+        },
+      ],
+    });
+    const clone = packets.find((p) => p.parent !== undefined)!;
+    const reply = s.packet(id, undefined, clone.parent);
+    expect(reply.verdict?.summary).toBe('delivered (raw socket, via a clone)');
+    expect(reply.children).toEqual([clone.id]);
+    expect(reply.drop).toBeUndefined();
+
+    const page = (verdict: 'dropped' | 'delivered') =>
+      s.packets(id, undefined, PacketQuerySchema.parse({ filter: { verdict } }));
+    expect(page('dropped').total).toBe(0);
+    const delivered = page('delivered').packets.map((p) => p.id);
+    expect(delivered).toContain(reply.id);
+    expect(delivered).toContain(clone.id);
+    // the raw drop reason stays on the summary (the kernel's own word), the verdict says it was not the fate
+    expect(s.packets(id, undefined, PacketQuerySchema.parse({ filter: { dropped: true } })).total).toBe(1);
+  });
+});
