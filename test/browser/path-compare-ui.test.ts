@@ -150,7 +150,13 @@ describe('Path view on real 6.12 paths', () => {
     const dropped = hops.locator('.hop-row.dropped');
     expect(await dropped.count()).toBe(1);
     expect(await dropped.textContent()).toContain('NETFILTER_DROP');
-    expect(await page.getByTestId('drop-banner').textContent()).toMatch(/Dropped at .*: NETFILTER_DROP/);
+    // The core's verdict and drop point (computed when the saved run is read): the deciding function and the
+    // netfilter hook, in the banner; red because it is a drop.
+    const banner = page.locator('[data-testid=drop-banner]:visible');
+    expect(await banner.getAttribute('data-verdict')).toBe('dropped');
+    expect(await banner.textContent()).toMatch(
+      /dropped in nf_hook_slow · netfilter · NETFILTER_DROP.*hook input/,
+    );
     await shots('path-drop');
   });
 
