@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { VerdictKindSchema } from './explain.js';
 
 /** A packet of a run of a session: what `compare SESSION:RUN:PACKET` names. */
 export const PathRefSchema = z.object({
@@ -11,21 +12,35 @@ export type PathRef = z.infer<typeof PathRefSchema>;
 export const RunRefSchema = z.object({ session: z.string().min(1), run: z.string().min(1).optional() });
 export type RunRef = z.infer<typeof RunRefSchema>;
 
+/** Where a hop was and how it ended, beside its function in a compare row. */
+export const HopBriefSchema = z.object({
+  ifindex: z.int().nonnegative(),
+  netns: z.int().nonnegative(),
+  ifname: z.string().optional(),
+  netns_name: z.string().optional(),
+  drop_reason: z.string().optional(),
+});
+export type HopBrief = z.infer<typeof HopBriefSchema>;
+
 /**
- * One aligned row: `same` hops appear on both sides, `missing` only in A (B lacks it), `inserted` only in B.
+ * One aligned row: `same` hops appear on both sides, `missing` only in A (B lacks it), `inserted` only in B, and
+ * `changed` where B has another function at the place of A's (a replaced hop: `function` is A's, `b_function` B's).
  * Δt of a hop is the time since the previous hop on the same side; `delta_ns` = B's Δt − A's Δt on `same` rows.
  */
 export const AlignedRowSchema = z.object({
-  op: z.enum(['same', 'missing', 'inserted']),
+  op: z.enum(['same', 'missing', 'inserted', 'changed']),
   a_index: z.int().nonnegative().nullable(),
   b_index: z.int().nonnegative().nullable(),
   function: z.string(),
+  /** B's function on a `changed` row, and on a `same` row whose two hops are one function under names of different
+   * kernel versions (`function` is A's; see PathComparison.equivalences). */
+  b_function: z.string().optional(),
+  /** Each side's hop: interface, netns (names where known) and drop reason. */
+  a_hop: HopBriefSchema.optional(),
+  b_hop: HopBriefSchema.optional(),
   a_dt_ns: z.number().nullable(),
   b_dt_ns: z.number().nullable(),
   delta_ns: z.number().nullable(),
-  /** On a `same` row whose two hops are one function under names of different kernel versions: B's name
-   * (`function` is A's). See PathComparison.equivalences. */
-  b_function: z.string().optional(),
 });
 export type AlignedRow = z.infer<typeof AlignedRowSchema>;
 
@@ -93,6 +108,12 @@ export const PathVariantSchema = z.object({
   functions: z.array(z.string()),
   count: z.int().positive(),
   packet_ids: z.array(z.int().nonnegative()),
+  /** The outcome is part of a variant's identity (main/api/path-variants.ts): the drop reason its packets share… */
+  drop_reason: z.string().optional(),
+  /** …and their verdict kind, where the core explained them. */
+  verdict: VerdictKindSchema.optional(),
+  /** How many of its packets were dropped. */
+  dropped: z.int().nonnegative().optional(),
   /** Its packets are fragments or were cut by the end of the trace (`partial`/`cut`); listed after complete ones. */
   partial: z.boolean().optional(),
 });
@@ -102,7 +123,7 @@ export type PathVariant = z.infer<typeof PathVariantSchema>;
 export const RunComparisonSchema = z.object({
   a_variants: z.array(PathVariantSchema),
   b_variants: z.array(PathVariantSchema),
-  /** Index pairs of variants with the same function sequence in both runs. */
+  /** Index pairs of variants with the same function sequence and outcome (verdict, drop reason) in both runs. */
   shared: z.array(z.object({ a: z.int().nonnegative(), b: z.int().nonnegative() })),
   only_a: z.array(z.int().nonnegative()),
   only_b: z.array(z.int().nonnegative()),

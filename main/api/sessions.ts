@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ApiErrorSchema } from './errors.js';
 import { HostNameSchema } from './hosts.js';
 import { ProbeFactsSchema, RunSchema, TraceEndReasonSchema } from './trace.js';
+import { VerdictKindSchema } from './explain.js';
 
 /**
  * A session as `sessions.get` returns it: the metadata document of format version 2 (docs/SESSION-FORMAT.md) —
@@ -35,11 +36,15 @@ export const AnnotationSchema = z.object({
 });
 export type Annotation = z.infer<typeof AnnotationSchema>;
 
-/** A distinct function sequence of a run: how many packets took it, how many of those were dropped. */
+/** A distinct path of a run (functions and outcome): how many packets took it, how many of those were dropped. */
 export const RunVariantSchema = z.object({
   functions: z.array(z.string()),
   count: z.int().positive(),
   dropped: z.int().nonnegative(),
+  /** The outcome that is part of the variant's identity (absent in runs saved before it was). */
+  drop_reason: z.string().optional(),
+  verdict: VerdictKindSchema.optional(),
+  partial: z.boolean().optional(),
   /** The first packet (by capture order) that took this path. */
   firstPacket: z.int().nonnegative(),
 });

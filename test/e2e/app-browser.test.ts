@@ -246,7 +246,9 @@ describe('desktop app in browser mode (real core, lab sshd, this kernel)', () =>
       expect(await pinned.textContent()).toMatch(
         /First divergence at hop (\d+) \(A\) \/ \1 \(B\): A consume_skb vs B kfree_skb/,
       );
-      expect(await page.locator('.cmp-row.missing, .cmp-row.inserted').count()).toBeGreaterThan(0);
+      expect(
+        await page.locator('.cmp-row.missing, .cmp-row.inserted, .cmp-row.changed').count(),
+      ).toBeGreaterThan(0);
       await page.keyboard.press('F7');
       await page.locator('.cmp-row.current').waitFor();
       const first = await page.locator('.cmp-row.current').getAttribute('data-row');

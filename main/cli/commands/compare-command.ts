@@ -38,11 +38,12 @@ function describeComparison(c: PathComparison): string[] {
     `${'A'.padStart(4)} ${'B'.padStart(4)}  ${'function'.padEnd(32)} ${'Δt A'.padStart(10)} ${'Δt B'.padStart(10)} ${'B−A'.padStart(10)}`,
   ];
   for (const r of c.rows) {
-    // `=`: one function under each kernel's name for it
-    const mark = r.b_function !== undefined ? '=' : r.op === 'same' ? ' ' : r.op === 'missing' ? '-' : '+';
-    const name = r.b_function !== undefined ? `${r.function} = ${r.b_function}` : r.function;
+    // `=`: one function under each kernel's name for it; `~`: a hop replaced by another
+    const renamed = r.op === 'same' && r.b_function !== undefined;
+    const mark = renamed ? '=' : { same: ' ', missing: '-', inserted: '+', changed: '~' }[r.op];
+    const fn = r.b_function !== undefined ? `${r.function} ${renamed ? '=' : '→'} ${r.b_function}` : r.function;
     out.push(
-      `${String(r.a_index ?? '').padStart(4)} ${String(r.b_index ?? '').padStart(4)} ${mark}${name.padEnd(32)} ${ns(r.a_dt_ns).padStart(10)} ${ns(r.b_dt_ns).padStart(10)} ${ns(r.delta_ns).padStart(10)}`,
+      `${String(r.a_index ?? '').padStart(4)} ${String(r.b_index ?? '').padStart(4)} ${mark}${fn.padEnd(32)} ${ns(r.a_dt_ns).padStart(10)} ${ns(r.b_dt_ns).padStart(10)} ${ns(r.delta_ns).padStart(10)}`,
     );
   }
   out.push(

@@ -1,7 +1,7 @@
-import type { AlignedRow, EquivalenceUse, PathComparison } from '../../api/compare.js';
-import type { PacketPath } from '../../api/trace.js';
+import type { AlignedRow, EquivalenceUse, HopBrief, PathComparison } from '../../api/compare.js';
+import type { Hop, PacketPath } from '../../api/trace.js';
 import { equivalenceOf, hopAlignmentName } from './function-equivalence.js';
-import { DELETE, INSERT, myersDiff } from './myers-diff.js';
+import { DELETE, INSERT, myersDiff, type EditOp } from './myers-diff.js';
 
 type PathLike = Pick<PacketPath, 'hops'>;
 
@@ -20,13 +20,50 @@ function intern(a: readonly string[], b: readonly string[]): [Int32Array, Int32A
 function equivalencesUsed(rows: readonly AlignedRow[]): EquivalenceUse[] {
   const used = new Map<string, EquivalenceUse>();
   for (const r of rows) {
-    if (r.b_function === undefined) continue;
+    if (r.op !== 'same' || r.b_function === undefined) continue;
     const e = equivalenceOf(r.function);
     const key = `${r.function}\n${r.b_function}`;
     if (e && !used.has(key))
       used.set(key, { a_function: r.function, b_function: r.b_function, role: e.role, evidence: e.evidence });
   }
   return [...used.values()];
+}
+
+function brief(h: Hop | undefined): HopBrief | undefined {
+  if (!h) return undefined;
+  return {
+    ifindex: h.ifindex,
+    netns: h.netns,
+    ...(h.ifname ? { ifname: h.ifname } : {}),
+    ...(h.netns_name ? { netns_name: h.netns_name } : {}),
+    ...(h.drop_reason ? { drop_reason: h.drop_reason } : {}),
+  };
+}
+
+/**
+ * The edit script as runs: a stretch of deletes and inserts between two `same`s is a hunk; its first
+ * min(deletes, inserts) pairs are replaced hops (`changed`), the rest only in A or only in B.
+ */
+function hunks(ops: readonly EditOp[]): ('same' | 'missing' | 'inserted' | 'changed')[] {
+  const out: ('same' | 'missing' | 'inserted' | 'changed')[] = [];
+  let k = 0;
+  while (k < ops.length) {
+    if (ops[k] !== DELETE && ops[k] !== INSERT) {
+      out.push('same');
+      k++;
+      continue;
+    }
+    let del = 0;
+    let ins = 0;
+    for (; k < ops.length && (ops[k] === DELETE || ops[k] === INSERT); k++)
+      if (ops[k] === DELETE) del++;
+      else ins++;
+    const pairs = Math.min(del, ins);
+    for (let i = 0; i < pairs; i++) out.push('changed');
+    for (let i = pairs; i < del; i++) out.push('missing');
+    for (let i = pairs; i < ins; i++) out.push('inserted');
+  }
+  return out;
 }
 
 /**
@@ -39,7 +76,6 @@ export function comparePaths(a: PathLike, b: PathLike): PathComparison {
   const fa = a.hops.map((h) => h.function);
   const fb = b.hops.map((h) => h.function);
   const [ia, ib] = intern(a.hops.map(hopAlignmentName), b.hops.map(hopAlignmentName));
-  const ops = myersDiff(ia, ib);
   const ts = (p: PathLike, i: number) => p.hops[i]?.ts_ns ?? 0;
   const dt = (p: PathLike, i: number) => (i === 0 ? 0 : ts(p, i) - ts(p, i - 1));
 
@@ -51,43 +87,36 @@ export function comparePaths(a: PathLike, b: PathLike): PathComparison {
   let j = 0;
   let lastCommonA = -1;
   let lastCommonB = -1;
-  for (const op of ops) {
-    if (op !== 0 && !firstDivergence)
+  const side = (p: PathLike, k: number | null) => (k === null ? undefined : brief(p.hops[k]));
+  const row = (op: AlignedRow['op'], ai: number | null, bj: number | null): AlignedRow => {
+    const aHop = side(a, ai);
+    const bHop = side(b, bj);
+    return {
+      op,
+      a_index: ai,
+      b_index: bj,
+      function: ai !== null ? (fa[ai] ?? '') : (fb[bj ?? 0] ?? ''),
+      ...(op === 'changed' ? { b_function: fb[bj ?? 0] ?? '' } : {}),
+      ...(aHop ? { a_hop: aHop } : {}),
+      ...(bHop ? { b_hop: bHop } : {}),
+      a_dt_ns: ai === null ? null : dt(a, ai),
+      b_dt_ns: bj === null ? null : dt(b, bj),
+      delta_ns: null,
+    };
+  };
+  for (const op of hunks(myersDiff(ia, ib))) {
+    if (op !== 'same' && !firstDivergence)
       firstDivergence = { a_index: i, b_index: j, a_function: fa[i] ?? null, b_function: fb[j] ?? null };
-    if (op === DELETE) {
-      rows.push({
-        op: 'missing',
-        a_index: i,
-        b_index: null,
-        function: fa[i] ?? '',
-        a_dt_ns: dt(a, i),
-        b_dt_ns: null,
-        delta_ns: null,
-      });
-      missing.push({ a_index: i, function: fa[i] ?? '' });
-      i++;
-    } else if (op === INSERT) {
-      rows.push({
-        op: 'inserted',
-        a_index: null,
-        b_index: j,
-        function: fb[j] ?? '',
-        a_dt_ns: null,
-        b_dt_ns: dt(b, j),
-        delta_ns: null,
-      });
-      inserted.push({ b_index: j, function: fb[j] ?? '' });
-      j++;
-    } else {
+    if (op === 'missing' || op === 'changed') missing.push({ a_index: i, function: fa[i] ?? '' });
+    if (op === 'inserted' || op === 'changed') inserted.push({ b_index: j, function: fb[j] ?? '' });
+    if (op === 'missing') rows.push(row(op, i++, null));
+    else if (op === 'inserted') rows.push(row(op, null, j++));
+    else if (op === 'changed') rows.push(row(op, i++, j++));
+    else {
       const sinceA = lastCommonA < 0 ? 0 : ts(a, i) - ts(a, lastCommonA);
       const sinceB = lastCommonB < 0 ? 0 : ts(b, j) - ts(b, lastCommonB);
       rows.push({
-        op: 'same',
-        a_index: i,
-        b_index: j,
-        function: fa[i] ?? '',
-        a_dt_ns: dt(a, i),
-        b_dt_ns: dt(b, j),
+        ...row(op, i, j),
         delta_ns: sinceB - sinceA,
         ...(fa[i] !== fb[j] ? { b_function: fb[j] ?? '' } : {}),
       });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { RunVariantSchema, type RunVariant } from '../../api/sessions.js';
 import { FiveTupleSchema, PacketPathSchema, type PacketPath } from '../../api/trace.js';
 import { formatIssues } from '../../api/validate.js';
-import { pathVariants } from '../compare/compare-runs.js';
+import { packetVariantKey, pathVariants, variantKey } from '../../api/path-variants.js';
 import { isPlaceEntry, isVerdictKind, placeNames, placeOf, type PlaceEntry } from './run-index-places.js';
 import { CoreError } from '../errors.js';
 
@@ -67,7 +67,7 @@ export function packetFlags(s: Pick<PacketSummary, 'cut' | 'partial'>): number {
 export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; index: RunIndexDoc } {
   const variants = pathVariants(packets);
   const variantOf = new Map<string, number>();
-  variants.forEach((v, i) => variantOf.set(v.functions.join('\n'), i));
+  variants.forEach((v, i) => variantOf.set(variantKey(v.functions, v, v.partial), i));
   const dropped = new Array<number>(variants.length).fill(0);
   const interned = <T>(table: T[], map: Map<string, number>, key: string, value: T) => {
     let i = map.get(key);
@@ -107,7 +107,7 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
   const lines: Buffer[] = [];
   let at = 0;
   for (const p of packets) {
-    const v = variantOf.get(p.hops.map((h) => h.function).join('\n')) ?? 0; // every key is there
+    const v = variantOf.get(packetVariantKey(p)) ?? 0; // every key is there
     const s = summarizePacket(p, v);
     doc.hops += s.hops;
     if (s.drop_reason) {
@@ -138,6 +138,9 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
     count: v.count,
     dropped: dropped[i] ?? 0,
     firstPacket: v.packet_ids[0] ?? 0,
+    ...(v.drop_reason ? { drop_reason: v.drop_reason } : {}),
+    ...(v.verdict ? { verdict: v.verdict } : {}),
+    ...(v.partial ? { partial: v.partial } : {}),
   }));
   const index = Buffer.from(JSON.stringify(doc), 'utf8');
   const header = Buffer.from(`${MAGIC}${String(index.length).padStart(12, '0')}\n`, 'latin1');

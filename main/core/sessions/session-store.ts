@@ -37,6 +37,7 @@ import { toApiError } from '../../api/handler.js';
 import { moveAside, writeFileAtomic } from '../fs/atomic-file.js';
 import { readRegularFile } from '../fs/bounded-read.js';
 import { checkImportedPacket, checkImportedRun } from './import-check.js';
+import { variantsOf } from './run-variants.js';
 import { Lru } from './lru.js';
 import { sessionToMarkdown, type ReportVariant } from './markdown-report.js';
 import {
@@ -480,7 +481,7 @@ export class SessionStore {
   /** Every variant of a run with its packet ids (most frequent first), and the most frequent one's first packet. */
   runVariants(id: string, run?: string): { variants: PathVariant[]; dominant: PacketPath | undefined } {
     const { run: r, file } = this.openRun(id, run);
-    const variants = variantsOf(file);
+    const variants = variantsOf(file.index);
     const first = variants[0]?.packet_ids[0];
     const at = first === undefined ? undefined : file.positionOf(first);
     const dominant = at === undefined ? undefined : new HopNamer(r.context).packet(apiPacket(file, at));
@@ -491,7 +492,7 @@ export class SessionStore {
     const stored = this.readStored(id);
     const perRun = stored.runs.map((r) => {
       const file = this.runFile(stored, r);
-      return variantsOf(file, 11).map((v): ReportVariant => {
+      return variantsOf(file.index, 11).map((v): ReportVariant => {
         const first = v.packet_ids[0];
         const at = first === undefined ? undefined : file.positionOf(first);
         return {
@@ -651,17 +652,6 @@ function nearbyPackets(file: RunFile, at: number): PacketPath[] {
 function apiPacket(file: RunFile, at: number): PacketPath {
   const { captures: _bytes, ...p } = readPacket(file, at) as PacketPath & { captures?: unknown };
   return p;
-}
-
-/** Variants with their packet ids (at most `maxIds` each), in the index's order. */
-function variantsOf(file: RunFile, maxIds = Infinity): PathVariant[] {
-  const x = file.index;
-  const ids: number[][] = x.variants.map(() => []);
-  for (let i = 0; i < x.count; i++) {
-    const list = ids[x.variant[i] ?? 0];
-    if (list && list.length < maxIds) list.push(x.id[i] ?? 0);
-  }
-  return x.variants.map((v, i) => ({ functions: v.functions, count: v.count, packet_ids: ids[i] ?? [] }));
 }
 
 function toApi(s: StoredSession): Session {

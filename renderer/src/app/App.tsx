@@ -10,7 +10,7 @@ import { PathView } from '../views/PathView';
 import { SessionsView } from '../views/SessionsView';
 import { TraceView } from '../views/TraceView';
 import { ConnectionBanner } from './ConnectionBanner';
-import { AppContext, type AppState, type PathDocument, type ViewId } from './context';
+import { AppContext, type AppState, type ComparePreset, type PathDocument, type ViewId } from './context';
 import { ShortcutHelp, useGlobalShortcuts } from './shortcuts';
 
 const VIEWS: { id: ViewId; label: string }[] = [
@@ -40,6 +40,7 @@ export function App({ client }: { client: ApiClient }) {
   const [mismatch, setMismatch] = useState<ApiCallError | undefined>();
   const [status, setStatus] = useState<TransportStatus>({ state: 'connecting' });
   const [help, setHelp] = useState(false);
+  const [comparePreset, setComparePreset] = useState<ComparePreset | undefined>();
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -99,6 +100,11 @@ export function App({ client }: { client: ApiClient }) {
     if (v) setView(v);
   }, []);
 
+  const compareWith = useCallback((preset: ComparePreset) => {
+    setComparePreset(preset);
+    setView('compare');
+  }, []);
+
   const state: AppState = useMemo(
     () => ({
       client,
@@ -114,8 +120,24 @@ export function App({ client }: { client: ApiClient }) {
       setView,
       notify,
       reportError,
+      comparePreset,
+      compareWith,
     }),
-    [client, hosts, hostsError, refreshHosts, probes, probe, selectedHost, doc, openDoc, notify, reportError],
+    [
+      client,
+      hosts,
+      hostsError,
+      refreshHosts,
+      probes,
+      probe,
+      selectedHost,
+      doc,
+      openDoc,
+      notify,
+      reportError,
+      comparePreset,
+      compareWith,
+    ],
   );
 
   useGlobalShortcuts({

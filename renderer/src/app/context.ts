@@ -25,6 +25,13 @@ export interface DocRun {
   source: PacketSource;
 }
 
+/** A packet the Compare view opens with as side A ("Compare with…" in the Path view). */
+export interface ComparePreset {
+  session: string;
+  run: string;
+  packet: number;
+}
+
 export interface AppState {
   client: ApiClient;
   hosts: Host[];
@@ -37,6 +44,9 @@ export interface AppState {
   doc: PathDocument | undefined;
   openDoc(doc: PathDocument, view?: ViewId): void;
   setView(view: ViewId): void;
+  comparePreset: ComparePreset | undefined;
+  /** Opens the Compare view with this packet as A. */
+  compareWith(preset: ComparePreset): void;
   notify(message: string, kind?: 'info' | 'error'): void;
   /** Shows an error the way its code deserves (a changed host key gets the red dialog). */
   reportError(e: unknown): void;

@@ -5,7 +5,9 @@ export const SHORTCUTS: [string, string][] = [
   ['Alt+1 … Alt+5', 'Hosts, Trace, Path, Sessions, Compare'],
   ['Ctrl+Enter', 'start / stop the trace (Trace view)'],
   ['Esc', 'stop the running trace; close a form'],
-  ['Alt+F', 'focus the filter box'],
+  ['Alt+F', 'focus the filter box (Trace)'],
+  ['Alt+N', 'add a host (Hosts)'],
+  ['Tab / Shift+Tab', 'move focus on / back (also out of the probe editor)'],
   ['/', 'focus the search box of the view (the display filter in the packet list)'],
   ['↑ ↓  j k  PgUp PgDn  Home End', 'move in the packet list'],
   ['d / Shift+D', 'next / previous drop (packet list)'],
@@ -21,6 +23,10 @@ const typing = (t: EventTarget | null) =>
   (t.isContentEditable ||
     ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) ||
     !!t.closest('.monaco-editor'));
+
+/** The first element matching `selector` that is on screen (views other than the current one are hidden). */
+const visible = (selector: string): HTMLElement | undefined =>
+  [...document.querySelectorAll<HTMLElement>(selector)].find((el) => el.offsetParent !== null);
 
 /** Shortcuts that work from any view. View-specific ones live in their views. */
 export function useGlobalShortcuts(o: {
@@ -39,11 +45,16 @@ export function useGlobalShortcuts(o: {
       } else if (e.altKey && e.code === 'KeyT') {
         e.preventDefault();
         toggleTheme();
+      } else if (e.altKey && !e.ctrlKey && (e.code === 'KeyN' || e.code === 'KeyF')) {
+        // What the tooltips promise: Alt+N adds a host (Hosts view), Alt+F focuses the trace filter (Trace view).
+        const target = visible(e.code === 'KeyN' ? '[data-shortcut=add-host]' : 'input[data-testid=filter]');
+        if (!target) return;
+        e.preventDefault();
+        if (e.code === 'KeyN') target.click();
+        else target.focus();
       } else if (!typing(e.target) && e.key === '?') toggleHelp();
       else if (!typing(e.target) && e.key === '/') {
-        const box = [...document.querySelectorAll<HTMLInputElement>('[data-shortcut-search]')].find(
-          (el) => el.offsetParent !== null,
-        );
+        const box = visible('[data-shortcut-search]');
         if (box) {
           e.preventDefault();
           box.focus();

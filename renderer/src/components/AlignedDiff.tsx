@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { PathComparison } from '../../../main/api/compare';
+import type { HopBrief, PathComparison } from '../../../main/api/compare';
+import { ifLabel, netnsLabel, placeNumbers } from '../model/hop-place';
 import { formatDeltaNs, formatNs } from '../model/format';
 import { foldRows, type DiffItem } from '../model/fold-rows';
 
@@ -36,6 +37,8 @@ export function AlignedDiff(props: { cmp: PathComparison; labelA: string; labelB
   }, [current]);
 
   const d = cmp.first_divergence;
+  const counts = { changed: 0, missing: 0, inserted: 0, same: 0 };
+  for (const r of cmp.rows) counts[r.op]++;
   return (
     <div className="col grow" style={{ gap: 0, minHeight: 0 }} data-testid="aligned-diff">
       {d ? (
@@ -45,7 +48,7 @@ export function AlignedDiff(props: { cmp: PathComparison; labelA: string; labelB
           <span className="mono">{d.b_function ?? '(path ended)'}</span>
           <span className="muted">
             {' '}
-            · {cmp.missing.length} only in A · {cmp.inserted.length} only in B · total{' '}
+            · {counts.changed} changed · {counts.missing} only in A · {counts.inserted} only in B · total{' '}
             {formatNs(cmp.a_total_ns)} vs {formatNs(cmp.b_total_ns)} ({formatDeltaNs(cmp.total_delta_ns)}) ·{' '}
             <kbd>F7</kbd>/<kbd>Shift+F7</kbd> next/previous difference
           </span>
@@ -59,23 +62,34 @@ export function AlignedDiff(props: { cmp: PathComparison; labelA: string; labelB
       <div className="cmp-row cmp-head">
         <span>#A</span>
         <span>{props.labelA}</span>
+        <span>interface · netns</span>
         <span>Δt A</span>
         <span>#B</span>
         <span>{props.labelB}</span>
+        <span>interface · netns</span>
         <span>Δt B</span>
         <span>B − A</span>
       </div>
-      <div className="pane-body" ref={body}>
+      <div className="cmp-legend muted">
+        <span className="cmp-key missing">only in A</span> <span className="cmp-key inserted">only in B</span>{' '}
+        <span className="cmp-key changed">changed</span> <span className="bad">✖ dropped</span>
+      </div>
+      <div
+        className="pane-body"
+        ref={body}
+        tabIndex={0}
+        aria-label="aligned hops (F7 / Shift+F7: differences)"
+      >
         {items.map((it: DiffItem) =>
           it.kind === 'fold' ? (
-            <div
+            <button
               key={`f${it.start}`}
               className="cmp-row collapsed"
               onClick={() => setExpanded((s) => new Set(s).add(it.start))}
             >
               ⋯ {it.count} identical hops ({cmp.rows[it.start]?.function} …{' '}
-              {cmp.rows[it.start + it.count - 1]?.function}) — click to expand
-            </div>
+              {cmp.rows[it.start + it.count - 1]?.function}) — Enter or click to expand
+            </button>
           ) : (
             <Row key={it.index} index={it.index} cmp={cmp} current={current === it.index} />
           ),
@@ -93,15 +107,39 @@ function Row({ index, cmp, current }: { index: number; cmp: PathComparison; curr
     Math.abs(r.delta_ns) > 1000 &&
     r.a_dt_ns !== null &&
     Math.abs(r.delta_ns) > 0.5 * Math.abs(r.a_dt_ns);
+  const aFn = r.op !== 'inserted' ? r.function : '';
+  const bFn = r.op === 'changed' ? (r.b_function ?? '') : r.op !== 'missing' ? r.function : '';
   return (
     <div className={`cmp-row ${r.op}${current ? ' current' : ''}`} data-row={index} data-op={r.op}>
       <span className="dim">{r.a_index !== null ? r.a_index + 1 : ''}</span>
-      <span className="a">{r.op !== 'inserted' ? r.function : ''}</span>
+      <Side className="a" fn={aFn} hop={r.a_hop} />
+      <Place hop={r.a_hop} />
       <span className="a-dt">{r.a_dt_ns !== null ? formatNs(r.a_dt_ns) : ''}</span>
       <span className="dim">{r.b_index !== null ? r.b_index + 1 : ''}</span>
-      <span className="b">{r.op !== 'missing' ? r.function : ''}</span>
+      <Side className="b" fn={bFn} hop={r.b_hop} />
+      <Place hop={r.b_hop} />
       <span className="b-dt">{r.b_dt_ns !== null ? formatNs(r.b_dt_ns) : ''}</span>
       <span className={big ? 'warn' : 'dim'}>{formatDeltaNs(r.delta_ns)}</span>
     </div>
+  );
+}
+
+/** One side's function; red with its reason only when the packet was dropped there. */
+function Side(props: { className: string; fn: string; hop: HopBrief | undefined }) {
+  const reason = props.hop?.drop_reason;
+  return (
+    <span className={`${props.className}${reason ? ' dropped' : ''}`} title={props.fn}>
+      {props.fn}
+      {reason ? ` ✖ ${reason}` : ''}
+    </span>
+  );
+}
+
+function Place({ hop }: { hop: HopBrief | undefined }) {
+  if (!hop) return <span />;
+  return (
+    <span className="place" title={placeNumbers(hop)}>
+      {ifLabel(hop)} · {netnsLabel(hop)}
+    </span>
   );
 }

@@ -41,7 +41,10 @@ export function ProbeEditor(props: {
       renderLineHighlight: 'line',
       quickSuggestions: { other: true, comments: false, strings: false },
       fixedOverflowWidgets: true,
-      ariaLabel: 'probe set',
+      ariaLabel: 'probe set (Tab leaves the editor)',
+      // Tab moves focus on, as everywhere else in the page: the probe-set format never needs a tab character, and an
+      // editor that swallowed Tab trapped keyboard users (and rewrote line 1, which turned the profile "custom").
+      tabFocusMode: true,
     });
     editor.current = ed;
     const sub = model.onDidChangeContent(() => {

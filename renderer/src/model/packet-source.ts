@@ -3,14 +3,17 @@ import { summarizePacket, type PacketPage, type PacketSummary } from '../../../m
 import type { SessionRun } from '../../../main/api/sessions';
 import type { PacketPath } from '../../../main/api/trace';
 import { coreQuery, queryKey, selectLocal, type ListQuery } from './list-query';
-import { pathVariants } from './path-variants';
+import { pathVariants } from '../../../main/api/path-variants';
 import { wallClockOf, type WallClock } from './wall-clock';
 
-/** A distinct function sequence of a run and how many packets (and drops) took it. */
+/** A distinct path of a run (functions and outcome) and how many packets (and drops) took it. */
 export interface VariantInfo {
   functions: string[];
   count: number;
   dropped: number;
+  drop_reason?: string | undefined;
+  verdict?: string | undefined;
+  partial?: boolean | undefined;
 }
 
 export type { PacketSummary };
@@ -41,7 +44,7 @@ export function sessionRunSource(client: ApiClient, sessionId: string, run: Sess
     total: run.packets,
     t0: run.firstTsNs,
     wall: wallClockOf(run),
-    variants: run.variants.map((v) => ({ functions: v.functions, count: v.count, dropped: v.dropped })),
+    variants: run.variants,
     variantCount: run.variantCount,
     page: (offset, limit, q) =>
       client.call('sessions.packets', { id: sessionId, run: run.id, offset, limit, ...coreQuery(q) }),
@@ -56,9 +59,10 @@ export function localSource(
   version: number,
   opts: { t0?: number | undefined; wall?: WallClock | undefined } = {},
 ): PacketSource {
-  const variants = pathVariants(packets);
+  const found = pathVariants(packets);
   const variantOf = new Map<number, number>();
-  variants.forEach((v, i) => v.packetIds.forEach((id) => variantOf.set(id, i)));
+  found.forEach((v, i) => v.packet_ids.forEach((id) => variantOf.set(id, i)));
+  const variants = found.map((v) => ({ ...v, dropped: v.dropped ?? 0 }));
   const variantOfPacket = (p: PacketPath) => variantOf.get(p.id) ?? 0;
   const t0 = opts.t0 ?? packets[0]?.hops[0]?.ts_ns ?? 0;
   // The selected packets of the last query asked (the list asks for one query many times, a row at a time).

@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { PathComparison, RunComparison } from '../../../main/api/compare';
+import type { PathComparison, PathVariant, RunComparison } from '../../../main/api/compare';
 import type { PacketSummary } from '../../../main/api/packets';
 import type { Session, SessionSummary } from '../../../main/api/sessions';
 import type { ApiClient } from '../api/client';
 import { useApp } from '../app/context';
 import { AlignedDiff } from '../components/AlignedDiff';
 import { StateMessage } from '../components/StateMessage';
-import { formatCount } from '../model/format';
+import { formatCount, formatDate, formatTuple } from '../model/format';
 
 interface Side {
   session: string;
@@ -29,6 +29,14 @@ export function CompareView(props: { active: boolean }) {
   >();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const preset = app.comparePreset;
+  // "Compare with…" in the Path view: that packet becomes A.
+  useEffect(() => {
+    if (!preset) return;
+    setMode('paths');
+    setA({ session: preset.session, run: preset.run, packet: String(preset.packet) });
+    setResult(undefined);
+  }, [preset]);
 
   useEffect(() => {
     if (!props.active) return;
@@ -186,7 +194,7 @@ function SidePicker(props: {
         <option value="">session…</option>
         {props.sessions.map((s) => (
           <option key={s.id} value={s.id}>
-            {s.title}
+            {sessionLabel(s, props.sessions)}
           </option>
         ))}
       </select>
@@ -204,59 +212,83 @@ function SidePicker(props: {
         </select>
       )}
       {props.withPacket && run && (
-        <select
-          aria-label={`packet ${props.name}`}
+        <PacketPicker
+          name={props.name}
+          packets={packets}
           value={side.packet}
-          onChange={(e) => setSide({ ...side, packet: e.target.value })}
-          style={{ maxWidth: 220 }}
-        >
-          <option value="">most frequent path</option>
-          {packets.map((p) => (
-            <option key={p.id} value={p.id}>
-              #{p.id} · {p.hops} hops{p.drop_reason ? ` · ✖ ${p.drop_reason}` : ''}
-            </option>
-          ))}
-        </select>
+          onPick={(packet) => setSide({ ...side, packet })}
+        />
       )}
     </span>
   );
 }
 
+/** A session's name in a picker: its title, and when another session has the same title, when and which it is. */
+function sessionLabel(s: SessionSummary, all: readonly SessionSummary[]): string {
+  const twins = all.filter((x) => x.title === s.title).length > 1;
+  return twins ? `${s.title} · ${formatDate(s.updatedAt)} · ${s.id}` : s.title;
+}
+
+const packetLabel = (p: PacketSummary) =>
+  `#${p.id} · ${p.tuple ? formatTuple(p.tuple) : 'no 5-tuple'} · ${p.hops} hops${p.drop_reason ? ` · ✖ ${p.drop_reason}` : ''}`;
+
+/** The packets of a run to pick from, narrowed by what is typed (number, 5-tuple, hops, drop reason). */
+function PacketPicker(props: {
+  name: string;
+  packets: readonly PacketSummary[];
+  value: string;
+  onPick: (packet: string) => void;
+}) {
+  const [q, setQ] = useState('');
+  // Typed text as it reads in the list ("10.243.1.2 → 10.242", "NETFILTER", "#12"), spaces collapsed.
+  const want = q.trim().toLowerCase().replace(/\s+/g, ' ');
+  const shown = props.packets.filter(
+    (p) => packetLabel(p).toLowerCase().includes(want) || String(p.id) === props.value,
+  );
+  return (
+    <>
+      <input
+        type="search"
+        aria-label={`search packets ${props.name}`}
+        placeholder="find packet…"
+        value={q}
+        onChange={(e) => setQ(e.target.value)}
+        style={{ width: 110 }}
+      />
+      <select
+        aria-label={`packet ${props.name}`}
+        value={props.value}
+        onChange={(e) => props.onPick(e.target.value)}
+        style={{ maxWidth: 300 }}
+      >
+        <option value="">most frequent path</option>
+        {shown.map((p) => (
+          <option key={p.id} value={p.id}>
+            {packetLabel(p)}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}
+
 function RunsResult(props: { cmp: RunComparison; labelA: string; labelB: string; keys: boolean }) {
   const { cmp } = props;
-  const shared = new Map(cmp.shared.map((s) => [s.a, s.b]));
+  const sharedA = new Set(cmp.shared.map((s) => s.a));
   const sharedB = new Set(cmp.shared.map((s) => s.b));
   return (
     <div className="col grow" style={{ gap: 0, minHeight: 0 }}>
-      <div
-        className="row"
-        style={{
-          alignItems: 'stretch',
-          maxHeight: '40%',
-          overflow: 'auto',
-          borderBottom: '1px solid var(--line)',
-        }}
-        data-testid="run-variants"
-      >
+      <div className="row run-variants" data-testid="run-variants">
         {[
-          { name: `A: ${props.labelA}`, vs: cmp.a_variants, isShared: (i: number) => shared.has(i) },
-          { name: `B: ${props.labelB}`, vs: cmp.b_variants, isShared: (i: number) => sharedB.has(i) },
+          { name: `A: ${props.labelA}`, vs: cmp.a_variants, shared: sharedA },
+          { name: `B: ${props.labelB}`, vs: cmp.b_variants, shared: sharedB },
         ].map((side) => (
-          <div key={side.name} className="section grow">
+          <div key={side.name} className="section grow" tabIndex={0} aria-label={`${side.name} variants`}>
             <h3>
               {side.name} — {side.vs.length} variants
             </h3>
             {side.vs.map((v, i) => (
-              <div
-                key={i}
-                className={`mono ${side.isShared(i) ? '' : 'warn'}`}
-                style={{ fontSize: 11 }}
-                title={v.functions.join(' → ')}
-              >
-                {formatCount(v.count)}× {v.functions.length} hops{' '}
-                {side.isShared(i) ? '(in both)' : '(only here)'}: {v.functions.slice(0, 4).join(' → ')}
-                {v.functions.length > 4 ? ' → …' : ''}
-              </div>
+              <VariantLine key={i} v={v} shared={side.shared.has(i)} />
             ))}
           </div>
         ))}
@@ -271,6 +303,28 @@ function RunsResult(props: { cmp: RunComparison; labelA: string; labelB: string;
       ) : (
         <StateMessage title="A run has no packets">Nothing to align.</StateMessage>
       )}
+    </div>
+  );
+}
+
+/** A whole variant: every function (never cut after a few), its outcome, and whether the other run has it. */
+function VariantLine({ v, shared }: { v: PathVariant; shared: boolean }) {
+  const outcome = v.verdict ?? (v.drop_reason ? 'dropped' : undefined);
+  return (
+    <div className="variant-line mono" data-shared={shared} data-outcome={v.drop_reason ?? v.verdict ?? ''}>
+      <div>
+        <b>{formatCount(v.count)}×</b> {v.functions.length} hops ·{' '}
+        <span className={shared ? 'muted' : 'warn'}>{shared ? 'in both' : 'only here'}</span>
+        {outcome ? (
+          <span className={outcome === 'dropped' ? 'bad' : 'ok'}>
+            {' '}
+            · {outcome}
+            {v.drop_reason ? ` ${v.drop_reason}` : ''}
+          </span>
+        ) : null}
+        {v.partial ? <span className="muted"> · partial</span> : null}
+      </div>
+      <div className="variant-functions">{v.functions.join(' → ')}</div>
     </div>
   );
 }

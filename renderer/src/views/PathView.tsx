@@ -53,6 +53,12 @@ export function PathView() {
           <PathExplorer
             key={`${doc.sessionId ?? ''}:${run.id}`}
             source={run.source}
+            {...(doc.sessionId
+              ? {
+                  onCompare: (packet: number) =>
+                    app.compareWith({ session: doc.sessionId ?? '', run: run.id, packet }),
+                }
+              : {})}
             emptyHint="This run captured no packets: the filter matched nothing while it ran."
           />
         ) : (

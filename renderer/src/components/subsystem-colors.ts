@@ -1,0 +1,21 @@
+/** One colour per subsystem, the same in the hop table, its group headers and the legend. */
+export const SUBSYS_COLORS: Record<string, string> = {
+  rx: '#4c9aff',
+  xmit: '#36b3a8',
+  driver: '#8a8fe8',
+  ipv4: '#7fc96b',
+  ipv6: '#a0d468',
+  routing: '#e0a83a',
+  netfilter: '#e66fb4',
+  tc: '#b48ead',
+  bridge: '#d08770',
+  tunnel: '#88c0d0',
+  tcp: '#ebcb8b',
+  udp: '#e5c07b',
+  icmp: '#c3e88d',
+  neigh: '#f78c6c',
+  socket: '#82aaff',
+  skb: '#9aa1ad',
+  free: '#6b7280',
+  other: '#6b7280',
+};
