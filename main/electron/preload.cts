@@ -29,6 +29,8 @@ const METHODS = [
   'trace.start',
   'trace.stop',
   'trace.status',
+  'trace.startGroup',
+  'trace.stopGroup',
   'sessions.list',
   'sessions.get',
   'sessions.packets',

@@ -7,7 +7,7 @@ import { afterAll, describe, expect } from 'vitest';
 import type { ContextDiff } from '../../main/api/compare.js';
 import type { HostContext } from '../../main/api/explain.js';
 import { CONTEXT_SCRIPT } from '../../main/core/context/capture-script.js';
-import { counterDeltas } from '../../main/core/context/counter-deltas.js';
+import { counterDeltas } from '../../main/api/counter-deltas.js';
 import { privilegedCommand } from '../../main/core/ssh/privileged.js';
 import { ensureDoasUser } from '../lab/doas-user.js';
 import { check, localShell, sh, type Shell } from '../lab/exec.js';

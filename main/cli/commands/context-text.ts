@@ -1,6 +1,6 @@
 import type { ContextDiff } from '../../api/compare.js';
 import type { HostContext, HostContextSnapshot, NetnsContext } from '../../api/explain.js';
-import { counterDeltas } from '../../core/context/counter-deltas.js';
+import { counterDeltas } from '../../api/counter-deltas.js';
 
 /** Gauges and configuration values /proc/net/snmp prints among its counters: not movement. */
 const NOT_COUNTERS =

@@ -1,6 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import type { HostContext, HostContextSnapshot, NetnsContext } from '../../../main/api/explain';
-import { counterDeltas } from '../../../main/core/context/counter-deltas';
+import { counterDeltas } from '../../../main/api/counter-deltas';
 
 /**
  * A run's host context (issue 9): per namespace, what the host's network looked like at the trace's start or end —

@@ -109,6 +109,8 @@ describe('API surface exposed to the page', () => {
           "trace.start",
           "trace.stop",
           "trace.status",
+          "trace.startGroup",
+          "trace.stopGroup",
           "sessions.list",
           "sessions.get",
           "sessions.packets",

@@ -91,7 +91,10 @@ describe('compare across kernel versions (function equivalences)', () => {
     expect(c.rows[2]).not.toHaveProperty('b_function');
     // a tracepoint hop is not a function hop: it does not match the renamed function
     const t = comparePaths(path(1, [tp('kfree_skb')]), path(2, ['sk_skb_reason_drop']));
-    expect(t.rows.map((r) => r.op)).toEqual(['missing', 'inserted']);
+    // (one hop replaced by another: a `changed` row, never `same`, and no equivalence claimed)
+    expect(t.rows.map((r) => r.op)).toEqual(['changed']);
+    expect(t.identical).toBe(false);
+    expect(t.equivalences).toBeUndefined();
     expect(hopAlignmentName({ function: 'kfree_skb', probe_kind: 'tracepoint' })).toBe('kfree_skb');
     expect(hopAlignmentName({ function: 'kfree_skb' })).toBe('sk_skb_reason_drop');
   });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostContext, HostContextSnapshot, NetnsContext } from '../../../main/api/explain.js';
 import type { Hop, PacketPath } from '../../../main/api/trace.js';
-import { counterDeltas } from '../../../main/core/context/counter-deltas.js';
+import { counterDeltas } from '../../../main/api/counter-deltas.js';
 import { HopNamer, hopPlace } from '../../../main/core/context/hop-names.js';
 import { parseContextOutput } from '../../../main/core/context/parse-context.js';
 

@@ -1,4 +1,4 @@
-import type { HostContext } from '../../api/explain.js';
+import type { HostContext } from './explain.js';
 
 /** One namespace's kernel counters that moved during the run: end − start, non-zero only. */
 export interface CounterDeltas {
