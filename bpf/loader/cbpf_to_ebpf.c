@@ -217,6 +217,13 @@ static int tr_alu(struct out *o, const struct cbpf_insn *c)
 			emit_jmp(o, INSN(BPF_JMP32 | BPF_JEQ | BPF_K, R_X, 0, 0, 0), RET0);
 			o->uses_ret0 = true;
 		}
+		if (op == BPF_LSH || op == BPF_RSH) { /* libpcap: a shift by 32 or more gives 0; eBPF masks the count */
+			emit(o, INSN(BPF_JMP32 | BPF_JGE | BPF_K, R_X, 0, 2, 32));
+			emit(o, INSN(BPF_ALU | op | BPF_X, R_A, R_X, 0, 0));
+			emit(o, INSN(BPF_JMP | BPF_JA, 0, 0, 1, 0));
+			emit(o, INSN(BPF_ALU | BPF_MOV | BPF_K, R_A, 0, 0, 0));
+			return 0;
+		}
 		emit(o, INSN(BPF_ALU | op | BPF_X, R_A, R_X, 0, 0));
 		return 0;
 	}
