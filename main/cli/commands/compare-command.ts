@@ -41,7 +41,8 @@ function describeComparison(c: PathComparison): string[] {
     // `=`: one function under each kernel's name for it; `~`: a hop replaced by another
     const renamed = r.op === 'same' && r.b_function !== undefined;
     const mark = renamed ? '=' : { same: ' ', missing: '-', inserted: '+', changed: '~' }[r.op];
-    const fn = r.b_function !== undefined ? `${r.function} ${renamed ? '=' : '→'} ${r.b_function}` : r.function;
+    const fn =
+      r.b_function !== undefined ? `${r.function} ${renamed ? '=' : '→'} ${r.b_function}` : r.function;
     out.push(
       `${String(r.a_index ?? '').padStart(4)} ${String(r.b_index ?? '').padStart(4)} ${mark}${fn.padEnd(32)} ${ns(r.a_dt_ns).padStart(10)} ${ns(r.b_dt_ns).padStart(10)} ${ns(r.delta_ns).padStart(10)}`,
     );
