@@ -170,7 +170,9 @@ function SortHead(props: { q: ListQuery; onSort: (s: PacketSort) => void; source
     <button
       className={`pl-sort ${cls}${q.sort === sort ? ' active' : ''}`}
       onClick={() => props.onSort(sort)}
-      aria-sort={q.sort === sort ? (q.desc ? 'descending' : 'ascending') : 'none'}
+      // a toolbar of toggles, not a table header: aria-sort is not allowed on a button (axe: aria-allowed-attr)
+      aria-pressed={q.sort === sort}
+      aria-label={`Sort by ${label}${q.sort === sort ? (q.desc ? ', descending' : ', ascending') : ''}`}
       title={`Sort by ${label}`}
     >
       {label}
