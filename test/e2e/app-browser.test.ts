@@ -184,8 +184,9 @@ describe('desktop app in browser mode (real core, lab sshd, this kernel)', () =>
     await addNftDrop(topo!);
     await traceWhilePinging(topo!);
     await openLongestPacket();
+    // the core's verdict, not a raw reason
     expect(await page.getByTestId('drop-banner').textContent()).toMatch(
-      /Dropped at kfree_skb: NETFILTER_DROP/,
+      /dropped at kfree_skb \(NETFILTER_DROP\)/,
     );
     await shot('trace-drop');
     await saveSession('ping dropped');
