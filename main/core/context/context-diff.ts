@@ -59,6 +59,13 @@ function lineChanges(netns: string, kind: Kind, a: readonly string[], b: readonl
   ];
 }
 
+/**
+ * IPv6 link-local destinations (`fe80::…`; a route *via* a link-local gateway stays) are made by the kernel from each interface's (often random) MAC, and appear
+ * only once address autoconfiguration ran: between two runs or two hosts they differ without meaning anything.
+ */
+const notLinkLocal = (route: string): boolean =>
+  !/^(?:(?:local|anycast|multicast|broadcast|unicast) )?fe80:[0-9a-f:]*(?:\/\d+)?\s/.test(route);
+
 /** Keyed values that differ (or exist on one side only). */
 function mapChanges(
   netns: string,
@@ -76,7 +83,7 @@ function netnsChanges(name: string, a: NetnsContext, b: NetnsContext): ContextCh
   const links = (n: NetnsContext) => new Map(n.links.map((l) => [l.ifname, linkValue(l)]));
   return [
     ...mapChanges(name, 'link', links(a), links(b)),
-    ...lineChanges(name, 'route', a.routes, b.routes),
+    ...lineChanges(name, 'route', a.routes.filter(notLinkLocal), b.routes.filter(notLinkLocal)),
     ...lineChanges(name, 'rule', a.rules, b.rules),
     ...mapChanges(name, 'sysctl', new Map(Object.entries(a.sysctls)), new Map(Object.entries(b.sysctls))),
     ...lineChanges(name, 'nftables', nftLines(a.nftables), nftLines(b.nftables)),

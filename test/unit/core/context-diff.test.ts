@@ -69,4 +69,19 @@ describe('context diff', () => {
     expect(big.changes).toHaveLength(MAX_CONTEXT_CHANGES);
     expect(big.truncated).toBe(true);
   });
+
+  it('IPv6 link-local destinations (made from random MACs, late) are no difference; a route via fe80 is', () => {
+    const ctx = (lines: string[]) =>
+      ctxOf(`@@TOK ns 1\tinit\n@@TOK sec route6\n${lines.join('\n')}\n@@TOK done\n`);
+    const a = ['default via fe80::1 dev eth0 metric 1024 pref medium'];
+    const b = [
+      'default via fe80::2 dev eth0 metric 1024 pref medium',
+      'fe80::/64 dev eth0 proto kernel metric 256 pref medium',
+      'local fe80::4f5:7bff:fe81:4992 dev eth0 table local proto kernel metric 0 pref medium',
+    ];
+    expect(diffContexts(ctx(a), ctx(b)).changes.map((c) => [c.a, c.b])).toEqual([
+      ['default via fe80::1 dev eth0 metric 1024 pref medium', null],
+      [null, 'default via fe80::2 dev eth0 metric 1024 pref medium'],
+    ]);
+  });
 });
