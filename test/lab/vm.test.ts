@@ -25,10 +25,11 @@ function versionTable(block: string) {
 }
 
 describe('lab VMs: Debian kernels under qemu/TCG', () => {
-  it('booted each kernel to SSH-ready within 60 s, with a traceable function list', async () => {
+  // six guests (three x86 kernels, the router, vmarm64) boot at once under TCG on two cores: 120 s, not 60
+  it('booted each kernel to SSH-ready within 120 s, with a traceable function list', async () => {
     for (const name of ['vm510', 'vm61', 'vm612'] as const) {
       const host = lab().hosts[name]!;
-      expect(host.bootMs).toBeLessThan(60_000);
+      expect(host.bootMs).toBeLessThan(120_000);
       const r = await sshRun(
         labTarget(lab(), name),
         lab().runtimeDir,
