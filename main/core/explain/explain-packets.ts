@@ -61,13 +61,18 @@ export function* explainGroups(packets: Iterable<PacketPath>, o: ExplainOptions)
   const heldIds = new Set<number>();
   /** Children handed over with a parent already released (bounded: removed when the child is released). */
   const grouped = new Set<number>();
+  /** Children already given on their own (their parent was not read yet): the parent's verdict counts them, but
+   * they are not handed over a second time under it. Bounded with `kids`. */
+  const shown = new Set<number>();
   const release = (p: PacketPath): ExplainedGroup => {
     heldIds.delete(p.id);
     const mine = kids.get(p.id) ?? [];
     kids.delete(p.id);
     for (const c of mine) if (heldIds.has(c.id)) grouped.add(c.id);
     const withParent = grouped.delete(p.id) || (p.parent !== undefined && heldIds.has(p.parent));
-    return { packet: explainPacket(p, mine, o), children: mine, withParent };
+    if (!withParent && p.parent !== undefined && kids.has(p.parent)) shown.add(p.id);
+    const children = mine.filter((c) => !shown.delete(c.id));
+    return { packet: explainPacket(p, mine, o), children, withParent };
   };
   for (const p of packets) {
     held.push(p);
@@ -77,7 +82,11 @@ export function* explainGroups(packets: Iterable<PacketPath>, o: ExplainOptions)
       if (list) list.push(p);
       else kids.set(p.parent, [p]);
       // parents released already or never written: forget the oldest waiting lists
-      if (kids.size > EXPLAIN_LOOKAHEAD) kids.delete(kids.keys().next().value as number);
+      if (kids.size > EXPLAIN_LOOKAHEAD) {
+        const oldest = kids.keys().next().value as number;
+        for (const c of kids.get(oldest) ?? []) shown.delete(c.id);
+        kids.delete(oldest);
+      }
     }
     if (held.length > EXPLAIN_LOOKAHEAD) yield release(held.shift() as PacketPath);
   }
