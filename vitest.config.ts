@@ -10,6 +10,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // The projects run one after another (unit, browser, lab): the fuzzers and Chromium beside the lab's
+          // 20-host and flood cases on 2 cores made those time out in CI, measuring the machine, not pktpath.
+          sequence: { groupOrder: 0 },
           // Some unit tests read the whole tree or a kernel's BTF: 5 s (the default) failed four of them on a busy
           // 2-core machine while the lab project ran beside them.
           testTimeout: 30_000,
@@ -19,6 +22,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/browser/**/*.test.ts', 'test/electron/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
         },
       },
@@ -26,6 +30,7 @@ export default defineConfig({
         test: {
           name: 'lab',
           include: ['test/lab/**/*.test.ts', 'test/tracer/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          sequence: { groupOrder: 2 },
           globalSetup: ['test/lab/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 600_000,

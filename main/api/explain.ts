@@ -115,6 +115,8 @@ export const ContextLinkSchema = z.object({
   ifname: z.string(),
   kind: z.string().optional(),
   state: z.string().optional(),
+  /** false where the kernel reports NO-CARRIER (set at once; `state` follows asynchronously, up to a second later) */
+  carrier: z.boolean().optional(),
   mtu: z.int().nonnegative().optional(),
   master: z.string().optional(),
   /** its root qdisc kind (`ip -d addr` prints it: noqueue, fq_codel, netem …) */

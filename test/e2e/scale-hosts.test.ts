@@ -80,6 +80,10 @@ describe('20 hosts at once (issue 11)', () => {
         hosts,
         filter: 'icmp',
         mode: 'tracepoint',
+        // The 20 "hosts" share one kernel and 2 cores: 20 host-context captures of all ~45 namespaces of this
+        // machine at once (a fleet spreads them over 20 kernels) starved the logins past their 15 s bound.
+        // The capture itself is tested in context-lab; this case measures the client's per-host cost.
+        context: false,
         limits: { packets: 4, durationS: 240 },
         perHost: Object.fromEntries(hosts.map((h, i) => [h, { meta: { netns: inodes[i]! } }])),
       });

@@ -172,6 +172,7 @@ describe('trace --save and bounded memory', () => {
         const count = Number(/^local: (\d+) packets/.exec(r.stdout)?.[1]);
         expect(count).toBeGreaterThan(10_000);
         expect(r.packetLines).toBe(count); // each packet once: on its own or under its parent
+        console.log(`[flood] ${count} packets, CLI peak RSS ${r.peakRssMiB.toFixed(0)} MiB`);
         expect(r.peakRssMiB).toBeLessThan(RSS_BOUND_MIB);
 
         const core = await createCore({ home, knownHostsFiles: [] });

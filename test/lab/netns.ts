@@ -22,6 +22,21 @@ const newId = () => randomBytes(3).toString('hex');
 /** A /24 per topology, so concurrent topologies on one host have distinct addresses a filter can tell apart. */
 const subnetByte = () => randomInt(16, 240);
 
+/**
+ * Shell lines that wait (≤ 5 s) until each veth end is operationally UP and, where IPv6 is on, has its link-local
+ * address. `ip link set up` returns before either: the kernel applies carrier and operstate later (linkwatch, up to
+ * a second), and a host-context capture taken in between records the link as DOWN, unlike a settled run.
+ */
+function awaitLinksUp(ends: [netns: string, ifname: string][]): string[] {
+  return ends.map(
+    ([ns, dev]) =>
+      `i=0; until ip -n ${ns} -o link show dev ${dev} | grep -q 'state UP' && ` +
+      `{ [ "$(ip netns exec ${ns} cat /proc/sys/net/ipv6/conf/${dev}/disable_ipv6 2>/dev/null || echo 1)" = 1 ] || ` +
+      `ip -n ${ns} -6 -o addr show dev ${dev} scope link | grep -q fe80; }; do ` +
+      `i=$((i+1)); [ $i -lt 100 ] || { echo "${dev} in ${ns} did not come up" >&2; exit 1; }; sleep 0.05; done`,
+  );
+}
+
 /** client ⇄ server over one veth pair. */
 export async function createPair(shell: Shell, id = newId()): Promise<Topology> {
   const n = subnetByte();
@@ -48,6 +63,10 @@ export async function createPair(shell: Shell, id = newId()): Promise<Topology> 
       `ip -n ${t.server} link set lo up`,
       `ip -n ${t.client} link set ${t.clientIf} up`,
       `ip -n ${t.server} link set ${t.serverIf} up`,
+      ...awaitLinksUp([
+        [t.client, t.clientIf],
+        [t.server, t.serverIf],
+      ]),
     ].join('\n'),
   ).catch(async (e: unknown) => {
     await destroy(t);
@@ -92,6 +111,12 @@ export async function createRouted(shell: Shell, id = newId()): Promise<Topology
       `ip -n ${t.client} route add default via 10.232.${n}.2`,
       `ip -n ${t.server} route add default via 10.233.${n}.1`,
       `ip netns exec ${r} sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'`,
+      ...awaitLinksUp([
+        [t.client, t.clientIf],
+        [r, `prc${id}`],
+        [r, `prs${id}`],
+        [t.server, t.serverIf],
+      ]),
     ].join('\n'),
   ).catch(async (e: unknown) => {
     await destroy(t);

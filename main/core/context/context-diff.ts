@@ -47,7 +47,7 @@ const listenerKeys = (lines: readonly string[]) =>
   });
 
 const linkValue = (l: ContextLink) =>
-  `${l.kind ?? ''} ${l.state ?? ''} mtu ${l.mtu ?? '?'}${l.master ? ` master ${l.master}` : ''} ${[...l.addresses].sort().join(' ')}`.trim();
+  `${l.kind ?? ''} ${l.state ?? ''}${l.carrier === false ? ' NO-CARRIER' : ''} mtu ${l.mtu ?? '?'}${l.master ? ` master ${l.master}` : ''} ${[...l.addresses].sort().join(' ')}`.trim();
 
 /** Set difference of lines, each side's extra lines as changes of `kind`. */
 function lineChanges(netns: string, kind: Kind, a: readonly string[], b: readonly string[]): ContextChange[] {

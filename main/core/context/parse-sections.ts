@@ -15,6 +15,7 @@ interface IpLink {
   ifname?: string;
   link_type?: string;
   operstate?: string;
+  flags?: string[];
   qdisc?: string;
   mtu?: number;
   master?: string;
@@ -42,6 +43,8 @@ export function parseLinks(text: string): ContextLink[] {
       ifname: l.ifname,
       kind: l.linkinfo?.info_kind ?? l.link_type,
       ...(l.operstate ? { state: l.operstate } : {}),
+      // an UP device without carrier is down for packets before linkwatch updates its operstate
+      ...(l.flags?.includes('UP') ? { carrier: !l.flags.includes('NO-CARRIER') } : {}),
       ...(Number.isInteger(l.mtu) ? { mtu: l.mtu } : {}),
       ...(l.qdisc ? { qdisc: l.qdisc } : {}), // the diagnosis names a netem qdisc
       ...(l.master ? { master: l.master } : {}),

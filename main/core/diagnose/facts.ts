@@ -1,5 +1,6 @@
 import type { HostContext, NetnsContext, VerdictKind } from '../../api/explain.js';
 import type { Hop, PacketPath } from '../../api/trace.js';
+import { counterDeltas } from '../../api/counter-deltas.js';
 import type { PacketKey } from './packet-match.js';
 
 /** An answer the kernel sent back for the packet (ICMP error, TCP RST), found among the run's other packets. */
@@ -29,8 +30,8 @@ export interface Facts {
   /** the interface there, by name where the context knows it */
   ifname?: string;
   answers: Answer[];
-  /** counter deltas (end − start) of that netns, where both snapshots have it */
-  counters: Record<string, number>;
+  /** counter deltas (end − start) of that netns, where both snapshots have it (shared by the run's packets) */
+  counters: Readonly<Record<string, number>>;
   context?: HostContext;
 }
 
@@ -54,13 +55,19 @@ export function netnsContext(
   );
 }
 
-function counterDeltas(ctx: HostContext | undefined, netns: number | undefined): Record<string, number> {
-  const a = ctx?.start?.namespaces.find((n) => n.netns === netns)?.counters;
-  const b = ctx?.end?.namespaces.find((n) => n.netns === netns)?.counters;
-  if (!a || !b) return {};
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(b)) if (a[k] !== undefined && v !== a[k]) out[k] = v - a[k];
-  return out;
+/** Counter deltas per netns, computed once per context: a run's packets share it, and recomputing it for each of
+ * a flood's packets was most of `trace`'s time and garbage. */
+const deltasByContext = new WeakMap<HostContext, Map<number, Readonly<Record<string, number>>>>();
+const NO_DELTAS: Readonly<Record<string, number>> = Object.freeze({});
+
+function netnsCounterDeltas(ctx: HostContext | undefined, netns: number | undefined) {
+  if (!ctx || netns === undefined) return NO_DELTAS;
+  let byNetns = deltasByContext.get(ctx);
+  if (!byNetns) {
+    byNetns = new Map(counterDeltas(ctx).map((d) => [d.netns, Object.freeze(d.deltas)]));
+    deltasByContext.set(ctx, byNetns);
+  }
+  return byNetns.get(netns) ?? NO_DELTAS;
 }
 
 /** The deciding hop: the verdict's, the drop's, else the last hop with a drop reason, else the last hop. */
@@ -99,7 +106,7 @@ export function buildFacts(p: PacketPath, ctx: HostContext | undefined, answers:
     ...(ns ? { ns } : {}),
     ...(ifname ? { ifname } : {}),
     answers,
-    counters: counterDeltas(ctx, at?.netns),
+    counters: netnsCounterDeltas(ctx, at?.netns),
     ...(ctx ? { context: ctx } : {}),
   };
 }

@@ -146,6 +146,7 @@ describe('parsing the capture on recorded output', () => {
       ifname: 'eth0',
       kind: 'ether',
       state: 'UP',
+      carrier: true,
       mtu: 1400,
       qdisc: 'pfifo_fast',
       addresses: ['192.0.2.2/24', 'fd00::2/64', 'fe80::fc:ff:fe00:1/64'],

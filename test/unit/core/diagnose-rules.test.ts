@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { HostContext } from '../../../main/api/explain.js';
 import type { PacketPath } from '../../../main/api/trace.js';
+import { parseLinks } from '../../../main/core/context/parse-sections.js';
 import { diagnosePackets } from '../../../main/core/diagnose/explain-run.js';
 import { SessionStore } from '../../../main/core/sessions/session-store.js';
 
@@ -12,6 +13,7 @@ import { SessionStore } from '../../../main/core/sessions/session-store.js';
 const REASONS = { reasonsKnown: true };
 interface Fixture {
   packet: number;
+  names: string[];
   context: HostContext;
   doc: { packets: PacketPath[] };
 }
@@ -37,6 +39,20 @@ function withLink(fx: Fixture, ifname: string, change: object): HostContext {
 describe('rules without a scenario on this kernel', () => {
   const down = load('link-down');
   const dev = down.doc.packets.find((p) => p.id === down.packet)!.hops.at(-1)!.ifname!;
+
+  it('link-down: a veth still UP but without carrier (linkwatch has not caught up) is down for the packet', () => {
+    // what `ip -j -d addr` prints in the second after the peer went down: UP flags and operstate, NO-CARRIER
+    const [l] = parseLinks(
+      JSON.stringify([
+        { ifindex: 3, ifname: dev, flags: ['NO-CARRIER', 'BROADCAST', 'MULTICAST', 'UP'], operstate: 'UP' },
+      ]),
+    );
+    expect(l).toMatchObject({ state: 'UP', carrier: false });
+    const d = diagnosisOf(down, withLink(down, dev, { state: 'UP', carrier: false }));
+    expect(d.rule).toBe('link-down');
+    expect(d.summary).toContain(`${dev} in netns ${down.names[3]} is UP, NO-CARRIER`);
+    expect(diagnosisOf(down, withLink(down, dev, { state: 'UP', carrier: true })).rule).not.toBe('link-down');
+  });
 
   it('qdisc-netem-loss: the QDISC_DROP happened on a link whose qdisc is netem', () => {
     const d = diagnosisOf(down, withLink(down, dev, { state: 'UP', qdisc: 'netem' }));

@@ -69,7 +69,11 @@ const QDISC_REASONS = [
   'DEV_READY',
 ];
 const linkDownState = (l: ContextLink | undefined) =>
-  l !== undefined && l.state !== undefined && l.state !== 'UP' && l.state !== 'UNKNOWN';
+  l !== undefined &&
+  (l.carrier === false || (l.state !== undefined && l.state !== 'UP' && l.state !== 'UNKNOWN'));
+/** The link's state in words: its operstate, and NO-CARRIER where the carrier is off (the operstate may lag). */
+const linkStateText = (l: ContextLink) =>
+  [l.state, l.carrier === false && 'NO-CARRIER'].filter(Boolean).join(', ') || 'down';
 
 export const linkDown: DiagnosisRule = {
   id: 'link-down',
@@ -83,7 +87,7 @@ export const linkDown: DiagnosisRule = {
     if (!l || !linkDownState(l)) return undefined;
     const peer = peerDown(f, l);
     return {
-      summary: `${l.ifname} in ${nsLabel(f)} is ${l.state}${peer ? ` (its peer ${peer.ifname} in netns ${peer.ns} is down)` : l.kind === 'veth' ? ` (a veth has no carrier while its peer ${l.link ?? ''} is down)` : ''}: a packet sent through it is dropped`,
+      summary: `${l.ifname} in ${nsLabel(f)} is ${linkStateText(l)}${peer ? ` (its peer ${peer.ifname} in netns ${peer.ns} is down)` : l.kind === 'veth' ? ` (a veth has no carrier while its peer ${l.link ?? ''} is down)` : ''}: a packet sent through it is dropped`,
       advice: [
         peer
           ? `Bring the peer up: ip netns exec ${peer.ns} ip link set ${peer.ifname} up`
@@ -94,7 +98,7 @@ export const linkDown: DiagnosisRule = {
       ],
       evidence: [
         ...hopEvidence(f),
-        { kind: 'context', text: `${l.ifname} state ${l.state} in ${nsLabel(f)}` },
+        { kind: 'context', text: `${l.ifname} state ${linkStateText(l)} in ${nsLabel(f)}` },
         ...(peer
           ? [{ kind: 'context' as const, text: `${peer.ifname} state ${peer.state} in netns ${peer.ns}` }]
           : []),
