@@ -68,17 +68,54 @@ function exported(packets: PacketPath[] = good): Map<string, Buffer> {
   return decodeBundle(readFileSync(file));
 }
 
-/** A run file's index and packet lines (docs/SESSION-FORMAT.md, "Run files"), and back. */
+/** A version 3 run file's columns as docs/SESSION-FORMAT.md lists them ("Run files"): name and element type. */
+const COLUMNS: [string, 'u32' | 'i32' | 'f64'][] = [
+  ['id', 'u32'],
+  ['nhops', 'u32'],
+  ['first', 'f64'],
+  ['dur', 'f64'],
+  ['ifch', 'u32'],
+  ['variant', 'u32'],
+  ['drop', 'i32'],
+  ['tuple', 'i32'],
+  ['last', 'i32'],
+  ['cap', 'u32'],
+  ['flags', 'u32'],
+  ['verdict', 'i32'],
+  ['place', 'i32'],
+  ['offsets', 'f64'],
+];
+const read = { u32: 'readUInt32LE', i32: 'readInt32LE', f64: 'readDoubleLE' } as const;
+const write = { u32: 'writeUInt32LE', i32: 'writeInt32LE', f64: 'writeDoubleLE' } as const;
+const width = (t: 'u32' | 'i32' | 'f64') => (t === 'f64' ? 8 : 4);
+
+/** A run file's index (its JSON, and its binary columns as plain arrays) and packet lines, and back. */
 function splitRun(buf: Buffer): { index: Record<string, unknown[]>; lines: Buffer } {
+  expect(buf.subarray(0, 14).toString('latin1')).toBe('pktpath-run 3 ');
   const length = Number(buf.subarray(14, 26).toString('latin1'));
   const index = JSON.parse(buf.subarray(27, 27 + length).toString('utf8')) as Record<string, unknown[]>;
-  return { index, lines: buf.subarray(27 + length) };
+  const count = index.count as unknown as number;
+  let at = 27 + length;
+  for (const [name, type] of COLUMNS) {
+    const n = name === 'offsets' ? count + 1 : count;
+    index[name] = Array.from({ length: n }, (_, i) => buf[read[type]](at + i * width(type)));
+    at += n * width(type);
+  }
+  return { index, lines: buf.subarray(at) };
 }
-function joinRun(index: unknown, lines: Buffer): Buffer {
-  const json = Buffer.from(JSON.stringify(index), 'utf8');
+function joinRun(index: Record<string, unknown[]>, lines: Buffer): Buffer {
+  const meta = Object.fromEntries(Object.entries(index).filter(([k]) => !COLUMNS.some(([c]) => c === k)));
+  const json = Buffer.from(JSON.stringify(meta), 'utf8');
+  const columns = COLUMNS.map(([name, type]) => {
+    const values = index[name] as number[];
+    const b = Buffer.alloc(values.length * width(type));
+    values.forEach((v, i) => b[write[type]](v, i * width(type)));
+    return b;
+  });
   return Buffer.concat([
-    Buffer.from(`pktpath-run 2 ${String(json.length).padStart(12, '0')}\n`),
+    Buffer.from(`pktpath-run 3 ${String(json.length).padStart(12, '0')}\n`),
     json,
+    ...columns,
     lines,
   ]);
 }

@@ -53,7 +53,7 @@ function indexFacets(run: RunFile): Facets {
   return {
     ifaces: places.map((p) => p.ifaces),
     netns: places.map((p) => p.netns),
-    verdict: (x.verdict ?? []).map((v) => {
+    verdict: Array.from(x.verdict ?? [], (v) => {
       const k = x.verdicts?.[v];
       return isVerdictKind(k) ? k : undefined;
     }),

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { summarizePacket, capturesOf, type PacketSummary } from '../../api/packets.js';
 import { MAX_LISTED_VARIANTS, type RunVariant } from '../../api/sessions.js';
 import type { PacketPath } from '../../api/trace.js';
-import { packetFlags, RUN_FILE_MAGIC } from './run-file.js';
+import { packetFlags } from './run-file.js';
+import { columnBytes, RUN_COLUMNS, runHeader, type RunColumnName } from './run-index.js';
 import { placeOf } from './run-index-places.js';
 
 /** What a finished run file adds up to: the totals a session's metadata copies, and where the file is. */
@@ -89,7 +90,7 @@ function writeAll(fd: number, buf: Buffer): void {
  * Writes a run file (docs/SESSION-FORMAT.md, "Run files") while the run is still tracing, in constant memory: each
  * packet's NDJSON line goes to a data spool and its index row (fixed size) to a row spool as it completes; only the
  * interned tables (functions, drop reasons, 5-tuples) and the variants stay in memory. `finish` writes the header
- * and the index (column by column from the row spool) and appends the data, as a temp file renamed into place.
+ * and the index (its columns in binary from the row spool) and appends the data, as a temp file renamed into place.
  */
 export class RunFileWriter {
   private readonly dataPath: string;
@@ -206,8 +207,7 @@ export class RunFileWriter {
       const indexBytes = this.writeIndex(indexPath, variants, final);
       const out = openSync(tmp, 'wx', 0o600);
       try {
-        const header = `${RUN_FILE_MAGIC}${String(indexBytes).padStart(12, '0')}\n`;
-        writeSync(out, Buffer.from(header, 'latin1'));
+        writeSync(out, runHeader(indexBytes));
         copyInto(out, indexPath);
         copyInto(out, this.dataPath);
         fsyncSync(out);
@@ -250,13 +250,13 @@ export class RunFileWriter {
     rmSync(this.rowPath, { force: true });
   }
 
-  /** The index JSON, written to `path` a column at a time; returns its length in bytes. */
+  /** The index (run-index.ts) written to `path`: its JSON, then each column from the row spool in binary, a chunk
+   * at a time. Returns the JSON's length in bytes (the header names it). */
   private writeIndex(path: string, variants: RunVariant[], final: Uint32Array): number {
-    const out = new Appender(openSync(path, 'wx', 0o600));
+    const fd = openSync(path, 'wx', 0o600);
     try {
-      const put = (s: string) => out.write(s);
       const keys = (m: Map<string, number>) => [...m.keys()];
-      put(
+      const json = Buffer.from(
         JSON.stringify({
           count: this.count,
           hops: this.hops,
@@ -267,40 +267,38 @@ export class RunFileWriter {
           functions: keys(this.tables.functions),
           verdicts: keys(this.tables.verdicts),
           places: keys(this.tables.places).map((t) => JSON.parse(t) as unknown),
-        }).slice(0, -1),
+        }),
+        'utf8',
       );
-      const columns: [string, (row: Buffer, at: number) => number][] = [
-        ['id', (r, at) => r.readUInt32LE(at + U32.id)],
-        ['nhops', (r, at) => r.readUInt32LE(at + U32.nhops)],
-        ['first', (r, at) => r.readDoubleLE(at + F64.first)],
-        ['dur', (r, at) => r.readDoubleLE(at + F64.dur)],
-        ['ifch', (r, at) => r.readUInt32LE(at + U32.ifch)],
-        ['variant', (r, at) => final[r.readUInt32LE(at + U32.variant)] ?? 0],
-        ['drop', (r, at) => r.readInt32LE(at + I32.drop)],
-        ['tuple', (r, at) => r.readInt32LE(at + I32.tuple)],
-        ['last', (r, at) => r.readInt32LE(at + I32.last)],
-        ['cap', (r, at) => r.readUInt32LE(at + U32.cap)],
-        ['flags', (r, at) => r.readUInt32LE(at + U32.flags)],
-        ['verdict', (r, at) => r.readInt32LE(at + I32.verdict)],
-        ['place', (r, at) => r.readInt32LE(at + I32.place)],
-        ['offsets', (r, at) => r.readDoubleLE(at + F64.end)],
-      ];
-      for (const [name, value] of columns) {
-        put(`,"${name}":[${name === 'offsets' ? (this.count ? '0,' : '0') : ''}`);
-        let first = true;
+      writeAll(fd, json);
+      const value: Record<RunColumnName, (row: Buffer, at: number) => number> = {
+        id: (r, at) => r.readUInt32LE(at + U32.id),
+        nhops: (r, at) => r.readUInt32LE(at + U32.nhops),
+        first: (r, at) => r.readDoubleLE(at + F64.first),
+        dur: (r, at) => r.readDoubleLE(at + F64.dur),
+        ifch: (r, at) => r.readUInt32LE(at + U32.ifch),
+        variant: (r, at) => final[r.readUInt32LE(at + U32.variant)] ?? 0,
+        drop: (r, at) => r.readInt32LE(at + I32.drop),
+        tuple: (r, at) => r.readInt32LE(at + I32.tuple),
+        last: (r, at) => r.readInt32LE(at + I32.last),
+        cap: (r, at) => r.readUInt32LE(at + U32.cap),
+        flags: (r, at) => r.readUInt32LE(at + U32.flags),
+        verdict: (r, at) => r.readInt32LE(at + I32.verdict),
+        place: (r, at) => r.readInt32LE(at + I32.place),
+        offsets: (r, at) => r.readDoubleLE(at + F64.end),
+      };
+      for (const [name, type] of RUN_COLUMNS) {
+        const Typed = type === 'f64' ? Float64Array : type === 'u32' ? Uint32Array : Int32Array;
+        if (name === 'offsets') writeAll(fd, columnBytes(new Float64Array([0])));
         this.forEachChunk((buf, rows) => {
-          const vals = new Array<number>(rows);
-          for (let i = 0; i < rows; i++) vals[i] = value(buf, i * ROW);
-          put((first ? '' : ',') + vals.join(','));
-          first = false;
+          const vals = new Typed(rows);
+          for (let i = 0; i < rows; i++) vals[i] = value[name](buf, i * ROW);
+          writeAll(fd, columnBytes(vals));
         });
-        put(']');
       }
-      put('}');
-      out.flush();
-      return out.written;
+      return json.length;
     } finally {
-      closeSync(out.fd);
+      closeSync(fd);
     }
   }
 

@@ -1,59 +1,27 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { capturesOf, summarizePacket, type PacketSummary } from '../../api/packets.js';
-import { z } from 'zod';
-import { RunVariantSchema, type RunVariant } from '../../api/sessions.js';
-import { FiveTupleSchema, PacketPathSchema, type PacketPath } from '../../api/trace.js';
+import { PacketPathSchema, type PacketPath } from '../../api/trace.js';
 import { formatIssues } from '../../api/validate.js';
 import { packetVariantKey, pathVariants, variantKey } from '../../api/path-variants.js';
-import { isPlaceEntry, isVerdictKind, placeNames, placeOf, type PlaceEntry } from './run-index-places.js';
+import { isVerdictKind, placeNames, placeOf, type PlaceEntry } from './run-index-places.js';
+import {
+  encodeRunIndex,
+  readRunIndex,
+  runDataStart,
+  RunIndexError,
+  type RunIndexDoc,
+  type RunIndexMeta,
+} from './run-index.js';
 import { CoreError } from '../errors.js';
 
 /**
- * One run's packets on disk (docs/SESSION-FORMAT.md, "Run files"): a fixed 27-byte header naming the length of
- * an index, the index (JSON: the packet list's columns, every path variant, each packet's byte offset), then the
- * packets as NDJSON. Opening a run reads the header and the index only; a packet is one positioned read and one
- * small JSON.parse. Run files are written once under a fresh name and never changed.
+ * One run's packets on disk (docs/SESSION-FORMAT.md, "Run files"): a fixed 27-byte header, the index (run-index.ts:
+ * tables as JSON, the packet list's columns as binary, each packet's byte offset), then the packets as NDJSON.
+ * Opening a run reads the header and the index only; a packet is one positioned read and one small JSON.parse.
+ * Run files are written once under a fresh name and never changed.
  */
-export const RUN_FILE_MAGIC = 'pktpath-run 2 ';
-const MAGIC = RUN_FILE_MAGIC;
-const HEADER_BYTES = MAGIC.length + 12 + 1;
-
-/** Column-wise summaries of a run's packets, in capture order (index `i` is the i-th packet). */
-export interface RunIndexDoc {
-  count: number;
-  hops: number;
-  dropped: number;
-  /** Every variant, most frequent first (ties: earliest first packet). */
-  variants: RunVariant[];
-  id: number[];
-  nhops: number[];
-  first: number[];
-  dur: number[];
-  ifch: number[];
-  variant: number[];
-  /** Index into `drops`, or -1. */
-  drop: number[];
-  /** Index into `tuples`, or -1. */
-  tuple: number[];
-  /** Index into `functions`. */
-  last: number[];
-  /** Capture records (packet bytes) per packet; absent in run files written before capture existed (= none). */
-  cap?: number[];
-  /** PACKET_FLAGS per packet (cut, partial); absent in run files written before they were kept (= none). */
-  flags?: number[];
-  /** Index into `verdicts` (the packet's verdict kind), or -1; absent in run files written before (see packet-facets). */
-  verdict?: number[];
-  verdicts?: string[];
-  /** Index into `places` (interfaces and namespaces passed); absent in run files written before. */
-  place?: number[];
-  places?: PlaceEntry[];
-  drops: string[];
-  tuples: PacketSummary['tuple'][];
-  functions: string[];
-  /** count + 1 byte offsets into the NDJSON section. */
-  offsets: number[];
-}
+export { RUN_FILE_MAGIC, type RunIndexDoc } from './run-index.js';
 
 /** Bits of a run file's `flags` column: what a packet's summary says of how it was seen. */
 export const PACKET_FLAGS = { cut: 1, partial: 2 } as const;
@@ -74,66 +42,63 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
     if (i === undefined) map.set(key, (i = table.push(value) - 1));
     return i;
   };
-  const doc: RunIndexDoc = {
+  const meta: Required<RunIndexMeta> = {
     count: packets.length,
     hops: 0,
     dropped: 0,
     variants: [],
-    id: [],
-    nhops: [],
-    first: [],
-    dur: [],
-    ifch: [],
-    variant: [],
-    drop: [],
-    tuple: [],
-    last: [],
-    cap: [],
-    flags: [],
-    verdict: [],
-    verdicts: [],
-    place: [],
-    places: [],
     drops: [],
     tuples: [],
     functions: [],
-    offsets: [0],
+    verdicts: [],
+    places: [],
   };
-  const dropIx = new Map<string, number>();
-  const tupleIx = new Map<string, number>();
-  const fnIx = new Map<string, number>();
-  const verdictIx = new Map<string, number>();
-  const placeIx = new Map<string, number>();
+  const n = packets.length;
+  const col = {
+    id: new Uint32Array(n),
+    nhops: new Uint32Array(n),
+    first: new Float64Array(n),
+    dur: new Float64Array(n),
+    ifch: new Uint32Array(n),
+    variant: new Uint32Array(n),
+    drop: new Int32Array(n),
+    tuple: new Int32Array(n),
+    last: new Int32Array(n),
+    cap: new Uint32Array(n),
+    flags: new Uint32Array(n),
+    verdict: new Int32Array(n),
+    place: new Int32Array(n),
+    offsets: new Float64Array(n + 1),
+  };
+  const ix = { drop: new Map(), tuple: new Map(), fn: new Map(), verdict: new Map(), place: new Map() };
   const lines: Buffer[] = [];
-  let at = 0;
-  for (const p of packets) {
+  packets.forEach((p, i) => {
     const v = variantOf.get(packetVariantKey(p)) ?? 0; // every key is there
     const s = summarizePacket(p, v);
-    doc.hops += s.hops;
+    meta.hops += s.hops;
     if (s.drop_reason) {
-      doc.dropped++;
+      meta.dropped++;
       dropped[v] = (dropped[v] ?? 0) + 1;
     }
-    doc.id.push(s.id);
-    doc.nhops.push(s.hops);
-    doc.first.push(s.first_ts_ns);
-    doc.dur.push(s.duration_ns);
-    doc.ifch.push(s.if_changes);
-    doc.variant.push(v);
-    doc.drop.push(s.drop_reason === null ? -1 : interned(doc.drops, dropIx, s.drop_reason, s.drop_reason));
-    doc.tuple.push(s.tuple ? interned(doc.tuples, tupleIx, JSON.stringify(s.tuple), s.tuple) : -1);
-    doc.last.push(interned(doc.functions, fnIx, s.last_function, s.last_function));
-    doc.cap?.push(capturesOf(p).length);
-    doc.flags?.push(packetFlags(s));
-    doc.verdict?.push(s.verdict ? interned(doc.verdicts ?? [], verdictIx, s.verdict, s.verdict) : -1);
+    col.id[i] = s.id;
+    col.nhops[i] = s.hops;
+    col.first[i] = s.first_ts_ns;
+    col.dur[i] = s.duration_ns;
+    col.ifch[i] = s.if_changes;
+    col.variant[i] = v;
+    col.drop[i] = s.drop_reason === null ? -1 : interned(meta.drops, ix.drop, s.drop_reason, s.drop_reason);
+    col.tuple[i] = s.tuple ? interned(meta.tuples, ix.tuple, JSON.stringify(s.tuple), s.tuple) : -1;
+    col.last[i] = interned(meta.functions, ix.fn, s.last_function, s.last_function);
+    col.cap[i] = capturesOf(p).length;
+    col.flags[i] = packetFlags(s);
+    col.verdict[i] = s.verdict ? interned(meta.verdicts, ix.verdict, s.verdict, s.verdict) : -1;
     const place = placeOf(p);
-    doc.place?.push(interned(doc.places ?? [], placeIx, place.key, place.entry));
+    col.place[i] = interned<PlaceEntry>(meta.places, ix.place, place.key, place.entry);
     const line = Buffer.from(JSON.stringify(p) + '\n', 'utf8');
     lines.push(line);
-    at += line.length;
-    doc.offsets.push(at);
-  }
-  doc.variants = variants.map((v, i) => ({
+    col.offsets[i + 1] = (col.offsets[i] ?? 0) + line.length;
+  });
+  meta.variants = variants.map((v, i) => ({
     functions: v.functions,
     count: v.count,
     dropped: dropped[i] ?? 0,
@@ -142,12 +107,11 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
     ...(v.verdict ? { verdict: v.verdict } : {}),
     ...(v.partial ? { partial: v.partial } : {}),
   }));
-  const index = Buffer.from(JSON.stringify(doc), 'utf8');
-  const header = Buffer.from(`${MAGIC}${String(index.length).padStart(12, '0')}\n`, 'latin1');
-  return { data: Buffer.concat([header, index, ...lines]), index: doc };
+  return { data: Buffer.concat([...encodeRunIndex(meta, col), ...lines]), index: { ...meta, ...col } };
 }
 
-export class RunFileError extends Error {}
+/** A run file that cannot be read as one: its index (RunIndexError) or a packet line. */
+export class RunFileError extends RunIndexError {}
 
 /** Reads a run file's header and index (and validates their shape); packets are read on demand. */
 export class RunFile {
@@ -164,10 +128,7 @@ export class RunFile {
     const fd = openSync(path, 'r');
     try {
       const size = fstatSync(fd).size;
-      const { index, dataStart } = readIndex(size, (at, length) => {
-        const buf = Buffer.alloc(length);
-        return buf.subarray(0, readSync(fd, buf, 0, length, at));
-      });
+      const { index, dataStart } = readRunIndex(size, (at, into) => readFully(fd, into, at));
       return new RunFile(path, index, dataStart);
     } finally {
       closeSync(fd);
@@ -176,7 +137,7 @@ export class RunFile {
 
   /** Checks a whole run file held in memory (an import) the way `open` checks one on disk. */
   static check(buf: Buffer): RunIndexDoc {
-    return readIndex(buf.length, (at, length) => buf.subarray(at, at + length)).index;
+    return readRunIndex(buf.length, fromBuffer(buf)).index;
   }
 
   get count(): number {
@@ -185,7 +146,7 @@ export class RunFile {
 
   summary(i: number): PacketSummary {
     const x = this.index;
-    const n = (col: readonly number[]) => col[i] ?? 0; // the index was checked on open
+    const n = (col: ArrayLike<number>) => col[i] ?? 0; // the index was checked on open
     const drop = x.drop[i] ?? -1;
     const tuple = x.tuple[i] ?? -1;
     const firstFn = x.variants[n(x.variant)]?.functions[0];
@@ -269,11 +230,7 @@ export class RunFile {
 export function* streamRunPackets(path: string): Generator<PacketPath> {
   const fd = openSync(path, 'r');
   try {
-    const head = Buffer.alloc(HEADER_BYTES);
-    readSync(fd, head, 0, HEADER_BYTES, 0);
-    const text = head.toString('latin1');
-    if (!text.startsWith(MAGIC)) throw new RunFileError('not a pktpath run file (bad header)');
-    let pos = HEADER_BYTES + Number(text.slice(MAGIC.length, -1));
+    let pos = runDataStart((at, into) => readFully(fd, into, at));
     const buf = Buffer.alloc(1 << 20);
     const utf8 = new StringDecoder('utf8'); // a character may straddle two reads
     let rest = '';
@@ -288,87 +245,19 @@ export function* streamRunPackets(path: string): Generator<PacketPath> {
   }
 }
 
-function readIndex(
-  size: number,
-  read: (at: number, length: number) => Buffer,
-): { index: RunIndexDoc; dataStart: number } {
-  const text = read(0, HEADER_BYTES).toString('latin1');
-  if (!text.startsWith(MAGIC) || !/^\d{12}\n$/.test(text.slice(MAGIC.length)))
-    throw new RunFileError('not a pktpath run file (bad header)');
-  const length = Number(text.slice(MAGIC.length, -1));
-  const buf = read(HEADER_BYTES, length);
-  if (buf.length !== length) throw new RunFileError('index cut short');
-  let doc: unknown;
-  try {
-    doc = JSON.parse(buf.toString('utf8'));
-  } catch (e) {
-    throw new RunFileError(`index is not JSON: ${(e as Error).message}`);
-  }
-  const index = checkIndex(doc);
-  const dataStart = HEADER_BYTES + length;
-  const end = dataStart + (index.offsets[index.count] ?? 0);
-  if (end !== size) throw new RunFileError(`${size} bytes where the index promises ${end}`);
-  return { index, dataStart };
+/** Fills `into` from byte `at` of `fd` (a regular file: short only at its end); returns the bytes read. */
+function readFully(fd: number, into: Uint8Array, at: number): number {
+  let got = 0;
+  for (let n; got < into.length && (n = readSync(fd, into, got, into.length - got, at + got)) > 0;) got += n;
+  return got;
 }
 
-const COLUMNS = ['id', 'nhops', 'first', 'dur', 'ifch', 'variant', 'drop', 'tuple', 'last'] as const;
-
-/** Structural checks (lengths, finite numbers, table references) without a per-element schema walk. */
-function checkIndex(raw: unknown): RunIndexDoc {
-  const fail = (what: string): never => {
-    throw new RunFileError(`bad index: ${what}`);
-  };
-  if (typeof raw !== 'object' || raw === null) return fail('not an object');
-  const doc = raw as RunIndexDoc;
-  const n = doc.count;
-  if (!Number.isInteger(n) || n < 0) fail('count');
-  for (const c of COLUMNS) {
-    const col = doc[c] as unknown;
-    if (!Array.isArray(col) || col.length !== n) fail(`column ${c} is not ${n} long`);
-    for (const v of col as unknown[]) if (typeof v !== 'number' || !Number.isFinite(v)) fail(`column ${c}`);
-  }
-  for (const c of ['cap', 'flags'] as const) {
-    const col = doc[c] as unknown;
-    if (col === undefined) continue;
-    if (!Array.isArray(col) || col.length !== n) fail(`column ${c} is not ${n} long`);
-    for (const v of col as unknown[]) if (!Number.isInteger(v) || (v as number) < 0) fail(`column ${c}`);
-  }
-  if (!Array.isArray(doc.offsets) || doc.offsets.length !== n + 1 || doc.offsets[0] !== 0) fail('offsets');
-  for (let i = 0; i < n; i++)
-    if (!((doc.offsets[i + 1] ?? 0) > (doc.offsets[i] ?? 0))) fail('offsets not increasing');
-  checkTableColumn(doc.verdict, doc.verdicts, n, isVerdictKind, 'verdict', fail);
-  checkTableColumn(doc.place, doc.places, n, isPlaceEntry, 'place', fail);
-  if (!z.array(RunVariantSchema).safeParse(doc.variants).success) fail('variants');
-  if (!Array.isArray(doc.functions) || !Array.isArray(doc.drops)) fail('tables');
-  if (!Array.isArray(doc.tuples) || !doc.tuples.every((t) => FiveTupleSchema.safeParse(t).success))
-    fail('tuples');
-  for (let i = 0; i < n; i++)
-    if (
-      !((doc.variant[i] ?? -1) >= 0 && (doc.variant[i] ?? 0) < doc.variants.length) ||
-      !((doc.last[i] ?? -1) >= 0 && (doc.last[i] ?? 0) < doc.functions.length) ||
-      !((doc.drop[i] ?? 0) < doc.drops.length) ||
-      !((doc.tuple[i] ?? 0) < doc.tuples.length)
-    )
-      fail(`packet ${i} refers to a missing table entry`);
-  return doc;
-}
-
-/** An optional column of indexes (-1 = none) into its table, whose entries pass `ok`. */
-function checkTableColumn(
-  col: unknown,
-  table: unknown,
-  n: number,
-  ok: (v: unknown) => boolean,
-  name: string,
-  fail: (what: string) => never,
-): void {
-  if (col === undefined && table === undefined) return;
-  if (!Array.isArray(table) || !table.every(ok)) fail(`table of column ${name}`);
-  if (!Array.isArray(col) || col.length !== n) fail(`column ${name} is not ${n} long`);
-  const size = (table as unknown[]).length;
-  for (const v of col as unknown[])
-    if (!Number.isInteger(v) || (v as number) < -1 || (v as number) >= size) fail(`column ${name}`);
-}
+/** `readRunIndex`'s reader over a run file held in memory. */
+const fromBuffer = (buf: Buffer) => (at: number, into: Uint8Array) => {
+  const part = buf.subarray(at, at + into.length);
+  into.set(part);
+  return part.length;
+};
 
 /** The core error for a run file that cannot be read (the session's metadata still opens). */
 export function runFileProblem(path: string, e: unknown): CoreError {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import { summarizePacket } from '../../../main/api/packets.js';
 import type { PacketPath } from '../../../main/api/trace.js';
 import { pathVariants } from '../../../main/core/compare/compare-runs.js';
 import { RunFileWriter } from '../../../main/core/sessions/run-file-writer.js';
-import { RunFile, streamRunPackets } from '../../../main/core/sessions/run-file.js';
+import { encodeRunFile, RunFile, streamRunPackets } from '../../../main/core/sessions/run-file.js';
+import { RUN_COLUMNS } from '../../../main/core/sessions/run-index.js';
 
 // A run file written packet by packet while tracing reads back exactly like one encoded at once: the same rows,
 // the same variants in the same order, every packet line, and nothing left beside it.
@@ -66,5 +67,79 @@ describe('RunFileWriter', () => {
     const rec = new RunFileWriter(join(dir, 'empty.run')).finish();
     expect(RunFile.open(rec.file).count).toBe(0);
     expect([...streamRunPackets(rec.file)]).toEqual([]);
+  });
+
+  it('the index columns are binary (version 3): the file opens without parsing them, and the writer agrees with the encoder', () => {
+    const packets = Array.from({ length: 3000 }, (_, i) => packet(i + 1));
+    const w = new RunFileWriter(join(dir, 'v3.run'));
+    for (const p of packets) w.append(p);
+    const written = readFileSync(w.finish().file);
+    expect(written.subarray(0, 14).toString('latin1')).toBe('pktpath-run 3 ');
+    const encoded = encodeRunFile(packets).data;
+    const a = RunFile.check(written);
+    const b = RunFile.check(encoded);
+    for (const [name] of RUN_COLUMNS)
+      expect(Array.from(a[name] ?? []), name).toEqual(Array.from(b[name] ?? []));
+  });
+
+  it('a version 2 run file (JSON columns, on disk before version 3) opens and reads the same', () => {
+    const packets = Array.from({ length: 500 }, (_, i) => packet(i + 1));
+    const { data, index } = encodeRunFile(packets);
+    const v3 = join(dir, 'same-v3.run');
+    writeFileSync(v3, data);
+    // the version 2 layout (docs/SESSION-FORMAT.md before 3): one JSON index holding the columns as arrays
+    const json = JSON.stringify(
+      Object.fromEntries(
+        Object.entries(index).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Uint32Array) : v]),
+      ),
+    );
+    const lines = data.subarray(data.length - (index.offsets[index.count] ?? 0));
+    const v2 = join(dir, 'same-v2.run');
+    writeFileSync(
+      v2,
+      Buffer.concat([
+        Buffer.from(`pktpath-run 2 ${String(Buffer.byteLength(json)).padStart(12, '0')}\n`),
+        Buffer.from(json),
+        lines,
+      ]),
+    );
+    const [a, b] = [RunFile.open(v2), RunFile.open(v3)];
+    expect(a.count).toBe(500);
+    for (let i = 0; i < 500; i++) {
+      expect(a.summary(i)).toEqual(b.summary(i));
+      expect(a.packetAt(i)).toEqual(b.packetAt(i));
+    }
+    expect([...streamRunPackets(v2)]).toEqual(packets);
+    // a version 2 column that would wrap or truncate in its typed array is refused, not converted
+    const wrapped = json.replace('"drop":[', '"drop":[1.5,').replace('"count":500', '"count":500');
+    writeFileSync(
+      v2,
+      Buffer.concat([
+        Buffer.from(`pktpath-run 2 ${String(Buffer.byteLength(wrapped)).padStart(12, '0')}\n`),
+        Buffer.from(wrapped),
+        lines,
+      ]),
+    );
+    expect(() => RunFile.open(v2)).toThrow(/bad index: column drop/);
+  });
+
+  it('refuses a hostile index before allocating for it: a count the file cannot hold, a time that is not a number', () => {
+    const { data } = encodeRunFile([packet(1), packet(2)]);
+    const metaLength = Number(data.subarray(14, 26).toString('latin1'));
+    const meta = JSON.parse(data.subarray(27, 27 + metaLength).toString('utf8')) as { count: number };
+    const withMeta = (m: object, rest: Buffer) => {
+      const json = Buffer.from(JSON.stringify(m));
+      return Buffer.concat([
+        Buffer.from(`pktpath-run 3 ${String(json.length).padStart(12, '0')}\n`),
+        json,
+        rest,
+      ]);
+    };
+    const rest = data.subarray(27 + metaLength);
+    // 4 billion packets in a few hundred bytes: 240 GB of columns would be allocated before a read came up short
+    expect(() => RunFile.check(withMeta({ ...meta, count: 0xfffffff0 }, rest))).toThrow(/^index cut short$/);
+    const nan = Buffer.from(data);
+    nan.writeDoubleLE(Number.NaN, 27 + metaLength + 2 * 4 * 2); // first[0], after id and nhops (2 × u32 each)
+    expect(() => RunFile.check(nan)).toThrow(/bad index: a time is not finite/);
   });
 });
