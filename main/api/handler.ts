@@ -1,17 +1,19 @@
 import { ApiErrorCodeSchema, type ApiError } from './errors.js';
 import {
   RequestEnvelopeSchema,
+  isMethodName,
   type EventName,
   type EventOf,
   type MethodName,
   type RequestOf,
   type ResponseOf,
 } from './contract.js';
-import { ContractError, formatIssues, parseRequest, parseResponse } from './validate.js';
+import { ContractError, formatIssues } from './validate.js';
 
 /**
  * What every face talks to: the core in-process (CLI), or the core behind a transport (browser mode's WebSocket,
- * Electron's preload). Implementations validate requests on the way in and responses on the way out.
+ * Electron's preload). Implementations validate requests on the way in and responses on the way out — the one
+ * place either is parsed (createCore's `call`): transports and the renderer pass them through.
  */
 export interface ApiHandler {
   call<M extends MethodName>(method: M, request: RequestOf<M>): Promise<ResponseOf<M>>;
@@ -43,8 +45,9 @@ export type ResponseEnvelope =
   { id: string | number; ok: true; response: unknown } | { id: string | number; ok: false; error: ApiError };
 
 /**
- * The server side of every transport: takes an untrusted `{ id, method, request }` as it came off the wire,
- * validates it against the contract, calls the handler, validates the response, and never throws.
+ * The server side of every transport: takes an untrusted `{ id, method, request }` as it came off the wire, checks
+ * the envelope and the method's name, hands the request to the handler (which validates it and its response:
+ * parsing them here too would only repeat that), and never throws.
  */
 export async function dispatchEnvelope(handler: ApiHandler, raw: unknown): Promise<ResponseEnvelope> {
   const env = RequestEnvelopeSchema.safeParse(raw);
@@ -55,10 +58,10 @@ export async function dispatchEnvelope(handler: ApiHandler, raw: unknown): Promi
       error: { code: 'invalid-request', message: formatIssues('invalid envelope', env.error.issues) },
     };
   const { id, method, request } = env.data;
+  if (!isMethodName(method))
+    return { id, ok: false, error: { code: 'invalid-request', message: `unknown method "${method}"` } };
   try {
-    const parsed = parseRequest(method, request) as RequestOf<MethodName>;
-    const response = await handler.call(method as MethodName, parsed);
-    return { id, ok: true, response: parseResponse(method as MethodName, response) };
+    return { id, ok: true, response: await handler.call(method, request as RequestOf<MethodName>) };
   } catch (e) {
     return { id, ok: false, error: toApiError(e) };
   }

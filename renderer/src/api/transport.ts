@@ -1,7 +1,7 @@
-import type { WireEvent } from '../../../main/transport/wire';
+import type { WireEvent } from '../../../main/transport/wire.js';
 
 /** How the renderer reaches the core: Electron's preload or browser mode's WebSocket. Untyped on purpose: the
- * client above it validates everything that comes back. */
+ * client above it checks the envelopes; their contents were validated by the core. */
 export interface Transport {
   readonly kind: 'electron' | 'browser';
   /** Sends a request envelope; resolves with the raw response envelope. Fails at once when the core is gone. */

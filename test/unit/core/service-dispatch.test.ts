@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiClient } from '../../../renderer/src/api/client.js';
 import { dispatchEnvelope } from '../../../main/api/handler.js';
-import type { EventName } from '../../../main/api/contract.js';
+import { methods, type EventName } from '../../../main/api/contract.js';
 import { MAX_TRANSFER_BYTES } from '../../../main/api/transfer.js';
 import { createCore, type CoreService } from '../../../main/core/service/create-core.js';
 
@@ -52,6 +53,32 @@ describe('createCore: hosts', () => {
       ['bastion', []],
       ['inner', ['bastion']],
     ]);
+  });
+});
+
+describe('validated once at the trust boundary (issue 12)', () => {
+  it('a page request is parsed once on its way in and its response once on its way out', async () => {
+    // the renderer's client over a transport that hands the envelope to dispatchEnvelope as the server does
+    const client = new ApiClient({
+      kind: 'browser',
+      send: (env) => dispatchEnvelope(core, JSON.parse(JSON.stringify(env))),
+      onEvents: (l) => core.onEvent((event, payload) => l([{ event, payload }])),
+      onStatus: () => () => undefined,
+    });
+    await core.call('hosts.add', web1);
+    // schemas no other code parses: hosts.get's request, hosts.list's response
+    const request = vi.spyOn(methods['hosts.get'].request, 'safeParse');
+    const response = vi.spyOn(methods['hosts.list'].response, 'safeParse');
+    expect((await client.call('hosts.get', { name: 'web1' })).address).toBe('10.0.0.5');
+    expect((await client.call('hosts.list', {})).hosts).toHaveLength(2);
+    expect(request).toHaveBeenCalledTimes(1);
+    expect(response).toHaveBeenCalledTimes(1);
+    // what the core refuses still comes back as the contract's error, with its one-line message
+    await expect(client.call('hosts.add', { ...web1, name: 'bad name!' })).rejects.toMatchObject({
+      code: 'invalid-request',
+      message: expect.stringMatching(/^invalid hosts\.add request: name: /),
+    });
+    vi.restoreAllMocks();
   });
 });
 
