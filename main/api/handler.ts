@@ -21,7 +21,14 @@ export interface ApiHandler {
   onEvent(listener: EventListener): () => void;
 }
 
-export type EventListener = <E extends EventName>(event: E, payload: EventOf<E>) => void;
+/** An event's name and payload as a discriminated pair: a listener's `if (event === 'trace.end')` narrows
+ * `payload` to that event's type, no cast. */
+export type EventArgs = { [E in EventName]: [event: E, payload: EventOf<E>] }[EventName];
+export type EventListener = (...args: EventArgs) => void;
+
+/** The pair an emitter with a generic event name hands to listeners (the one place the pairing is asserted). */
+export const eventArgs = <E extends EventName>(event: E, payload: EventOf<E>): EventArgs =>
+  [event, payload] as EventArgs;
 
 /** An error a handler throws that carries a contract error code (the core's errors do). */
 export function toApiError(e: unknown): ApiError {

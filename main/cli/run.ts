@@ -67,16 +67,14 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
       const env = io.env ?? process.env;
       core = await createCore(env.PKTPATH_HOME ? { home: env.PKTPATH_HOME } : {});
       const c = core;
-      c.onEvent((event, payload) => {
+      c.onEvent((event, p) => {
         if (event === 'hostKey.prompt') {
-          const p = payload as Parameters<CliPrompter['hostKey']>[0];
           void prompter
             .hostKey(p)
             .then((decision) =>
               c.call('hostKey.decide', { promptId: p.promptId, decision }).catch(() => undefined),
             );
         } else if (event === 'secret.prompt') {
-          const p = payload as Parameters<CliPrompter['secret']>[0];
           void prompter
             .secret(p)
             .then((value) =>

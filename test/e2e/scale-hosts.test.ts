@@ -67,10 +67,9 @@ describe('20 hosts at once (issue 11)', () => {
     const core = await createCore({ home, knownHostsFiles: [] });
     const tracingAt = new Map<string, number>();
     const ends = new Map<string, EventOf<'trace.end'>>();
-    core.onEvent((event, payload) => {
-      const p = payload as { runId: string; phase?: string };
+    core.onEvent((event, p) => {
       if (event === 'trace.progress' && p.phase === 'tracing') tracingAt.set(p.runId, performance.now());
-      if (event === 'trace.end') ends.set(p.runId, payload as EventOf<'trace.end'>);
+      if (event === 'trace.end') ends.set(p.runId, p);
     });
     const cpu0 = process.cpuUsage();
     const rss0 = process.memoryUsage().rss;

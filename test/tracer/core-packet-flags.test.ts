@@ -31,9 +31,8 @@ afterAll(async () => {
 
 async function traceLocal(filter: string, packets: number | undefined, traffic: () => Promise<unknown>) {
   const ended = new Promise<Run>((resolve, reject) => {
-    const off = core.onEvent((event, payload) => {
+    const off = core.onEvent((event, e) => {
       if (event !== 'trace.end') return;
-      const e = payload as { run?: Run; error?: { message: string } };
       off();
       if (e.run && !e.error) resolve(e.run);
       else reject(new Error(e.error?.message ?? 'no run'));
@@ -41,7 +40,7 @@ async function traceLocal(filter: string, packets: number | undefined, traffic: 
   });
   const tracing = new Promise<void>((resolve) => {
     const off = core.onEvent((event, payload) => {
-      if (event === 'trace.progress' && (payload as { phase: string }).phase === 'tracing') {
+      if (event === 'trace.progress' && payload.phase === 'tracing') {
         off();
         resolve();
       }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { EventName, EventOf } from '../../api/contract.js';
+import type { EventOf } from '../../api/contract.js';
+import type { EventArgs } from '../../api/handler.js';
 import type { ApiError } from '../../api/errors.js';
 import {
   AttachModeSchema,
@@ -55,25 +56,21 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
   const core = await ctx.core();
 
   // Events may arrive before trace.start answers: keep them all, pick ours once the run id is known.
-  const seen: { event: EventName; payload: unknown }[] = [];
+  const seen: EventArgs[] = [];
   let runId: string | undefined;
   let onEnd: (p: EventOf<'trace.end'>) => void = () => undefined;
   const ended = new Promise<EventOf<'trace.end'>>((resolve) => (onEnd = resolve));
-  const handle = (event: EventName, payload: unknown) => {
-    const p = payload as { runId?: string };
-    if (p.runId !== runId) return;
-    if (event === 'trace.end') onEnd(payload as EventOf<'trace.end'>);
-    else if (event === 'trace.progress') progressLine(ctx, payload as EventOf<'trace.progress'>, spec);
+  const handle = (...[event, payload]: EventArgs) => {
+    if (event === 'trace.end' && payload.runId === runId) onEnd(payload);
+    else if (event === 'trace.progress' && payload.runId === runId) progressLine(ctx, payload, spec);
   };
-  const off = core.onEvent((event, payload) =>
-    runId ? handle(event, payload) : seen.push({ event, payload }),
-  );
+  const off = core.onEvent((...args) => (runId ? handle(...args) : seen.push(args)));
   const onSigint = () => runId && void core.call('trace.stop', { runId }).catch(() => undefined);
   process.once('SIGINT', onSigint);
   let end: EventOf<'trace.end'>;
   try {
     runId = (await core.call('trace.start', spec)).runId;
-    for (const s of seen.splice(0)) handle(s.event, s.payload);
+    for (const args of seen.splice(0)) handle(...args);
     end = await ended;
   } finally {
     off();

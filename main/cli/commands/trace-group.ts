@@ -1,4 +1,5 @@
-import type { EventName, EventOf } from '../../api/contract.js';
+import type { EventOf } from '../../api/contract.js';
+import type { EventArgs } from '../../api/handler.js';
 import type { Flow } from '../../api/flows.js';
 import type { Run, TraceSpecInput } from '../../api/trace.js';
 import type { TraceGroupStart } from '../../api/trace-group.js';
@@ -69,20 +70,18 @@ async function runGroup(
   ctx: CliContext,
 ): Promise<HostResult[]> {
   const core = await ctx.core();
-  const seen: { event: EventName; payload: unknown }[] = [];
+  const seen: EventArgs[] = [];
   let started: TraceGroupStart | undefined;
   const ends = new Map<string, (e: EventOf<'trace.end'>) => void>();
   const hostOf = new Map<string, string>();
-  const handle = (event: EventName, payload: unknown) => {
-    const runId = (payload as { runId?: string }).runId ?? '';
-    const host = hostOf.get(runId);
-    if (!host) return;
-    if (event === 'trace.end') ends.get(runId)?.(payload as EventOf<'trace.end'>);
-    else if (event === 'trace.progress') progress(ctx, host, payload as EventOf<'trace.progress'>);
+  const handle = (...[event, payload]: EventArgs) => {
+    if (event === 'trace.end') ends.get(payload.runId)?.(payload);
+    else if (event === 'trace.progress') {
+      const host = hostOf.get(payload.runId);
+      if (host) progress(ctx, host, payload);
+    }
   };
-  const off = core.onEvent((event, payload) =>
-    started ? handle(event, payload) : seen.push({ event, payload }),
-  );
+  const off = core.onEvent((...args) => (started ? handle(...args) : seen.push(args)));
   const onSigint = () =>
     started && void core.call('trace.stopGroup', { groupId: started.groupId }).catch(() => undefined);
   process.once('SIGINT', onSigint);
@@ -94,7 +93,7 @@ async function runGroup(
         ends.set(runId, (end) => resolve({ host, end, ...(end.error ? { error: end.error.message } : {}) })),
       );
     });
-    for (const s of seen.splice(0)) handle(s.event, s.payload);
+    for (const args of seen.splice(0)) handle(...args);
     const done = await Promise.all(waits);
     const failed = started.failed.map((f) => ({ host: f.host, error: `not started: ${f.error.message}` }));
     // in the order the hosts were given

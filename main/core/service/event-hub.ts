@@ -1,4 +1,4 @@
-import type { EventListener } from '../../api/handler.js';
+import { eventArgs, type EventListener } from '../../api/handler.js';
 import type { EventName, EventOf } from '../../api/contract.js';
 import { parseEvent } from '../../api/validate.js';
 
@@ -19,10 +19,10 @@ export class EventHub {
   }
 
   emit<E extends EventName>(event: E, payload: EventOf<E>): void {
-    const checked = parseEvent(event, payload);
+    const args = eventArgs(event, parseEvent(event, payload));
     for (const l of [...this.listeners]) {
       try {
-        l(event, checked);
+        l(...args);
       } catch {
         // a face's bug stays in that face
       }

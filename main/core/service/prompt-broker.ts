@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EventOf, HostKeyPrompt } from '../../api/contract.js';
+import { eventArgs } from '../../api/handler.js';
 import { parseEvent } from '../../api/validate.js';
 import { NotFoundError } from '../errors.js';
 import type { SecretRef, SecretStore } from '../secrets/secret-store.js';
@@ -91,7 +92,7 @@ export class PromptBroker {
         ...(ref ? { ref } : {}),
         ...(owner ? { owner, release: owner.whenClosed(expire) } : {}),
       });
-      if (owner) owner.send(event, parseEvent(event, payload(id)));
+      if (owner) owner.send(...eventArgs(event, parseEvent(event, payload(id))));
       else this.events.emit(event, payload(id));
     });
   }

@@ -18,8 +18,8 @@ export class PromptClient {
     return !this.closed && this.deliver !== undefined;
   }
 
-  send: EventListener = (event, payload) => {
-    if (!this.closed) this.deliver?.(event, payload);
+  send: EventListener = (...args) => {
+    if (!this.closed) this.deliver?.(...args);
   };
 
   /** Calls `fn` once when the client goes away; returns the function that unregisters it. */

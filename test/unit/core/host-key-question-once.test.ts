@@ -23,7 +23,7 @@ const question: Omit<HostKeyPrompt, 'promptId'> = {
 function listen(events: EventHub) {
   const prompts: HostKeyPrompt[] = [];
   events.subscribe((event, payload) => {
-    if (event === 'hostKey.prompt') prompts.push(payload as HostKeyPrompt);
+    if (event === 'hostKey.prompt') prompts.push(payload);
   });
   return prompts;
 }

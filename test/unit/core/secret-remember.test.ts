@@ -46,7 +46,7 @@ function broker(store?: SafeStorageSecrets) {
   const hub = new EventHub();
   const prompts: SecretPrompt[] = [];
   hub.subscribe((event, payload) => {
-    if (event === 'secret.prompt') prompts.push(payload as SecretPrompt);
+    if (event === 'secret.prompt') prompts.push(payload);
   });
   return { b: new PromptBroker(hub, store), prompts };
 }

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { ApiClient } from '../../../renderer/src/api/client.js';
 import { dispatchEnvelope } from '../../../main/api/handler.js';
-import { methods, type EventName } from '../../../main/api/contract.js';
+import { methods, type EventName, type EventOf } from '../../../main/api/contract.js';
 import { MAX_TRANSFER_BYTES } from '../../../main/api/transfer.js';
 import { createCore, type CoreService } from '../../../main/core/service/create-core.js';
 
@@ -57,6 +57,14 @@ describe('createCore: hosts', () => {
 });
 
 describe('validated once at the trust boundary (issue 12)', () => {
+  it('a listener narrows an event’s payload by its name, without a cast', () => {
+    const off = core.onEvent((event, payload) => {
+      if (event === 'trace.end') expectTypeOf(payload).toEqualTypeOf<EventOf<'trace.end'>>();
+      else if (event === 'hostKey.prompt') expectTypeOf(payload.promptId).toBeString();
+    });
+    off();
+  });
+
   it('a page request is parsed once on its way in and its response once on its way out', async () => {
     // the renderer's client over a transport that hands the envelope to dispatchEnvelope as the server does
     const client = new ApiClient({
@@ -226,7 +234,7 @@ describe('createCore: probe sets, sessions, compare, prompts', () => {
 
   it('delivers events to subscribers until they unsubscribe, validated', async () => {
     const seen: EventName[] = [];
-    const off = core.onEvent((e) => seen.push(e));
+    const off = core.onEvent((...[e]) => void seen.push(e));
     // a trace on a host that does not exist fails the request itself, before any event
     await expect(core.call('trace.start', { host: 'ghost' })).rejects.toMatchObject({ code: 'not-found' });
     await expect(
