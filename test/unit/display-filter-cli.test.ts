@@ -34,10 +34,12 @@ const packets = [
   {
     id: 1,
     drop_reason: null,
-    verdict: { kind: 'delivered', summary: 'delivered (ping socket)' },
+    // delivered to a ping socket, as explain reads it on the hops (a verdict stored in the file is not trusted)
+    verdict: { kind: 'dropped', summary: 'a stale verdict the reader ignores' },
     hops: [
       hop('ip_rcv', 1_000, { tuple: { proto: 1, saddr: '10.0.0.1', daddr: '10.0.0.2', sport: 0, dport: 0 } }),
       hop('icmp_rcv', 51_000, { ifname: 'veth0' }),
+      hop('ping_queue_rcv_skb', 52_000, { ifname: 'veth0' }),
     ],
   },
   {

@@ -202,14 +202,17 @@ describe('sessions import', { timeout: 120_000 }, () => {
       const name = runEntry(entries);
       entries.set(
         name,
-        encodeRunFile([
-          packet(
-            1,
-            good[0]!.hops.map((h) => h.function),
-            { captures },
-          ),
-          good[1]!,
-        ]).data,
+        encodeRunFile(
+          [
+            packet(
+              1,
+              good[0]!.hops.map((h) => h.function),
+              { captures },
+            ),
+            good[1]!,
+          ],
+          { reasonsKnown: true },
+        ).data,
       );
       const r = importAltered(entries);
       expect(r.code, what).toBe(1);

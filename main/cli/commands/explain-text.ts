@@ -1,17 +1,7 @@
-import type { Hop, PacketPath, Run } from '../../api/trace.js';
+import type { Hop, PacketPath } from '../../api/trace.js';
 import { hopPlace } from '../../core/context/hop-names.js';
 import { diagnosisLines } from '../diagnosis-text.js';
-import {
-  explainGroups,
-  explainPacket,
-  kernelReportsReasons,
-  type ExplainOptions,
-} from '../../core/explain/explain-packets.js';
-
-/** How a run's packets are explained for its faces (its kernel says whether drop reasons exist). */
-export const explainOptionsOf = (run: Pick<Run, 'kernelRelease'>): ExplainOptions => ({
-  reasonsKnown: kernelReportsReasons(run.kernelRelease),
-});
+import { explainGroups, explainPacket, type ExplainOptions } from '../../core/explain/explain-packets.js';
 
 function fmtDt(ns: number): string {
   return ns < 1000 ? `${ns} ns` : ns < 1e6 ? `${(ns / 1e3).toFixed(1)} µs` : `${(ns / 1e6).toFixed(2)} ms`;

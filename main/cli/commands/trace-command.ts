@@ -18,8 +18,8 @@ import { diagnosePackets } from '../../core/diagnose/explain-run.js';
 import { fallbackSummary } from '../../core/trace/loader-config.js';
 import { intOption, numberOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
-import { explainPackets } from '../../core/explain/explain-packets.js';
-import { explainOptionsOf, packetsText } from './explain-text.js';
+import { explainOptionsFor, explainPackets } from '../../core/explain/explain-packets.js';
+import { packetsText } from './explain-text.js';
 import { traceGroupCommand } from './trace-group.js';
 
 export async function traceCommand(argv: readonly string[], ctx: CliContext): Promise<number> {
@@ -253,7 +253,7 @@ function* traceDocumentChunks(
   yield head.replace(/\[\]\n\}$/, '[');
   let i = 0;
   // each with its verdict and its diagnosis (docs/CLI.md "Diagnosis")
-  const o = explainOptionsOf(run);
+  const o = explainOptionsFor(run);
   for (const p of diagnosePackets(explainPackets(packets, o), run.context, o)) {
     const { captures: _bytes, ...rest } = p as PacketPath & { captures?: unknown };
     yield `    ${json(rest).replace(/\n/g, '\n    ')}${++i < count ? ',' : ''}`;
@@ -267,6 +267,6 @@ export function* describeRun(
   packets: Iterable<PacketPath> = run.packets,
 ): Generator<string> {
   yield `${run.host}: ${count} packets, mode ${run.mode}, lost ${run.lost} (run ${run.id})`;
-  const o = explainOptionsOf(run);
+  const o = explainOptionsFor(run);
   yield* packetsText(diagnosePackets(explainPackets(packets, o), run.context, o), o);
 }

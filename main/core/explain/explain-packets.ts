@@ -20,6 +20,11 @@ export function kernelReportsReasons(release: string | undefined): boolean {
   return maj > 5 || (maj === 5 && min >= 17);
 }
 
+/** How a run's packets are explained: its kernel says whether drop reasons exist. */
+export const explainOptionsFor = (run: { kernelRelease?: string | undefined }): ExplainOptions => ({
+  reasonsKnown: kernelReportsReasons(run.kernelRelease),
+});
+
 /** A packet with its verdict and drop point, computed over it and its children. */
 export function explainPacket(p: PacketPath, children: readonly PacketPath[], o: ExplainOptions): PacketPath {
   const verdict = packetVerdict(p, children, o.reasonsKnown);
@@ -55,40 +60,63 @@ export interface ExplainedGroup {
 
 /** `explainPackets` that also hands over each packet's children, for faces that show them under it. */
 export function* explainGroups(packets: Iterable<PacketPath>, o: ExplainOptions): Generator<ExplainedGroup> {
-  const held: PacketPath[] = [];
+  const w = new ExplainWindow(o);
+  for (const p of packets) {
+    const out = w.push(p);
+    if (out) yield out;
+  }
+  yield* w.drain();
+}
+
+/**
+ * The one way packets are explained in file order, fed one at a time (a run file being written, or one being
+ * read): each packet is held until `EXPLAIN_LOOKAHEAD` later ones were pushed, so children written after their
+ * parent (a clone first seen after the original's free) are counted, and comes out explained, in push order.
+ */
+export class ExplainWindow {
+  private readonly held: PacketPath[] = [];
   /** Children by parent id: the parent is held, or not read yet (a child written before a long-lived parent). */
-  const kids = new Map<number, PacketPath[]>();
-  const heldIds = new Set<number>();
+  private readonly kids = new Map<number, PacketPath[]>();
+  private readonly heldIds = new Set<number>();
   /** Children handed over with a parent already released (bounded: removed when the child is released). */
-  const grouped = new Set<number>();
+  private readonly grouped = new Set<number>();
   /** Children already given on their own (their parent was not read yet): the parent's verdict counts them, but
    * they are not handed over a second time under it. Bounded with `kids`. */
-  const shown = new Set<number>();
-  const release = (p: PacketPath): ExplainedGroup => {
-    heldIds.delete(p.id);
-    const mine = kids.get(p.id) ?? [];
-    kids.delete(p.id);
-    for (const c of mine) if (heldIds.has(c.id)) grouped.add(c.id);
-    const withParent = grouped.delete(p.id) || (p.parent !== undefined && heldIds.has(p.parent));
-    if (!withParent && p.parent !== undefined && kids.has(p.parent)) shown.add(p.id);
-    const children = mine.filter((c) => !shown.delete(c.id));
-    return { packet: explainPacket(p, mine, o), children, withParent };
-  };
-  for (const p of packets) {
-    held.push(p);
-    heldIds.add(p.id);
+  private readonly shown = new Set<number>();
+
+  constructor(private readonly o: ExplainOptions) {}
+
+  /** Takes the next packet; returns the one it pushes out of the window, explained, if any. */
+  push(p: PacketPath): ExplainedGroup | undefined {
+    this.held.push(p);
+    this.heldIds.add(p.id);
     if (p.parent !== undefined) {
-      const list = kids.get(p.parent);
+      const list = this.kids.get(p.parent);
       if (list) list.push(p);
-      else kids.set(p.parent, [p]);
+      else this.kids.set(p.parent, [p]);
       // parents released already or never written: forget the oldest waiting lists
-      if (kids.size > EXPLAIN_LOOKAHEAD) {
-        const oldest = kids.keys().next().value as number;
-        for (const c of kids.get(oldest) ?? []) shown.delete(c.id);
-        kids.delete(oldest);
+      if (this.kids.size > EXPLAIN_LOOKAHEAD) {
+        const oldest = this.kids.keys().next().value as number;
+        for (const c of this.kids.get(oldest) ?? []) this.shown.delete(c.id);
+        this.kids.delete(oldest);
       }
     }
-    if (held.length > EXPLAIN_LOOKAHEAD) yield release(held.shift() as PacketPath);
+    return this.held.length > EXPLAIN_LOOKAHEAD ? this.release(this.held.shift() as PacketPath) : undefined;
   }
-  for (const p of held) yield release(p);
+
+  /** Every packet still held, explained (the input has ended). */
+  *drain(): Generator<ExplainedGroup> {
+    for (let p; (p = this.held.shift());) yield this.release(p);
+  }
+
+  private release(p: PacketPath): ExplainedGroup {
+    this.heldIds.delete(p.id);
+    const mine = this.kids.get(p.id) ?? [];
+    this.kids.delete(p.id);
+    for (const c of mine) if (this.heldIds.has(c.id)) this.grouped.add(c.id);
+    const withParent = this.grouped.delete(p.id) || (p.parent !== undefined && this.heldIds.has(p.parent));
+    if (!withParent && p.parent !== undefined && this.kids.has(p.parent)) this.shown.add(p.id);
+    const children = mine.filter((c) => !this.shown.delete(c.id));
+    return { packet: explainPacket(p, mine, this.o), children, withParent };
+  }
 }

@@ -6,6 +6,7 @@ import { formatIssues } from '../../api/validate.js';
 import { SessionFormatError, type StoredRun } from './migrate-session.js';
 import { checkedCaptures } from './pcapng-export.js';
 import { packetFlags, RunFile, type RunIndexDoc } from './run-file.js';
+import { ExplainWindow, explainOptionsFor, type ExplainedGroup } from '../explain/explain-packets.js';
 
 /**
  * What `sessions import` checks beyond the schemas: a session file comes from elsewhere, so every packet is read
@@ -67,16 +68,7 @@ function checkRow(
     ['last', x.functions[x.last[i] ?? -1], s.last_function],
     ['cap', x.cap?.[i] ?? 0, caps],
     ['flags', x.flags?.[i] ?? 0, packetFlags(s)],
-    // columns older run files lack are not checked there
-    ...(x.verdict
-      ? [
-          ['verdict', x.verdicts?.[x.verdict[i] ?? -1] ?? null, s.verdict ?? null] as [
-            string,
-            unknown,
-            unknown,
-          ],
-        ]
-      : []),
+    // columns older run files lack are not checked there (the verdict is checked once its clones were read)
     ...(x.place
       ? [['place', JSON.stringify(x.places?.[x.place[i] ?? -1] ?? null), place] as [string, unknown, unknown]]
       : []),
@@ -116,6 +108,18 @@ export function checkImportedRun(run: StoredRun, data: Buffer): void {
   const ids = new Set<number>();
   let hops = 0;
   let dropped = 0;
+  // the verdict column says what explaining the packets in file order says (a packet's clones may follow it)
+  const window = x.verdict ? new ExplainWindow(explainOptionsFor(run)) : undefined;
+  const waiting: number[] = [];
+  const checkVerdict = ({ packet }: ExplainedGroup) => {
+    const i = waiting.shift() as number;
+    const said = x.verdicts?.[x.verdict?.[i] ?? -1] ?? null;
+    if (said !== (packet.verdict?.kind ?? null))
+      fail(
+        `run file ${file}, packet ${i}`,
+        `the index says verdict ${JSON.stringify(said)}, the packets ${JSON.stringify(packet.verdict?.kind)}`,
+      );
+  };
   const packets = function* (): Generator<[number, PacketPath]> {
     for (let i = 0; i < x.count; i++) {
       const where = `run file ${file}, packet ${i}`;
@@ -126,8 +130,14 @@ export function checkImportedRun(run: StoredRun, data: Buffer): void {
       ids.add(p.id);
       hops += p.hops.length;
       if (p.drop_reason) dropped++;
+      if (window) {
+        waiting.push(i);
+        const out = window.push(p);
+        if (out) checkVerdict(out);
+      }
       yield [i, p];
     }
+    for (const g of window?.drain() ?? []) checkVerdict(g);
   };
   const variants = tallyVariants(x, packets(), file);
   const totals: [string, unknown, unknown][] = [

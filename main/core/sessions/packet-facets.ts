@@ -1,16 +1,15 @@
-import { placesOf, verdictKindOf, type FactNeeds, type PacketFacts } from '../../api/display-filter/index.js';
+import { placesOf, type FactNeeds, type PacketFacts } from '../../api/display-filter/index.js';
 import { PACKET_FLAGS, streamRunPackets, type RunFile } from './run-file.js';
-import { isVerdictKind } from './run-index-places.js';
+import { verdictKindAt } from './run-verdicts.js';
 
 /**
- * Per-packet facts a run file's index lacks (interfaces, namespaces, verdicts), read in one streaming pass over its
+ * Per-packet places (interfaces, namespaces) an older run file's index lacks, read in one streaming pass over its
  * packets the first time a display filter names them, then kept per open run. Values are interned: a run's packets
- * pass few distinct sets of interfaces.
+ * pass few distinct sets of interfaces. (Verdicts come from the run's one verdict source, run-verdicts.ts.)
  */
 interface Facets {
   ifaces: string[][];
   netns: string[][];
-  verdict: (PacketFacts['verdict'] | undefined)[];
   /** Per packet: index into ifaces / netns. */
   place: Int32Array;
   placeNs: Int32Array;
@@ -22,7 +21,6 @@ function readFacets(run: RunFile): Facets {
   const f: Facets = {
     ifaces: [],
     netns: [],
-    verdict: new Array(run.count),
     place: new Int32Array(run.count),
     placeNs: new Int32Array(run.count),
   };
@@ -40,40 +38,34 @@ function readFacets(run: RunFile): Facets {
     const { ifaces, netns } = placesOf(p.hops);
     f.place[i] = intern(f.ifaces, ifIx, ifaces);
     f.placeNs[i] = intern(f.netns, nsIx, netns);
-    f.verdict[i] = verdictKindOf(p);
     i++;
   }
   return f;
 }
 
-/** The facets of a run file whose index has the `place` and `verdict` columns (views on them, no copy). */
-function indexFacets(run: RunFile): Facets {
-  const x = run.index;
-  const places = x.places ?? [];
-  return {
-    ifaces: places.map((p) => p.ifaces),
-    netns: places.map((p) => p.netns),
-    verdict: Array.from(x.verdict ?? [], (v) => {
-      const k = x.verdicts?.[v];
-      return isVerdictKind(k) ? k : undefined;
-    }),
-    place: Int32Array.from(x.place ?? []),
-    placeNs: Int32Array.from(x.place ?? []),
-  };
+/** The facets of a run file whose index has the `place` column (views on it, no copy). */
+function indexFacets(run: RunFile, place: Int32Array): Facets {
+  const places = run.index.places ?? [];
+  return { ifaces: places.map((p) => p.ifaces), netns: places.map((p) => p.netns), place, placeNs: place };
 }
 
 /**
  * Facts of the i-th packet for a display filter, filled into one reused object (100k packets, no garbage). Only
- * what `needs` asks for costs the pass over the packets.
+ * what `needs` asks for costs the pass over the packets. `verdicts`: the run's verdict column (run-verdicts.ts).
  */
-export function factsReader(run: RunFile, needs: FactNeeds): (i: number) => PacketFacts {
+export function factsReader(
+  run: RunFile,
+  needs: FactNeeds,
+  verdicts: () => Uint8Array,
+): (i: number) => PacketFacts {
   const x = run.index;
   let facets: Facets | undefined;
-  if (needs.places || needs.verdict) {
+  if (needs.places) {
     facets = facetsOf.get(run);
-    // run files written since they had them carry `place` and `verdict` columns: no pass over the packets
-    if (!facets) facetsOf.set(run, (facets = x.place && x.verdict ? indexFacets(run) : readFacets(run)));
+    // run files written since they had it carry a `place` column: no pass over the packets
+    if (!facets) facetsOf.set(run, (facets = x.place ? indexFacets(run, x.place) : readFacets(run)));
   }
+  const kinds = needs.verdict ? verdicts() : undefined;
   const t0 = x.first[0] ?? 0;
   const f: PacketFacts = {
     id: 0,
@@ -104,8 +96,7 @@ export function factsReader(run: RunFile, needs: FactNeeds): (i: number) => Pack
     f.time_ns = (x.first[i] ?? 0) - t0;
     f.cut = (flags & PACKET_FLAGS.cut) !== 0;
     f.partial = (flags & PACKET_FLAGS.partial) !== 0;
-    // without a verdict, a drop reason still means dropped (as verdictKindOf says)
-    f.verdict = facets?.verdict[i] ?? (f.drop_reason ? 'dropped' : undefined);
+    f.verdict = kinds ? verdictKindAt(kinds, i) : undefined;
     f.ifaces = facets ? (facets.ifaces[facets.place[i] ?? 0] ?? []) : [];
     f.netns = facets ? (facets.netns[facets.placeNs[i] ?? 0] ?? []) : [];
     return f;

@@ -3,7 +3,7 @@ import type { PacketPage, PacketQuery } from '../../api/packets.js';
 import { CoreError } from '../errors.js';
 import { factsReader } from './packet-facets.js';
 import type { RunFile } from './run-file.js';
-import { verdictIndex } from './run-verdicts.js';
+import { verdictIndex, verdictKindAt } from './run-verdicts.js';
 
 /** How many filtered/sorted orders each open run keeps (the list asks for many pages of one order). */
 const KEPT_ORDERS = 4;
@@ -23,7 +23,7 @@ function pick(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): number[
       },
     );
   const df = parsed.filter.empty ? undefined : parsed.filter;
-  const facts = df ? factsReader(run, df.needs) : undefined;
+  const facts = df ? factsReader(run, df.needs, verdicts) : undefined;
   const x = run.index;
   const picked: number[] = [];
   const kinds = verdict === undefined ? undefined : verdicts();
@@ -78,6 +78,12 @@ export function packetPage(run: RunFile, q: PacketQuery, verdicts: () => Uint8Ar
   const total = order ? order.length : run.count;
   const end = Math.min(total, q.offset + q.limit);
   const packets = [];
-  for (let k = q.offset; k < end; k++) packets.push(run.summary(order ? (order[k] ?? 0) : k));
+  // files without a verdict column get theirs from the run's one verdict source (computed once per open run)
+  const kinds = run.index.verdict ? undefined : verdicts();
+  for (let k = q.offset; k < end; k++) {
+    const i = order ? (order[k] ?? 0) : k;
+    const s = run.summary(i);
+    packets.push(kinds ? { ...s, verdict: verdictKindAt(kinds, i) } : s);
+  }
   return { total, offset: q.offset, packets };
 }

@@ -7,6 +7,7 @@ import type { PacketPath } from '../../api/trace.js';
 import { packetFlags } from './run-file.js';
 import { columnBytes, RUN_COLUMNS, runHeader, type RunColumnName } from './run-index.js';
 import { placeOf } from './run-index-places.js';
+import { ExplainWindow, type ExplainOptions } from '../explain/explain-packets.js';
 
 /** What a finished run file adds up to: the totals a session's metadata copies, and where the file is. */
 export interface RecordedRun {
@@ -29,6 +30,14 @@ const U32 = { id: 24, nhops: 28, ifch: 32, variant: 36, cap: 52, flags: 56 } as 
 const I32 = { drop: 40, tuple: 44, last: 48, verdict: 60, place: 64 } as const;
 const FLUSH_BYTES = 1 << 20;
 const ROWS_PER_CHUNK = 1 << 14;
+
+/** A packet's row fields known at append; its verdict comes when the explain window lets it go. */
+interface PendingRow {
+  order: number;
+  cap: number;
+  end: number;
+  place: string;
+}
 
 interface VariantAcc {
   functions: string[];
@@ -88,8 +97,9 @@ function writeAll(fd: number, buf: Buffer): void {
 
 /**
  * Writes a run file (docs/SESSION-FORMAT.md, "Run files") while the run is still tracing, in constant memory: each
- * packet's NDJSON line goes to a data spool and its index row (fixed size) to a row spool as it completes; only the
- * interned tables (functions, drop reasons, 5-tuples) and the variants stay in memory. `finish` writes the header
+ * packet's NDJSON line goes to a data spool as it completes, and its index row (fixed size) to a row spool once
+ * the explain window (`EXPLAIN_LOOKAHEAD` packets) gives its verdict — the same one a reader computes; only the
+ * window, the interned tables (functions, drop reasons, 5-tuples) and the variants stay in memory. `finish` writes the header
  * and the index (its columns in binary from the row spool) and appends the data, as a temp file renamed into place.
  */
 export class RunFileWriter {
@@ -112,9 +122,18 @@ export class RunFileWriter {
     places: new Map<string, number>(),
   };
   private closed = false;
+  /** Packets whose line is written and whose row waits for their verdict (their clones may follow them). */
+  private window: ExplainWindow | undefined;
+  private readonly pending: PendingRow[] = [];
 
-  /** `path`: where the finished run file goes; the spools are hidden files beside it. */
-  constructor(readonly path: string) {
+  /**
+   * `path`: where the finished run file goes; the spools are hidden files beside it. `explainOptions`: how the
+   * packets are explained for the `verdict` column (asked at the first packet: the kernel is known by then).
+   */
+  constructor(
+    readonly path: string,
+    private readonly explainOptions: () => ExplainOptions,
+  ) {
     const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
     const dir = join(path, '..');
     this.dataPath = join(dir, `.run-data.tmp-${tag}`);
@@ -149,8 +168,23 @@ export class RunFileWriter {
     const bytes = Buffer.byteLength(line);
     this.dataEnd += bytes;
     this.data.write(line, bytes);
-    this.row(s, capturesOf(p).length, this.dataEnd, placeOf(p).key);
     this.count++;
+    // the row waits in the explain window (FIFO, like the lines) until the packet's verdict is known
+    this.pending.push({
+      order: v.order,
+      cap: capturesOf(p).length,
+      end: this.dataEnd,
+      place: placeOf(p).key,
+    });
+    this.window ??= new ExplainWindow(this.explainOptions());
+    const out = this.window.push(p);
+    if (out) this.rowOf(out.packet);
+  }
+
+  /** The oldest pending row, now with the explained packet's verdict. */
+  private rowOf(explained: PacketPath): void {
+    const r = this.pending.shift() as PendingRow;
+    this.row(summarizePacket(explained, r.order), r.cap, r.end, r.place);
   }
 
   private row(s: PacketSummary, cap: number, end: number, place: string): void {
@@ -192,6 +226,7 @@ export class RunFileWriter {
   finish(): RecordedRun {
     if (this.closed) throw new Error('run file already finished');
     this.closed = true;
+    for (const g of this.window?.drain() ?? []) this.rowOf(g.packet);
     this.data.flush();
     this.rows.flush();
     const { list, final } = this.sortedVariants();

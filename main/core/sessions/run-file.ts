@@ -4,6 +4,7 @@ import { capturesOf, summarizePacket, type PacketSummary } from '../../api/packe
 import { PacketPathSchema, type PacketPath } from '../../api/trace.js';
 import { formatIssues } from '../../api/validate.js';
 import { packetVariantKey, pathVariants, variantKey } from '../../api/path-variants.js';
+import { explainPackets, type ExplainOptions } from '../explain/explain-packets.js';
 import { isVerdictKind, placeNames, placeOf, type PlaceEntry } from './run-index-places.js';
 import {
   encodeRunIndex,
@@ -31,8 +32,12 @@ export function packetFlags(s: Pick<PacketSummary, 'cut' | 'partial'>): number {
   return (s.cut ? PACKET_FLAGS.cut : 0) | (s.partial ? PACKET_FLAGS.partial : 0);
 }
 
-/** Encodes a run's packets as a run file; also returns the index (the session metadata copies its totals). */
-export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; index: RunIndexDoc } {
+/** Encodes a run's packets as a run file; also returns the index (the session metadata copies its totals). The
+ * `verdict` column holds each packet's verdict as explainPackets gives it over the file (`o`: the run's kernel). */
+export function encodeRunFile(
+  packets: readonly PacketPath[],
+  o: ExplainOptions,
+): { data: Buffer; index: RunIndexDoc } {
   const variants = pathVariants(packets);
   const variantOf = new Map<string, number>();
   variants.forEach((v, i) => variantOf.set(variantKey(v.functions, v, v.partial), i));
@@ -72,9 +77,10 @@ export function encodeRunFile(packets: readonly PacketPath[]): { data: Buffer; i
   };
   const ix = { drop: new Map(), tuple: new Map(), fn: new Map(), verdict: new Map(), place: new Map() };
   const lines: Buffer[] = [];
+  const explained = explainPackets(packets, o);
   packets.forEach((p, i) => {
     const v = variantOf.get(packetVariantKey(p)) ?? 0; // every key is there
-    const s = summarizePacket(p, v);
+    const s = summarizePacket(explained.next().value ?? p, v); // the same packet, in order, with its verdict
     meta.hops += s.hops;
     if (s.drop_reason) {
       meta.dropped++;

@@ -151,6 +151,12 @@ export function readRunIndex(
     cols[name] = col;
   }
   checkColumns(index);
+  if (v2) {
+    // version 2 wrote the verdict a packet carried when written (none, for recorded runs; clones not yet counted):
+    // its readers compute them over the file instead (run-verdicts.ts), as for files without the column
+    delete index.verdict;
+    delete index.verdicts;
+  }
   const end = at + (index.offsets[index.count] ?? 0);
   if (end !== size) fail(`${size} bytes where the index promises ${end}`);
   return { index, dataStart: at };

@@ -11,17 +11,29 @@ import {
 const KINDS = VerdictKindSchema.options;
 const columns = new WeakMap<RunFile, Uint8Array>();
 
-/** Each packet's verdict kind in capture order (one byte per packet), computed once per open run by reading it
- * through (saved runs keep no verdicts: they are computed on read, for older runs too). */
+/**
+ * Each packet's verdict kind in capture order (one byte per packet): the one source of verdicts for a run's lists,
+ * filters and display filter. From the index where the file has the column (written with explainPackets' verdicts,
+ * run files version 3), else computed once per open run by reading it through the same way (older files).
+ */
 export function verdictColumn(run: RunFile, o: ExplainOptions): Uint8Array {
   let col = columns.get(run);
   if (col) return col;
   col = new Uint8Array(run.count);
-  let i = 0;
-  for (const p of explainPackets(run.packets(), o)) col[i++] = KINDS.indexOf(p.verdict?.kind ?? 'unknown');
+  const { verdict, verdicts } = run.index;
+  if (verdict && verdicts) {
+    const kind = verdicts.map((k) => KINDS.indexOf(k as VerdictKind));
+    for (let i = 0; i < col.length; i++) col[i] = kind[verdict[i] ?? -1] ?? KINDS.indexOf('unknown');
+  } else {
+    let i = 0;
+    for (const p of explainPackets(run.packets(), o)) col[i++] = KINDS.indexOf(p.verdict?.kind ?? 'unknown');
+  }
   columns.set(run, col);
   return col;
 }
+
+/** The verdict kind a column byte stands for. */
+export const verdictKindAt = (col: Uint8Array, i: number): VerdictKind => KINDS[col[i] ?? 0] ?? 'unknown';
 
 export const verdictIndex = (k: VerdictKind): number => KINDS.indexOf(k);
 

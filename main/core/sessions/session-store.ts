@@ -52,7 +52,7 @@ import {
 import { ANSWER_WINDOW, withDiagnosis } from '../diagnose/explain-run.js';
 import { packetPage } from './packet-pages.js';
 import { explainedPacketAt, verdictColumn } from './run-verdicts.js';
-import { kernelReportsReasons, type ExplainOptions } from '../explain/explain-packets.js';
+import { explainOptionsFor } from '../explain/explain-packets.js';
 import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';
 import { decodeBundle, encodeBundle, isBundle } from './session-bundle.js';
@@ -200,7 +200,7 @@ export class SessionStore {
   /** A run's metadata entry; its packets become a new run file appended to `files`. */
   private runEntry(run: Run, files: NewRunFile[]): StoredRun {
     const { packets, ...rest } = run;
-    const { data, index } = encodeRunFile(packets);
+    const { data, index } = encodeRunFile(packets, explainOptionsFor(run));
     const name = `${slug(run.id, 60, 'run')}-${randomBytes(4).toString('hex')}.run`;
     files.push({ name, data });
     return {
@@ -439,7 +439,7 @@ export class SessionStore {
   /** A page of a run's packet summaries (`sessions.packets`). */
   packets(id: string, run: string | undefined, query: PacketQuery): PacketPage {
     const { run: r, file } = this.openRun(id, run);
-    return packetPage(file, query, () => verdictColumn(file, explainOptions(r)));
+    return packetPage(file, query, () => verdictColumn(file, explainOptionsFor(r)));
   }
 
   /** One packet with its hops; none = the run's first packet. */
@@ -455,7 +455,7 @@ export class SessionStore {
     try {
       // explained (its clones found around it), named, and diagnosed with the kernel's answers to it searched
       // among the packets around it
-      const o = explainOptions(r);
+      const o = explainOptionsFor(r);
       const { captures: _bytes, ...p } = explainedPacketAt(
         file,
         at,
@@ -626,11 +626,6 @@ function unreadableSummary(id: string, path: string, e: unknown): SessionSummary
     problem: toApiError(e),
   };
 }
-
-/** How a saved run's packets are explained (its kernel says whether drop reasons exist). */
-const explainOptions = (r: StoredRun): ExplainOptions => ({
-  reasonsKnown: kernelReportsReasons(r.kernelRelease),
-});
 
 function readPacket(file: RunFile, at: number): PacketPath {
   try {

@@ -28,7 +28,7 @@ import { PacketGrouper } from './packet-grouper.js';
 import {
   explainPacket,
   explainPackets,
-  kernelReportsReasons,
+  explainOptionsFor,
   type ExplainOptions,
 } from '../explain/explain-packets.js';
 
@@ -119,7 +119,7 @@ export class TraceRun {
     readonly group?: string,
   ) {
     this.mode = spec.mode;
-    this.writer = new RunFileWriter(`${deps.runsDir}/${id}.run`);
+    this.writer = new RunFileWriter(`${deps.runsDir}/${id}.run`, () => this.explainOptions());
     this.hostContext = new RunHostContext(spec.context !== false);
     this.grouper = new PacketGrouper((p) => {
       this.hostContext.noteHops(p.hops);
@@ -352,7 +352,7 @@ export class TraceRun {
   }
 
   private explainOptions(): ExplainOptions {
-    return { reasonsKnown: kernelReportsReasons(this.kernelRelease) };
+    return explainOptionsFor({ kernelRelease: this.kernelRelease });
   }
 
   /** Writes out what is still in memory and completes the run file (kept even when the run failed). */

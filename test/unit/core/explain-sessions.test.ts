@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PacketQuerySchema } from '../../../main/api/packets.js';
 import type { PacketPath } from '../../../main/api/trace.js';
+import { explainPackets } from '../../../main/core/explain/explain-packets.js';
+import { RunFile } from '../../../main/core/sessions/run-file.js';
+import { RunFileWriter } from '../../../main/core/sessions/run-file-writer.js';
 import { SessionStore } from '../../../main/core/sessions/session-store.js';
 import { FrameDecoder } from '../../../main/core/trace/frame-decoder.js';
 import { PacketGrouper } from '../../../main/core/trace/packet-grouper.js';
@@ -55,5 +58,25 @@ describe('explain in saved runs', () => {
     expect(delivered).toContain(clone.id);
     // the raw drop reason stays on the summary (the kernel's own word), the verdict says it was not the fate
     expect(s.packets(id, undefined, PacketQuerySchema.parse({ filter: { dropped: true } })).total).toBe(1);
+    // the list, the verdict filter and the display filter read the same verdicts: the reply is delivered
+    const all = s.packets(id, undefined, PacketQuerySchema.parse({}));
+    expect(all.packets.find((p) => p.id === reply.id)?.verdict).toBe('delivered');
+    expect(all.packets.every((p) => p.verdict !== undefined)).toBe(true);
+    const shown = (display: string) =>
+      s.packets(id, undefined, PacketQuerySchema.parse({ filter: { display } })).total;
+    expect(shown('verdict == dropped')).toBe(0);
+    expect(shown('verdict == delivered')).toBe(page('delivered').total);
+  });
+
+  it('a run recorded as a trace writes it (packet by packet) holds the verdicts a reader computes', () => {
+    const packets = recordedPing();
+    const o = { reasonsKnown: true };
+    const w = new RunFileWriter(join(root, 'recorded.run'), () => o);
+    for (const p of packets) w.append(p);
+    const file = RunFile.open(w.finish().file);
+    const expected = [...explainPackets(packets, o)].map((p) => p.verdict?.kind);
+    expect(Array.from({ length: file.count }, (_, i) => file.summary(i).verdict)).toEqual(expected);
+    expect(expected).not.toContain('dropped');
+    expect(expected).toContain('delivered');
   });
 });

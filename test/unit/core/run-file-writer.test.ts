@@ -8,12 +8,14 @@ import { pathVariants } from '../../../main/core/compare/compare-runs.js';
 import { RunFileWriter } from '../../../main/core/sessions/run-file-writer.js';
 import { encodeRunFile, RunFile, streamRunPackets } from '../../../main/core/sessions/run-file.js';
 import { RUN_COLUMNS } from '../../../main/core/sessions/run-index.js';
+import { explainPackets } from '../../../main/core/explain/explain-packets.js';
 
 // A run file written packet by packet while tracing reads back exactly like one encoded at once: the same rows,
 // the same variants in the same order, every packet line, and nothing left beside it.
 const dir = mkdtempSync(join(tmpdir(), 'pktpath-runwriter-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+const O = { reasonsKnown: true };
 const tuple = (sport: number) => ({ proto: 17, saddr: '10.0.0.1', daddr: '10.0.0.2', sport, dport: 53 });
 function packet(id: number): PacketPath {
   const fns = id % 3 === 0 ? ['ip_rcv', 'kfree_skb'] : ['ip_rcv', 'udp_rcv', 'consume_skb'];
@@ -41,7 +43,7 @@ function packet(id: number): PacketPath {
 describe('RunFileWriter', () => {
   it('writes what RunFile reads: rows, variants in order, packets; no spool left', () => {
     const packets = Array.from({ length: 40_000 }, (_, i) => packet(i + 1)); // > one index chunk
-    const w = new RunFileWriter(join(dir, 'r1.run'));
+    const w = new RunFileWriter(join(dir, 'r1.run'), () => O);
     for (const p of packets) w.append(p);
     const rec = w.finish();
     expect(readdirSync(dir)).toEqual(['r1.run']);
@@ -52,10 +54,11 @@ describe('RunFileWriter', () => {
     expect(f.index.variants.map((v) => [v.functions, v.count, v.firstPacket])).toEqual(
       variants.map((v) => [v.functions, v.count, v.packet_ids[0]]),
     );
+    const explained = [...explainPackets(packets, O)];
     for (const i of [0, 1, 6, 16_383, 16_384, 39_999]) {
       const p = packets[i]!;
       const variant = variants.findIndex((v) => v.packet_ids.includes(p.id));
-      expect(f.summary(i)).toEqual(summarizePacket(p, variant));
+      expect(f.summary(i)).toEqual(summarizePacket(explained[i]!, variant)); // with explain's verdict
       expect(f.packetAt(i)).toEqual(p);
     }
     let n = 0;
@@ -64,18 +67,18 @@ describe('RunFileWriter', () => {
   });
 
   it('an empty run is a valid run file', () => {
-    const rec = new RunFileWriter(join(dir, 'empty.run')).finish();
+    const rec = new RunFileWriter(join(dir, 'empty.run'), () => O).finish();
     expect(RunFile.open(rec.file).count).toBe(0);
     expect([...streamRunPackets(rec.file)]).toEqual([]);
   });
 
   it('the index columns are binary (version 3): the file opens without parsing them, and the writer agrees with the encoder', () => {
     const packets = Array.from({ length: 3000 }, (_, i) => packet(i + 1));
-    const w = new RunFileWriter(join(dir, 'v3.run'));
+    const w = new RunFileWriter(join(dir, 'v3.run'), () => O);
     for (const p of packets) w.append(p);
     const written = readFileSync(w.finish().file);
     expect(written.subarray(0, 14).toString('latin1')).toBe('pktpath-run 3 ');
-    const encoded = encodeRunFile(packets).data;
+    const encoded = encodeRunFile(packets, O).data;
     const a = RunFile.check(written);
     const b = RunFile.check(encoded);
     for (const [name] of RUN_COLUMNS)
@@ -84,7 +87,7 @@ describe('RunFileWriter', () => {
 
   it('a version 2 run file (JSON columns, on disk before version 3) opens and reads the same', () => {
     const packets = Array.from({ length: 500 }, (_, i) => packet(i + 1));
-    const { data, index } = encodeRunFile(packets);
+    const { data, index } = encodeRunFile(packets, O);
     const v3 = join(dir, 'same-v3.run');
     writeFileSync(v3, data);
     // the version 2 layout (docs/SESSION-FORMAT.md before 3): one JSON index holding the columns as arrays
@@ -106,7 +109,9 @@ describe('RunFileWriter', () => {
     const [a, b] = [RunFile.open(v2), RunFile.open(v3)];
     expect(a.count).toBe(500);
     for (let i = 0; i < 500; i++) {
-      expect(a.summary(i)).toEqual(b.summary(i));
+      // version 2's verdicts are not read (computed over the file instead, run-verdicts.ts)
+      const { verdict: _fromIndex, ...same } = b.summary(i);
+      expect(a.summary(i)).toEqual(same);
       expect(a.packetAt(i)).toEqual(b.packetAt(i));
     }
     expect([...streamRunPackets(v2)]).toEqual(packets);
@@ -124,7 +129,7 @@ describe('RunFileWriter', () => {
   });
 
   it('refuses a hostile index before allocating for it: a count the file cannot hold, a time that is not a number', () => {
-    const { data } = encodeRunFile([packet(1), packet(2)]);
+    const { data } = encodeRunFile([packet(1), packet(2)], O);
     const metaLength = Number(data.subarray(14, 26).toString('latin1'));
     const meta = JSON.parse(data.subarray(27, 27 + metaLength).toString('utf8')) as { count: number };
     const withMeta = (m: object, rest: Buffer) => {

@@ -226,6 +226,7 @@ describe('session format version 2: paging, lazy packets, migration, export', ()
       last_function: 'consume_skb',
       variant: 0,
       first_function: 'ip_rcv',
+      verdict: 'delivered', // explain's, as on every face
     });
     expect(s.packets(id, 'big', q({ offset: 498, limit: 10 })).packets.map((p) => p.id)).toEqual([499, 500]);
     expect(s.packets(id, '1', q({ offset: 600 })).packets).toEqual([]);
