@@ -78,6 +78,7 @@ function packet(i: number) {
         }),
         hop('ip_rcv', t + dur / 3, { ifname: 'veth0' }),
         hop('icmp_rcv', t + (2 * dur) / 3),
+        hop('ping_queue_rcv_skb', t + (5 * dur) / 6), // explain reads the delivery here (a stored verdict is not read)
         hop('consume_skb', t + dur),
       ],
       ...flags,
@@ -102,7 +103,8 @@ function packet(i: number) {
       hop('ip_rcv', t, {
         tuple: { proto: 6, saddr: '10.0.0.3', daddr: '10.0.0.4', sport: 5000, dport: 443 },
       }),
-      hop('tcp_v4_rcv', t + dur),
+      hop('tcp_v4_rcv', t + dur / 2),
+      hop('tcp_v4_do_rcv', t + dur),
     ],
     ...flags,
   };

@@ -101,9 +101,12 @@ async function traceWhilePinging(topo: Topology): Promise<void> {
 /** A trace may also catch the tail of a packet already in flight: look at the one seen longest. */
 async function openLongestPacket(): Promise<void> {
   const rows = page.locator('.vlist-row:visible');
+  // the list fills after its count shows: read the hop counts once rows are there (an empty read picked nth(-1))
+  await rows.first().waitFor();
   const hops = await rows.evaluateAll((els) =>
     els.map((e) => Number(e.querySelector('[data-col=hops]')?.textContent ?? 0)),
   );
+  expect(hops.length).toBeGreaterThan(0);
   await rows.nth(hops.indexOf(Math.max(...hops))).click();
 }
 

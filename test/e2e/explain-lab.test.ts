@@ -52,6 +52,23 @@ const shellOf = (h: LabHostName): Shell => {
   );
 };
 
+async function addVm(h: LabHostName): Promise<void> {
+  const s = lab().hosts[h]!;
+  const args = ['--address', '127.0.0.1', '--port', String(s.port), '--user', 'root'];
+  const r = await pktpath([
+    'hosts',
+    'add',
+    h,
+    ...args,
+    '--identity',
+    lab().privateKey,
+    '--privilege',
+    'root',
+    '--accept-new-host-key',
+  ]);
+  if (r.code !== 0 && !/exists/.test(r.stderr)) throw new Error(r.stderr);
+}
+
 /** Traces on `host` while `traffic` runs once the probes are attached; text (`--json` off) or the document. */
 async function trace(
   host: string,
@@ -171,6 +188,20 @@ describe('explain through the built CLI', () => {
     }
   });
 
-  // vm61 (fentry) and vm612 (kprobe-multi): the reply's clone reaches the raw socket, yet the merged build reads
-  // its NO_SOCKET free as a drop there (issue 9, open: see the session note); the test returns with the fix.
+  for (const [vm, backend] of [
+    ['vm61', 'fentry'],
+    ['vm612', 'kprobe-multi'],
+  ] as const)
+    labIt({ hosts: [vm] })(
+      `${vm} (${backend}): healthy ping, the reply's clone joins it as copy 1 and is delivered`,
+      async () => {
+        await addVm(vm);
+        const { doc } = await healthyPing(vm);
+        expect(doc.mode).toBe(backend);
+        const reply = doc.packets.find((p) => p.verdict?.via_clone)!;
+        expect(reply.hops.some((h) => h.copy === 1 && h.function === 'skb_copy_datagram_iovec')).toBe(true);
+        expect(doc.packets.some((p) => p.parent !== undefined)).toBe(false); // linked in the kernel
+      },
+      300_000,
+    );
 });
