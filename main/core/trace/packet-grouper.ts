@@ -70,8 +70,10 @@ export class PacketGrouper {
   private changed = new Set<PacketPath>();
   /** Probe names, kinds, copy functions, location symbols and drop-reason names from the loader's records. */
   readonly probes = newProbeTable();
-  /** Probe ids whose hop ends the packet's path (`final` in the probe set). */
+  /** Probe ids whose hop ends the path of the skb it saw (`final` in the probe set). */
   readonly finalProbes = new Set<number>();
+  /** Packet id → its skbs whose path a final probe ended (packets with copies only). */
+  private readonly finalSkbs = new Map<number, Set<number>>();
   private readonly ended = new RecentIds(GROUPER_LIMITS.rememberIds);
   /** Packet id → its captured bytes (frame type 4). Kept beside the paths: live batches stay small, the bytes
    * only go to the run file when the run is saved (and from there to pcapng). */
@@ -125,14 +127,18 @@ export class PacketGrouper {
     const probe = eventProbeId(buf, off);
     const flags = eventFlags(buf, off);
     const hop = decodeHop(buf, off, this.probes);
-    const copy = this.copyOf(id, eventSkbKey(buf, off), flags, probe);
+    const skb = eventSkbKey(buf, off);
+    const copy = this.copyOf(id, skb, flags, probe);
     if (copy) hop.copy = copy;
     if (hop.drop_reason && !NOT_DROPS.has(hop.drop_reason)) p.drop_reason = hop.drop_reason;
     if (flags & EVENT_FLAGS.partial) p.partial = true;
     if (flags & EVENT_FLAGS.free) this.freed.add(id);
     this.place(p, hop);
     this.changed.add(p);
-    if (this.finalProbes.has(probe)) {
+    // A final probe ends the path of the skb it saw; the packet's path ends when every skb it had ended so, or the
+    // kernel released its last one (`free`). One copy of several (ping_rcv freeing the echo reply while its clone
+    // waits on the raw socket) does not end it: the clone's delivery is still to come.
+    if (this.finalProbes.has(probe) && (this.endCopy(id, skb) || flags & EVENT_FLAGS.free)) {
       this.ended.add(id);
       if (this.sink) this.flush(p);
     }
@@ -149,6 +155,17 @@ export class PacketGrouper {
       if (m.size < 4096 || (flags & EVENT_FLAGS.retval && this.probes.clones.has(probe))) m.set(skb, copy);
     }
     return copy;
+  }
+
+  /** Marks the skb's path ended at a final probe; true once every skb of the packet has ended. */
+  private endCopy(id: number, skb: number): boolean {
+    const skbs = this.skbs.get(id);
+    if (!skbs || skbs.size <= 1) return true;
+    let done = this.finalSkbs.get(id);
+    if (!done) this.finalSkbs.set(id, (done = new Set()));
+    done.add(skb);
+    for (const k of skbs.keys()) if (!done.has(k)) return false;
+    return true;
   }
 
   /** Puts a hop in time order (events of a packet handed between CPUs can reach the ring buffer out of order). */
@@ -175,6 +192,7 @@ export class PacketGrouper {
     this.packets.delete(p.id);
     this.lastTick.delete(p.id);
     this.freed.delete(p.id);
+    this.finalSkbs.delete(p.id);
     this.skbs.delete(p.id);
     this.linker.written(p.id);
     this.hopsInMemory -= p.hops.length;

@@ -5,6 +5,7 @@ import type { Hop, PacketPath } from '../../../main/api/trace.js';
 import { CloneLinker, LINK_LIMITS } from '../../../main/core/explain/clone-linker.js';
 import { NO_REASON_NOTE } from '../../../main/core/explain/drop-point.js';
 import { explainPackets, kernelReportsReasons } from '../../../main/core/explain/explain-packets.js';
+import { profileEntries } from '../../../main/core/probeset/profiles.js';
 import { FrameDecoder } from '../../../main/core/trace/frame-decoder.js';
 import { PacketGrouper } from '../../../main/core/trace/packet-grouper.js';
 
@@ -120,6 +121,42 @@ describe('explain: verdicts, clones and drop points on recorded runs', () => {
     expect(copies[0]).toBe('skb_clone'); // the return event on the new skb
     expect(copies).toContain('skb_copy_datagram_iovec');
     expect(reply.hops.filter((h) => !h.probe_kind).length).toBeGreaterThan(10); // function hops unmarked
+  });
+});
+
+/** Decodes a stream as a live run does: a grouper with a sink (packets leave it once complete), the default
+ * profile's `final` functions ending paths, a publish tick every 100 events. */
+function explainLive(name: string): { packets: PacketPath[]; late: number } {
+  const written: PacketPath[] = [];
+  const grouper = new PacketGrouper((p) => written.push(p));
+  const finals = new Set(profileEntries('default').flatMap((e) => (e.final ? [e.function] : [])));
+  let n = 0;
+  const d = new FrameDecoder({
+    event: (b, o) => {
+      grouper.add(b, o);
+      if (++n % 100 === 0) grouper.tick();
+    },
+    status: (r) => {
+      grouper.noteRecord(r);
+      if (r.type === 'probe' && finals.has(String(r.name))) grouper.finalProbes.add(Number(r.id));
+    },
+  });
+  d.push(fixture(name));
+  grouper.flushAll();
+  return { packets: [...explainPackets(written, { reasonsKnown: true })], late: grouper.late };
+}
+
+describe('explain on a live run (packets written as they complete)', () => {
+  it.each([
+    ['fentry', 'vm61-ping.bin'],
+    ['kprobe-multi', 'vm612-ping.bin'],
+  ])('%s (%s): the reply freed by ping_rcv waits for its clone, which is delivered', (_backend, file) => {
+    const { packets, late } = explainLive(file);
+    expect(kinds(packets)).not.toContain('dropped');
+    const reply = packets.find((p) => isReply(p) && p.drop_reason === 'NO_SOCKET')!;
+    expect(reply.verdict?.summary).toBe('delivered (raw socket, via a clone)');
+    expect(reply.hops.some((h) => h.copy === 1 && h.function === 'skb_copy_datagram_iovec')).toBe(true);
+    expect(late).toBeLessThan(packets.length * 4); // only tails after a final (skb_release_data, kfree_skbmem)
   });
 });
 
