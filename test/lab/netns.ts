@@ -179,9 +179,11 @@ export async function addBlackhole(t: Topology): Promise<void> {
  * (the closed-port scenario) the server answers with a RST and this resolves false.
  */
 export async function tcpConnect(t: Topology, port: number): Promise<boolean> {
-  const r = await t.shell(`ip netns exec ${t.client} nc -z -w 2 ${t.serverAddr} ${port}`, {
-    timeoutMs: 10_000,
-  });
+  // OpenBSD nc probes with -z; busybox nc (the VMs' userland) has no -z and connects with stdin closed instead
+  const nc =
+    `if nc -h 2>&1 | grep -q -- -z; then nc -z -w 2 ${t.serverAddr} ${port}; ` +
+    `else nc -w 2 ${t.serverAddr} ${port} </dev/null; fi`;
+  const r = await t.shell(`ip netns exec ${t.client} sh -c '${nc}'`, { timeoutMs: 10_000 });
   return r.code === 0;
 }
 
