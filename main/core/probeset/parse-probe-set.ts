@@ -6,7 +6,8 @@ import type { ProbeEntry, ProbeSetError } from '../../api/probeset.js';
  *   # comment                     (whole line, or after the options)
  *   ip_rcv                        one kernel function per line
  *   __dev_queue_xmit  arg=1 stack options: arg=N (skb argument position 1-5), final, stack, ret
- *   consume_skb final             `final` ends the packet's path at this function (the seed's KP_FIN)
+ *   consume_skb final             `final` ends the path of the skb it sees at this function (the seed's KP_FIN);
+ *                                 a packet's path ends once every copy of it ended so (packet-grouper.ts)
  *
  * Errors carry 1-based line and column of the offending token, so editors can underline it.
  */
