@@ -25,6 +25,12 @@ export const explainOptionsFor = (run: { kernelRelease?: string | undefined }): 
   reasonsKnown: kernelReportsReasons(run.kernelRelease),
 });
 
+/** A packet with its verdict only (what a run file's index keeps): explainPacket without the drop point. */
+export const withVerdict = (p: PacketPath, children: readonly PacketPath[], o: ExplainOptions): PacketPath => ({
+  ...p,
+  verdict: packetVerdict(p, children, o.reasonsKnown),
+});
+
 /** A packet with its verdict and drop point, computed over it and its children. */
 export function explainPacket(p: PacketPath, children: readonly PacketPath[], o: ExplainOptions): PacketPath {
   const verdict = packetVerdict(p, children, o.reasonsKnown);
@@ -84,7 +90,11 @@ export class ExplainWindow {
    * they are not handed over a second time under it. Bounded with `kids`. */
   private readonly shown = new Set<number>();
 
-  constructor(private readonly o: ExplainOptions) {}
+  /** `explain`: what a released packet gets (all of explainPacket by default; a writer needs only the verdict). */
+  constructor(
+    private readonly o: ExplainOptions,
+    private readonly explain: typeof explainPacket = explainPacket,
+  ) {}
 
   /** Takes the next packet; returns the one it pushes out of the window, explained, if any. */
   push(p: PacketPath): ExplainedGroup | undefined {
@@ -117,6 +127,6 @@ export class ExplainWindow {
     const withParent = this.grouped.delete(p.id) || (p.parent !== undefined && this.heldIds.has(p.parent));
     if (!withParent && p.parent !== undefined && this.kids.has(p.parent)) this.shown.add(p.id);
     const children = mine.filter((c) => !this.shown.delete(c.id));
-    return { packet: explainPacket(p, mine, this.o), children, withParent };
+    return { packet: this.explain(p, mine, this.o), children, withParent };
   }
 }

@@ -7,7 +7,7 @@ import type { PacketPath } from '../../api/trace.js';
 import { packetFlags } from './run-file.js';
 import { columnBytes, RUN_COLUMNS, runHeader, type RunColumnName } from './run-index.js';
 import { placeOf } from './run-index-places.js';
-import { ExplainWindow, type ExplainOptions } from '../explain/explain-packets.js';
+import { ExplainWindow, withVerdict, type ExplainOptions } from '../explain/explain-packets.js';
 
 /** What a finished run file adds up to: the totals a session's metadata copies, and where the file is. */
 export interface RecordedRun {
@@ -176,7 +176,7 @@ export class RunFileWriter {
       end: this.dataEnd,
       place: placeOf(p).key,
     });
-    this.window ??= new ExplainWindow(this.explainOptions());
+    this.window ??= new ExplainWindow(this.explainOptions(), withVerdict);
     const out = this.window.push(p);
     if (out) this.rowOf(out.packet);
   }
