@@ -26,7 +26,11 @@ export const explainOptionsFor = (run: { kernelRelease?: string | undefined }): 
 });
 
 /** A packet with its verdict only (what a run file's index keeps): explainPacket without the drop point. */
-export const withVerdict = (p: PacketPath, children: readonly PacketPath[], o: ExplainOptions): PacketPath => ({
+export const withVerdict = (
+  p: PacketPath,
+  children: readonly PacketPath[],
+  o: ExplainOptions,
+): PacketPath => ({
   ...p,
   verdict: packetVerdict(p, children, o.reasonsKnown),
 });
