@@ -15,6 +15,8 @@ const volatile __u32 cfg_snaplen = 0;     /* packet bytes to capture (struct pkt
 /* Probe ids of the fixed programs (raw tracepoints, TC observer), from the loader's probe table. */
 const volatile __u32 tp_probe_id[16] = {};
 const volatile __u32 tc_probe_id[2] = {};
+/* Tracepoints (bit = TP_* index) attached only to end the tracking of freed skbs: PROBE_QUIET. */
+const volatile __u32 tp_quiet = 0;
 
 /* Set by the loader once a PROBE_END function (kfree_skbmem) is attached: a freed skb then stays tracked, marked,
  * until its struct is released, so the tail of freeing (skb_release_data, kfree_skbmem) stays in its path. */

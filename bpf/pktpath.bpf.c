@@ -36,11 +36,17 @@ enum {
 	TP_NETIF_RECEIVE_SKB_LIST_ENTRY
 };
 
-#define SKB_TP(name, idx, flags)                                                         \
-	SEC("pktpath/raw_tp")                                                            \
-	int BPF_PROG(tp_##name, struct sk_buff *skb)                                     \
-	{                                                                                \
-		return on_skb(ctx, skb, tp_probe_id[idx] | (flags), PK_TRACE, 0, false); \
+/* A tracepoint's cookie: its probe id, quiet when it is attached only to end tracking. */
+static __always_inline __u64 tp_cookie(int idx)
+{
+	return tp_probe_id[idx] | (tp_quiet & (1u << idx) ? PROBE_QUIET : 0);
+}
+
+#define SKB_TP(name, idx, flags)                                                       \
+	SEC("pktpath/raw_tp")                                                          \
+	int BPF_PROG(tp_##name, struct sk_buff *skb)                                   \
+	{                                                                              \
+		return on_skb(ctx, skb, tp_cookie(idx) | (flags), PK_TRACE, 0, false); \
 	}
 
 SKB_TP(netif_receive_skb, TP_NETIF_RECEIVE_SKB, 0)
@@ -60,8 +66,7 @@ SKB_TP(netif_receive_skb_list_entry, TP_NETIF_RECEIVE_SKB_LIST_ENTRY, 0)
 SEC("pktpath/raw_tp")
 int BPF_PROG(tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	return on_skb_at(ctx, skb, tp_probe_id[TP_KFREE_SKB] | PROBE_FREE, PK_TRACE, reason, true,
-	                 (__u64)(long)location);
+	return on_skb_at(ctx, skb, tp_cookie(TP_KFREE_SKB) | PROBE_FREE, PK_TRACE, reason, true, (__u64)(long)location);
 }
 
 /* ---- TC observer: the seed's mechanism. At runtime the context is the kernel's sk_buff itself. ---- */

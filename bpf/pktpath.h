@@ -70,6 +70,7 @@ struct pktpath_capture {
 #define PROBE_CLONE         (1ULL << 35) /* returns a clone/copy of its skb argument: the copy joins the packet */
 #define PROBE_RET           (1ULL << 36) /* also probed on return: record the return value */
 #define PROBE_STACK         (1ULL << 37) /* record a kernel stack id at this probe (per-function `stack`) */
+#define PROBE_QUIET         (1ULL << 38) /* a free point the user did not ask for: ends tracking, starts and writes nothing */
 #define PROBE_REASON_SHIFT  40           /* bits 40..43: argument position of the drop reason, 0 = none */
 #define PROBE_REASON_POS(c) (((c) >> PROBE_REASON_SHIFT) & 0xf)
 

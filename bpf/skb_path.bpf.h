@@ -218,6 +218,8 @@ static __always_inline int on_skb_at(void *ctx, struct sk_buff *skb, __u64 c, in
 		bpf_map_delete_elem(&tracked, &key);
 		t = NULL;
 	}
+	if (!t && (c & PROBE_QUIET))
+		return 0;
 	if (!t) {
 		/* Not tracked yet: filter it here (and at every later probe until it matches). */
 		if (!meta_match(skb) || !pcap_match(skb, &l2))
@@ -254,7 +256,8 @@ static __always_inline int on_skb_at(void *ctx, struct sk_buff *skb, __u64 c, in
 	}
 	if ((c & (PROBE_FREE | PROBE_END)) && !t->freed && release(t))
 		flags |= EV_FREE;
-	emit(ctx, skb, t, c, kind, flags, drop_reason, (__s64)location);
+	if (!(c & PROBE_QUIET))
+		emit(ctx, skb, t, c, kind, flags, drop_reason, (__s64)location);
 	if (t->freed && (!fn_tail || (c & PROBE_END)))
 		bpf_map_delete_elem(&tracked, &key);
 	return 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Raw tracepoints and TC observer points: attached alongside whatever function backend runs. */
 #include "attach_backends.h"
+#include "trace_plan.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,24 @@ static void attach_tc(struct trace_ctx *c, struct probe *p)
 		p->attached = true;
 }
 
+/* The free tracepoints that only end tracking; one that does not attach leaves its bit clear (the attached
+ * record lists those that did). */
+static void attach_quiet_frees(struct trace_ctx *c)
+{
+	for (int t = 0; t < ntracepoints; t++) {
+		if (!(c->quiet_tps & (1u << t)))
+			continue;
+		char pn[160];
+		snprintf(pn, sizeof(pn), "tp_%s", tracepoint_names[t]);
+		struct bpf_program *prog = bpf_object__find_program_by_name(c->skel->obj, pn);
+		struct bpf_link *l = prog ? bpf_program__attach_raw_tracepoint(prog, tracepoint_names[t]) : NULL;
+		if (!prog || libbpf_get_error(l))
+			c->quiet_tps &= ~(1u << t);
+		else
+			c->quiet_links[t] = l;
+	}
+}
+
 void fixed_attach(struct trace_ctx *c)
 {
 	for (int i = 0; i < c->nfixed; i++) {
@@ -38,6 +57,7 @@ void fixed_attach(struct trace_ctx *c)
 		else
 			attach_tc(c, p);
 	}
+	attach_quiet_frees(c);
 }
 
 void fixed_detach(struct trace_ctx *c)
@@ -49,5 +69,9 @@ void fixed_detach(struct trace_ctx *c)
 		if (p->kind == PK_TC && p->attached)
 			tc_detach(&p->tc);
 		p->attached = false;
+	}
+	for (int t = 0; t < ntracepoints; t++) {
+		bpf_link__destroy(c->quiet_links[t]);
+		c->quiet_links[t] = NULL;
 	}
 }

@@ -33,6 +33,9 @@ struct trace_ctx {
 	struct config cfg;
 	struct probe_table probes;
 	int nfixed; /* probes before this index are tracepoints and TC points; functions follow */
+	/* free tracepoints the config left out, attached quietly (bit = tracepoint index): see plan_quiet_frees */
+	__u32 quiet_tps;
+	struct bpf_link *quiet_links[16];
 	struct skb_funcs funcs;
 	struct filter_code filter;
 	struct pktpath_bpf *skel;

@@ -2,6 +2,7 @@
 #include "trace_load.h"
 #include "libbpf_log.h"
 #include "loader.h"
+#include "trace_plan.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -111,7 +112,8 @@ static bool want_prog(const struct trace_ctx *c, struct bpf_program *prog, const
 			                       : p->kind == PK_TC && p->egress == pi.pos)
 				return true;
 		}
-		return false;
+		return pi.role == ROLE_TP && tracepoint_index(name + 3) >= 0 &&
+		       (c->quiet_tps & (1u << tracepoint_index(name + 3)));
 	case ROLE_KRETPROBE:
 		return kp && u->ret[0];
 	case ROLE_KMULTI_RET:
@@ -139,6 +141,7 @@ static void set_rodata(struct trace_ctx *c, const struct func_use *u)
 		else
 			s->rodata->tc_probe_id[p->egress] = i;
 	}
+	s->rodata->tp_quiet = c->quiet_tps;
 	s->rodata->cfg_netns = c->cfg.netns;
 	s->rodata->cfg_ifindex = c->cfg.ifindex;
 	memcpy((void *)s->rodata->cfg_ifname, c->cfg.ifname, sizeof(c->cfg.ifname));

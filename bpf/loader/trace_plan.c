@@ -66,6 +66,30 @@ static int add_tracepoint(struct trace_ctx *c, int tp, char *err, size_t errlen)
 	return 0;
 }
 
+int tracepoint_index(const char *name)
+{
+	for (int t = 0; t < ntracepoints; t++)
+		if (!strcmp(tracepoint_names[t], name))
+			return t;
+	return -1;
+}
+
+/* Tracking is by skb address, and an address is reused as soon as its skb is freed (the next echo request often
+ * gets the last one's). Without a free point, a trace of TC hooks alone would file every later skb at that
+ * address under the first packet, so the points that free an skb are always attached: those the config left
+ * out quietly (they end tracking, never start a packet, write no event). pwru keeps kfree_skbmem for the same. */
+static void plan_quiet_frees(struct trace_ctx *c)
+{
+	static const char *const frees[] = { "kfree_skb", "consume_skb" };
+	for (int f = 0; f < NELEM(frees); f++) {
+		int t = tracepoint_index(frees[f]), i = 0;
+		while (i < c->nfixed && !(c->probes.v[i].kind == PK_RAW_TP && c->probes.v[i].tp == t))
+			i++;
+		if (t >= 0 && i == c->nfixed)
+			c->quiet_tps |= 1u << t;
+	}
+}
+
 int plan_fixed(struct trace_ctx *c, char *err, size_t errlen)
 {
 	const struct config *cfg = &c->cfg;
@@ -73,10 +97,8 @@ int plan_fixed(struct trace_ctx *c, char *err, size_t errlen)
 		if (add_tracepoint(c, t, err, errlen))
 			return -1;
 	for (int i = 0; cfg->tp_mode == LIST_EXPLICIT && i < cfg->ntp; i++) {
-		int t = 0;
-		while (t < ntracepoints && strcmp(tracepoint_names[t], cfg->tracepoints[i]))
-			t++;
-		if (t == ntracepoints) {
+		int t = tracepoint_index(cfg->tracepoints[i]);
+		if (t < 0) {
 			snprintf(err, errlen, "probes.tracepoints: unknown tracepoint \"%s\"", cfg->tracepoints[i]);
 			return -1;
 		}
@@ -98,6 +120,7 @@ int plan_fixed(struct trace_ctx *c, char *err, size_t errlen)
 			p->egress = egress;
 		}
 	c->nfixed = c->probes.n;
+	plan_quiet_frees(c);
 	return 0;
 }
 

@@ -9,8 +9,11 @@
 extern const char *const tracepoint_names[];
 extern const int ntracepoints;
 
-/* Adds the tracepoints and TC points (then c->nfixed is set). Returns 0 or -1 with err. */
+/* Adds the tracepoints and TC points (then c->nfixed is set), and sets c->quiet_tps: the free tracepoints
+ * (kfree_skb, consume_skb) the config left out. Returns 0 or -1 with err. */
 int plan_fixed(struct trace_ctx *c, char *err, size_t errlen);
+/* The tracepoint's index in tracepoint_names, or -1. */
+int tracepoint_index(const char *name);
 /* Adds the function probes with `kind` (the first backend to try). Returns how many can be tried at all (not
  * failed while planning), or -1 when out of memory. */
 int plan_functions(struct trace_ctx *c, enum probe_kind kind);

@@ -2,6 +2,7 @@
 #include "trace_status.h"
 #include "json_out.h"
 #include "loader.h"
+#include "trace_plan.h"
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -92,10 +93,15 @@ void status_attached(struct trace_ctx *c)
 	for (int k = 0; fb && k < c->nfallbacks; k++)
 		json_array_append_new(fb, json_pack("{s:s,s:o}", "backend", backend_name(c->fallbacks[k].backend),
 		                                    "error", json_text(c->fallbacks[k].err)));
-	output_status(&c->out, json_pack("{s:s,s:s,s:i,s:i,s:i,s:I,s:o,s:o}", "type", "attached", "backend",
-	                                 backend_name(c->nchain ? c->chain[0] : BK_RAW_TP), "attached", attached,
-	                                 "requested", c->probes.n, "failed", c->probes.n - attached, "ms",
-	                                 (json_int_t)c->attach_ms, "fallbacks", fb, "backends", backend_counts(c)));
+	json_t *quiet = json_array();
+	for (int t = 0; quiet && t < ntracepoints; t++)
+		if (c->quiet_tps & (1u << t))
+			json_array_append_new(quiet, json_string(tracepoint_names[t]));
+	output_status(&c->out,
+	              json_pack("{s:s,s:s,s:i,s:i,s:i,s:I,s:o,s:o,s:o}", "type", "attached", "backend",
+	                        backend_name(c->nchain ? c->chain[0] : BK_RAW_TP), "attached", attached, "requested",
+	                        c->probes.n, "failed", c->probes.n - attached, "ms", (json_int_t)c->attach_ms,
+	                        "fallbacks", fb, "backends", backend_counts(c), "trackingEnds", quiet));
 }
 
 static __u64 sum_percpu(int map_fd, __u32 key)

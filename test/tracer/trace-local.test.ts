@@ -215,6 +215,60 @@ describe('loader trace (this kernel: raw tracepoints + TC observer)', () => {
   });
 
   itRoot(
+    'TC hooks alone (no free tracepoint asked for): each echo request is a packet of its own, ended at its free',
+    async () => {
+      const t = await createPair(localShell);
+      try {
+        // each request's skb is freed in the server before the next is sent: the next one usually gets the same
+        // address, which an unended tracking entry would file under the first packet
+        const tcOnly = {
+          filter: `icmp and host ${t.serverAddr}`,
+          attach: 'tc',
+          probes: { tracepoints: 'none', tc: [tcOn(t)] },
+        };
+        const { recs, events } = await traceWhile(tcOnly, async () =>
+          expect((await ping(t, 6)).received).toBe(6),
+        );
+        const attached = recs.find((r) => r.type === 'attached')!;
+        expect(attached.trackingEnds).toEqual(['kfree_skb', 'consume_skb']);
+        expect(recs.filter((r) => r.type === 'probe').map((r) => r.name)).toEqual([
+          `tc/ingress/${t.serverIf}`,
+        ]);
+        expect(events.map((e) => e.name)).toEqual(Array(6).fill(`tc/ingress/${t.serverIf}`)); // quiet: no hops
+        expect(new Set(events.map((e) => e.packet)).size).toBe(6);
+        expect(recs.at(-1)).toMatchObject({ type: 'done', packets: 6, freed: 6, live: 0, cutCount: 0 });
+
+        // a packet limit ends such a run at the packet's free, not when the grace expires
+        const run = new TraceRun({ ...tcOnly, limits: { packets: 1 } });
+        await run.waitFor('attached');
+        const t0 = Date.now();
+        await ping(t, 1);
+        expect(await run.exited).toMatchObject({ code: 0 });
+        expect(run.records().at(-1)).toMatchObject({
+          type: 'done',
+          reason: 'packets',
+          cutCount: 0,
+          freed: 1,
+        });
+        expect(Date.now() - t0).toBeLessThan(1000);
+
+        // asked for, a free tracepoint is a hop as always (and not attached twice)
+        const withFree = await traceWhile(
+          { ...tcOnly, probes: { tracepoints: ['consume_skb'], tc: [tcOn(t)] } },
+          async () => expect((await ping(t, 2)).received).toBe(2),
+        );
+        expect(withFree.recs.find((r) => r.type === 'attached')!.trackingEnds).toEqual(['kfree_skb']);
+        const served = [...paths(withFree.events).values()].filter((p) => p[0]!.name.startsWith('tc/'));
+        expect(served.map((p) => p.map((e) => e.name))).toEqual(
+          Array(2).fill([`tc/ingress/${t.serverIf}`, 'consume_skb']),
+        );
+      } finally {
+        await destroy(t);
+      }
+    },
+  );
+
+  itRoot(
     'a packet never freed in view is reported cut once the 1 s grace after the limit expires',
     async () => {
       const t = await createPair(localShell);
