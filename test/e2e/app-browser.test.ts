@@ -10,6 +10,7 @@ import { startBrowserMode, type BrowserMode } from '../../main/server/index.js';
 import { localShell } from '../lab/exec.js';
 import type { LabHostName } from '../lab/lab.js';
 import { addNftDrop, createPair, destroy, ping, type Topology } from '../lab/netns.js';
+import { axeViolations } from '../support/axe.js';
 import { ARTIFACTS, CHROMIUM, launchChromium } from '../support/browser.js';
 
 // The desktop app's renderer in Debian's Chromium, against browser mode with the real core and the lab's sshd and
@@ -52,6 +53,24 @@ afterAll(async () => {
 
 const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `app-${name}.png`) });
 const view = (id: string) => page.click(`[data-view=${id}]`);
+
+/** The page as it is now at 1440x900 and 1024x700, in both themes, each checked by axe. */
+async function shots(name: string): Promise<void> {
+  for (const theme of ['light', 'dark'])
+    for (const [w, h] of [
+      [1440, 900],
+      [1024, 700],
+    ] as const) {
+      if ((await page.locator('html').getAttribute('data-theme')) !== theme) {
+        await page.evaluate('document.activeElement?.blur()'); // Alt+T is not for a focused input
+        await page.keyboard.press('Alt+t');
+      }
+      await page.setViewportSize({ width: w, height: h });
+      await page.screenshot({ path: join(ARTIFACTS, `app-${name}-${w}x${h}-${theme}.png`) });
+      expect(await axeViolations(page), `${name} ${w}x${h} ${theme}`).toEqual([]);
+    }
+  await page.setViewportSize({ width: 1480, height: 900 });
+}
 
 function fingerprintOf(pub: string): string {
   const f = join(home, 'k.pub');
@@ -221,6 +240,26 @@ describe('desktop app in browser mode (real core, lab sshd, this kernel)', () =>
     await openLongestPacket();
     expect(await page.locator('[data-testid=hops]:visible').textContent()).toContain('net_dev_xmit');
     await shot('path');
+
+    // the run's host context beside its packets: the namespaces the ping crossed, by their `ip netns` names
+    const toggle = page.getByRole('button', { name: 'Host context' });
+    await toggle.click();
+    expect(await toggle.getAttribute('aria-pressed')).toBe('true');
+    const panel = page.getByTestId('host-context');
+    await panel.waitFor();
+    const namespace = panel.getByLabel('namespace');
+    expect(await namespace.locator('option').allTextContents()).toEqual(
+      expect.arrayContaining([topo!.client, topo!.server]),
+    );
+    await namespace.selectOption({ label: topo!.server });
+    const netns = panel.getByTestId('host-context-netns');
+    expect(await netns.textContent()).toContain(topo!.serverIf);
+    expect(await netns.textContent()).toContain(topo!.serverAddr);
+    await shots('path-host-context');
+    await toggle.click();
+    expect(await panel.count()).toBe(0);
+    // the packets come back as they were: the same packet still open
+    expect(await page.locator('[data-testid=hops]:visible').textContent()).toContain('net_dev_xmit');
   });
 
   itLab(
@@ -256,16 +295,18 @@ describe('desktop app in browser mode (real core, lab sshd, this kernel)', () =>
       expect(
         await page.locator('.cmp-row.missing, .cmp-row.inserted, .cmp-row.changed').count(),
       ).toBeGreaterThan(0);
+      // next to the divergence, what differs between the hosts' contexts: the nftables rule B's run started with
+      const diff = page.getByTestId('context-diff');
+      expect(await diff.textContent()).toMatch(
+        new RegExp(`netns ${topo!.server}: nftables only in B: .*echo-request drop`),
+      );
       await page.keyboard.press('F7');
       await page.locator('.cmp-row.current').waitFor();
       const first = await page.locator('.cmp-row.current').getAttribute('data-row');
       await page.keyboard.press('Shift+F7');
       expect(await page.locator('.cmp-row.current').count()).toBe(1);
       expect(first).not.toBeNull();
-      await shot('compare');
-      await page.keyboard.press('Alt+t');
-      await shot('compare-light');
-      await page.keyboard.press('Alt+t');
+      await shots('compare');
     },
   );
 

@@ -1,4 +1,5 @@
 import { createContext, useContext } from 'react';
+import type { HostContext } from '../../../main/api/explain';
 import type { Host } from '../../../main/api/hosts';
 import type { ProbeFacts } from '../../../main/api/trace';
 import type { ApiClient } from '../api/client';
@@ -23,6 +24,8 @@ export interface DocRun {
   ended?: string | undefined;
   /** The run's packets: paged from the core for a saved session, in memory for the last trace. */
   source: PacketSource;
+  /** The host's network at the run's start and end (absent: traced with --no-context, or not ended yet). */
+  context?: HostContext | undefined;
 }
 
 /** A packet the Compare view opens with as side A ("Compare with…" in the Path view). */

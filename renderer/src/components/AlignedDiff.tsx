@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { HopBrief, PathComparison } from '../../../main/api/compare';
 import { ifLabel, netnsLabel, placeNumbers } from '../model/hop-place';
 import { formatDeltaNs, formatNs } from '../model/format';
@@ -6,9 +6,16 @@ import { foldRows, type DiffItem } from '../model/fold-rows';
 
 /**
  * Two paths side by side, aligned: the first divergence pinned on top, long identical stretches folded, Δt per
- * side and B−A per row. F7 / Shift+F7 walk the differences (when `keys` is true).
+ * side and B−A per row. F7 / Shift+F7 walk the differences (when `keys` is true). `beside`: shown right under the
+ * divergence line (the host-context differences, often the reason the paths part).
  */
-export function AlignedDiff(props: { cmp: PathComparison; labelA: string; labelB: string; keys: boolean }) {
+export function AlignedDiff(props: {
+  cmp: PathComparison;
+  labelA: string;
+  labelB: string;
+  keys: boolean;
+  beside?: ReactNode;
+}) {
   const { cmp } = props;
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set());
   const [current, setCurrent] = useState<number | undefined>();
@@ -59,6 +66,7 @@ export function AlignedDiff(props: { cmp: PathComparison; labelA: string; labelB
           {formatNs(cmp.b_total_ns)} ({formatDeltaNs(cmp.total_delta_ns)}).
         </div>
       )}
+      {props.beside}
       <div className="cmp-row cmp-head">
         <span>#A</span>
         <span>{props.labelA}</span>

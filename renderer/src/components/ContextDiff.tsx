@@ -1,11 +1,24 @@
 import type { ContextChange, ContextDiff as ContextDiffData } from '../../../main/api/compare';
 
-/** One change in words: `sysctl net.ipv4.ip_forward: 1 → 0`, or the line only one side has. */
-function changeText(c: ContextChange): { what: string; side?: 'a' | 'b' } {
-  if (c.a !== null && c.b !== null) return { what: `${c.kind} ${c.key}: ${c.a} → ${c.b}` };
-  return c.a === null
-    ? { what: `${c.kind} only in B: ${c.key}`, side: 'b' }
-    : { what: `${c.kind} only in A: ${c.key}`, side: 'a' };
+/** One change in words: `sysctl net.ipv4.ip_forward: 1 → 0`, or the line only one side has (tinted as Compare's
+ * only-in rows: neutral, since red means a drop). */
+function Change({ c }: { c: ContextChange }) {
+  if (c.a !== null && c.b !== null)
+    return (
+      <>
+        {c.kind} {c.key}: <span className="cmp-key changed">{c.a}</span> →{' '}
+        <span className="cmp-key changed">{c.b}</span>
+      </>
+    );
+  return (
+    <>
+      {c.kind}{' '}
+      <span className={`cmp-key ${c.a === null ? 'inserted' : 'missing'}`}>
+        only in {c.a === null ? 'B' : 'A'}
+      </span>
+      : {c.key}
+    </>
+  );
 }
 
 /**
@@ -17,18 +30,18 @@ export function ContextDiff(props: { diff: ContextDiffData | undefined; labelA?:
   if (!diff) return null;
   if (!diff.available)
     return (
-      <div className="muted" data-testid="context-diff">
+      <div className="muted context-diff" data-testid="context-diff">
         Host context not compared: a run has none (traced with --no-context, or before pktpath captured it).
       </div>
     );
   if (!diff.changes.length)
     return (
-      <div className="muted" data-testid="context-diff">
+      <div className="muted context-diff" data-testid="context-diff">
         Host context: no differences in routes, rules, sysctls, firewall rules, links or listeners.
       </div>
     );
   return (
-    <details open className="section" data-testid="context-diff">
+    <details open className="context-diff" data-testid="context-diff">
       <summary>
         <b>Host context differs</b>{' '}
         <span className="muted">
@@ -37,14 +50,11 @@ export function ContextDiff(props: { diff: ContextDiffData | undefined; labelA?:
         </span>
       </summary>
       <ul className="mono">
-        {diff.changes.map((c, i) => {
-          const t = changeText(c);
-          return (
-            <li key={i} className={t.side === 'a' ? 'bad' : t.side === 'b' ? 'ok' : undefined}>
-              <span className="muted">netns {c.netns}:</span> {t.what}
-            </li>
-          );
-        })}
+        {diff.changes.map((c, i) => (
+          <li key={i}>
+            <span className="muted">netns {c.netns}:</span> <Change c={c} />
+          </li>
+        ))}
       </ul>
     </details>
   );

@@ -23,7 +23,7 @@ export function HostContextPanel(props: { context: HostContext | undefined }) {
   const moved = ns ? counterDeltas(context).find((d) => d.netns === ns.netns) : undefined;
   return (
     <div className="col" data-testid="host-context">
-      <div className="row">
+      <div className="row" style={{ flexWrap: 'wrap' }}>
         <b>Host context</b>
         <select
           value={which}

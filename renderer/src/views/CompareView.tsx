@@ -5,6 +5,7 @@ import type { Session, SessionSummary } from '../../../main/api/sessions';
 import type { ApiClient } from '../api/client';
 import { useApp } from '../app/context';
 import { AlignedDiff } from '../components/AlignedDiff';
+import { ContextDiff } from '../components/ContextDiff';
 import { StateMessage } from '../components/StateMessage';
 import { formatCount, formatDate, formatTuple } from '../model/format';
 
@@ -142,6 +143,7 @@ export function CompareView(props: { active: boolean }) {
             labelA={`A: ${label(a)}`}
             labelB={`B: ${label(b)}`}
             keys={props.active}
+            beside={<ContextDiff diff={result.cmp.context_diff} labelA={label(a)} labelB={label(b)} />}
           />
         ) : (
           <RunsResult cmp={result.cmp} labelA={label(a)} labelB={label(b)} keys={props.active} />
@@ -299,6 +301,7 @@ function RunsResult(props: { cmp: RunComparison; labelA: string; labelB: string;
           labelA="A: most frequent path"
           labelB="B: most frequent path"
           keys={props.keys}
+          beside={<ContextDiff diff={cmp.context_diff} labelA={props.labelA} labelB={props.labelB} />}
         />
       ) : (
         <StateMessage title="A run has no packets">Nothing to align.</StateMessage>

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { useApp } from '../app/context';
+import { HostContextPanel } from '../components/HostContextPanel';
 import { StateMessage } from '../components/StateMessage';
 import { formatCount } from '../model/format';
 import { PathExplorer } from './PathExplorer';
@@ -10,6 +11,7 @@ export function PathView() {
   const app = useApp();
   const doc = app.doc;
   const [runIndex, setRunIndex] = useState(0);
+  const [showContext, setShowContext] = useState(false);
   if (!doc)
     return (
       <StateMessage
@@ -46,23 +48,46 @@ export function PathView() {
             {run.ended ? <span data-testid="run-ended"> · ended: {run.ended}</span> : null}
           </span>
         )}
+        <span className="spacer" />
+        {run && (
+          <button
+            aria-pressed={showContext}
+            onClick={() => setShowContext((v) => !v)}
+            title="The host's links, routes, rules, neighbours, sysctls, firewall rules, listeners and the counters that moved, at the run's start and end (press again for the packets)"
+          >
+            Host context
+          </button>
+        )}
       </div>
       {run && run.lost > 0 && <LostBanner lost={run.lost} events={run.events ?? 0} />}
-      <div className="row grow" style={{ minHeight: 0, alignItems: 'stretch' }}>
+      <div className="row grow" style={{ minHeight: 0, alignItems: 'stretch', gap: 0 }}>
         {run ? (
-          <PathExplorer
-            key={`${doc.sessionId ?? ''}:${run.id}`}
-            source={run.source}
-            {...(doc.sessionId
-              ? {
-                  onCompare: (packet: number) =>
-                    app.compareWith({ session: doc.sessionId ?? '', run: run.id, packet }),
-                }
-              : {})}
-            emptyHint="This run captured no packets: the filter matched nothing while it ran."
-          />
+          // the explorer stays mounted (its selection and scroll survive) while the host context takes the room
+          <div
+            className="row grow"
+            style={{ minWidth: 0, alignItems: 'stretch', ...(showContext ? { display: 'none' } : {}) }}
+          >
+            <PathExplorer
+              key={`${doc.sessionId ?? ''}:${run.id}`}
+              source={run.source}
+              {...(doc.sessionId
+                ? {
+                    onCompare: (packet: number) =>
+                      app.compareWith({ session: doc.sessionId ?? '', run: run.id, packet }),
+                  }
+                : {})}
+              emptyHint="This run captured no packets: the filter matched nothing while it ran."
+            />
+          </div>
         ) : (
           <StateMessage title="This session has no runs" />
+        )}
+        {run && showContext && (
+          <div className="pane grow" data-testid="host-context-pane" style={{ borderRight: 'none' }}>
+            <div className="pane-body section">
+              <HostContextPanel key={`${doc.sessionId ?? ''}:${run.id}`} context={run.context} />
+            </div>
+          </div>
         )}
       </div>
     </div>

@@ -58,6 +58,7 @@ export function SessionsView(props: { active: boolean }) {
             events: r.hops,
             ended: r.reason?.message,
             source: sessionRunSource(client, s.id, r),
+            context: r.context,
           })),
         },
         'path',

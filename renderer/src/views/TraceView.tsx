@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { HostContext } from '../../../main/api/explain';
 import type { ProfileInfo, ProbeSetValidation } from '../../../main/api/probeset';
 import { AttachModeSchema, type AttachMode, type TraceSpecInput } from '../../../main/api/trace';
 import type { TransportStatus } from '../api/transport';
@@ -35,6 +36,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const [, setTick] = useState(0);
   const live = useRef(new LiveRun());
   const wall = useRef<WallClock | undefined>(undefined);
+  const hostContext = useRef<HostContext | undefined>(undefined);
   const runRef = useRef<string | undefined>(undefined);
   /** The run this view asked for and the packets that arrived before the core's answer. */
   const pending = useRef<{ id: string; live: LiveRun } | undefined>(undefined);
@@ -56,6 +58,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
       live.current = pending.current?.id === id ? pending.current.live : new LiveRun();
       pending.current = undefined;
       wall.current = undefined;
+      hostContext.current = undefined;
       setTick((t) => t + 1);
     },
     onEnd: (e: TraceEnd) => {
@@ -63,6 +66,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
       if (e.run) live.current.apply(e.run.packets);
       // the loader's clock reading comes with the ended run: wall-clock times from then on
       if (e.run) wall.current = wallClockOf({ ...e.run, firstTsNs: live.current.t0 ?? 0 });
+      hostContext.current = e.run?.context;
       setTick((t) => t + 1);
     },
   });
@@ -176,6 +180,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
             events: liveRun.events,
             ended: ended?.reason.message,
             source,
+            context: hostContext.current,
           },
         ],
       },
