@@ -8,10 +8,11 @@ const volatile __u32 cfg_netns = 0;      /* netns inode, 0 = any */
 const volatile __u32 cfg_ifindex = 0;    /* 0 = any */
 const volatile __u64 cfg_ifname[2] = {}; /* device name (IFNAMSIZ bytes), all zero = any */
 const volatile __u32 cfg_mark = 0;
-const volatile __u32 cfg_mark_mask = 0;   /* 0 = any mark */
-const volatile __u32 cfg_max_packets = 0; /* 0 = no limit */
-const volatile bool cfg_stack = false;    /* record a kernel stack id with every event */
-const volatile __u32 cfg_snaplen = 0;     /* packet bytes to capture (struct pktpath_capture), 0 = none */
+const volatile __u32 cfg_mark_mask = 0;     /* 0 = any mark */
+const volatile __u32 cfg_max_packets = 0;   /* 0 = no limit */
+const volatile bool cfg_stack = false;      /* record a kernel stack id with every event */
+const volatile bool cfg_drop_stack = false; /* ... and with every drop event (EV_DROP) */
+const volatile __u32 cfg_snaplen = 0;       /* packet bytes to capture (struct pktpath_capture), 0 = none */
 /* Probe ids of the fixed programs (raw tracepoints, TC observer), from the loader's probe table. */
 const volatile __u32 tp_probe_id[16] = {};
 const volatile __u32 tc_probe_id[2] = {};

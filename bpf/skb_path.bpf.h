@@ -187,8 +187,9 @@ static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_trac
 	}
 	e->drop_reason = drop_reason;
 	e->retval = retval;
-	/* a stack on every event (options.stack), or only at the probes that asked for one */
-	if (kind == PK_TRACE && (cfg_stack || (c & PROBE_STACK))) {
+	/* a stack on every event (options.stack), at the probes that asked for one, or at drops (options.dropStack:
+	 * the frames above kfree_skb name the function that decided the drop where no function probe attaches) */
+	if (kind == PK_TRACE && (cfg_stack || (c & PROBE_STACK) || (cfg_drop_stack && (flags & EV_DROP)))) {
 		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
 		if (e->stack_id >= 0)
 			flags |= EV_STACK;

@@ -337,12 +337,14 @@ static int parse_limits(const json_t *v, struct config *c, struct ectx *e)
 
 static int parse_options(const json_t *v, struct config *c, struct ectx *e)
 {
-	static const char *const ok[] = { "stack", "trackMax", "ringbufBytes", NULL };
+	static const char *const ok[] = { "stack", "dropStack", "trackMax", "ringbufBytes", NULL };
 	const json_t *x;
 	__u64 u;
 	if (only_keys(v, "options", ok, e))
 		return -1;
 	if ((x = json_object_get(v, "stack")) && get_bool(x, "options.stack", &c->stack, e))
+		return -1;
+	if ((x = json_object_get(v, "dropStack")) && get_bool(x, "options.dropStack", &c->drop_stack, e))
 		return -1;
 	if ((x = json_object_get(v, "trackMax"))) {
 		if (get_uint(x, "options.trackMax", 1u << 22, &u, e))

@@ -39,6 +39,7 @@ struct config {
 	int ntc;
 	__u64 max_packets, duration_ms, max_events;
 	bool stack;
+	bool drop_stack; /* a kernel stack id with every drop event (kfree_skb, reason-carrying functions) */
 	__u32 track_max, ringbuf_bytes;
 	__u32 snaplen; /* capture.snaplen: packet bytes per capture record, 0 = none */
 };

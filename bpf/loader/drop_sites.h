@@ -5,4 +5,8 @@
 #define DROP_SITES_H
 #include "output.h"
 void drop_sites_note(struct output *o, const struct pktpath_event *e);
+/* Kernel stacks (EV_STACK events): one `stack` status record per new stack id, its frames symbolized from
+ * /proc/kallsyms (`sym+0xoff`, innermost first), written before the first event that carries the id. `stacks_fd`:
+ * the object's stack-trace map. */
+void stacks_note(struct output *o, const struct pktpath_event *e, int stacks_fd);
 #endif

@@ -60,6 +60,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	const struct pktpath_event *e = data;
 	drop_sites_note(&c->out, e);
+	stacks_note(&c->out, e, bpf_map__fd(c->skel->maps.stacks));
 	output_event(&c->out, e, e->probe_id < (__u32)c->probes.n ? c->probes.v[e->probe_id].name : "?");
 	c->events_seen++;
 	if (max && c->events_seen >= max && !c->stop)

@@ -70,7 +70,7 @@ struct func_use {
 
 static struct func_use func_use(const struct trace_ctx *c, bool with_funcs)
 {
-	struct func_use u = { .stack = c->cfg.stack };
+	struct func_use u = { .stack = c->cfg.stack || c->cfg.drop_stack };
 	for (int i = c->nfixed; with_funcs && i < c->probes.n; i++) {
 		const struct probe *p = &c->probes.v[i];
 		if (p->planned_err || p->pos < 1 || p->pos > 5)
@@ -149,6 +149,7 @@ static void set_rodata(struct trace_ctx *c, const struct func_use *u)
 	s->rodata->cfg_mark_mask = c->cfg.mark_mask;
 	s->rodata->cfg_max_packets = c->cfg.max_packets;
 	s->rodata->cfg_stack = c->cfg.stack;
+	s->rodata->cfg_drop_stack = c->cfg.drop_stack;
 	s->rodata->cfg_snaplen = c->cfg.snaplen;
 	bpf_map__set_max_entries(s->maps.tracked, c->cfg.track_max);
 	bpf_map__set_max_entries(s->maps.events, c->cfg.ringbuf_bytes);

@@ -165,6 +165,14 @@ describe('explain through the built CLI', () => {
         expect(p.verdict?.kind).toBe('dropped');
         expect(p.drop).toMatchObject({ reason: 'NETFILTER_DROP', subsystem: 'netfilter' });
         expect(p.drop?.function).toMatch(/^(nf_hook_slow|nft_do_chain)$/);
+        // the kernel stack at the drop, symbolized on the host, from the dropping function up (the tracepoint's
+        // BPF program and dispatch frames removed): the rule evaluation that decided it is in view
+        const stack = p.drop?.stack ?? [];
+        expect(stack[0], stack.join(' ')).toMatch(/^(sk_skb_reason_drop|kfree_skb_reason)\+0x/);
+        const at = (fn: string) => stack.findIndex((f) => f.startsWith(`${fn}+0x`));
+        expect(at('nft_do_chain'), stack.join(' ')).toBeGreaterThan(0);
+        expect(at('nf_hook_slow')).toBeGreaterThan(at('nft_do_chain'));
+        expect(at('ip_local_deliver')).toBeGreaterThan(at('nf_hook_slow'));
       }
     } finally {
       await destroy(t);

@@ -38,7 +38,7 @@ static void test_config_valid(void)
 	        "\"functions\":[\"ip_rcv\",{\"name\":\"ip_route_input_noref\",\"ret\":true,\"stack\":true,\"pos\":2}],"
 	        "\"tc\":[{\"interface\":\"veth0\",\"netns\":\"/run/netns/server\",\"direction\":\"egress\"}]},"
 	        "\"limits\":{\"packets\":10,\"durationMs\":5000,\"events\":100000},"
-	        "\"options\":{\"stack\":true,\"trackMax\":16384,\"ringbufBytes\":8388608},\"capture\":{\"snaplen\":128}}";
+	        "\"options\":{\"stack\":true,\"dropStack\":true,\"trackMax\":16384,\"ringbufBytes\":8388608},\"capture\":{\"snaplen\":128}}";
 	CHECK(parse(text, &c, err, sizeof(err)) == 0, "%s", err);
 	CHECK(!strcmp(c.filter, "icmp") && c.netns == 4026532246u && !strcmp(c.ifname, "eth0"), "meta");
 	CHECK(c.mark == 16 && c.mark_mask == 255 && c.attach == BK_FENTRY, "mark/attach");
@@ -48,7 +48,8 @@ static void test_config_valid(void)
 	      "functions");
 	CHECK(c.ntc == 1 && !c.tc[0].ingress && c.tc[0].egress && !strcmp(c.tc[0].netns, "/run/netns/server"), "tc");
 	CHECK(c.max_packets == 10 && c.duration_ms == 5000 && c.max_events == 100000, "limits");
-	CHECK(c.stack && c.track_max == 16384 && c.ringbuf_bytes == 8388608 && c.snaplen == 128, "options");
+	CHECK(c.stack && c.drop_stack && c.track_max == 16384 && c.ringbuf_bytes == 8388608 && c.snaplen == 128,
+	      "options");
 	config_free(&c);
 
 	CHECK(parse("{}", &c, err, sizeof(err)) == 0, "%s", err);

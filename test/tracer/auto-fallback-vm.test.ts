@@ -178,13 +178,22 @@ describe('auto on Debian 6.1 (vm61: fentry and kprobe, no kprobe-multi)', () => 
         expect(r.stderr).toContain('fell back: veth_xmit → kprobe (fentry: module functions need kprobe)');
         const doc = JSON.parse(r.stdout) as {
           mode: string;
-          packets: { hops: { function: string; ret?: number; stack_id?: number; tuple?: unknown }[] }[];
+          packets: {
+            hops: {
+              function: string;
+              ret?: number;
+              stack_id?: number;
+              drop_reason?: string;
+              tuple?: unknown;
+            }[];
+          }[];
         };
         expect(doc.mode).toBe('fentry');
         const hops = doc.packets.flatMap((p) => p.hops);
         // (the copy functions the loader always adds return the copy: their `ret` is its address)
         const withRet = hops.filter((h) => h.ret !== undefined && !COPIES.has(h.function));
-        const withStack = hops.filter((h) => h.stack_id !== undefined);
+        // (every drop event carries a stack too: the core asks for them, `dropStack`)
+        const withStack = hops.filter((h) => h.stack_id !== undefined && h.drop_reason === undefined);
         expect(withRet.length).toBeGreaterThanOrEqual(1);
         expect(withRet.map((h) => [h.function, h.ret])).toEqual(
           withRet.map(() => ['ip_route_input_noref', 0]),

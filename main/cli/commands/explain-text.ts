@@ -50,8 +50,15 @@ function* verdictLines(p: PacketPath, indent: string): Generator<string> {
   const d = p.drop;
   if (d)
     yield `${indent}drop point: ${d.function} (${d.subsystem})${d.reason ? ` reason ${d.reason}` : ''}${d.reason_note ? ` — ${d.reason_note}` : ''}${d.netfilter ? ` netfilter hook ${d.netfilter.hook}` : ''}`;
-  for (const f of d?.stack ?? []) yield `${indent}    ${f}`;
+  const stack = d?.stack ?? [];
+  // the frames that say how the packet got there; the syscall or softirq entry below them rarely matters
+  if (stack.length) yield `${indent}  kernel stack at the drop (innermost first):`;
+  for (const f of stack.slice(0, STACK_LINES)) yield `${indent}    ${f}`;
+  if (stack.length > STACK_LINES)
+    yield `${indent}    … ${stack.length - STACK_LINES} more frames (--json has them all)`;
 }
+
+const STACK_LINES = 12;
 
 /** A run's packets as text, each with its verdict, and its linked clones right under it (once). */
 export function* packetsText(packets: Iterable<PacketPath>, o: ExplainOptions): Generator<string> {

@@ -1,5 +1,6 @@
-import type { PacketPath } from '../../api/trace.js';
+import type { PacketPath, RunEvent } from '../../api/trace.js';
 import { dropPoint } from './drop-point.js';
+import { runStacks } from './drop-stacks.js';
 import { packetVerdict } from './verdict.js';
 
 /** How far a child may follow its parent in a run file and still be shown with it (packets, not time). */
@@ -20,9 +21,14 @@ export function kernelReportsReasons(release: string | undefined): boolean {
   return maj > 5 || (maj === 5 && min >= 17);
 }
 
-/** How a run's packets are explained: its kernel says whether drop reasons exist. */
-export const explainOptionsFor = (run: { kernelRelease?: string | undefined }): ExplainOptions => ({
+/** How a run's packets are explained: its kernel says whether drop reasons exist; its `stack` records give the
+ * frames at each drop. */
+export const explainOptionsFor = (run: {
+  kernelRelease?: string | undefined;
+  events?: readonly RunEvent[] | undefined;
+}): ExplainOptions => ({
   reasonsKnown: kernelReportsReasons(run.kernelRelease),
+  ...(run.events ? { stacks: runStacks(run.events) } : {}),
 });
 
 /** A packet with its verdict only (what a run file's index keeps): explainPacket without the drop point. */

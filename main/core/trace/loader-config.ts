@@ -18,7 +18,7 @@ export interface LoaderConfig {
     functions: 'all' | 'none' | LoaderFunction[];
   };
   limits: { packets?: number; durationMs?: number; events?: number };
-  options: { stack: boolean };
+  options: { stack: boolean; dropStack: boolean };
   /** Packet bytes per capture record; absent = none. */
   capture?: { snaplen: number };
 }
@@ -81,8 +81,9 @@ export function loaderConfig(
       ...(limits.durationS ? { durationMs: Math.round(limits.durationS * 1000) } : {}),
       ...(limits.events ? { events: limits.events } : {}),
     },
-    // `stack` is per function (above): the run-wide option would put a stack on every event
-    options: { stack: false },
+    // `stack` is per function (above): the run-wide option would put a stack on every event. A stack at every
+    // drop: its frames name the function that decided it where only tracepoints attach (drop-stacks.ts)
+    options: { stack: false, dropStack: true },
     ...(spec.capture?.snaplen ? { capture: { snaplen: spec.capture.snaplen } } : {}),
   };
 }

@@ -352,7 +352,7 @@ export class TraceRun {
   }
 
   private explainOptions(): ExplainOptions {
-    return explainOptionsFor({ kernelRelease: this.kernelRelease });
+    return explainOptionsFor({ kernelRelease: this.kernelRelease, events: this.records });
   }
 
   /** Writes out what is still in memory and completes the run file (kept even when the run failed). */

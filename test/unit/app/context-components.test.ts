@@ -79,10 +79,14 @@ describe('ContextDiff', () => {
     );
     const out = html(createElement(ContextDiff, { diff: d, labelA: 'good', labelB: 'bad' }));
     expect(out).toContain('(good → bad, 4 changes)');
-    expect(out).toContain('<span class="muted">netns init:</span> sysctl net.ipv4.ip_forward: 0 → 1');
     expect(out).toContain(
-      '<li class="bad"><span class="muted">netns uic-c:</span> namespace only in A: uic-c</li>',
+      '<span class="muted">netns init:</span> sysctl net.ipv4.ip_forward: <span class="cmp-key changed">0</span> → <span class="cmp-key changed">1</span>',
     );
+    // tinted as Compare's only-in rows (neutral: red means a drop there)
+    expect(out).toContain(
+      '<li><span class="muted">netns uic-c:</span> namespace <span class="cmp-key missing">only in A</span>: uic-c</li>',
+    );
+    expect(out).not.toContain('class="bad"');
     expect(html(createElement(ContextDiff, { diff: { available: false, changes: [] } }))).toContain(
       'a run has none',
     );

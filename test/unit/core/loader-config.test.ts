@@ -22,7 +22,7 @@ describe('loader config', () => {
       { name: 'icmp_rcv', pos: 1, ret: true },
       'ip_rcv',
     ]);
-    expect(c.options).toEqual({ stack: false });
+    expect(c.options).toEqual({ stack: false, dropStack: true });
   });
 
   it('sends the default profile by name: the loader keeps no default list of its own', () => {
