@@ -27,11 +27,11 @@ const memo = new WeakMap<readonly RunEvent[], { read: number; stacks: Map<number
 export function runStacks(events: readonly RunEvent[]): Map<number, string[]> {
   const m = memo.get(events) ?? { read: 0, stacks: new Map<number, string[]>() };
   memo.set(events, m);
-  for (; m.read < events.length; m.read++) {
-    const e = events[m.read]!;
+  for (const e of events.slice(m.read)) {
     const id = e.data?.id;
     if (e.kind === 'stack' && Number.isInteger(id) && Array.isArray(e.data?.frames))
       m.stacks.set(id as number, kernelFrames(e.data.frames as unknown[]));
   }
+  m.read = events.length;
   return m.stacks;
 }
