@@ -214,6 +214,14 @@ describe('desktop app in browser mode (real core, lab sshd, this kernel)', () =>
       /dropped at kfree_skb \(NETFILTER_DROP\)/,
     );
     await shot('trace-drop');
+    // the kernel stack at the drop, folded under the drop line: the nftables evaluation that decided it
+    const stack = page.getByTestId('drop-stack');
+    await stack.locator('summary').click();
+    const frames = await stack.locator('li').allTextContents();
+    const at = (fn: string) => frames.findIndex((f) => f.startsWith(`${fn}+0x`));
+    expect(at('nft_do_chain'), frames.join(' ')).toBeGreaterThan(0);
+    expect(at('nf_hook_slow')).toBeGreaterThan(at('nft_do_chain'));
+    await shots('trace-drop-stack');
     await saveSession('ping dropped');
     await destroy(topo!);
   });

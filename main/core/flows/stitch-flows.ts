@@ -104,7 +104,15 @@ function changedFields(g: readonly SegmentFacts[]): string[] {
 function toFlow(g: SegmentFacts[], offsets: ClockOffsets, ctx: Omit<HeadlineContext, 'offsets'>): Flow {
   const first = g[0] as SegmentFacts;
   const last = g.at(-1) as SegmentFacts;
-  const off = g.map((s) => offsets.estimate(first.host, s.host).offset);
+  // Each segment's clock offset to the first host, chained through its neighbours: two adjacent hosts' offset is
+  // bounded by the packets that crossed between them both ways (about a wire time), while hosts that never
+  // exchanged a frame (vm61 and vm612 across a router) are related only by SSH round trips — milliseconds, which
+  // put segments in the wrong order. Chaining makes every gap the neighbours' own bound.
+  const off: number[] = [];
+  for (const [i, s] of g.entries())
+    off.push(
+      i === 0 ? 0 : (off[i - 1] ?? 0) + offsets.estimate((g[i - 1] as SegmentFacts).host, s.host).offset,
+    );
   const segments: FlowSegment[] = g.map((s, i) => ({
     host: s.host,
     packet_id: s.packetId,

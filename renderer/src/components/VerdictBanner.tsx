@@ -29,6 +29,7 @@ export function VerdictBanner({ packet }: { packet: PacketPath }) {
         <span className={`badge ${tone}`}>{v.kind}</span> {v.summary}
       </div>
       {packet.drop && <DropLine drop={packet.drop} />}
+      {packet.drop?.stack?.length ? <DropStack frames={packet.drop.stack} /> : null}
       {packet.diagnosis && (
         <div className="diagnosis" data-testid="diagnosis" data-rule={packet.diagnosis.rule}>
           <div className="diagnosis-summary">{packet.diagnosis.summary}</div>
@@ -55,7 +56,7 @@ export function VerdictBanner({ packet }: { packet: PacketPath }) {
 function DropLine({ drop }: { drop: DropPoint }) {
   const nf = drop.netfilter;
   return (
-    <div className="drop-line mono" title={drop.stack?.join('\n')}>
+    <div className="drop-line mono">
       dropped in {drop.function}
       {drop.location ? ` (${drop.location})` : ''} · {drop.subsystem}
       {drop.reason ? ` · ${drop.reason}` : drop.reason_note ? ` · ${drop.reason_note}` : ''}
@@ -69,6 +70,20 @@ function DropLine({ drop }: { drop: DropPoint }) {
         </div>
       )}
     </div>
+  );
+}
+
+/** The kernel stack at the drop, from the dropping function up: folded, it is detail once the line above is read. */
+function DropStack({ frames }: { frames: readonly string[] }) {
+  return (
+    <details className="drop-stack" data-testid="drop-stack">
+      <summary>Kernel stack at the drop ({frames.length} frames, innermost first)</summary>
+      <ol className="mono" tabIndex={0} aria-label="kernel stack frames">
+        {frames.map((f, i) => (
+          <li key={i}>{f}</li>
+        ))}
+      </ol>
+    </details>
   );
 }
 

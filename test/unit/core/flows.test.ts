@@ -366,6 +366,66 @@ describe('stitched flows', () => {
     expect(f!.changed_fields).toEqual(['saddr']);
   });
 
+  it('through a router: each gap comes from the neighbours’ packets, never from a far host’s round trip', () => {
+    // router 3 s ahead of vm61, vm612 5 s ahead. vm61–router is a slow link (10 ms each way), router–vm612 a fast
+    // one (100 µs). The hellos' round trips (4 ms) bound vm61–vm612 tighter than their packets do, and vm612 read
+    // its clock 1.5 ms late in its round trip: offset vm61→vm612 taken on its own, the 100 µs hop goes negative
+    const [W1, W2, OR, O612, t, FW] = [10e6, 100_000, 3e9, 5e9, 70e9, 10_000];
+    const req = { id: 8, ipId: 400, seq: 1 };
+    const rep = { ...req, ipId: 900, type: 0 };
+    const there = { src: '10.99.1.1', dst: '10.99.2.2' };
+    const back = { src: '10.99.2.2', dst: '10.99.1.1' };
+    const sight = (id: number, t0: number, fns: string[], b: Parameters<typeof icmpBytes>[0], ether = true) =>
+      packet({
+        id,
+        t0,
+        fns,
+        ether,
+        bytes: icmpBytes({ ...b, ether }),
+        tuple: { saddr: b.src, daddr: b.dst },
+      });
+    const replyAt = 30e6; // vm612's clock minus O612: when it sends the reply
+    const runs: FlowRun[] = [
+      {
+        host: 'vm61',
+        events: hello(t, 10_000, 4),
+        packets: [
+          sight(1, t, TX, { ...req, ...there, ttl: 64 }, false),
+          sight(2, t + replyAt + W2 + FW + W1, RX, { ...rep, ...back, ttl: 63 }),
+        ],
+      },
+      {
+        host: 'router',
+        events: hello(t + OR, 10_000, 4),
+        packets: [
+          sight(1, t + OR + W1, FWD, { ...req, ...there, ttl: 64 }),
+          sight(2, t + OR + replyAt + W2, FWD, { ...rep, ...back, ttl: 64 }),
+        ],
+      },
+      {
+        host: 'vm612',
+        events: hello(t + O612 + 1.5e6, 10_000, 4),
+        packets: [
+          sight(1, t + O612 + W1 + FW + W2, RX, { ...req, ...there, ttl: 63 }),
+          sight(2, t + O612 + replyAt, TX, { ...rep, ...back, ttl: 64 }, false),
+        ],
+      },
+    ];
+    const flows = flowsOfRuns(runs);
+    expect(flows.map((f) => f.segments.map((s) => s.host))).toEqual([
+      ['vm61', 'router', 'vm612'],
+      ['vm612', 'router', 'vm61'],
+    ]);
+    for (const f of flows) {
+      const gaps = f.segments.slice(1).map((s) => s.gap_ns ?? NaN);
+      const wires = f.segments[0]!.host === 'vm61' ? [W1, W2] : [W2, W1];
+      // each gap is its own wire time, to within the few µs between hops the packets leave unknown
+      gaps.forEach((g, i) =>
+        expect(Math.abs(g - wires[i]!), JSON.stringify(f.segments)).toBeLessThan(20_000),
+      );
+    }
+  });
+
   it('keeps packets whose bytes are not an IP header apart (no false match on a garbage capture)', () => {
     const runs = pingRuns();
     for (const r of runs)
