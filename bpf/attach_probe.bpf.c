@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /* Tiny programs that `loader probe` loads and attaches one at a time to learn which attach kinds this kernel
- * really supports. They do nothing. */
+ * really supports. They do nothing but call the helper the tracer's programs of that kind need (pktpath.bpf.c),
+ * so a kind the kernel attaches but cannot serve is not reported as working. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -9,19 +10,19 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 SEC("kprobe")
 int probe_kprobe(void *ctx)
 {
-	return 0;
+	return bpf_get_attach_cookie(ctx) == 1;
 }
 
 SEC("kprobe.multi")
 int probe_kprobe_multi(void *ctx)
 {
-	return 0;
+	return bpf_get_attach_cookie(ctx) == 1;
 }
 
 SEC("fentry")
 int probe_fentry(void *ctx)
 {
-	return 0;
+	return bpf_get_func_ip(ctx) == 1;
 }
 
 SEC("raw_tp")

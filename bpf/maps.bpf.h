@@ -18,11 +18,16 @@ const volatile __u32 tp_probe_id[16] = {};
 const volatile __u32 tc_probe_id[2] = {};
 /* Tracepoints (bit = TP_* index) attached only to end the tracking of freed skbs: PROBE_QUIET. */
 const volatile __u32 tp_quiet = 0;
+/* skb:kfree_skb passes the drop reason (a third argument, 5.17+): the loader reads it from the host's BTF. A raw
+ * tracepoint program that reads past the tracepoint's arguments fails to attach, so the read sits behind this. */
+const volatile bool tp_kfree_reason = true;
+/* Possible CPUs (the loader sets it): the compat object interleaves per-CPU packet id counters by it. */
+const volatile __u32 cfg_ncpus = 1;
 
 /* Set by the loader once a PROBE_END function (kfree_skbmem) is attached: a freed skb then stays tracked, marked,
  * until its struct is released, so the tail of freeing (skb_release_data, kfree_skbmem) stays in its path. */
 bool fn_tail = false;
-/* Packet ids are handed out from here; __sync_fetch_and_add keeps them unique across CPUs. */
+/* Packet ids are handed out from here; an atomic fetch-and-add keeps them unique across CPUs (claim_packet_id). */
 __u32 next_packet_id = 0;
 /* Whole packets matched so far (not fragments): what limits.packets counts. */
 __u32 limited_packets = 0;
@@ -64,6 +69,15 @@ struct {
 	__type(key, struct ret_key);
 	__type(value, __u64);
 } ret_stash SEC(".maps");
+
+/* The compat object's packet id counter, one per CPU (claim_packet_id). Declared in both objects: the loader opens
+ * either through one skeleton, so their maps and variables must be the same. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} id_seq SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

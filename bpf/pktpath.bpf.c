@@ -61,12 +61,15 @@ SKB_TP(netif_receive_skb_entry, TP_NETIF_RECEIVE_SKB_ENTRY, 0)
 SKB_TP(netif_rx_entry, TP_NETIF_RX_ENTRY, 0)
 SKB_TP(netif_receive_skb_list_entry, TP_NETIF_RECEIVE_SKB_LIST_ENTRY, 0)
 
-/* kfree_skb(skb, location, reason): the drop reason is the third argument since 5.17; `location` (the caller
- * that freed it) goes into the event's retval slot, symbolized by the loader (loader/drop_sites.c). */
+/* kfree_skb(skb, location[, reason]): the drop reason is the third argument since 5.17 (tp_kfree_reason); before,
+ * every kfree_skb is a drop and only its location says where. `location` (the caller that freed it) goes into the
+ * event's retval slot, symbolized by the loader (loader/drop_sites.c). */
 SEC("pktpath/raw_tp")
-int BPF_PROG(tp_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+int tp_kfree_skb(__u64 *ctx)
 {
-	return on_skb_at(ctx, skb, tp_cookie(TP_KFREE_SKB) | PROBE_FREE, PK_TRACE, reason, true, (__u64)(long)location);
+	__u32 reason = tp_kfree_reason ? (__u32)ctx[2] : 0;
+	return on_skb_at(ctx, (struct sk_buff *)ctx[0], tp_cookie(TP_KFREE_SKB) | PROBE_FREE, PK_TRACE, reason,
+	                 tp_kfree_reason, ctx[1]);
 }
 
 /* ---- TC observer: the seed's mechanism. At runtime the context is the kernel's sk_buff itself. ---- */

@@ -96,15 +96,69 @@ static __always_inline __u32 read_tuple(struct sk_buff *skb, struct pktpath_even
 	return h ? h : 1;
 }
 
+/* Three counters shared by every CPU. Kernels before 5.12 have no atomic fetch-and-add (their verifier refuses the
+ * instruction anywhere in an object), only an atomic add without a result: the compat object (PKTPATH_NO_FETCH,
+ * picked by the loader on such kernels) gets the same answers another way, each said where it is weaker. */
+#ifndef PKTPATH_NO_FETCH
+static __always_inline __u32 claim_packet_id(void)
+{
+	return __sync_fetch_and_add(&next_packet_id, 1) + 1;
+}
+
+/* Takes one of the cfg_max_packets slots; false when they were gone. */
+static __always_inline bool claim_limit_slot(void)
+{
+	return __sync_fetch_and_add(&limited_packets, 1) < cfg_max_packets;
+}
+
+/* One skb of the packet fewer; true when it was the last (the caller then owns the release). */
+static __always_inline bool drop_ref(__u32 *refs, __u32 id)
+{
+	if (__sync_fetch_and_add(refs, -1) > 1)
+		return false;
+	bpf_map_delete_elem(&pkt_refs, &id);
+	return true;
+}
+#else
+/* Per-CPU counters interleaved by CPU: unique across CPUs without a shared fetch. Two programs nesting on one CPU
+ * (an interrupt between the add and the read) could still share an id. */
+static __always_inline __u32 claim_packet_id(void)
+{
+	__u32 zero = 0, *n = bpf_map_lookup_elem(&id_seq, &zero);
+	if (!n)
+		return 0;
+	__sync_fetch_and_add(n, 1);
+	return (*n - 1) * cfg_ncpus + bpf_get_smp_processor_id() + 1;
+}
+
+/* Two CPUs taking the last slot at once may both be refused: the run then ends one packet short. */
+static __always_inline bool claim_limit_slot(void)
+{
+	__sync_fetch_and_add(&limited_packets, 1);
+	return limited_packets <= cfg_max_packets;
+}
+
+/* Two CPUs freeing the last two skbs at once may both read 0: the map delete, atomic, picks the one that owns the
+ * release. */
+static __always_inline bool drop_ref(__u32 *refs, __u32 id)
+{
+	__sync_fetch_and_add(refs, -1);
+	if (*refs > 0 && *refs < 0x80000000u)
+		return false;
+	return bpf_map_delete_elem(&pkt_refs, &id) == 0;
+}
+#endif
+
 /* The skb's last reference is gone: returns true when it was the packet's last skb (the path ends). */
 static __always_inline bool release(struct pkt_track *t)
 {
 	__u32 id = t->packet_id, *refs = bpf_map_lookup_elem(&pkt_refs, &id);
 
 	t->freed = 1;
-	if (refs && __sync_fetch_and_add(refs, -1) > 1)
+	if (refs && !drop_ref(refs, id))
 		return false;
-	bpf_map_delete_elem(&pkt_refs, &id);
+	if (!refs)
+		bpf_map_delete_elem(&pkt_refs, &id);
 	__sync_fetch_and_add(&live_packets, -1);
 	count(CNT_FREED);
 	return true;
@@ -188,8 +242,10 @@ static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_trac
 	e->drop_reason = drop_reason;
 	e->retval = retval;
 	/* a stack on every event (options.stack), at the probes that asked for one, or at drops (options.dropStack:
-	 * the frames above kfree_skb name the function that decided the drop where no function probe attaches) */
-	if (kind == PK_TRACE && (cfg_stack || (c & PROBE_STACK) || (cfg_drop_stack && (flags & EV_DROP)))) {
+	 * the frames above kfree_skb name the function that decided the drop where no function probe attaches;
+	 * kfree_skb always has its location, and before 5.17 no reason) */
+	if (kind == PK_TRACE &&
+	    (cfg_stack || (c & PROBE_STACK) || (cfg_drop_stack && (flags & (EV_DROP | EV_LOCATION))))) {
 		e->stack_id = bpf_get_stackid(ctx, &stacks, 0);
 		if (e->stack_id >= 0)
 			flags |= EV_STACK;
@@ -233,11 +289,12 @@ static __always_inline int on_skb_at(void *ctx, struct sk_buff *skb, __u64 c, in
 			count(CNT_OVER_LIMIT);
 			return 0;
 		}
-		if (cfg_max_packets && !partial && __sync_fetch_and_add(&limited_packets, 1) >= cfg_max_packets) {
+		if (cfg_max_packets && !partial && !claim_limit_slot()) {
 			count(CNT_OVER_LIMIT); /* another CPU took the last slot */
 			return 0;
 		}
-		fresh.packet_id = __sync_fetch_and_add(&next_packet_id, 1) + 1;
+		if (!(fresh.packet_id = claim_packet_id()))
+			return 0;
 		flags |= EV_FIRST | (l2 ? EV_L2 : 0) | (partial ? EV_PARTIAL : 0);
 		count(CNT_PACKETS);
 		__u32 one = 1;

@@ -33,6 +33,22 @@ for arch in $archs; do
     bpftool gen skeleton "$o/$src.bpf.o" name "${src}_bpf" > "$o/$src.skel.h"
     cp "$o/$src.bpf.o" "resources/$arch/$src.bpf.o"
   done
+  # The compat object for kernels without atomic fetch-and-add (< 5.12): the same source with PKTPATH_NO_FETCH.
+  # The loader opens it through pktpath_bpf's skeleton (only its ELF bytes are used), so its programs, maps and
+  # variables must be pktpath_bpf's exactly: the two skeletons, names aside, must match line for line.
+  clang -g -O2 -mcpu=v3 -target bpf -D__TARGET_ARCH_$tarch -DPKTPATH_NO_FETCH -Ibpf -c bpf/pktpath.bpf.c \
+    -o "$o/pktpath_compat.bpf.o"
+  llvm-strip -g "$o/pktpath_compat.bpf.o"
+  # kernels < 5.12 take only BPF_STX | BPF_ATOMIC with imm 0 (the old XADD); objdump prints every atomic as `lock`
+  if llvm-objdump -d "$o/pktpath_compat.bpf.o" | grep -E '^ *[0-9]+:\s+(c3|db) ([0-9a-f]{2} ){3}' |
+    grep -qvE '(c3|db) ([0-9a-f]{2} ){3}00 00 00 00'; then
+    echo "build-bpf: $arch compat object still has an atomic fetch (kernels < 5.12 refuse it)" >&2; exit 1
+  fi
+  bpftool gen skeleton "$o/pktpath_compat.bpf.o" name pktpath_compat_bpf > "$o/pktpath_compat.skel.h"
+  skel_shape() { sed -e 's/pktpath_compat_bpf/pktpath_bpf/g; s/PKTPATH_COMPAT_BPF/PKTPATH_BPF/g' "$1" |
+    grep -v -e '^\\' -e '\*sz = [0-9]*;'; }
+  diff <(skel_shape "$o/pktpath.skel.h") <(skel_shape "$o/pktpath_compat.skel.h") >&2 || {
+    echo "build-bpf: $arch compat object differs from pktpath_bpf's skeleton" >&2; exit 1; }
   scripts/bpf-build-libpcap.sh "$arch" "$out/libpcap-$arch"
   # shellcheck disable=SC2046
   # -Werror: a warning fails the build on either arch. jansson (JSON) from Debian's own static archive.

@@ -8,6 +8,7 @@
 #include "../pktpath.h"
 #include "tc_observer.h"
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,11 +80,43 @@ static struct bpf_link *attach_one(enum attach_test t, struct bpf_program *p)
 	}
 }
 
+/* the helper each test program calls: the one the tracer's programs of that kind cannot do without */
+static const char *const test_helpers[AT_COUNT] = { "bpf_get_attach_cookie", "bpf_get_func_ip",
+	                                            "bpf_get_attach_cookie" };
+
+/* Set when the verifier refused a test program's helper call: "invalid func unknown#173" (5.10 names only the
+ * helpers it has), "unknown func bpf_x#N" on later kernels. */
+static bool helper_refused;
+
+static int scan_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char text[4096];
+	(void)level;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	if (getenv("PKTPATH_LOADER_DEBUG"))
+		fputs(text, stderr);
+	if (strstr(text, "invalid func ") || strstr(text, "unknown func "))
+		helper_refused = true;
+	return 0;
+}
+
+/* Why test t's load failed, in words when the verifier refused its helper. */
+static void load_err(enum attach_test t, char *err, size_t errlen, int e)
+{
+	if (helper_refused && (unsigned)t < AT_COUNT && test_helpers[t])
+		snprintf(err, errlen, "load: this kernel's eBPF has no %s (the tracer's %s programs need it)",
+		         test_helpers[t], test_names[t]);
+	else
+		set_err(err, errlen, "load", e);
+}
+
 bool attach_kind_ok(enum attach_test t, char *err, size_t errlen)
 {
 	struct bpf_program *p = NULL;
 	struct bpf_link *l = NULL;
 	int rc = -1, e;
+	libbpf_print_fn_t before = libbpf_set_print(scan_print);
+	helper_refused = false;
 	struct attach_probe_bpf *s = open_one(&p, test_progs[t]);
 	if (!s || !p) {
 		set_err(err, errlen, "open", errno ? errno : EINVAL);
@@ -94,7 +127,7 @@ bool attach_kind_ok(enum attach_test t, char *err, size_t errlen)
 		goto out;
 	}
 	if ((e = attach_probe_bpf__load(s))) {
-		set_err(err, errlen, "load", e);
+		load_err(t, err, errlen, e);
 		goto out;
 	}
 	if (t == AT_TC || t == AT_TCX) {
@@ -111,6 +144,7 @@ bool attach_kind_ok(enum attach_test t, char *err, size_t errlen)
 out:
 	bpf_link__destroy(l);
 	attach_probe_bpf__destroy(s);
+	libbpf_set_print(before);
 	return rc == 0;
 }
 

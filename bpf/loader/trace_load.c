@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "trace_load.h"
+#include "kernel_features.h"
 #include "libbpf_log.h"
+#include "pktpath_compat.skel.h"
 #include "loader.h"
 #include "trace_plan.h"
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* `auto` without kprobe-multi: fentry costs less per hit than a kprobe, but each fentry function needs its own
@@ -142,6 +145,8 @@ static void set_rodata(struct trace_ctx *c, const struct func_use *u)
 			s->rodata->tc_probe_id[p->egress] = i;
 	}
 	s->rodata->tp_quiet = c->quiet_tps;
+	s->rodata->tp_kfree_reason = tracepoint_has_args("kfree_skb", 3);
+	s->rodata->cfg_ncpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
 	s->rodata->cfg_netns = c->cfg.netns;
 	s->rodata->cfg_ifindex = c->cfg.ifindex;
 	memcpy((void *)s->rodata->cfg_ifname, c->cfg.ifname, sizeof(c->cfg.ifname));
@@ -157,12 +162,30 @@ static void set_rodata(struct trace_ctx *c, const struct func_use *u)
 		bpf_map__set_max_entries(s->maps.stacks, 1);
 }
 
+/* pktpath_bpf's skeleton over the compat object's ELF when the kernel has no atomic fetch-and-add: the build
+ * checks the two have the same programs, maps and variables (scripts/build-bpf.sh). */
+static struct pktpath_bpf *open_object(bool compat)
+{
+	struct pktpath_bpf *s = calloc(1, sizeof(*s));
+	int e = s ? pktpath_bpf__create_skeleton(s) : -ENOMEM;
+	if (!e && compat)
+		s->skeleton->data = (void *)pktpath_compat_bpf__elf_bytes(&s->skeleton->data_sz);
+	if (!e)
+		e = bpf_object__open_skeleton(s->skeleton, NULL);
+	if (e) {
+		pktpath_bpf__destroy(s);
+		errno = -e;
+		return NULL;
+	}
+	return s;
+}
+
 /* Opens and loads the object with the programs of the function backends chain[0..n). */
 static int load_object(struct trace_ctx *c, const enum backend *chain, int n, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
 	struct func_use u = func_use(c, n > 0);
-	if (!(c->skel = pktpath_bpf__open())) {
+	if (!(c->skel = open_object(c->compat))) {
 		snprintf(err, errlen, "open: %s", strerror(errno));
 		return -1;
 	}
@@ -209,7 +232,6 @@ static int backend_order(struct trace_ctx *c, int nfuncs)
 		if (c->cfg.attach != BK_AUTO && c->cfg.attach != tested[i].b)
 			continue;
 		ok[tested[i].b] = attach_kind_ok(tested[i].t, kerr, sizeof(kerr));
-		libbpf_log_install(); /* the test silences libbpf */
 		snprintf(why, sizeof(why), "feature test: %s", kerr);
 		if (!ok[tested[i].b])
 			add_chain_fallback(c, tested[i].b, why);
@@ -249,6 +271,7 @@ static void load_chain(struct trace_ctx *c, int n)
 
 int trace_load(struct trace_ctx *c, int usable_funcs, char *err, size_t errlen)
 {
+	c->compat = !kernel_has_atomic_fetch();
 	if (usable_funcs)
 		load_chain(c, backend_order(c, usable_funcs));
 	for (int i = c->nfixed; i < c->probes.n && c->nchain; i++)

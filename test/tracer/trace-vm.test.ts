@@ -3,10 +3,10 @@ import { addNftDrop, createPair, destroy, ping } from '../lab/netns.js';
 import type { VmSpec } from '../lab/vm.js';
 import { labContext } from '../support/lab-context.js';
 import { DEFAULT_FUNCTIONS, paths, TraceRun, type Ev, type Rec } from './loader-run.js';
-import { expectBlocked, LOADER_BLOCKED } from './loader-blocked.js';
 import { pushLoader, type VmHost } from './vm-loader.js';
 
-// The function backends (kprobe-multi, fentry, kprobe) on Debian's 5.10, 6.1 and 6.12 kernels in the lab VMs. One
+// The function backends (kprobe-multi, fentry, kprobe) on Debian's 6.1 and 6.12 kernels and arm64 in the lab VMs
+// (5.10 has none: trace-510.test.ts). One
 // trace run per backend serves several checks: a ping that is answered, then one an nft rule drops.
 const { state, labIt } = labContext();
 const itOn = (name: VmSpec['name']) => labIt({ hosts: [name] });
@@ -47,11 +47,9 @@ async function pingThenDrop(host: VmHost, config: object) {
 
 type Traced = Awaited<ReturnType<typeof pingThenDrop>>;
 
-/**
- * The checks every backend must pass on the answered ping and the dropped one. `dropReasons`: kfree_skb carries a
- * reason (5.17 and later); before, the drop point alone is reported.
- */
-function checkPaths({ t, recs, events }: Traced, dropReasons = true) {
+/** The checks every backend must pass on the answered ping and the dropped one (every kernel here reports drop
+ * reasons: 5.17 and later). */
+function checkPaths({ t, recs, events }: Traced) {
   expect(recs.at(-1)).toMatchObject({ type: 'done', reason: 'stop', lost: 0, trackFull: 0 });
   const all = [...paths(events).values()];
   // the 5-tuple comes with the first event that sees an IP header (__ip_local_out runs before it is built)
@@ -91,13 +89,8 @@ function checkPaths({ t, recs, events }: Traced, dropReasons = true) {
   const dn = dropped.map((e) => e.name);
   expect(inOrder(dn, ['ip_rcv', 'ip_local_deliver', 'nf_hook_slow']), dn.join(' ')).toBe(true);
   const end = dropped.find((e) => e.free)!;
-  if (dropReasons) {
-    expect(dn.some((n) => n === 'kfree_skb_reason' || n === 'sk_skb_reason_drop')).toBe(true);
-    expect(end).toMatchObject({ name: 'kfree_skb', drop: { name: 'NETFILTER_DROP' } });
-  } else {
-    expect(end).toMatchObject({ name: 'kfree_skb' }); // the drop point, with no reason to report
-    expect(end.drop).toBeUndefined();
-  }
+  expect(dn.some((n) => n === 'kfree_skb_reason' || n === 'sk_skb_reason_drop')).toBe(true);
+  expect(end).toMatchObject({ name: 'kfree_skb', drop: { name: 'NETFILTER_DROP' } });
   expect(end.netns).toBe(dropped.find((e) => e.name === 'ip_rcv')!.netns);
   expect(dn).not.toContain('icmp_rcv');
 }
@@ -158,20 +151,12 @@ function checkRet(r: Traced) {
   });
 }
 
-/** The kernels without kprobe-multi, where `auto` picks fentry; 5.10's kfree_skb has no drop reason. */
+/** The kernels without kprobe-multi, where `auto` picks fentry. */
 const FENTRY_KERNELS = [
   {
     name: 'vm61',
     title: 'Debian 6.1 (vm61: kprobe, fentry; no kprobe-multi)',
     kprobeMultiError: /not supported/i,
-    dropReasons: true,
-    absent: 'sk_skb_reason_drop',
-  },
-  {
-    name: 'vm510',
-    title: 'Debian 11’s 5.10 (vm510: kprobe, fentry; no kprobe-multi, no drop reasons)',
-    kprobeMultiError: /Invalid argument/,
-    dropReasons: false,
     absent: 'sk_skb_reason_drop',
   },
   {
@@ -180,20 +165,14 @@ const FENTRY_KERNELS = [
     name: 'vmarm64',
     title: 'Debian 6.12 on arm64 (vmarm64, qemu-system-aarch64: kprobe, fentry; no kprobe-multi)',
     kprobeMultiError: /not supported/i,
-    dropReasons: true,
     absent: 'kfree_skb_reason', // 6.11 made it an inline wrapper of sk_skb_reason_drop
   },
 ] as const;
 
-for (const { name, title, kprobeMultiError, dropReasons, absent } of FENTRY_KERNELS)
+for (const { name, title, kprobeMultiError, absent } of FENTRY_KERNELS)
   describe(`tracer on ${title}`, () => {
-    const blocked = LOADER_BLOCKED[name];
-    const known = blocked
-      ? ' — the loader does not load here yet: its exact error asserted (loader-blocked.ts)'
-      : '';
-
     itOn(name)(
-      `probe reports the attach kinds that really work; auto picks fentry and follows ping, clone and nft drop${known}`,
+      `probe reports the attach kinds that really work; auto picks fentry and follows ping, clone and nft drop`,
       async () => {
         const host = await vm(name);
         const p = await probeOf(host);
@@ -205,7 +184,6 @@ for (const { name, title, kprobeMultiError, dropReasons, absent } of FENTRY_KERN
         ]);
         expect(p.auto).toBe('fentry');
         const config = { probes: { functions: DEFAULT_FUNCTIONS } };
-        if (blocked) return expectBlocked(host, config, blocked);
         const r = await pingThenDrop(host, config);
         checkAttached(r, 'fentry');
         // the default set's module function: fentry refuses it, kprobe takes it
@@ -218,23 +196,22 @@ for (const { name, title, kprobeMultiError, dropReasons, absent } of FENTRY_KERN
         expect(r.attached.fallbacks).toEqual([
           { backend: 'kprobe-multi', error: expect.stringMatching(kprobeMultiError) as unknown },
         ]);
-        checkPaths(r, dropReasons);
+        checkPaths(r);
       },
       TCG,
     );
 
     itOn(name)(
-      `kprobe (with kretprobes): the same paths, return values, a missing function reported${known}`,
+      `kprobe (with kretprobes): the same paths, return values, a missing function reported`,
       async () => {
         const config = { attach: 'kprobe', probes: explicit };
-        if (blocked) return expectBlocked(await vm(name), config, blocked);
         const r = await pingThenDrop(await vm(name), config);
         expect(r.attached).toMatchObject({ backend: 'kprobe', fallbacks: [] });
         expect(r.probes.find((p) => p.name === absent)).toMatchObject({
           attached: false,
           error: expect.stringMatching(/no such function/) as unknown,
         });
-        checkPaths(r, dropReasons);
+        checkPaths(r);
         checkRet(r);
       },
       TCG,

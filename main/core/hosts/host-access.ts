@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Host } from '../../api/hosts.js';
@@ -79,6 +80,14 @@ export class HostAccess {
       this.infos.set(runner, p);
     }
     return p;
+  }
+
+  /** Names the shipped loaders of every arch (16 hex digits of a hash of their sha256s): what the probe cache is
+   * keyed by, since another loader may find other facts on the same kernel. */
+  loaderStamp(): string {
+    this.manifest ??= readManifest(join(this.resourcesDir, 'manifest.json'));
+    const shas = this.manifest.filter((a) => a.name === LOADER_NAME).map((a) => `${a.arch}:${a.sha256}`);
+    return createHash('sha256').update(shas.sort().join('\n')).digest('hex').slice(0, 16);
   }
 
   private loaderArtifact(arch: string): LocalArtifact {

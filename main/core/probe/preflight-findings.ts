@@ -6,19 +6,22 @@ import type { KeyValues, PreflightRaw } from './preflight.js';
 
 /** What the loader needs of a kernel, in the words every finding uses. */
 export const LOADER_FLOOR =
-  'pktpath-loader needs BTF and BPF atomic fetch-add (Linux 5.12) for any program, bpf_get_func_ip and ' +
-  'bpf_get_attach_cookie (5.15) for fentry and kprobe probes, and bpf_get_func_arg/ret (5.17) for return values';
+  'pktpath-loader needs BTF for any program (kernels without BPF atomic fetch-add, before 5.12, run its compat ' +
+  'object), bpf_get_func_ip and bpf_get_attach_cookie (5.15) for fentry and kprobe probes, and ' +
+  'bpf_get_func_arg/ret (5.17) for return values';
 
-/** Helpers by the BTF enum constant that shows them, and what each one's absence costs. */
-const HELPERS: { marker: BtfMarker; helper: string; blocks: string }[] = [
-  { marker: 'BPF_FUNC_get_func_ip', helper: 'bpf_get_func_ip', blocks: 'fentry probes' },
+/** Helpers by the BTF enum constant that shows them, what each one's absence costs, and the attach kinds whose
+ * refusal by the loader's probe it explains. */
+const HELPERS: { marker: BtfMarker; helper: string; blocks: string; kinds: string[] }[] = [
+  { marker: 'BPF_FUNC_get_func_ip', helper: 'bpf_get_func_ip', blocks: 'fentry probes', kinds: ['fentry'] },
   {
     marker: 'BPF_FUNC_get_attach_cookie',
     helper: 'bpf_get_attach_cookie',
     blocks: 'kprobe and kprobe-multi probes',
+    kinds: ['kprobe', 'kprobe-multi'],
   },
-  { marker: 'BPF_FUNC_get_func_arg', helper: 'bpf_get_func_arg', blocks: 'fexit return probes' },
-  { marker: 'BPF_FUNC_get_func_ret', helper: 'bpf_get_func_ret', blocks: 'fexit return probes' },
+  { marker: 'BPF_FUNC_get_func_arg', helper: 'bpf_get_func_arg', blocks: 'fexit return probes', kinds: [] },
+  { marker: 'BPF_FUNC_get_func_ret', helper: 'bpf_get_func_ret', blocks: 'fexit return probes', kinds: [] },
 ];
 
 interface Seen {
@@ -213,7 +216,9 @@ function kprobes({ root }: Seen): LimitFindingInput[] {
       severity: 'info',
       summary:
         'no fprobe (CONFIG_FPROBE off): no kprobe-multi, so many function probes attach and detach slowly',
-      advice: 'auto picks fentry or kprobe instead; a kernel with CONFIG_FPROBE=y (5.18+) adds kprobe-multi',
+      advice: missingHelpers(root).some((h) => h.kinds.includes('kprobe'))
+        ? 'and no kprobe or fentry either (helpers-missing); a 5.18+ kernel with CONFIG_FPROBE=y has all three'
+        : 'auto picks fentry or kprobe instead; a kernel with CONFIG_FPROBE=y (5.18+) adds kprobe-multi',
       evidence: evidence.length ? evidence : ['btf lacks register_fprobe_ips'],
     },
   ];
@@ -282,19 +287,25 @@ function loader({ root, facts }: Seen): LimitFindingInput[] {
           `${LOADER_FLOOR}. ` +
           (missing.length
             ? `This kernel lacks ${missing.map((h) => h.helper).join(', ')}, so it is below that floor: `
-            : 'This kernel has the helpers; an older verifier rejects the atomics: ') +
-          'boot a newer kernel (e.g. Debian 12’s 6.1). The loader does not yet pass on the verifier’s own line ' +
-          '(e.g. "BPF_STX uses reserved fields" for the atomics); a loader change would',
+            : 'This kernel has the helpers, yet its verifier refuses the programs: ') +
+          'boot a newer kernel (e.g. Debian 12’s 6.1); the loader run with PKTPATH_LOADER_DEBUG=1 on the host ' +
+          'prints the verifier’s own log (docs/LOADER.md)',
         evidence: [`load check: ${facts.loadCheck.error ?? 'failed'}`, ...helperEvidence],
       },
     ];
   if (!missing.length) return [];
+  const noFunctions = ['fentry', 'kprobe'].every((k) => missing.some((h) => h.kinds.includes(k)));
   return [
     {
       id: 'helpers-missing',
       severity: 'warning',
       summary: `BPF helpers missing: ${missing.map((h) => `${h.helper} (${h.blocks})`).join(', ')}`,
-      advice: `${LOADER_FLOOR}; auto falls back to the backends that load, else to tracepoints and TC`,
+      advice:
+        `${LOADER_FLOOR}; ` +
+        (noFunctions
+          ? 'here no function backend works: traces run on raw tracepoints and TC, each drop placed by ' +
+            'kfree_skb’s caller and its kernel stack; a 5.15+ kernel adds function probes'
+          : 'auto falls back to the backends that load, else to tracepoints and TC'),
       evidence: helperEvidence,
     },
   ];
@@ -308,6 +319,7 @@ function attach({ facts, root }: Seen): LimitFindingInput[] {
   if (noKprobes.some((f) => f.id === 'no-kprobes'))
     ['kprobe', 'kprobe-multi'].forEach((k) => explained.add(k));
   if (noKprobes.some((f) => f.id === 'no-fprobe')) explained.add('kprobe-multi');
+  for (const h of missingHelpers(root)) h.kinds.forEach((k) => explained.add(k)); // said by helpers-missing
   if (facts.attach.tc?.ok) explained.add('tcx'); // classic TC stands in for TCX (kernels < 6.6)
   return Object.entries(facts.attach)
     .filter(([kind, r]) => !r.ok && !explained.has(kind))

@@ -6,14 +6,25 @@ import { readJsonFile, writeFileAtomic } from '../fs/atomic-file.js';
 import { CorruptFileError } from '../errors.js';
 
 /**
- * `loader probe` results in `$PKTPATH_HOME/probe-cache/<host>/<kernel release>.json`: a kernel's facts only change
- * with the kernel, so a reboot into another release probes again while the same release is answered from disk.
+ * `loader probe` results in `$PKTPATH_HOME/probe-cache/<loader stamp>/<host>/<kernel release>.json`: a kernel's
+ * facts only change with the kernel and with the loader that found them (a new loader may attach what the old one
+ * could not, e.g. its compat object on 5.10), so a reboot into another release or a pktpath with other loaders
+ * probes again, while the same pair is answered from disk.
  */
 export class ProbeCache {
-  readonly dir: string;
+  readonly root: string;
 
-  constructor(home: string) {
-    this.dir = join(home, 'probe-cache');
+  /** `loaderStamp`: names the shipped loaders (HostAccess.loaderStamp), asked once, when first needed. */
+  constructor(
+    home: string,
+    private readonly loaderStamp: () => string,
+  ) {
+    this.root = join(home, 'probe-cache');
+  }
+
+  private stampDir?: string;
+  get dir(): string {
+    return (this.stampDir ??= join(this.root, this.loaderStamp()));
   }
 
   private fileOf(host: string, kernelRelease: string): string {

@@ -63,7 +63,7 @@ export async function createCore(opts: CoreOptions = {}): Promise<CoreService> {
     (host, target) =>
       prompts.askSecret({ host: host.name, kind: 'sudo-password', prompt: `sudo password on ${target}` }),
   );
-  const probeCache = new ProbeCache(home);
+  const probeCache = new ProbeCache(home, () => access.loaderStamp());
   const runs = new RunRegistry({
     home,
     access,

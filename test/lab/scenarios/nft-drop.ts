@@ -6,7 +6,7 @@ import { droppedFrom, type Scenario } from './scenario.js';
 export const nftDrop: Scenario = {
   rule: 'nft-drop',
   verdict: 'dropped',
-  hosts: ['local', 'vm612'],
+  hosts: ['local', 'vm612', 'vm510'],
   filter: (t) => `icmp and host ${t.serverAddr}`,
   setup: (t) => addNftDrop(t, 'icmp type echo-request drop'),
   traffic: async (t) => void (await ping(t, 1)),

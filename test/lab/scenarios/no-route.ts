@@ -7,7 +7,7 @@ export const noRoute: Scenario = {
   rule: 'no-route',
   verdict: 'dropped',
   routed: true,
-  hosts: ['local', 'vm612'],
+  hosts: ['local', 'vm612', 'vm510'],
   linked: true,
   filter: (t) => `icmp and host ${t.clientAddr}`,
   setup: async (t) => {

@@ -5,7 +5,7 @@ import { packetWhere, type Scenario } from './scenario.js';
 export const pingDelivered: Scenario = {
   rule: 'delivered',
   verdict: 'delivered',
-  hosts: ['local', 'vm612'],
+  hosts: ['local', 'vm612', 'vm510'],
   filter: (t) => `icmp and host ${t.serverAddr}`,
   traffic: async (t) => {
     const r = await ping(t, 2);

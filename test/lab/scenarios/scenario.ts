@@ -65,7 +65,7 @@ export interface Scenario {
   /** Tools this scenario needs on the host beyond the lab's usual ones. */
   tools?: string[];
   /** Where it can run: 'local' (this kernel) and/or VMs whose kernel has what it needs. */
-  hosts: readonly ('local' | 'vm612' | 'vm61')[];
+  hosts: readonly ('local' | 'vm612' | 'vm61' | 'vm510')[];
 }
 
 export type ScenarioShell = Shell;

@@ -5,7 +5,7 @@ import { droppedFrom, type Scenario } from './scenario.js';
 export const tcpClosedPort: Scenario = {
   rule: 'tcp-closed-port',
   verdict: 'dropped',
-  hosts: ['local', 'vm612'],
+  hosts: ['local', 'vm612', 'vm510'],
   linked: true,
   filter: (t) => `tcp and host ${t.serverAddr} and port 9`,
   traffic: async (t) => void (await tcpConnect(t, 9)),

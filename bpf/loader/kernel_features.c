@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+#include "kernel_features.h"
+#include "btf_skb.h"
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <linux/bpf.h>
+#include <stdio.h>
+#include <unistd.h>
+
+bool kernel_has_atomic_fetch(void)
+{
+	/* *(u64 *)(fp - 8) = 0; r1 = 1; r1 = atomic_fetch_add((u64 *)(fp - 8), r1); r0 = 0; exit. Kernels before 5.12
+	 * refuse it ("BPF_STX uses reserved fields") wherever it sits in a program. */
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .off = -8, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW,
+		  .dst_reg = BPF_REG_10,
+		  .src_reg = BPF_REG_1,
+		  .off = -8,
+		  .imm = BPF_ADD | BPF_FETCH },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "pktpath_fetch", "Dual MIT/GPL", insns,
+	                       sizeof(insns) / sizeof(insns[0]), NULL);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+bool tracepoint_has_args(const char *name, int nargs)
+{
+	const struct btf *btf = host_btf();
+	char tname[128];
+	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+	__s32 id = btf ? btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF) : -1;
+	if (id <= 0)
+		return false;
+	const struct btf_type *t = btf__type_by_id(btf, btf__resolve_type(btf, id));
+	if (!t || !btf_is_ptr(t) || !(t = btf__type_by_id(btf, t->type)) || !btf_is_func_proto(t))
+		return false;
+	return btf_vlen(t) - 1 >= nargs; /* the prototype's first parameter is the tracepoint's data pointer */
+}
