@@ -10,19 +10,22 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 SEC("kprobe")
 int probe_kprobe(void *ctx)
 {
-	return bpf_get_attach_cookie(ctx) == 1;
+	bpf_get_attach_cookie(ctx);
+	return 0;
 }
 
 SEC("kprobe.multi")
 int probe_kprobe_multi(void *ctx)
 {
-	return bpf_get_attach_cookie(ctx) == 1;
+	bpf_get_attach_cookie(ctx);
+	return 0;
 }
 
 SEC("fentry")
 int probe_fentry(void *ctx)
 {
-	return bpf_get_func_ip(ctx) == 1;
+	bpf_get_func_ip(ctx); /* fentry programs must return 0 (checked since 5.19) */
+	return 0;
 }
 
 SEC("raw_tp")
