@@ -2,9 +2,11 @@ import { z } from 'zod';
 import { PathComparisonSchema, PathRefSchema, RunComparisonSchema, RunRefSchema } from './compare.js';
 import { ApiErrorSchema } from './errors.js';
 import { FilterCheckRequestSchema, FilterCheckSchema } from './filter.js';
+import { MAX_SESSION_FLOWS, SessionFlowsSchema } from './flows.js';
 import { ConnectionTestSchema, HostNameSchema, HostPatchSchema, HostSchema } from './hosts.js';
 import { PacketPageSchema, PacketQuerySchema } from './packets.js';
 import { ProbeSetValidationSchema, ProfileInfoSchema } from './probeset.js';
+import { RunTimelineSchema, TimelineWindowSchema } from './timeline.js';
 import {
   AnnotationSchema,
   ExportFormatSchema,
@@ -173,10 +175,29 @@ export const methods = {
     PacketPageSchema,
     'a page of a saved run’s packet summaries, optionally filtered and sorted',
   ),
+  'sessions.timeline': method(
+    z.object({
+      ...RunOfSessionSchema,
+      ...TimelineWindowSchema.shape,
+      filter: PacketQuerySchema.shape.filter,
+    }),
+    RunTimelineSchema,
+    'a saved run’s packets over time: counts per time bucket and verdict, of the packets passing `filter`',
+  ),
   'sessions.packet': method(
     z.object({ ...RunOfSessionSchema, packet: z.int().nonnegative() }),
     PacketPathSchema,
     'one packet of a saved run with all its hops',
+  ),
+  'sessions.flows': method(
+    z.strictObject({
+      id: SessionIdSchema,
+      /** The group of runs to stitch; none = the session's largest group (else all its runs, one per host). */
+      group: z.string().min(1).optional(),
+      limit: z.int().positive().max(MAX_SESSION_FLOWS).default(1000),
+    }),
+    SessionFlowsSchema,
+    'a saved multi-host trace stitched into flows across its hosts, and its hosts grouped by path (docs/CLI.md "Several hosts")',
   ),
   'sessions.report': method(
     z.object({ id: SessionIdSchema }),

@@ -24,6 +24,15 @@ export const FlowSegmentSchema = z.object({
 });
 export type FlowSegment = z.infer<typeof FlowSegmentSchema>;
 
+/**
+ * What became of the packet at the flow's end, for faces that mark it (the headline says it in words): `dropped` on
+ * its last host; `lost` — it left its last host for a traced host that never saw it (the wire, or before that host's
+ * first probe); `unseen` — it left for a traced host whose trace was not running then; `left` — it left for a host
+ * nobody traced; `delivered` to a socket; `ended` otherwise (where its path ended is in the headline).
+ */
+export const FlowFateSchema = z.enum(['dropped', 'lost', 'unseen', 'left', 'delivered', 'ended']);
+export type FlowFate = z.infer<typeof FlowFateSchema>;
+
 export const FlowSchema = z.object({
   segments: z.array(FlowSegmentSchema).min(1),
   /** Header fields that differ between segments (NAT): `saddr`, `daddr`, `sport`, `dport`, `icmp_id`. */
@@ -36,5 +45,45 @@ export const FlowSchema = z.object({
   headline: z.string(),
   /** What the segments were matched on, e.g. `icmp id/seq + IP ID`; absent for a one-host flow. */
   matched_on: z.string().optional(),
+  fate: FlowFateSchema.optional(),
 });
 export type Flow = z.infer<typeof FlowSchema>;
+
+/** Flows `sessions.flows` returns at most (a flood of packets stitches into as many flows; the rest are counted). */
+export const MAX_SESSION_FLOWS = 5000;
+
+/**
+ * Hosts that took the same path (the fleet summary): one group per distinct dominant path variant of the hosts'
+ * runs — their most frequent complete path with its outcome, the identity of main/api/path-variants.ts.
+ */
+export const FleetGroupSchema = z.object({
+  functions: z.array(z.string()),
+  verdict: VerdictKindSchema.optional(),
+  drop_reason: z.string().optional(),
+  /** Each run in the group: its host, id, how many of its packets took the path and the first that did. */
+  runs: z
+    .array(
+      z.object({
+        host: z.string(),
+        run: z.string().min(1),
+        count: z.int().positive(),
+        packet: z.int().nonnegative(),
+      }),
+    )
+    .min(1),
+});
+export type FleetGroup = z.infer<typeof FleetGroupSchema>;
+
+/** A saved multi-host trace as flows: the runs stitched, in time order, and its hosts grouped by path. */
+export const SessionFlowsSchema = z.object({
+  /** The group of runs started together that was stitched; null when the session's runs had none. */
+  group: z.string().nullable(),
+  /** The runs stitched, one per host: a segment's `host` names its run here. */
+  runs: z.array(z.object({ host: z.string(), run: z.string().min(1), packets: z.int().nonnegative() })),
+  /** Flows in all; `flows` holds the first `limit` of them in time order. */
+  total: z.int().nonnegative(),
+  flows: z.array(FlowSchema),
+  /** Largest group first (most hosts). */
+  fleet: z.array(FleetGroupSchema),
+});
+export type SessionFlows = z.infer<typeof SessionFlowsSchema>;

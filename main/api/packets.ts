@@ -57,6 +57,9 @@ export const PacketQuerySchema = z.object({
       /** A display filter (main/api/display-filter/, docs/APP.md): `tcp.port == 443 && drop`. An invalid one is
        * refused with `invalid-request` saying where. */
       display: z.string().max(MAX_DISPLAY_FILTER).optional(),
+      /** Only packets whose first hop is in [from_ns, to_ns] (ns since the run's first packet, as the display
+       * filter's `time`): a range picked on the timeline. */
+      time: z.object({ from_ns: z.number(), to_ns: z.number() }).strict().optional(),
     })
     .strict()
     .default({}),

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { axeViolations } from '../support/axe.js';
-import { ARTIFACTS, CHROMIUM, launchChromium } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, launchChromium, shotsAt } from '../support/browser.js';
 import { gatedIt, missing } from '../support/requirements.js';
 import { BrowserClient, PKTPATH_BIN, startServe, type ServeProcess } from '../support/serve-process.js';
 
@@ -57,24 +56,9 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Screenshots as the page is now at 1440x900 and 1024x700, light and dark; each checked by axe too. */
-async function shots(name: string): Promise<void> {
-  for (const theme of ['light', 'dark'])
-    for (const [w, h] of [
-      [1440, 900],
-      [1024, 700],
-    ] as const) {
-      if ((await page.locator('html').getAttribute('data-theme')) !== theme) {
-        await page.evaluate('document.activeElement?.blur()'); // Alt+T is not for a focused input
-        await page.keyboard.press('Alt+t');
-      }
-      await page.setViewportSize({ width: w, height: h });
-      await page.screenshot({ path: join(ARTIFACTS, `ui-${name}-${w}x${h}-${theme}.png`) });
-      expect(await axeViolations(page), `${name} ${w}x${h} ${theme}`).toEqual([]);
-      await expectNothingClipped(name);
-    }
-  await page.setViewportSize({ width: 1440, height: 900 });
-}
+/** Screenshots as the page is now at 1440x900 and 1024x700, light and dark; each checked by axe, and for controls
+ * out of reach or function names cut. */
+const shots = (name: string) => shotsAt(page, 'ui', name, { check: expectNothingClipped });
 
 /**
  * Every control of the view can be reached: inside the window, or inside a scrolling pane that is (rows below a

@@ -10,8 +10,7 @@ import { startBrowserMode, type BrowserMode } from '../../main/server/index.js';
 import { localShell } from '../lab/exec.js';
 import type { LabHostName } from '../lab/lab.js';
 import { addNftDrop, createPair, destroy, ping, type Topology } from '../lab/netns.js';
-import { axeViolations } from '../support/axe.js';
-import { ARTIFACTS, CHROMIUM, launchChromium } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, launchChromium, shotsAt } from '../support/browser.js';
 
 // The desktop app's renderer in Debian's Chromium, against browser mode with the real core and the lab's sshd and
 // kernels: every step is what a user does (forms, dialogs, keys), every check is what the user sees.
@@ -55,22 +54,7 @@ const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `app-${na
 const view = (id: string) => page.click(`[data-view=${id}]`);
 
 /** The page as it is now at 1440x900 and 1024x700, in both themes, each checked by axe. */
-async function shots(name: string): Promise<void> {
-  for (const theme of ['light', 'dark'])
-    for (const [w, h] of [
-      [1440, 900],
-      [1024, 700],
-    ] as const) {
-      if ((await page.locator('html').getAttribute('data-theme')) !== theme) {
-        await page.evaluate('document.activeElement?.blur()'); // Alt+T is not for a focused input
-        await page.keyboard.press('Alt+t');
-      }
-      await page.setViewportSize({ width: w, height: h });
-      await page.screenshot({ path: join(ARTIFACTS, `app-${name}-${w}x${h}-${theme}.png`) });
-      expect(await axeViolations(page), `${name} ${w}x${h} ${theme}`).toEqual([]);
-    }
-  await page.setViewportSize({ width: 1480, height: 900 });
-}
+const shots = (name: string) => shotsAt(page, 'app', name, { restore: { width: 1480, height: 900 } });
 
 function fingerprintOf(pub: string): string {
   const f = join(home, 'k.pub');

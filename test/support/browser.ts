@@ -1,5 +1,7 @@
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { axeViolations } from './axe.js';
 
 /** Debian's Chromium (playwright-core never downloads a browser here). */
 export const CHROMIUM = process.env.PKTPATH_CHROMIUM ?? '/usr/bin/chromium';
@@ -23,3 +25,35 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
 
 /** Where screenshots and other test artifacts go (kept by CI, ignored by git). */
 export const ARTIFACTS = join(process.cwd(), 'test-results');
+
+/** The sizes every view is shown at in screenshots: a laptop and the smallest window pktpath supports. */
+export const SHOT_SIZES = [
+  [1440, 900],
+  [1024, 700],
+] as const;
+
+/**
+ * Screenshots of the page as it is now at each of SHOT_SIZES in the light and dark theme, saved as
+ * `test-results/PREFIX-NAME-WxH-THEME.png`; each is checked by axe (WCAG A/AA, contrast among them) and by `check`
+ * if given. The theme is switched with Alt+T as a user does (never from a focused input, which keeps the key).
+ */
+export async function shotsAt(
+  page: Page,
+  prefix: string,
+  name: string,
+  opts: { check?: (label: string) => Promise<void>; restore?: { width: number; height: number } } = {},
+): Promise<void> {
+  for (const theme of ['light', 'dark'])
+    for (const [w, h] of SHOT_SIZES) {
+      if ((await page.locator('html').getAttribute('data-theme')) !== theme) {
+        await page.evaluate('document.activeElement?.blur()');
+        await page.keyboard.press('Alt+t');
+      }
+      await page.setViewportSize({ width: w, height: h });
+      await page.screenshot({ path: join(ARTIFACTS, `${prefix}-${name}-${w}x${h}-${theme}.png`) });
+      const label = `${name} ${w}x${h} ${theme}`;
+      expect(await axeViolations(page), label).toEqual([]);
+      await opts.check?.(label);
+    }
+  await page.setViewportSize(opts.restore ?? { width: 1440, height: 900 });
+}

@@ -1,3 +1,4 @@
+import type { FlowFate } from '../../api/flows.js';
 import type { ClockOffsets, HostClock } from './clock-offset.js';
 import type { SegmentFacts } from './segment-facts.js';
 
@@ -64,4 +65,17 @@ export function flowHeadline(g: readonly SegmentFacts[], ctx: HeadlineContext): 
   }
   // without a verdict, say where its path ended rather than guess what that means
   return `${path}: ${last.verdict ?? `last seen on ${last.host} at ${last.lastFunction}`}`;
+}
+
+/** The flow's end as a kind, by the same reading as its headline (faces mark a lost packet by it). */
+export function flowFate(g: readonly SegmentFacts[], ctx: HeadlineContext): FlowFate {
+  const last = g.at(-1) as SegmentFacts;
+  if (last.dropped) return 'dropped';
+  if (last.left) {
+    const missed = missedHosts(g, ctx);
+    if (!missed.length) return 'left';
+    const ts = last.left.ts;
+    return missed.every((h) => notTracing(h, last.host, ts, ctx)) ? 'unseen' : 'lost';
+  }
+  return last.verdict === 'delivered' ? 'delivered' : 'ended';
 }

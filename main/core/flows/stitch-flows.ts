@@ -1,6 +1,6 @@
 import type { Flow, FlowSegment } from '../../api/flows.js';
 import { ClockOffsets, type HostClock } from './clock-offset.js';
-import { flowHeadline, type AddressOwners, type HeadlineContext } from './flow-headline.js';
+import { flowFate, flowHeadline, type AddressOwners, type HeadlineContext } from './flow-headline.js';
 import { NAT_FIELDS, natFields } from './packet-headers.js';
 import type { SegmentFacts } from './segment-facts.js';
 
@@ -133,5 +133,6 @@ function toFlow(g: SegmentFacts[], offsets: ClockOffsets, ctx: Omit<HeadlineCont
     uncertainty_ns: total.uncertainty,
     headline: flowHeadline(g, { ...ctx, offsets }),
     ...(g.length > 1 && first.key ? { matched_on: first.key.on } : {}),
+    fate: flowFate(g, { ...ctx, offsets }),
   };
 }

@@ -16,6 +16,7 @@ import type { CoreContext, MethodHandler, MethodTable } from './core-context.js'
 import { EventHub } from './event-hub.js';
 import { PromptBroker } from './prompt-broker.js';
 import { filterMethods } from './methods/filter-methods.js';
+import { flowMethods } from './methods/flow-methods.js';
 import { compareMethods } from './methods/compare-methods.js';
 import { hostMethods } from './methods/hosts-methods.js';
 import { probeMethods } from './methods/probe-methods.js';
@@ -96,6 +97,7 @@ export async function createCore(opts: CoreOptions = {}): Promise<CoreService> {
     ...filterMethods(ctx),
     ...traceMethods(ctx),
     ...sessionMethods(ctx),
+    ...flowMethods(ctx),
     ...compareMethods(ctx),
     ...promptMethods(ctx),
   };

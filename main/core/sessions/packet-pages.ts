@@ -11,7 +11,7 @@ const orders = new WeakMap<RunFile, Map<string, Int32Array>>();
 
 /** The capture-order positions passing the query's filters (variant, dropped, verdict, display filter). */
 function pick(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): number[] {
-  const { variant, dropped, verdict, display } = q.filter;
+  const { variant, dropped, verdict, display, time } = q.filter;
   const parsed = parseDisplayFilter(display ?? '');
   if (!parsed.ok)
     throw new CoreError(
@@ -28,8 +28,10 @@ function pick(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): number[
   const picked: number[] = [];
   const kinds = verdict === undefined ? undefined : verdicts();
   const want = verdict === undefined ? -1 : verdictIndex(verdict);
+  const t0 = x.first[0] ?? 0; // the origin of the display filter's `time` too
   for (let i = 0; i < x.count; i++) {
     if (kinds && kinds[i] !== want) continue;
+    if (time && !inRange((x.first[i] ?? 0) - t0, time)) continue;
     if (variant !== undefined && x.variant[i] !== variant) continue;
     if (dropped !== undefined && (x.drop[i] ?? -1) >= 0 !== dropped) continue;
     if (df && facts && !df.test(facts(i))) continue;
@@ -43,18 +45,19 @@ function pick(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): number[
  * capture order). Computed once per run and query shape, then every page is a slice.
  */
 function orderOf(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): Int32Array | undefined {
-  const { variant, dropped, verdict, display } = q.filter;
+  const { variant, dropped, verdict, display, time } = q.filter;
   const shown = display?.trim() ? display : undefined;
   if (
     variant === undefined &&
     dropped === undefined &&
     verdict === undefined &&
     !shown &&
+    !time &&
     q.sort === 'time' &&
     !q.desc
   )
     return undefined;
-  const key = JSON.stringify([variant, dropped, verdict, shown, q.sort, q.desc]);
+  const key = JSON.stringify([variant, dropped, verdict, shown, time, q.sort, q.desc]);
   let cache = orders.get(run);
   if (!cache) orders.set(run, (cache = new Map()));
   const hit = cache.get(key);
@@ -70,6 +73,17 @@ function orderOf(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): Int3
   if (cache.size >= KEPT_ORDERS && oldest !== undefined) cache.delete(oldest);
   cache.set(key, order);
   return order;
+}
+
+const inRange = (t: number, r: { from_ns: number; to_ns: number }) => t >= r.from_ns && t <= r.to_ns;
+
+/** The capture-order positions of the packets passing `filter` (none: every packet), for the run's timeline. */
+export function positionsOf(
+  run: RunFile,
+  filter: PacketQuery['filter'],
+  verdicts: () => Uint8Array,
+): Int32Array | undefined {
+  return orderOf(run, { offset: 0, limit: 1, sort: 'time', desc: false, filter }, verdicts);
 }
 
 /** `verdicts`: the run's verdict column (`run-verdicts.ts`), asked for only when the filter names a verdict. */

@@ -51,8 +51,10 @@ import {
 } from './migrate-session.js';
 import { ANSWER_WINDOW, withDiagnosis } from '../diagnose/explain-run.js';
 import { packetPage } from './packet-pages.js';
+import { runTimeline } from './run-timeline.js';
+import type { RunTimeline, TimelineWindowParsed } from '../../api/timeline.js';
 import { explainedPacketAt, verdictColumn } from './run-verdicts.js';
-import { explainOptionsFor } from '../explain/explain-packets.js';
+import { explainOptionsFor, explainPackets } from '../explain/explain-packets.js';
 import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';
 import { decodeBundle, encodeBundle, isBundle } from './session-bundle.js';
@@ -442,6 +444,17 @@ export class SessionStore {
     return packetPage(file, query, () => verdictColumn(file, explainOptionsFor(r)));
   }
 
+  /** Packets over time by verdict (`sessions.timeline`), counting those that pass the list's `filter`. */
+  timeline(
+    id: string,
+    run: string | undefined,
+    window: TimelineWindowParsed,
+    filter: PacketQuery['filter'],
+  ): RunTimeline {
+    const { run: r, file } = this.openRun(id, run);
+    return runTimeline(file, window, filter, () => verdictColumn(file, explainOptionsFor(r)));
+  }
+
   /** One packet with its hops; none = the run's first packet. */
   packet(id: string, run: string | undefined, packet?: number): PacketPath {
     const { run: r, file } = this.openRun(id, run);
@@ -470,6 +483,28 @@ export class SessionStore {
     } catch (e) {
       throw runFileProblem(file.path, e);
     }
+  }
+
+  /**
+   * Each run of a session with its packets explained and named in file order, read lazily as they are iterated
+   * (stitching flows reads every packet once and keeps only small facts of each). Captured bytes stay on.
+   */
+  explainedRuns(id: string): { run: Omit<StoredRun, 'data'>; packets: () => Iterable<PacketPath> }[] {
+    const session = this.readStored(id);
+    return session.runs.map(({ data: _file, ...run }) => {
+      const file = this.runFile(session, { data: _file, ...run });
+      const namer = new HopNamer(run.context);
+      return {
+        run,
+        packets: function* () {
+          try {
+            for (const p of explainPackets(file.packets(), explainOptionsFor(run))) yield namer.packet(p);
+          } catch (e) {
+            throw runFileProblem(file.path, e);
+          }
+        },
+      };
+    });
   }
 
   /** A run's id and host context (compare diffs two runs' contexts). */

@@ -5,6 +5,7 @@ import { ApiCallError, type ApiClient } from '../api/client';
 import type { TransportStatus } from '../api/transport';
 import { HostKeyMismatchDialog, PromptDialogs } from '../components/PromptDialogs';
 import { CompareView } from '../views/CompareView';
+import { FlowsView } from '../views/FlowsView';
 import { HostsView } from '../views/HostsView';
 import { PathView } from '../views/PathView';
 import { SessionsView } from '../views/SessionsView';
@@ -19,6 +20,7 @@ const VIEWS: { id: ViewId; label: string }[] = [
   { id: 'path', label: 'Path' },
   { id: 'sessions', label: 'Sessions' },
   { id: 'compare', label: 'Compare' },
+  { id: 'flows', label: 'Flows' },
 ];
 
 type Theme = 'dark' | 'light';
@@ -191,6 +193,9 @@ export function App({ client }: { client: ApiClient }) {
           </Pane>
           <Pane show={view === 'compare'}>
             <CompareView active={view === 'compare'} />
+          </Pane>
+          <Pane show={view === 'flows'}>
+            <FlowsView />
           </Pane>
         </main>
         <footer className="statusbar">

@@ -5,13 +5,15 @@ import type { ProbeFacts } from '../../../main/api/trace';
 import type { ApiClient } from '../api/client';
 import type { PacketSource } from '../model/packet-source';
 
-export type ViewId = 'hosts' | 'trace' | 'path' | 'sessions' | 'compare';
+export type ViewId = 'hosts' | 'trace' | 'path' | 'sessions' | 'compare' | 'flows';
 
 /** A set of runs the Path view shows: the live/last trace, or a saved session. */
 export interface PathDocument {
   title: string;
   sessionId?: string;
   runs: DocRun[];
+  /** The run and packet the Path view opens at (a segment clicked in the Flows view). */
+  focus?: { run: string; packet: number };
 }
 export interface DocRun {
   id: string;
@@ -33,6 +35,8 @@ export interface ComparePreset {
   session: string;
   run: string;
   packet: number;
+  /** Side B too (a fleet group compared with another). */
+  b?: { session: string; run: string; packet: number };
 }
 
 export interface AppState {

@@ -2,7 +2,7 @@ import { Fragment, useEffect } from 'react';
 import type { ViewId } from './context';
 
 export const SHORTCUTS: [string, string][] = [
-  ['Alt+1 … Alt+5', 'Hosts, Trace, Path, Sessions, Compare'],
+  ['Alt+1 … Alt+6', 'Hosts, Trace, Path, Sessions, Compare, Flows'],
   ['Ctrl+Enter', 'start / stop the trace (Trace view)'],
   ['Esc', 'stop the running trace; close a form'],
   ['Alt+F', 'focus the filter box (Trace)'],
@@ -12,6 +12,10 @@ export const SHORTCUTS: [string, string][] = [
   ['↑ ↓  j k  PgUp PgDn  Home End', 'move in the packet list'],
   ['d / Shift+D', 'next / previous drop (packet list)'],
   ['Ctrl+G', 'go to a packet number (packet list)'],
+  [
+    '← → + − 0 · Shift+← → · A B Z · Esc',
+    'timeline: pan, zoom, fit · move the cursor · markers, zoom to A–B · clear',
+  ],
   ['F7 / Shift+F7', 'next / previous difference (Compare)'],
   ['Ctrl+Space', 'complete in the probe editor'],
   ['Alt+T', 'light / dark theme'],
@@ -38,7 +42,7 @@ export function useGlobalShortcuts(o: {
   const { views, setView, toggleTheme, toggleHelp } = o;
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.altKey && !e.ctrlKey && /^Digit[1-5]$/.test(e.code)) {
+      if (e.altKey && !e.ctrlKey && /^Digit[1-6]$/.test(e.code)) {
         e.preventDefault();
         const v = views[Number(e.code.slice(5)) - 1];
         if (v) setView(v);

@@ -1,6 +1,10 @@
-import { factsOfPacket, parseDisplayFilter, type PacketFacts } from '../../../main/api/display-filter/index';
-import type { PacketSort } from '../../../main/api/packets';
-import type { PacketPath } from '../../../main/api/trace';
+import {
+  factsOfPacket,
+  parseDisplayFilter,
+  type PacketFacts,
+} from '../../../main/api/display-filter/index.js';
+import type { PacketSort } from '../../../main/api/packets.js';
+import type { PacketPath } from '../../../main/api/trace.js';
 
 /** What the packet list shows of a run: which packets (variant, drops only, display filter) in which order. */
 export interface ListQuery {
@@ -8,14 +12,21 @@ export interface ListQuery {
   dropsOnly?: boolean;
   /** A display filter the list has checked (never an invalid one). */
   display?: string;
+  /** A range picked on the timeline: first hop in [from_ns, to_ns], ns since the run's first packet. */
+  range?: TimeRange | undefined;
   sort: PacketSort;
   desc: boolean;
+}
+
+export interface TimeRange {
+  from_ns: number;
+  to_ns: number;
 }
 
 export const DEFAULT_QUERY: ListQuery = { sort: 'time', desc: false };
 
 export function queryKey(q: ListQuery): string {
-  return JSON.stringify([q.variant, !!q.dropsOnly, q.display?.trim() ?? '', q.sort, q.desc]);
+  return JSON.stringify([q.variant, !!q.dropsOnly, q.display?.trim() ?? '', q.range, q.sort, q.desc]);
 }
 
 /** The query as `sessions.packets` takes it. */
@@ -28,6 +39,7 @@ export function coreQuery(q: ListQuery) {
       ...(q.variant !== undefined ? { variant: q.variant } : {}),
       ...(q.dropsOnly ? { dropped: true } : {}),
       ...(display ? { display } : {}),
+      ...(q.range ? { time: { from_ns: q.range.from_ns, to_ns: q.range.to_ns } } : {}),
     },
   };
 }
@@ -49,10 +61,16 @@ export function selectLocal(
   const parsed = parseDisplayFilter(q.display ?? '');
   const df = parsed.ok && !parsed.filter.empty ? parsed.filter : undefined;
   let list: readonly PacketPath[] = packets;
-  if (q.variant !== undefined || q.dropsOnly || df) {
+  const { range } = q;
+  if (q.variant !== undefined || q.dropsOnly || df || range) {
     list = packets.filter((p) => {
       if (q.variant !== undefined && variantOf(p) !== q.variant) return false;
       if (q.dropsOnly && !p.drop_reason) return false;
+      if (range) {
+        // the core's `time` filter, on the same origin
+        const t = (p.hops[0]?.ts_ns ?? t0) - t0;
+        if (t < range.from_ns || t > range.to_ns) return false;
+      }
       if (!df) return true;
       let f = factsCache.get(p);
       if (!f) factsCache.set(p, (f = factsOfPacket(p, variantOf(p), t0)));

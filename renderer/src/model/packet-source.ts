@@ -5,6 +5,8 @@ import type { PacketPath } from '../../../main/api/trace';
 import { coreQuery, queryKey, selectLocal, type ListQuery } from './list-query';
 import { pathVariants } from '../../../main/api/path-variants';
 import { wallClockOf, type WallClock } from './wall-clock';
+import { bucketTimeline, type RunTimeline, type TimelineWindowParsed } from '../../../main/api/timeline';
+import { verdictKindOf } from '../../../main/api/display-filter/index';
 
 /** A distinct path of a run (functions and outcome) and how many packets (and drops) took it. */
 export interface VariantInfo {
@@ -35,6 +37,8 @@ export interface PacketSource {
   readonly pageNow?: (offset: number, limit: number, q: ListQuery) => PacketPage;
   page(offset: number, limit: number, q: ListQuery): Promise<PacketPage>;
   packet(id: number): Promise<PacketPath>;
+  /** Packets over time by verdict, of those `q` lets through (its time range aside: that is what the timeline picks). */
+  timeline(w: TimelineWindowParsed, q: ListQuery): Promise<RunTimeline>;
 }
 
 /** A saved run: metadata from `sessions.get`, pages from `sessions.packets`, hops from `sessions.packet`. */
@@ -49,6 +53,13 @@ export function sessionRunSource(client: ApiClient, sessionId: string, run: Sess
     page: (offset, limit, q) =>
       client.call('sessions.packets', { id: sessionId, run: run.id, offset, limit, ...coreQuery(q) }),
     packet: (id) => client.call('sessions.packet', { id: sessionId, run: run.id, packet: id }),
+    timeline: (w, q) =>
+      client.call('sessions.timeline', {
+        id: sessionId,
+        run: run.id,
+        ...w,
+        filter: coreQuery({ ...q, range: undefined }).filter,
+      }),
   };
 }
 
@@ -88,6 +99,27 @@ export function localSource(
     packet: (id) => {
       const p = byId.get(id);
       return p ? Promise.resolve(p) : Promise.reject(new Error(`no packet ${id}`));
+    },
+    timeline: (w, q) => {
+      const list = selectLocal(
+        packets,
+        { ...q, range: undefined, sort: 'time', desc: false },
+        variantOfPacket,
+        t0,
+      );
+      return Promise.resolve(
+        bucketTimeline(
+          {
+            count: list.length,
+            time: (k) => (list[k]?.hops[0]?.ts_ns ?? t0) - t0,
+            verdict: (k) => {
+              const p = list[k];
+              return (p && verdictKindOf(p)) ?? 'unknown';
+            },
+          },
+          w,
+        ),
+      );
     },
   };
 }

@@ -20,7 +20,8 @@ export function usePacketRows(source: PacketSource, query: ListQuery) {
   const [error, setError] = useState<{ key: string; message: string } | undefined>();
   if (cache.current.key !== key) cache.current = { key, pages: new Map(), pending: new Set() };
   const { pageNow } = source;
-  const unfiltered = query.variant === undefined && !query.dropsOnly && !query.display?.trim();
+  const unfiltered =
+    query.variant === undefined && !query.dropsOnly && !query.display?.trim() && !query.range;
 
   const total = pageNow
     ? pageNow(0, 0, query).total

@@ -36,6 +36,7 @@ export function CompareView(props: { active: boolean }) {
     if (!preset) return;
     setMode('paths');
     setA({ session: preset.session, run: preset.run, packet: String(preset.packet) });
+    if (preset.b) setB({ session: preset.b.session, run: preset.b.run, packet: String(preset.b.packet) });
     setResult(undefined);
   }, [preset]);
 

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type RefO
 import type { PacketSort } from '../../../main/api/packets';
 import { VirtualList } from '../components/VirtualList';
 import { formatCount, formatNs, formatOffsetNs, formatTuple } from '../model/format';
-import { DEFAULT_QUERY, type ListQuery } from '../model/list-query';
+import { DEFAULT_QUERY, queryKey, type ListQuery, type TimeRange } from '../model/list-query';
 import type { PacketSource, PacketSummary } from '../model/packet-source';
 import { usePacketRows } from '../model/use-packet-rows';
 import { formatWall, wallDate } from '../model/wall-clock';
@@ -28,10 +28,19 @@ export function PacketList(props: {
   variant: number | undefined;
   onClearVariant: () => void;
   onSelectPacket: (id: number | undefined) => void;
+  /** A packet to select once the list opens (a flow segment clicked in the Flows view). */
+  initialPacket?: number | undefined;
+  /** The timeline's range (first hop between its A and B markers). */
+  range?: TimeRange | undefined;
+  /** Told the list's query as it changes (the timeline counts what the list lets through). */
+  onQuery?: (q: ListQuery) => void;
 }) {
-  const { source, onSelectPacket } = props;
+  const { source, onSelectPacket, onQuery } = props;
   const [q, setQ] = useState<ListQuery>(DEFAULT_QUERY);
-  const query = { ...q, variant: props.variant };
+  const query = { ...q, variant: props.variant, range: props.range };
+  const qKey = queryKey(query);
+  // eslint-disable-next-line react-hooks/exhaustive-deps -- `qKey` stands for `query`
+  useEffect(() => onQuery?.(query), [onQuery, qKey]);
   const rows = usePacketRows(source, query);
   const [selected, setSelected] = useState<number | undefined>();
   const [note, setNote] = useState('');
@@ -41,7 +50,7 @@ export function PacketList(props: {
   const narrow = useNarrow(listRef);
 
   // A new query is a new list: the first row is selected when a variant was picked, none otherwise.
-  const shape = JSON.stringify([q, props.variant]);
+  const shape = JSON.stringify([q, props.variant, props.range]);
   const [lastShape, setLastShape] = useState(shape);
   if (lastShape !== shape) {
     setLastShape(shape);
@@ -67,6 +76,14 @@ export function PacketList(props: {
     },
     [rows, selected],
   );
+  // the packet asked for when the list opened, found as "go to packet" finds one
+  const initial = useRef(props.initialPacket);
+  useEffect(() => {
+    const id = initial.current;
+    if (id === undefined) return;
+    initial.current = undefined;
+    void jump(1, (s) => s.id === id, `packet ${id} in this list`, -1);
+  }, [jump]);
   const nextDrop = (dir: 1 | -1) => void jump(dir, (s) => !!s.drop_reason, 'drop');
   const gotoPacket = (text: string) => {
     const id = Number(text);

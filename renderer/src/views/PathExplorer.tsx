@@ -7,6 +7,8 @@ import { formatCount } from '../model/format';
 import { type PacketSource, type VariantInfo } from '../model/packet-source';
 import { PacketFlags } from './PacketFlags';
 import { PacketList } from './PacketList';
+import { RunTimeline } from './RunTimeline';
+import { DEFAULT_QUERY, type ListQuery, type TimeRange } from '../model/list-query';
 
 /**
  * Packets on the left (virtualized, paged from the source as they scroll into view), the selected packet's path on
@@ -19,6 +21,8 @@ export function PathExplorer(props: {
   emptyHint: string;
   /** "Compare with…" on the open packet (saved runs only). */
   onCompare?: (packet: number) => void;
+  /** The packet to open with (selected in the list once it loads). */
+  initialPacket?: number | undefined;
 }) {
   const { source } = props;
   const [listSize, setListSize] = useSplit('path-list', 44, 18, 70);
@@ -27,6 +31,9 @@ export function PathExplorer(props: {
   const packet = useSelectedPacket(source, selectedId);
   const pickVariant = useCallback((i: number) => setVariantFilter(i), []);
   const clearVariant = useCallback(() => setVariantFilter(undefined), []);
+  // the timeline's A–B range filters the list; the list's own query decides what the timeline counts
+  const [range, setRange] = useState<TimeRange | undefined>();
+  const [listQuery, setListQuery] = useState<ListQuery>(DEFAULT_QUERY);
 
   if (!source.total)
     return (
@@ -34,44 +41,50 @@ export function PathExplorer(props: {
     );
 
   return (
-    <div className="row grow" style={{ alignItems: 'stretch', height: '100%', gap: 0, minWidth: 0 }}>
-      <div className="pane" style={{ width: `${listSize}%`, flex: 'none' }}>
-        <PacketList
-          source={source}
-          live={props.live}
-          variant={variantFilter}
-          onClearVariant={clearVariant}
-          onSelectPacket={setSelectedId}
-        />
-        <Variants
-          variants={source.variants}
-          variantCount={source.variantCount}
-          active={variantFilter}
-          onPick={pickVariant}
-        />
-      </div>
-      <Splitter label="packet list width" size={listSize} min={18} max={70} onSize={setListSize} />
-      <div className="pane grow">
-        {packet.path ? (
-          <PacketDetail
-            packet={packet.path}
-            key={packet.path.id}
-            load={source.packet}
-            {...(props.onCompare ? { onCompare: props.onCompare } : {})}
-            flags={<PacketFlagBanner cut={packet.path.cut} partial={packet.path.partial} />}
+    <div className="col grow" style={{ height: '100%', gap: 0, minWidth: 0, minHeight: 0 }}>
+      <RunTimeline source={source} query={listQuery} onRange={setRange} />
+      <div className="row grow" style={{ alignItems: 'stretch', minHeight: 0, gap: 0, minWidth: 0 }}>
+        <div className="pane" style={{ width: `${listSize}%`, flex: 'none' }}>
+          <PacketList
+            source={source}
+            live={props.live}
+            variant={variantFilter}
+            onClearVariant={clearVariant}
+            onSelectPacket={setSelectedId}
+            range={range}
+            onQuery={setListQuery}
+            initialPacket={props.initialPacket}
           />
-        ) : selectedId !== undefined ? (
-          <StateMessage
-            kind={packet.error ? 'error' : 'loading'}
-            title={packet.error ? 'Cannot load the packet' : 'Loading the packet'}
-          >
-            {packet.error}
-          </StateMessage>
-        ) : (
-          <StateMessage title="Select a packet">
-            Click a row or use ↑/↓ (j/k) in the list to see its path.
-          </StateMessage>
-        )}
+          <Variants
+            variants={source.variants}
+            variantCount={source.variantCount}
+            active={variantFilter}
+            onPick={pickVariant}
+          />
+        </div>
+        <Splitter label="packet list width" size={listSize} min={18} max={70} onSize={setListSize} />
+        <div className="pane grow">
+          {packet.path ? (
+            <PacketDetail
+              packet={packet.path}
+              key={packet.path.id}
+              load={source.packet}
+              {...(props.onCompare ? { onCompare: props.onCompare } : {})}
+              flags={<PacketFlagBanner cut={packet.path.cut} partial={packet.path.partial} />}
+            />
+          ) : selectedId !== undefined ? (
+            <StateMessage
+              kind={packet.error ? 'error' : 'loading'}
+              title={packet.error ? 'Cannot load the packet' : 'Loading the packet'}
+            >
+              {packet.error}
+            </StateMessage>
+          ) : (
+            <StateMessage title="Select a packet">
+              Click a row or use ↑/↓ (j/k) in the list to see its path.
+            </StateMessage>
+          )}
+        </div>
       </div>
     </div>
   );

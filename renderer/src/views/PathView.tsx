@@ -12,6 +12,13 @@ export function PathView() {
   const doc = app.doc;
   const [runIndex, setRunIndex] = useState(0);
   const [showContext, setShowContext] = useState(false);
+  // a document opened at a packet (Flows view) opens at its run
+  const [seenDoc, setSeenDoc] = useState(doc);
+  if (doc !== seenDoc) {
+    setSeenDoc(doc);
+    const at = doc?.focus ? doc.runs.findIndex((r) => r.id === doc.focus?.run) : -1;
+    if (at >= 0) setRunIndex(at);
+  }
   if (!doc)
     return (
       <StateMessage
@@ -27,6 +34,7 @@ export function PathView() {
       </StateMessage>
     );
   const run = doc.runs[Math.min(runIndex, doc.runs.length - 1)];
+  const focus = doc.focus && run && doc.focus.run === run.id ? doc.focus.packet : undefined;
   return (
     <div className="col grow" style={{ gap: 0, minHeight: 0 }}>
       <div className="pane-head">
@@ -68,8 +76,9 @@ export function PathView() {
             style={{ minWidth: 0, alignItems: 'stretch', ...(showContext ? { display: 'none' } : {}) }}
           >
             <PathExplorer
-              key={`${doc.sessionId ?? ''}:${run.id}`}
+              key={`${doc.sessionId ?? ''}:${run.id}:${focus ?? ''}`}
               source={run.source}
+              initialPacket={focus}
               {...(doc.sessionId
                 ? {
                     onCompare: (packet: number) =>

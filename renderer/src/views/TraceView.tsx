@@ -11,6 +11,11 @@ import { localSource } from '../model/packet-source';
 import { checkPcapFilter } from '../model/pcap-filter-check';
 import { wallClockOf, type WallClock } from '../model/wall-clock';
 import { FilterBox } from './FilterBox';
+import { GroupPackets, GroupRunStatus } from './GroupRunPanel';
+import { HostPicker } from './HostPicker';
+import { sessionDocument } from './session-doc';
+import { useTraceGroup } from './use-trace-group';
+import './flows.css';
 import { PathExplorer } from './PathExplorer';
 import { RunStatus, type FlagCounts } from './RunStatus';
 import { parseLimits } from './trace-limits';
@@ -45,6 +50,11 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const facts = app.probes.get(host);
   const filterProblem = checkPcapFilter(filter);
   const [promptEl, ask] = useTextPrompt();
+  // Several hosts: the same trace on `host` and these together (trace.startGroup); which kind ran last is shown.
+  const [moreHosts, setMoreHosts] = useState<string[]>([]);
+  const group = useTraceGroup(client);
+  const [lastKind, setLastKind] = useState<'one' | 'group'>('one');
+  const groupHosts = [host, ...moreHosts.filter((h) => h !== host)];
 
   useEffect(() => {
     client.call('probeSet.profiles', {}).then((r) => setProfiles(r.profiles), reportError);
@@ -72,8 +82,8 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   });
   const { state: runState, start: startRun, stop: stopRun } = run;
   const runId = runState.kind === 'running' || runState.kind === 'ended' ? runState.runId : undefined;
-  const running = runState.kind === 'running';
-  const starting = runState.kind === 'starting';
+  const running = runState.kind === 'running' || group.state.kind === 'running';
+  const starting = runState.kind === 'starting' || group.state.kind === 'starting';
   const ended = runState.kind === 'ended' ? runState.end : undefined;
   const progress = runState.kind === 'running' || runState.kind === 'ended' ? runState.progress : undefined;
 
@@ -128,13 +138,36 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
           ? { kind: 'text', text: probeText }
           : { kind: 'profile', name: probeSel as 'default' },
     };
-    await startRun(spec);
-  }, [blocked, parsedLimits, host, filter, mode, probeSel, probeText, startRun]);
+    if (groupHosts.length < 2) {
+      setLastKind('one');
+      return startRun(spec);
+    }
+    const { host: _one, ...shared } = spec;
+    // captured header bytes are what joins one packet's sightings on different hosts (as the CLI does)
+    setLastKind('group');
+    await group.start({ ...shared, hosts: groupHosts, capture: { snaplen: 128 } });
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- groupHosts is derived from host and moreHosts
+  }, [blocked, parsedLimits, host, moreHosts, filter, mode, probeSel, probeText, startRun, group.start]);
 
   const stop = useCallback(async () => {
-    const failed = await stopRun();
+    const failed = await (group.state.kind === 'running' ? group.stop() : stopRun());
     if (failed) app.notify(`Stop failed: ${failed}`, 'error');
-  }, [stopRun, app]);
+  }, [stopRun, app, group]);
+
+  /** Saves every host's recorded run in one session and opens its flows. */
+  const saveGroup = async () => {
+    if (group.state.kind !== 'ended') return;
+    const runIds = group.state.group.saveableRunIds;
+    const title = await ask('Session title', `${filter || 'all packets'} on ${groupHosts.join(', ')}`);
+    if (!title || !runIds.length) return;
+    try {
+      const s = await client.call('sessions.save', { title, runIds });
+      app.notify(`Saved session “${s.title}” (${s.runs} runs, ${s.packets} packets)`);
+      app.openDoc(sessionDocument(client, await client.call('sessions.get', { id: s.id })), 'flows');
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
 
   const saveSession = async () => {
     if (!ended?.saveable || !runId) return;
@@ -204,7 +237,6 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
 
   const onValidation = useCallback((v: ProbeSetValidation | undefined) => setValidation(v), []);
   const editorText = probeSel === 'custom' ? probeText : (profile?.text ?? '');
-  const hostOptions = useMemo(() => app.hosts.map((h) => h.name), [app.hosts]);
 
   return (
     <div className="view grow">
@@ -235,24 +267,15 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
         )}
         <div className="pane-body">
           <div className="section col">
-            <label className="row">
-              <span style={{ width: 60 }} className="muted">
-                host
-              </span>
-              <select
-                className="grow"
-                value={host}
-                onChange={(e) => app.setSelectedHost(e.target.value)}
-                aria-label="host"
-              >
-                {hostOptions.map((n) => (
-                  <option key={n}>{n}</option>
-                ))}
-              </select>
-              <button onClick={() => void app.probe(host, true)} title="Run the loader's probe on this host">
-                Probe
-              </button>
-            </label>
+            <HostPicker
+              hosts={app.hosts}
+              host={host}
+              onHost={app.setSelectedHost}
+              more={moreHosts}
+              onMore={setMoreHosts}
+              disabled={running || starting}
+              onProbe={() => void app.probe(host, true)}
+            />
             <div className="dim" style={{ fontSize: 11, marginLeft: 68 }}>
               {facts
                 ? `${facts.kernel.release} · auto → ${facts.auto} · ${facts.functions.length} traceable skb functions`
@@ -330,20 +353,35 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
           </div>
           <div className="section">
             <h3>Progress</h3>
-            <RunStatus
-              state={runState}
-              packets={live.current.total}
-              events={live.current.events}
-              flags={flags}
-              connection={connection}
-            />
-            {ended?.saveable && (
-              <div className="row" style={{ marginTop: 8 }}>
-                <button className="primary" onClick={() => void saveSession()} title="Save as a session">
-                  Save session…
-                </button>
-                <button onClick={openInPathView}>Open in Path view</button>
-              </div>
+            {lastKind === 'group' || group.state.kind === 'starting' ? (
+              <>
+                <GroupRunStatus state={group.state} />
+                {group.state.kind === 'ended' && group.state.group.saveableRunIds.length > 0 && (
+                  <div className="row" style={{ marginTop: 8 }}>
+                    <button className="primary" onClick={() => void saveGroup()}>
+                      Save session and show flows…
+                    </button>
+                  </div>
+                )}
+              </>
+            ) : (
+              <>
+                <RunStatus
+                  state={runState}
+                  packets={live.current.total}
+                  events={live.current.events}
+                  flags={flags}
+                  connection={connection}
+                />
+                {ended?.saveable && (
+                  <div className="row" style={{ marginTop: 8 }}>
+                    <button className="primary" onClick={() => void saveSession()} title="Save as a session">
+                      Save session…
+                    </button>
+                    <button onClick={openInPathView}>Open in Path view</button>
+                  </div>
+                )}
+              </>
             )}
           </div>
           <div className="section">
@@ -381,20 +419,24 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
         </div>
       </div>
       <div className="pane grow">
-        <PathExplorer
-          key={liveKey}
-          source={source}
-          live={running}
-          emptyHint={
-            running
-              ? connection.state === 'closed'
-                ? 'The connection to pktpath is lost: packets cannot arrive until it is back.'
-                : `Tracing “${filter}” on ${host}: generate matching traffic.`
-              : ended
-                ? `No packet traced. Ended: ${ended.reason.message}.`
-                : 'Pick a host, type a filter and press Start (Ctrl+Enter).'
-          }
-        />
+        {lastKind === 'group' ? (
+          <GroupPackets state={group.state} version={group.version} live={running} filter={filter} />
+        ) : (
+          <PathExplorer
+            key={liveKey}
+            source={source}
+            live={running}
+            emptyHint={
+              running
+                ? connection.state === 'closed'
+                  ? 'The connection to pktpath is lost: packets cannot arrive until it is back.'
+                  : `Tracing “${filter}” on ${host}: generate matching traffic.`
+                : ended
+                  ? `No packet traced. Ended: ${ended.reason.message}.`
+                  : 'Pick a host, type a filter and press Start (Ctrl+Enter).'
+            }
+          />
+        )}
       </div>
     </div>
   );

@@ -14,6 +14,7 @@ type SessionMethods =
   | 'sessions.get'
   | 'sessions.packets'
   | 'sessions.packet'
+  | 'sessions.timeline'
   | 'sessions.report'
   | 'sessions.save'
   | 'sessions.rename'
@@ -32,6 +33,7 @@ export function sessionMethods(ctx: CoreContext): MethodTable<SessionMethods> {
     },
     'sessions.packets': ({ id, run, ...query }) => ctx.sessions.packets(id, run, query),
     'sessions.packet': ({ id, run, packet }) => ctx.sessions.packet(id, run, packet),
+    'sessions.timeline': ({ id, run, filter, ...window }) => ctx.sessions.timeline(id, run, window, filter),
     'sessions.report': ({ id }) => ({ markdown: ctx.sessions.report(id) }),
     'sessions.save': ({ id, title, notes, runIds }) => {
       const runs = runIds.map((r) => ctx.runs.finished(r));
