@@ -21,6 +21,9 @@ const volatile __u32 tp_quiet = 0;
 /* skb:kfree_skb passes the drop reason (a third argument, 5.17+): the loader reads it from the host's BTF. A raw
  * tracepoint program that reads past the tracepoint's arguments fails to attach, so the read sits behind this. */
 const volatile bool tp_kfree_reason = true;
+/* kprobe programs read their probe word with bpf_get_attach_cookie (5.15); before, by the probed function's
+ * address in probe_by_ip. The verifier drops the branch not taken, helper call included. */
+const volatile bool kp_cookie = true;
 /* Possible CPUs (the loader sets it): the compat object interleaves per-CPU packet id counters by it. */
 const volatile __u32 cfg_ncpus = 1;
 
@@ -99,7 +102,8 @@ struct {
 	__type(value, __u64);
 } lost_by_probe SEC(".maps");
 
-/* fentry programs are loaded once per function; they find their probe id by function address. */
+/* fentry programs are loaded once per function, and kprobes without cookies share one per argument position: they
+ * find their probe word by function address. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, PKTPATH_MAX_PROBES);

@@ -101,9 +101,33 @@ static __always_inline __u64 task_key(void)
 	return (__u32)id ? id : (1ULL << 63) | bpf_get_smp_processor_id();
 }
 
+/* Where a kprobe's handler sees the instruction pointer: past the int3 on x86 (also when ftrace stands in for it),
+ * at the probed instruction on arm64. */
+#if defined(__TARGET_ARCH_x86)
+#define KPROBE_IP_OFF 1
+#else
+#define KPROBE_IP_OFF 0
+#endif
+
+/* The probe word of a kprobe (kp_cookie above); false for an address the loader did not register. */
+static __always_inline bool kprobe_word(struct pt_regs *ctx, __u64 *c)
+{
+	if (kp_cookie) {
+		*c = bpf_get_attach_cookie(ctx);
+		return true;
+	}
+	__u64 ip = PT_REGS_IP(ctx) - KPROBE_IP_OFF, *w = bpf_map_lookup_elem(&probe_by_ip, &ip);
+	if (!w)
+		return false;
+	*c = *w;
+	return true;
+}
+
 static __always_inline int on_regs(struct pt_regs *ctx, struct sk_buff *skb)
 {
-	__u64 c = bpf_get_attach_cookie(ctx);
+	__u64 c;
+	if (!kprobe_word(ctx, &c))
+		return 0;
 	__u32 rpos = PROBE_REASON_POS(c);
 	/* constant-offset reads only: a register picked at run time would be a modified ctx pointer, which the
 	 * verifier rejects */
@@ -121,6 +145,9 @@ static __always_inline int on_regs(struct pt_regs *ctx, struct sk_buff *skb)
 
 static __always_inline int on_regs_ret(struct pt_regs *ctx)
 {
+	/* without cookies a kretprobe cannot tell which function returned: the loader attaches none */
+	if (!kp_cookie)
+		return 0;
 	__u64 c = bpf_get_attach_cookie(ctx);
 	struct ret_key k = { task_key(), c };
 	__u64 *skb = bpf_map_lookup_elem(&ret_stash, &k);

@@ -3,6 +3,7 @@
 #include "btf_skb.h"
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -28,6 +29,12 @@ bool kernel_has_atomic_fetch(void)
 		return false;
 	close(fd);
 	return true;
+}
+
+bool kernel_has_attach_cookie(void)
+{
+	/* libbpf loads a tiny kprobe program calling the helper: 1 when the verifier knows it */
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, NULL) == 1;
 }
 
 bool tracepoint_has_args(const char *name, int nargs)

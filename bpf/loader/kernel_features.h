@@ -7,6 +7,9 @@
 
 /* BPF_ATOMIC | BPF_FETCH (Linux 5.12): without it the loader opens the compat object (PKTPATH_NO_FETCH). */
 bool kernel_has_atomic_fetch(void);
+/* bpf_get_attach_cookie for kprobe programs (5.15): without it kprobes find their probe by address, and have no
+ * return probes (a kretprobe cannot tell which function returned). */
+bool kernel_has_attach_cookie(void);
 /* Whether the raw tracepoint `name` passes at least `nargs` arguments (its btf_trace_<name> prototype). */
 bool tracepoint_has_args(const char *name, int nargs);
 #endif

@@ -81,8 +81,7 @@ static struct bpf_link *attach_one(enum attach_test t, struct bpf_program *p)
 }
 
 /* the helper each test program calls: the one the tracer's programs of that kind cannot do without */
-static const char *const test_helpers[AT_COUNT] = { "bpf_get_attach_cookie", "bpf_get_func_ip",
-	                                            "bpf_get_attach_cookie" };
+static const char *const test_helpers[AT_COUNT] = { "bpf_get_attach_cookie", "bpf_get_func_ip" };
 
 /* Set when the verifier refused a test program's helper call: "invalid func unknown#173" (5.10 names only the
  * helpers it has), "unknown func bpf_x#N" on later kernels. */

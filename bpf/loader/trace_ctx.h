@@ -39,7 +39,8 @@ struct trace_ctx {
 	struct skb_funcs funcs;
 	struct filter_code filter;
 	struct pktpath_bpf *skel;
-	bool compat; /* the kernel has no atomic fetch-and-add: skel runs the compat object (trace_load.c) */
+	bool compat;    /* the kernel has no atomic fetch-and-add: skel runs the compat object (trace_load.c) */
+	bool kp_cookie; /* kprobes carry their probe word as a cookie; else by address (probe_by_ip), no kretprobes */
 	struct ring_buffer *rb;
 	struct output out;
 	/* function backends: chain[0..nchain) is the order each function falls back along */

@@ -146,6 +146,7 @@ static void set_rodata(struct trace_ctx *c, const struct func_use *u)
 	}
 	s->rodata->tp_quiet = c->quiet_tps;
 	s->rodata->tp_kfree_reason = tracepoint_has_args("kfree_skb", 3);
+	s->rodata->kp_cookie = c->kp_cookie;
 	s->rodata->cfg_ncpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
 	s->rodata->cfg_netns = c->cfg.netns;
 	s->rodata->cfg_ifindex = c->cfg.ifindex;
@@ -272,6 +273,7 @@ static void load_chain(struct trace_ctx *c, int n)
 int trace_load(struct trace_ctx *c, int usable_funcs, char *err, size_t errlen)
 {
 	c->compat = !kernel_has_atomic_fetch();
+	c->kp_cookie = kernel_has_attach_cookie();
 	if (usable_funcs)
 		load_chain(c, backend_order(c, usable_funcs));
 	for (int i = c->nfixed; i < c->probes.n && c->nchain; i++)

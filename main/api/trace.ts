@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HostNameSchema } from './hosts.js';
 import { DiagnosisSchema, DropPointSchema, HostContextSchema, PacketVerdictSchema } from './explain.js';
 import { LimitFindingsSchema, LoadCheckSchema } from './limits.js';
+import { IfnameSchema, MAX_TC_POINTS, NetnsRefSchema, TcPointSchema } from './trace-scope.js';
 
 /**
  * Trace runs, packets and paths. Packet and hop records use snake_case because they are also the CLI's
@@ -33,14 +34,20 @@ export const ProbeSelectionSchema = z.discriminatedUnion('kind', [
 ]);
 export type ProbeSelection = z.infer<typeof ProbeSelectionSchema>;
 
+/** Checked in the kernel before the pcap filter (grammar and parsers: trace-scope.ts). */
 export const MetaFilterSchema = z.object({
-  netns: z.int().nonnegative().optional(),
-  ifname: z.string().min(1).max(15).optional(),
+  netns: NetnsRefSchema.optional(),
+  ifname: IfnameSchema.optional(),
   ifindex: z.int().positive().optional(),
   mark: z
-    .object({ value: z.int().nonnegative(), mask: z.int().nonnegative().default(0xffffffff) })
+    .object({
+      value: z.int().nonnegative().max(0xffffffff),
+      mask: z.int().nonnegative().max(0xffffffff).default(0xffffffff),
+    })
     .optional(),
 });
+
+export type MetaFilter = z.input<typeof MetaFilterSchema>;
 
 export const TraceLimitsSchema = z.object({
   packets: z.int().positive().optional(),
@@ -69,6 +76,8 @@ export const TraceSpecSchema = z.object({
   capture: z.object({ snaplen: z.int().min(0).max(MAX_SNAPLEN) }).optional(),
   /** false: no read-only host context capture at start and end (`trace --no-context`); absent = captured. */
   context: z.boolean().optional(),
+  /** TC observers beside the probes (`trace --tc`): their hops are named `tc/DIRECTION/IFACE`. */
+  tc: z.array(TcPointSchema).max(MAX_TC_POINTS).default([]),
 });
 export type TraceSpec = z.infer<typeof TraceSpecSchema>;
 export type TraceSpecInput = z.input<typeof TraceSpecSchema>;

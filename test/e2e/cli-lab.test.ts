@@ -365,6 +365,40 @@ describe('pktpath CLI against the lab', () => {
   );
 
   itCapture(
+    '--netns and --tc scope a trace: only the server netns’s packets, each through its TC ingress observer',
+    async () => {
+      const bad = await pktpath(['trace', 'local', '--tc', 'eth0:sideways', '--mark', '1']);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toContain('TC point eth0:sideways');
+      const topo = await createPair(localShell);
+      try {
+        let attached = false;
+        const tracing = pktpath(
+          ['trace', 'local', '--mode', 'tracepoint', '--filter', `icmp and host ${topo.serverAddr}`]
+            .concat(['--netns', topo.server, '--tc', `${topo.serverIf}@${topo.server}:ingress`])
+            .concat(['--count', '2', '--duration', '40', '--json', '--no-context']),
+          { timeoutMs: 100_000, onStderr: (e) => (attached ||= /^tracing on /m.test(e)) },
+        );
+        let done = false;
+        void tracing.then(() => (done = true));
+        while (!done && !attached) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 20 && !done; i++) await ping(topo, 1, 0.2);
+        const doc = JSON.parse(ok(await tracing).stdout) as TraceDoc;
+        const serverNs = Number((await localShell(`stat -L -c %i /run/netns/${topo.server}`)).stdout.trim());
+        expect(doc.packets.length).toBeGreaterThanOrEqual(2);
+        // the meta filter decides where a packet starts to be followed: the request at the server's veth (its
+        // hops in the client netns are never seen), the reply where it is made; then it is followed anywhere
+        for (const p of doc.packets) expect(p.hops[0]!.netns).toBe(serverNs);
+        const request = doc.packets.find((p) => p.hops[0]?.tuple?.daddr === topo.serverAddr)!;
+        expect(request.hops.map((h) => h.function)).toContain(`tc/ingress/${topo.serverIf}`);
+      } finally {
+        await destroy(topo);
+      }
+    },
+    120_000,
+  );
+
+  itCapture(
     'captures packet bytes on the built-in local host and exports pcapng that tshark reads',
     async () => {
       const { doc, topo } = await traceIcmp('local', 'local', ['--mode', 'tracepoint', '--capture', '96']);

@@ -83,9 +83,14 @@ async function traceSession(): Promise<void> {
     );
     let done = false;
     void tracing.then(() => (done = true));
-    for (let i = 0; i < 60 && !done; i++) await ping(topo, 1, 0.2);
+    // until the trace has its packets, bounded by time: attaching and the host context capture take seconds on a
+    // busy CI machine, and pings sent before the attach are never seen
+    const t0 = Date.now();
+    while (!done && Date.now() - t0 < 45_000) await ping(topo, 1, 0.2);
     const r = await tracing;
     if (r.code !== 0) throw new Error(`trace failed: ${r.stderr}`);
+    const n = Number(/^local: (\d+) packets/m.exec(r.stdout)?.[1] ?? 0);
+    if (n < 2) throw new Error(`the trace recorded ${n} packets: ${r.stdout.slice(0, 500)} ${r.stderr}`);
   } finally {
     await destroy(topo);
   }

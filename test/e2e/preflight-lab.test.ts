@@ -74,10 +74,10 @@ describe('pktpath probe: the preflight explains every limit', () => {
         expect(ids).toContain('helpers-missing');
         expect(ids).toContain('tracefs-unmounted');
         expect(ids).not.toContain('loader-refused'); // the load check passes: the compat object
-        expect(ids).not.toContain('attach-refused'); // fentry/kprobe refusals are said once, by the helpers
+        expect(ids).not.toContain('attach-refused'); // fentry/kprobe-multi refusals are said once, by the helpers
         expect(r.stdout).toMatch(/loads +yes/);
         expect(r.stdout).toMatch(/before 5\.12, run its compat object/);
-        expect(r.stdout).toMatch(/no function backend works: traces run on raw tracepoints and TC/);
+        expect(r.stdout).toMatch(/here kprobes, each found by its address, without return values/);
         expect(r.stdout).toMatch(/bpf_get_func_ip \(fentry probes\), bpf_get_attach_cookie/);
         // nothing of the load check stays attached
         const left = await sh(

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { localShell, sh } from '../lab/exec.js';
-import { createPair, destroy, type Topology } from '../lab/netns.js';
+import { createPair, destroy, ping, type Topology } from '../lab/netns.js';
 import { ARTIFACTS, CHROMIUM, launchChromium } from '../support/browser.js';
 import { labContext } from '../support/lab-context.js';
 import { descendantsOf, PKTPATH_BIN, startServe, type ServeProcess } from '../support/serve-process.js';
@@ -214,6 +214,44 @@ describe('Trace view: the screen never lies', () => {
         'Cut: still in flight when the trace ended',
       );
       await shots('lost-and-cut');
+    },
+    120_000,
+  );
+
+  itUi(
+    'scope: a bad mark or TC point turns Start off with the reason; a netns and a TC observer reach the kernel',
+    async () => {
+      const t = topo!;
+      await setUpTrace(`icmp and host ${t.serverAddr}`, '2', '30');
+      await page.getByLabel('scope mark').fill('0x11/0xf0');
+      await expect
+        .poll(() => page.getByTestId('scope-error').textContent())
+        .toContain('bits outside the mask');
+      expect(await page.getByTestId('start-blocked').textContent()).toContain('a scope field is not valid');
+      expect(await startButton().isDisabled()).toBe(true);
+      await page.getByLabel('scope mark').fill('');
+      await page.getByLabel('TC observers').fill('eth0:sideways');
+      await expect
+        .poll(() => page.getByTestId('scope-error').textContent())
+        .toContain('TC point eth0:sideways');
+      expect(await startButton().isDisabled()).toBe(true);
+      await shots('scope-error');
+      await page.getByLabel('TC observers').fill(`${t.serverIf}@${t.server}:ingress`);
+      await page.getByLabel('scope netns').fill(t.server);
+      await expect.poll(() => startButton().isDisabled()).toBe(false);
+      await startButton().click();
+      await waitForPhase(/^tracing$/, 60_000);
+      for (let i = 0; i < 20 && (await phase()) === 'tracing'; i++) await ping(t, 1, 0.2);
+      expect(await waitForPhase(/^(done|failed)$/, 60_000)).toBe('done');
+      // the first packet is the request, followed from the server's veth: the TC observer's hop is on its path
+      await page.locator('.vlist-row:visible').first().click();
+      await page.keyboard.press('Home');
+      const tcHop = page.locator('[data-mark=tc]').first();
+      await tcHop.waitFor({ timeout: 10_000 });
+      expect(await page.getByTitle(`TC observer tc/ingress/${t.serverIf}`).count()).toBeGreaterThan(0);
+      await shots('scope-tc');
+      await page.getByLabel('TC observers').fill('');
+      await page.getByLabel('scope netns').fill('');
     },
     120_000,
   );

@@ -8,9 +8,19 @@ import {
   ProfileNameSchema,
   type PacketPath,
   type Run,
+  type MetaFilter,
   type TraceSpecInput,
 } from '../../api/trace.js';
 import { SessionIdSchema } from '../../api/sessions.js';
+import {
+  MAX_TC_POINTS,
+  parseInterface,
+  parseMark,
+  parseNetns,
+  parseTcPoint,
+  type Parsed,
+  type TcPoint,
+} from '../../api/trace-scope.js';
 import { HopNamer } from '../../core/context/hop-names.js';
 import { CoreError } from '../../core/errors.js';
 import { streamRunPackets } from '../../core/sessions/run-file.js';
@@ -37,15 +47,23 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
       save: { type: 'string' },
       json: { type: 'boolean' },
       'no-context': { type: 'boolean' },
+      netns: { type: 'string' },
+      interface: { type: 'string' },
+      mark: { type: 'string' },
+      tc: { type: 'string', multiple: true },
     },
     {
       min: 1,
       max: 256,
       names:
-        "HOST [HOST…] --filter 'EXPR' [--probes FILE | --profile NAME] [--mode M] [--count N] [--duration SEC] [--capture [SNAPLEN]] [--no-context] [--save SESSION] [--json]",
+        "HOST [HOST…] --filter 'EXPR' [--probes FILE | --profile NAME] [--mode M] [--count N] [--duration SEC] [--netns NS] [--interface IF] [--mark V[/M]] [--tc IF[@NS][:DIR]]… [--capture [SNAPLEN]] [--no-context] [--save SESSION] [--json]",
     },
   );
-  const spec = { ...traceSpec(at(0), values), ...(values['no-context'] ? { context: false } : {}) };
+  const spec = {
+    ...traceSpec(at(0), values),
+    ...scopeOf(values),
+    ...(values['no-context'] ? { context: false } : {}),
+  };
   if (positionals.length > 1) {
     // several hosts: one run each, stitched into flows, which need header bytes (docs/CLI.md "Several hosts")
     const { host: _first, ...shared } = spec;
@@ -176,6 +194,25 @@ function traceSpec(
     limits: { ...(packets ? { packets } : {}), ...(durationS ? { durationS } : {}) },
     ...(snaplen ? { capture: { snaplen } } : {}),
   };
+}
+
+/** --netns, --interface, --mark and --tc, read with the grammar the Trace form uses (api/trace-scope.ts). */
+function scopeOf(v: { netns?: string; interface?: string; mark?: string; tc?: string[] }): {
+  meta?: MetaFilter;
+  tc?: TcPoint[];
+} {
+  const ok = <T>(r: Parsed<T>): T => {
+    if ('error' in r) throw new UsageError(`trace: ${r.error}`);
+    return r.value;
+  };
+  const meta: MetaFilter = {
+    ...(v.netns !== undefined ? { netns: ok(parseNetns(v.netns)) } : {}),
+    ...(v.interface !== undefined ? ok(parseInterface(v.interface)) : {}),
+    ...(v.mark !== undefined ? { mark: ok(parseMark(v.mark)) } : {}),
+  };
+  const tc = (v.tc ?? []).map((t) => ok(parseTcPoint(t)));
+  if (tc.length > MAX_TC_POINTS) throw new UsageError(`trace: at most ${MAX_TC_POINTS} --tc points`);
+  return { ...(Object.keys(meta).length ? { meta } : {}), ...(tc.length ? { tc } : {}) };
 }
 
 function progressLine(ctx: CliContext, p: EventOf<'trace.progress'>, spec: TraceSpecInput): void {

@@ -20,7 +20,8 @@ function missingFor(needs: readonly Need[], f: Facts): string[] {
   for (const n of needs) {
     if (n === 'reason' && !f.reason)
       out.add(
-        'the drop reason: kernels report it from 5.17; on older ones a function backend (kprobe/fentry) gives the drop function',
+        'the drop reason: kernels report it from 5.17; before, the drop is placed by kfree_skb’s caller and ' +
+          'its kernel stack, and function probes (kernels with bpf_get_attach_cookie, 5.15+) name the deciding function',
       );
     else if (n === 'answer' && f.answers.length === 0)
       out.add(

@@ -106,11 +106,12 @@ function leftOrConsumed(s: Strand, proto: number | undefined): PacketVerdict | u
     const routed = out.some(({ hop }) => isForward(hop.function));
     const rxHere = out.some(({ hop }) => isReceive(hop.function) && hop.netns === h.netns);
     const kind = routed || rxHere ? 'forwarded' : 'sent';
+    // the name as the host knew it when the hop is named (HopNamer), the number otherwise
     return {
       kind,
-      summary: `${kind} out ifindex ${h.ifindex}`,
+      summary: `${kind} out ${h.ifname ?? `ifindex ${h.ifindex}`}`,
       hop: (s.hops[tx] as { at: number }).at,
-      egress: { ifindex: h.ifindex },
+      egress: { ifindex: h.ifindex, ...(h.ifname ? { ifname: h.ifname } : {}) },
     };
   }
   if (rx === undefined || !s.consumed) return undefined;

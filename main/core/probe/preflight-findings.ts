@@ -7,8 +7,9 @@ import type { KeyValues, PreflightRaw } from './preflight.js';
 /** What the loader needs of a kernel, in the words every finding uses. */
 export const LOADER_FLOOR =
   'pktpath-loader needs BTF for any program (kernels without BPF atomic fetch-add, before 5.12, run its compat ' +
-  'object), bpf_get_func_ip and bpf_get_attach_cookie (5.15) for fentry and kprobe probes, and ' +
-  'bpf_get_func_arg/ret (5.17) for return values';
+  'object), bpf_get_func_ip (5.15) for fentry probes, bpf_get_attach_cookie (5.15) for kprobe-multi and kprobe ' +
+  'return values (before it kprobes find their function by address), and bpf_get_func_arg/ret (5.17) for fexit ' +
+  'return values';
 
 /** Helpers by the BTF enum constant that shows them, what each one's absence costs, and the attach kinds whose
  * refusal by the loader's probe it explains. */
@@ -17,8 +18,8 @@ const HELPERS: { marker: BtfMarker; helper: string; blocks: string; kinds: strin
   {
     marker: 'BPF_FUNC_get_attach_cookie',
     helper: 'bpf_get_attach_cookie',
-    blocks: 'kprobe and kprobe-multi probes',
-    kinds: ['kprobe', 'kprobe-multi'],
+    blocks: 'kprobe-multi probes and kprobe return values',
+    kinds: ['kprobe-multi'],
   },
   { marker: 'BPF_FUNC_get_func_arg', helper: 'bpf_get_func_arg', blocks: 'fexit return probes', kinds: [] },
   { marker: 'BPF_FUNC_get_func_ret', helper: 'bpf_get_func_ret', blocks: 'fexit return probes', kinds: [] },
@@ -216,9 +217,7 @@ function kprobes({ root }: Seen): LimitFindingInput[] {
       severity: 'info',
       summary:
         'no fprobe (CONFIG_FPROBE off): no kprobe-multi, so many function probes attach and detach slowly',
-      advice: missingHelpers(root).some((h) => h.kinds.includes('kprobe'))
-        ? 'and no kprobe or fentry either (helpers-missing); a 5.18+ kernel with CONFIG_FPROBE=y has all three'
-        : 'auto picks fentry or kprobe instead; a kernel with CONFIG_FPROBE=y (5.18+) adds kprobe-multi',
+      advice: 'auto picks fentry or kprobe instead; a kernel with CONFIG_FPROBE=y (5.18+) adds kprobe-multi',
       evidence: evidence.length ? evidence : ['btf lacks register_fprobe_ips'],
     },
   ];
@@ -294,18 +293,15 @@ function loader({ root, facts }: Seen): LimitFindingInput[] {
       },
     ];
   if (!missing.length) return [];
-  const noFunctions = ['fentry', 'kprobe'].every((k) => missing.some((h) => h.kinds.includes(k)));
+  const noCookie = missing.some((h) => h.helper === 'bpf_get_attach_cookie');
   return [
     {
       id: 'helpers-missing',
       severity: 'warning',
       summary: `BPF helpers missing: ${missing.map((h) => `${h.helper} (${h.blocks})`).join(', ')}`,
       advice:
-        `${LOADER_FLOOR}; ` +
-        (noFunctions
-          ? 'here no function backend works: traces run on raw tracepoints and TC, each drop placed by ' +
-            'kfree_skb’s caller and its kernel stack; a 5.15+ kernel adds function probes'
-          : 'auto falls back to the backends that load, else to tracepoints and TC'),
+        `${LOADER_FLOOR}; auto falls back to the backends that load, else to tracepoints and TC` +
+        (noCookie ? ': here kprobes, each found by its address, without return values' : ''),
       evidence: helperEvidence,
     },
   ];

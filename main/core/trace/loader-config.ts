@@ -1,5 +1,6 @@
 import type { ProbeEntry } from '../../api/probeset.js';
 import type { AttachMode, ProbeFacts, Run, TraceSpec } from '../../api/trace.js';
+import type { TcPoint } from '../../api/trace-scope.js';
 import { CoreError } from '../errors.js';
 import { formatProbeSetErrors, parseProbeSet } from '../probeset/parse-probe-set.js';
 import { profileEntries } from '../probeset/profiles.js';
@@ -8,7 +9,8 @@ import { profileEntries } from '../probeset/profiles.js';
 export interface LoaderConfig {
   version: 1;
   filter: string;
-  netns?: number;
+  /** An inode, or /run/netns/NAME (the loader stats it on the host). */
+  netns?: number | string;
   interface?: string | number;
   mark?: number;
   markMask?: number;
@@ -16,6 +18,8 @@ export interface LoaderConfig {
   probes: {
     tracepoints: 'all' | 'none';
     functions: 'all' | 'none' | LoaderFunction[];
+    /** TC points as the spec has them, the netns as a path (netnsRef). */
+    tc?: (Omit<TcPoint, 'netns'> & { netns?: string })[];
   };
   limits: { packets?: number; durationMs?: number; events?: number };
   options: { stack: boolean; dropStack: boolean };
@@ -71,11 +75,17 @@ export function loaderConfig(
   return {
     version: 1,
     filter: spec.filter,
-    ...(meta.netns !== undefined ? { netns: meta.netns } : {}),
+    ...(meta.netns !== undefined ? { netns: netnsRef(meta.netns) } : {}),
     ...(iface !== undefined ? { interface: iface } : {}),
     ...(meta.mark ? { mark: meta.mark.value, markMask: meta.mark.mask } : {}),
     attach: spec.mode === 'tracepoint' ? 'raw-tp' : spec.mode,
-    probes: { tracepoints: 'all', functions },
+    probes: {
+      tracepoints: 'all',
+      functions,
+      ...(spec.tc.length
+        ? { tc: spec.tc.map((t) => ({ ...t, ...(t.netns ? { netns: netnsRef(t.netns) as string } : {}) })) }
+        : {}),
+    },
     limits: {
       ...(limits.packets ? { packets: limits.packets } : {}),
       ...(limits.durationS ? { durationMs: Math.round(limits.durationS * 1000) } : {}),
@@ -87,6 +97,9 @@ export function loaderConfig(
     ...(spec.capture?.snaplen ? { capture: { snaplen: spec.capture.snaplen } } : {}),
   };
 }
+
+/** A netns for the loader: an inode as it is, a name as the file `ip netns add` made for it. */
+const netnsRef = (n: number | string): number | string => (typeof n === 'number' ? n : `/run/netns/${n}`);
 
 /** The loader's backend name → the contract's attach mode (`raw-tp`/`tc`/`none` = tracepoints only). */
 export function modeOfBackend(backend: unknown, requested: AttachMode): AttachMode {

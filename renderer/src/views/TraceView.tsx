@@ -19,6 +19,8 @@ import './flows.css';
 import { PathExplorer } from './PathExplorer';
 import { RunStatus, type FlagCounts } from './RunStatus';
 import { parseLimits } from './trace-limits';
+import { NO_SCOPE, parseScope, type ScopeText } from '../model/trace-scope-form';
+import { TraceScope } from './TraceScope';
 import { useTraceRun, type TraceEnd } from './use-trace-run';
 
 /**
@@ -36,6 +38,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const [mode, setMode] = useState<AttachMode>('auto');
   const [maxPackets, setMaxPackets] = useState('100');
   const [duration, setDuration] = useState('30');
+  const [scopeText, setScopeText] = useState<ScopeText>(NO_SCOPE);
   const [hostFilterError, setHostFilterError] = useState<string | undefined>();
   const [connection, setConnection] = useState<TransportStatus>({ state: 'connecting' });
   const [, setTick] = useState(0);
@@ -110,6 +113,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const profile = profiles.find((p) => p.name === probeSel);
   const parsedLimits = parseLimits(maxPackets, duration);
   const limitErrors = 'errors' in parsedLimits ? parsedLimits.errors : {};
+  const scope = parseScope(scopeText);
   const probeErrors = probeSel === 'custom' ? (validation?.errors.length ?? 0) : 0;
   // Why Start is off: the first thing the user has to fix, shown next to the button.
   const blocked = !host
@@ -124,15 +128,19 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
             ? `the probe set has ${probeErrors} error(s)`
             : limitErrors.packets || limitErrors.durationS
               ? 'a limit is not a number'
-              : undefined;
+              : 'errors' in scope
+                ? 'a scope field is not valid'
+                : undefined;
 
   const start = useCallback(async () => {
-    if (blocked || !('limits' in parsedLimits)) return;
+    if (blocked || !('limits' in parsedLimits) || 'errors' in scope) return;
     const spec: TraceSpecInput = {
       host,
       filter,
       mode,
       limits: parsedLimits.limits,
+      meta: scope.meta,
+      tc: scope.tc,
       probes:
         probeSel === 'custom'
           ? { kind: 'text', text: probeText }
@@ -147,7 +155,19 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
     setLastKind('group');
     await group.start({ ...shared, hosts: groupHosts, capture: { snaplen: 128 } });
     // eslint-disable-next-line react-hooks/exhaustive-deps -- groupHosts is derived from host and moreHosts
-  }, [blocked, parsedLimits, host, moreHosts, filter, mode, probeSel, probeText, startRun, group.start]);
+  }, [
+    blocked,
+    parsedLimits,
+    scope,
+    host,
+    moreHosts,
+    filter,
+    mode,
+    probeSel,
+    probeText,
+    startRun,
+    group.start,
+  ]);
 
   const stop = useCallback(async () => {
     const failed = await (group.state.kind === 'running' ? group.stop() : stopRun());
@@ -350,6 +370,11 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
                 {[limitErrors.packets, limitErrors.durationS].filter(Boolean).join(' · ')}
               </div>
             )}
+            <TraceScope
+              value={scopeText}
+              errors={'errors' in scope ? scope.errors : {}}
+              onChange={setScopeText}
+            />
           </div>
           <div className="section">
             <h3>Progress</h3>

@@ -15,6 +15,7 @@ describe('API contract', () => {
       probes: { kind: 'profile', name: 'default' },
       mode: 'auto',
       limits: {},
+      tc: [],
     });
     expect(parseRequest('hosts.add', { name: 'db', address: '10.0.0.1' })).toMatchObject({
       port: 22,

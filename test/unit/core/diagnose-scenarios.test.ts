@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { HostContext } from '../../../main/api/explain.js';
 import type { PacketPath } from '../../../main/api/trace.js';
 import { diagnosePackets } from '../../../main/core/diagnose/explain-run.js';
+import { explainPackets } from '../../../main/core/explain/explain-packets.js';
 import { RULES } from '../../../main/core/diagnose/library.js';
 
 // The rule library on real traces: each fixture is one lab scenario (test/lab/scenarios/) traced with the built
@@ -59,6 +60,19 @@ describe('diagnosis of recorded scenario traces', () => {
         expect(p.diagnosis, `${fx.scenario} packet ${p.id}`).toBeDefined();
         expect(p.diagnosis!.advice.length).toBeGreaterThan(0);
       }
+  });
+
+  it('a forwarded packet is said to leave by its interface’s name, not its index (names, not numbers)', () => {
+    const fx = fixtures.find((f) => f.scenario === 'forwarded')!;
+    const unexplained = fx.doc.packets.map(raw).map(({ verdict: _v, ...p }) => p);
+    const p = [...explainPackets(unexplained, REASONS)].find((x) => x.id === fx.packet)!;
+    const out = p.hops[p.verdict!.hop!]!;
+    expect(out.ifname).toMatch(/^ppt/);
+    expect(p.verdict).toMatchObject({
+      kind: 'forwarded',
+      summary: `forwarded out ${out.ifname!}`,
+      egress: { ifindex: out.ifindex, ifname: out.ifname },
+    });
   });
 
   it('has unique rule ids, each with a title, and advice in every rule it can give', () => {

@@ -1,6 +1,14 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { RunSchema, TraceSpecSchema, type TraceSpecInput } from '../../../main/api/trace.js';
+import {
+  parseInterface,
+  parseMark,
+  parseNetns,
+  parseTcPoint,
+  parseTcPoints,
+  tcPointText,
+} from '../../../main/api/trace-scope.js';
 import { profileEntries } from '../../../main/core/probeset/profiles.js';
 import { fallbackSummary, loaderConfig, probeEntries } from '../../../main/core/trace/loader-config.js';
 import { LOADER } from '../../tracer/loader-run.js';
@@ -41,6 +49,59 @@ describe('loader config', () => {
       type: 'error',
       error: 'probes.functions must be an array or one of "all", "none"',
     });
+  });
+
+  it('scopes reach the loader: a netns by name or inode, interface, mark, TC observers (the loader parses them)', () => {
+    const spec = TraceSpecSchema.parse({
+      host: 'h',
+      filter: '(((',
+      meta: { netns: 'web', ifname: 'veth0', mark: { value: 0x10, mask: 0xf0 } },
+      tc: [{ interface: 'veth1', netns: 'web', direction: 'ingress' }, { interface: 'eth0' }],
+    });
+    const c = loaderConfig(spec, probeEntries(spec));
+    expect(c).toMatchObject({ netns: '/run/netns/web', interface: 'veth0', mark: 0x10, markMask: 0xf0 });
+    expect(c.probes.tc).toEqual([
+      { interface: 'veth1', netns: '/run/netns/web', direction: 'ingress' },
+      { interface: 'eth0', direction: 'both' },
+    ]);
+    // the committed loader takes every field (an inode for the netns: no /run/netns/web here) and stops at the
+    // filter, which it compiles after the config: a field it refused would be the error instead
+    const inode = loaderConfig({ ...spec, meta: { ...spec.meta, netns: 4026531840 } }, probeEntries(spec));
+    const r = spawnSync(LOADER, ['trace', '--json'], {
+      input: JSON.stringify({
+        ...inode,
+        probes: { ...inode.probes, tc: [{ interface: 'eth0', direction: 'both' }] },
+      }),
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(r.stdout) as unknown).toMatchObject({
+      type: 'error',
+      error: expect.stringMatching(/^filter/),
+    });
+  });
+
+  it('the scope grammar: names, never paths; marks inside their masks; TC points with a direction', () => {
+    expect(parseNetns('web')).toEqual({ value: 'web' });
+    expect(parseNetns('4026531840')).toEqual({ value: 4026531840 });
+    for (const bad of ['..', '../etc', '/run/netns/web', 'a b', '0'])
+      expect(parseNetns(bad), bad).toHaveProperty('error');
+    expect(parseInterface('eth0')).toEqual({ value: { ifname: 'eth0' } });
+    expect(parseInterface('3')).toEqual({ value: { ifindex: 3 } });
+    expect(parseInterface('a-very-long-interface')).toHaveProperty('error');
+    expect(parseMark('0x10/0xf0')).toEqual({ value: { value: 16, mask: 240 } });
+    expect(parseMark('7')).toEqual({ value: { value: 7, mask: 0xffffffff } });
+    expect(parseMark('0x11/0xf0')).toEqual({ error: 'mark 0x11/0xf0: the value has bits outside the mask' });
+    expect(parseMark('1/2/3')).toHaveProperty('error');
+    expect(parseTcPoint('veth0@web:ingress')).toEqual({
+      value: { interface: 'veth0', netns: 'web', direction: 'ingress' },
+    });
+    expect(parseTcPoint('eth0')).toEqual({ value: { interface: 'eth0', direction: 'both' } });
+    expect(parseTcPoint('eth0:sideways')).toHaveProperty('error');
+    expect(parseTcPoint('eth0@../x')).toHaveProperty('error');
+    const many = parseTcPoints('a, b:egress c@ns');
+    expect('value' in many && many.value.map(tcPointText)).toEqual(['a', 'b:egress', 'c@ns']);
+    // the contract holds the same rule at the trust boundary
+    expect(TraceSpecSchema.safeParse({ host: 'h', meta: { netns: '../x' } }).success).toBe(false);
   });
 
   it('summarizes which functions fell back to another backend, and why', () => {
