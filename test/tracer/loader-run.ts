@@ -92,3 +92,10 @@ export function paths(events: Ev[]): Map<number, Ev[]> {
   for (const e of events) m.set(e.packet, [...(m.get(e.packet) ?? []), e]);
   return m;
 }
+
+/** True when `want` appears in `names` in this order (other names may sit in between). */
+export function inOrder(names: readonly string[], want: readonly string[]): boolean {
+  let i = 0;
+  for (const n of names) if (n === want[i]) i++;
+  return i === want.length;
+}

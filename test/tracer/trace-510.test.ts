@@ -1,8 +1,8 @@
 import { describe, expect } from 'vitest';
 import { addNftDrop, createPair, destroy, ping, type Topology } from '../lab/netns.js';
 import { labContext } from '../support/lab-context.js';
-import { DEFAULT_FUNCTIONS, paths, TraceRun, type Ev } from './loader-run.js';
-import { pushLoader, type VmHost } from './vm-loader.js';
+import { DEFAULT_FUNCTIONS, type Ev, inOrder, paths, TraceRun } from './loader-run.js';
+import { nsInode, pushLoader, type VmHost } from './vm-loader.js';
 
 // Debian 11's 5.10 (vm510, issue 13): a kernel without atomic fetch-and-add (5.12), bpf_get_attach_cookie and
 // bpf_get_func_ip (5.15), or kfree_skb drop reasons (5.17). The loader runs its compat object there (per-CPU packet
@@ -31,12 +31,6 @@ const config = (
   ...extra,
 });
 
-async function nsInode(host: VmHost, ns: string): Promise<number> {
-  const r = await host.shell(`stat -L -c %i /run/netns/${ns}`);
-  expect(r.code, r.stderr).toBe(0);
-  return Number(r.stdout.trim());
-}
-
 /** The kernel function holding a text address (the `--json` stream leaves `location` as an address). */
 async function symbolAt(host: VmHost, addr: string): Promise<string> {
   const a = addr.replace(/^0x/, '').padStart(16, '0');
@@ -47,13 +41,6 @@ async function symbolAt(host: VmHost, addr: string): Promise<string> {
   expect(r.code, r.stderr).toBe(0);
   return r.stdout.trim();
 }
-
-/** True when `want` appears in `names` in this order (other names may sit in between). */
-const inOrder = (names: string[], want: string[]) => {
-  let i = 0;
-  for (const n of names) if (n === want[i]) i++;
-  return i === want.length;
-};
 
 describe('the loader on Debian 11’s 5.10 (vm510): compat object, kprobes by address, tracepoints and TC', () => {
   it(

@@ -2,7 +2,7 @@ import { describe, expect } from 'vitest';
 import { addNftDrop, createPair, destroy, ping, type Topology } from '../lab/netns.js';
 import { labContext } from '../support/lab-context.js';
 import { paths, TraceRun } from './loader-run.js';
-import { pushLoader, type VmHost } from './vm-loader.js';
+import { nsInode, pushLoader, type VmHost } from './vm-loader.js';
 
 // The aarch64 loader on Debian's arm64 6.12 kernel (vmarm64, qemu-system-aarch64/TCG): what the function-backend
 // tests in trace-vm.test.ts and faults-vm.test.ts do not cover there — the probe document of an arm64 host, and
@@ -13,13 +13,6 @@ const TCG = 240_000;
 
 let pushed: Promise<VmHost> | undefined;
 const vm = () => (pushed ??= pushLoader(state!, 'vmarm64', '/tmp/pktpath-loader-arm64'));
-
-/** The netns inode of a named netns in the VM (what the loader reports as `netns`). */
-async function nsInode(host: VmHost, ns: string): Promise<number> {
-  const r = await host.shell(`stat -L -c %i /run/netns/${ns}`);
-  expect(r.code, r.stderr).toBe(0);
-  return Number(r.stdout.trim());
-}
 
 /** Raw tracepoints and a TC ingress observer on the server's veth; function probes: none. */
 const tracepointsOnly = (t: Topology, filter: string) => ({

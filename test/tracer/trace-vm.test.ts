@@ -2,7 +2,7 @@ import { describe, expect } from 'vitest';
 import { addNftDrop, createPair, destroy, ping } from '../lab/netns.js';
 import type { VmSpec } from '../lab/vm.js';
 import { labContext } from '../support/lab-context.js';
-import { DEFAULT_FUNCTIONS, paths, TraceRun, type Ev, type Rec } from './loader-run.js';
+import { DEFAULT_FUNCTIONS, type Ev, inOrder, paths, type Rec, TraceRun } from './loader-run.js';
 import { pushLoader, type VmHost } from './vm-loader.js';
 
 // The function backends (kprobe-multi, fentry, kprobe) on Debian's 6.1 and 6.12 kernels and arm64 in the lab VMs
@@ -18,12 +18,6 @@ const vm = (name: VmSpec['name']) => {
   return hosts.get(name)!;
 };
 
-/** True when `want` appears in `names` in this order (other names may sit in between). */
-const inOrder = (names: string[], want: string[]) => {
-  let i = 0;
-  for (const n of names) if (n === want[i]) i++;
-  return i === want.length;
-};
 // What may still run on an skb after its last free (the tail of freeing, PROBE_TAIL).
 const TAIL = /free|release|destructor/;
 

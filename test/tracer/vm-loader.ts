@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
@@ -46,4 +47,11 @@ export async function pushLoader(state: LabState, name: LabHostName, remote = VM
     );
   });
   return { name, shell: sshShell(target, state.runtimeDir), via: ['ssh', ...args, remote] };
+}
+
+/** The inode of a named netns in the VM (what the loader reports as `netns`). */
+export async function nsInode(host: VmHost, ns: string): Promise<number> {
+  const r = await host.shell(`stat -L -c %i /run/netns/${ns}`);
+  expect(r.code, r.stderr).toBe(0);
+  return Number(r.stdout.trim());
 }

@@ -6,7 +6,7 @@ import { useApp } from '../app/context';
 import { StateMessage } from '../components/StateMessage';
 import { useTextPrompt } from '../components/TextPrompt';
 import { formatCount, formatDate } from '../model/format';
-import { sessionRunSource } from '../model/packet-source';
+import { sessionDocument } from './session-doc';
 import { ReportDialog } from '../components/ReportDialog';
 
 /** The session library: open, rename, notes, export (session file or Markdown report), import, delete. */
@@ -46,23 +46,7 @@ export function SessionsView(props: { active: boolean }) {
     try {
       // Fetched at open time: the library may have been renamed or annotated since the detail pane loaded.
       const s = await client.call('sessions.get', { id });
-      app.openDoc(
-        {
-          title: s.title,
-          sessionId: s.id,
-          runs: s.runs.map((r) => ({
-            id: r.id,
-            host: r.host,
-            filter: r.spec.filter,
-            lost: r.lost,
-            events: r.hops,
-            ended: r.reason?.message,
-            source: sessionRunSource(client, s.id, r),
-            context: r.context,
-          })),
-        },
-        'path',
-      );
+      app.openDoc(sessionDocument(client, s), 'path');
     } catch (e) {
       app.reportError(e);
     }
