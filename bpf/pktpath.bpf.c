@@ -33,7 +33,8 @@ enum {
 	TP_SKB_COPY_DATAGRAM_IOVEC,
 	TP_NETIF_RECEIVE_SKB_ENTRY,
 	TP_NETIF_RX_ENTRY,
-	TP_NETIF_RECEIVE_SKB_LIST_ENTRY
+	TP_NETIF_RECEIVE_SKB_LIST_ENTRY,
+	TP_KMEM_CACHE_FREE /* never a hop: only ends tracking (tp_kmem_cache_free) */
 };
 
 /* A tracepoint's cookie: its probe id, quiet when it is attached only to end tracking. */
@@ -70,6 +71,22 @@ int tp_kfree_skb(__u64 *ctx)
 	__u32 reason = tp_kfree_reason ? (__u32)ctx[2] : 0;
 	return on_skb_at(ctx, (struct sk_buff *)ctx[0], tp_cookie(TP_KFREE_SKB) | PROBE_FREE, PK_TRACE, reason,
 	                 tp_kfree_reason, ctx[1]);
+}
+
+/* kmem_cache_free(call_site, ptr[, cache]): where an sk_buff struct goes back to its cache when no function probe
+ * (kfree_skbmem) sees it. TCP frees the segments it received through __kfree_skb and kfree_skb_partial, which pass
+ * no tracepoint; the next skb at that address (often the reply, in the other direction) would otherwise join the
+ * old packet. Quiet: it writes no event. An fclone pair is one slab object: the clone (skb2) goes with skb1. */
+SEC("pktpath/raw_tp")
+int tp_kmem_cache_free(__u64 *ctx)
+{
+	__u64 obj = ctx[1], clone = obj + bpf_core_field_offset(struct sk_buff_fclones, skb2);
+	struct sk_buff *orig = (struct sk_buff *)obj;
+
+	end_struct(obj);
+	if (bpf_map_lookup_elem(&tracked, &clone) && BPF_CORE_READ_BITFIELD_PROBED(orig, fclone) == SKB_FCLONE_ORIG)
+		end_struct(clone);
+	return 0;
 }
 
 /* ---- TC observer: the seed's mechanism. At runtime the context is the kernel's sk_buff itself. ---- */

@@ -164,6 +164,18 @@ static __always_inline bool release(struct pkt_track *t)
 	return true;
 }
 
+/* The sk_buff struct at `key` went back to its cache: tracking of that address ends, without an event. */
+static __always_inline void end_struct(__u64 key)
+{
+	struct pkt_track *t = bpf_map_lookup_elem(&tracked, &key);
+
+	if (!t)
+		return;
+	if (!t->freed)
+		release(t);
+	bpf_map_delete_elem(&tracked, &key);
+}
+
 /* Copies up to cfg_snaplen bytes of the packet's linear data into a capture record, from the MAC header when it
  * is set (as pcap_match picks its view), else from the network header. */
 static __always_inline void emit_capture(struct sk_buff *skb, __u32 packet_id, __u32 probe_id, __u64 ktime)

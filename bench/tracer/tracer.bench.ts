@@ -228,13 +228,14 @@ async function iperf(t: Topology, seconds: number) {
 }
 
 // The same tracking as pktpath's raw-tracepoint probes: an id per skb address at first sight, one line per hop,
-// forgotten when freed.
+// forgotten when freed, or when its struct goes back to the slab where no tracepoint saw the free (TCP's).
 const BPFTRACE = `
 tracepoint:net:netif_receive_skb, tracepoint:net:netif_rx, tracepoint:net:net_dev_queue,
 tracepoint:net:net_dev_start_xmit, tracepoint:net:net_dev_xmit
 { $s = (uint64)args->skbaddr; if (@t[$s] == 0) { @n = @n + 1; @t[$s] = @n; } printf("%d %s %llu\\n", @t[$s], probe, nsecs); }
 tracepoint:skb:consume_skb, tracepoint:skb:kfree_skb
 { $s = (uint64)args->skbaddr; if (@t[$s] != 0) { printf("%d %s %llu\\n", @t[$s], probe, nsecs); delete(@t[$s]); } }
+tracepoint:kmem:kmem_cache_free { $s = (uint64)args->ptr; if (@t[$s] != 0) { delete(@t[$s]); } }
 END { clear(@t); clear(@n); }`;
 
 async function localBench() {
@@ -293,8 +294,11 @@ async function localBench() {
   }
 }
 
-const vm = await vmBench();
-const vsBpftrace = await bpftraceBench();
+// PKTPATH_BENCH_PARTS=local: only the local part (no lab VMs), e.g. after a change to the tracepoint programs
+const parts = process.env.PKTPATH_BENCH_PARTS?.split(',');
+const skipped = { skipped: 'PKTPATH_BENCH_PARTS' } as const;
+const vm = parts && !parts.includes('vm') ? skipped : await vmBench();
+const vsBpftrace = parts && !parts.includes('bpftrace') ? skipped : await bpftraceBench();
 const local = await localBench();
 const result = {
   at: new Date().toISOString(),

@@ -8,6 +8,9 @@
 /* raw tracepoints and TC observer points (attach_fixed.c) */
 void fixed_attach(struct trace_ctx *c);
 void fixed_detach(struct trace_ctx *c);
+/* After the function probes: kmem_cache_free ends tracking where no PROBE_END function (kfree_skbmem) attached
+ * (`fn_tail`), and is left out where one did. */
+void attach_slab_free(struct trace_ctx *c, bool fn_tail);
 /* kprobe-multi: one link per (argument position, entry/return), by address (attach_kmulti.c) */
 void kmulti_attach(struct trace_ctx *c);
 /* fentry/fexit: one program load and link per function (attach_fentry.c) */

@@ -30,22 +30,28 @@ static void attach_tc(struct trace_ctx *c, struct probe *p)
 		p->attached = true;
 }
 
-/* The free tracepoints that only end tracking; one that does not attach leaves its bit clear (the attached
- * record lists those that did). */
-static void attach_quiet_frees(struct trace_ctx *c)
+/* A tracepoint that only ends tracking; one that does not attach leaves its bit clear (the attached record lists
+ * those that did). */
+static void attach_quiet(struct trace_ctx *c, int t)
 {
-	for (int t = 0; t < ntracepoints; t++) {
-		if (!(c->quiet_tps & (1u << t)))
-			continue;
-		char pn[160];
-		snprintf(pn, sizeof(pn), "tp_%s", tracepoint_names[t]);
-		struct bpf_program *prog = bpf_object__find_program_by_name(c->skel->obj, pn);
-		struct bpf_link *l = prog ? bpf_program__attach_raw_tracepoint(prog, tracepoint_names[t]) : NULL;
-		if (!prog || libbpf_get_error(l))
-			c->quiet_tps &= ~(1u << t);
-		else
-			c->quiet_links[t] = l;
-	}
+	char pn[160];
+	snprintf(pn, sizeof(pn), "tp_%s", tracepoint_names[t]);
+	struct bpf_program *prog = bpf_object__find_program_by_name(c->skel->obj, pn);
+	struct bpf_link *l = prog ? bpf_program__attach_raw_tracepoint(prog, tracepoint_names[t]) : NULL;
+	if (!prog || libbpf_get_error(l))
+		c->quiet_tps &= ~(1u << t);
+	else
+		c->quiet_links[t] = l;
+}
+
+void attach_slab_free(struct trace_ctx *c, bool fn_tail)
+{
+	if (!(c->quiet_tps & (1u << tp_slab_free)))
+		return;
+	if (fn_tail)
+		c->quiet_tps &= ~(1u << tp_slab_free);
+	else
+		attach_quiet(c, tp_slab_free);
 }
 
 void fixed_attach(struct trace_ctx *c)
@@ -57,7 +63,9 @@ void fixed_attach(struct trace_ctx *c)
 		else
 			attach_tc(c, p);
 	}
-	attach_quiet_frees(c);
+	for (int t = 0; t < tp_slab_free; t++)
+		if (c->quiet_tps & (1u << t))
+			attach_quiet(c, t);
 }
 
 void fixed_detach(struct trace_ctx *c)

@@ -125,6 +125,7 @@ static void attach_all(struct trace_ctx *c)
 	for (int i = 0; i < c->probes.n; i++)
 		if (c->probes.v[i].attached && (c->probes.v[i].cookie & PROBE_END))
 			c->skel->bss->fn_tail = true;
+	attach_slab_free(c, c->skel->bss->fn_tail);
 }
 
 /* Reads stdin: EOF (the session died) or a "stop" line end the run. */

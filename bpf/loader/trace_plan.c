@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Same order as the TP_* enum in pktpath.bpf.c. */
+/* Same order as the TP_* enum in pktpath.bpf.c: the path tracepoints, then kmem_cache_free (never a hop). */
 const char *const tracepoint_names[] = {
 	"netif_receive_skb",
 	"netif_rx",
@@ -17,8 +17,10 @@ const char *const tracepoint_names[] = {
 	"netif_receive_skb_entry",
 	"netif_rx_entry",
 	"netif_receive_skb_list_entry",
+	"kmem_cache_free",
 };
 const int ntracepoints = sizeof(tracepoint_names) / sizeof(tracepoint_names[0]);
+const int tp_slab_free = ntracepoints - 1;
 
 /* skb copies: their return probe adds the new skb to the packet (pwru's --filter-track-skb). pskb_copy() and
  * skb_realloc_headroom()/skb_expand_head()/skb_unshare()/skb_share_check() all end up in one of these; head
@@ -77,9 +79,11 @@ int tracepoint_index(const char *name)
 /* Tracking is by skb address, and an address is reused as soon as its skb is freed (the next echo request often
  * gets the last one's). Without a free point, a trace of TC hooks alone would file every later skb at that
  * address under the first packet, so the points that free an skb are always attached: those the config left
- * out quietly (they end tracking, never start a packet, write no event). pwru keeps kfree_skbmem for the same. */
+ * out quietly (they end tracking, never start a packet, write no event). pwru keeps kfree_skbmem for the same.
+ * kmem_cache_free stands in for kfree_skbmem where no function probe attaches (attach_slab_free). */
 static void plan_quiet_frees(struct trace_ctx *c)
 {
+	c->quiet_tps |= 1u << tp_slab_free;
 	static const char *const frees[] = { "kfree_skb", "consume_skb" };
 	for (int f = 0; f < NELEM(frees); f++) {
 		int t = tracepoint_index(frees[f]), i = 0;
@@ -93,12 +97,12 @@ static void plan_quiet_frees(struct trace_ctx *c)
 int plan_fixed(struct trace_ctx *c, char *err, size_t errlen)
 {
 	const struct config *cfg = &c->cfg;
-	for (int t = 0; cfg->tp_mode == LIST_ALL && t < ntracepoints; t++)
+	for (int t = 0; cfg->tp_mode == LIST_ALL && t < tp_slab_free; t++)
 		if (add_tracepoint(c, t, err, errlen))
 			return -1;
 	for (int i = 0; cfg->tp_mode == LIST_EXPLICIT && i < cfg->ntp; i++) {
 		int t = tracepoint_index(cfg->tracepoints[i]);
-		if (t < 0) {
+		if (t < 0 || t == tp_slab_free) {
 			snprintf(err, errlen, "probes.tracepoints: unknown tracepoint \"%s\"", cfg->tracepoints[i]);
 			return -1;
 		}

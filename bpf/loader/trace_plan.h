@@ -8,6 +8,8 @@
 /* Raw tracepoints the object has programs for (tp_<name>), in the order of its TP_* enum. */
 extern const char *const tracepoint_names[];
 extern const int ntracepoints;
+/* kmem_cache_free's index: the last, and never a hop (it only ends tracking) */
+extern const int tp_slab_free;
 
 /* Adds the tracepoints and TC points (then c->nfixed is set), and sets c->quiet_tps: the free tracepoints
  * (kfree_skb, consume_skb) the config left out. Returns 0 or -1 with err. */
