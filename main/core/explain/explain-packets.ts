@@ -1,4 +1,4 @@
-import type { PacketPath, RunEvent } from '../../api/trace.js';
+import type { AttachMode, MetaFilter, PacketPath, RunEvent } from '../../api/trace.js';
 import { dropPoint } from './drop-point.js';
 import { runStacks } from './drop-stacks.js';
 import { packetVerdict } from './verdict.js';
@@ -11,6 +11,9 @@ export interface ExplainOptions {
   reasonsKnown: boolean;
   /** Stack id → symbolized frames, innermost first (the `stack` option). */
   stacks?: Map<number, string[]>;
+  /** The run could not see every copy handed to a socket: scoped to an interface (a socket's skb has none) or a
+   * netns (the copy may be delivered in another), with no function probe to join copies at skb_clone. */
+  socketCopiesUnseen?: boolean;
 }
 
 /** Whether a kernel release reports kfree_skb drop reasons (5.17 added them); unknown releases are assumed to. */
@@ -22,14 +25,25 @@ export function kernelReportsReasons(release: string | undefined): boolean {
 }
 
 /** How a run's packets are explained: its kernel says whether drop reasons exist; its `stack` records give the
- * frames at each drop. */
+ * frames at each drop; its scope and mode say whether copies delivered to sockets could be seen. */
 export const explainOptionsFor = (run: {
   kernelRelease?: string | undefined;
   events?: readonly RunEvent[] | undefined;
+  spec?: { meta?: MetaFilter | undefined } | undefined;
+  mode?: AttachMode | undefined;
 }): ExplainOptions => ({
   reasonsKnown: kernelReportsReasons(run.kernelRelease),
   ...(run.events ? { stacks: runStacks(run.events) } : {}),
+  ...(socketCopiesUnseen(run) ? { socketCopiesUnseen: true } : {}),
 });
+
+/** A copy first seen at a socket is matched against the scope there: it has no device (an interface scope never
+ * matches it) and may sit in another netns than the one scoped; only a function probe on skb_clone (kprobe,
+ * fentry … modes) joins it to its original whatever the scope. */
+function socketCopiesUnseen(run: { spec?: { meta?: MetaFilter | undefined }; mode?: AttachMode }): boolean {
+  const meta = run.spec?.meta;
+  return !!(meta?.ifname || meta?.ifindex || meta?.netns !== undefined) && run.mode === 'tracepoint';
+}
 
 /** A packet with its verdict only (what a run file's index keeps): explainPacket without the drop point. */
 export const withVerdict = (
@@ -38,12 +52,12 @@ export const withVerdict = (
   o: ExplainOptions,
 ): PacketPath => ({
   ...p,
-  verdict: packetVerdict(p, children, o.reasonsKnown),
+  verdict: packetVerdict(p, children, o),
 });
 
 /** A packet with its verdict and drop point, computed over it and its children. */
 export function explainPacket(p: PacketPath, children: readonly PacketPath[], o: ExplainOptions): PacketPath {
-  const verdict = packetVerdict(p, children, o.reasonsKnown);
+  const verdict = packetVerdict(p, children, o);
   const drop = dropPoint(p, verdict, o.reasonsKnown, o.stacks);
   const ids = [...new Set([...(p.children ?? []), ...children.map((c) => c.id)])];
   const { drop: old, ...rest } = p;

@@ -1,5 +1,6 @@
 import type { PacketVerdict } from '../../api/explain.js';
 import type { Hop, PacketPath } from '../../api/trace.js';
+import type { ExplainOptions } from './explain-packets.js';
 import { isDropFree, isForward, isReceive } from './hop-roles.js';
 import { NOT_DROPS } from './not-drops.js';
 import { protoOf, realDropReason, strandsOf, type Strand } from './strands.js';
@@ -14,15 +15,23 @@ import { protoOf, realDropReason, strandsOf, type Strand } from './strands.js';
 export function packetVerdict(
   p: PacketPath,
   children: readonly PacketPath[],
-  reasonsKnown: boolean,
+  o: Pick<ExplainOptions, 'reasonsKnown' | 'socketCopiesUnseen'>,
 ): PacketVerdict {
-  const strands = strandsOf(p, children, reasonsKnown);
+  const strands = strandsOf(p, children, o.reasonsKnown);
   const delivered = strands.find((s) => s.delivered && !s.dropped);
   if (delivered) return deliveredVerdict(p, strands, delivered);
   const dropped = strands.find((s) => s.dropped && !s.clone) ?? strands.find((s) => s.dropped);
   if (dropped?.dropped) {
     const h = dropped.hops[dropped.dropped.at] as { hop: Hop; at: number };
     const reason = realDropReason(h.hop);
+    if (o.socketCopiesUnseen && reason === 'NO_SOCKET' && isIcmp(protoOf(p)) && !dropped.clone)
+      return {
+        kind: 'unknown',
+        // the original is freed NO_SOCKET once a copy went to a ping/raw socket, and that copy was out of scope
+        summary: `unknown (freed NO_SOCKET at ${h.hop.function}; a copy for a socket is outside the trace's scope)`,
+        hop: h.at,
+        unseen: 'socket-copy',
+      };
     return {
       kind: 'dropped',
       summary: `dropped at ${h.hop.function}${reason ? ` (${reason})` : ''}${dropped.clone ? ', a copy' : ''}`,
@@ -86,6 +95,8 @@ function recordedDrop(p: PacketPath): PacketVerdict | undefined {
     }
   return { kind: 'dropped', summary: `dropped at ${(p.hops[at] as Hop).function} (${reason})`, hop: at };
 }
+
+const isIcmp = (proto: number | undefined) => proto === 1 || proto === 58;
 
 /** The length the packet had when the stack received it (IP header on), for telling raw from ping sockets. */
 function receivedLen(p: PacketPath): number {

@@ -352,7 +352,12 @@ export class TraceRun {
   }
 
   private explainOptions(): ExplainOptions {
-    return explainOptionsFor({ kernelRelease: this.kernelRelease, events: this.records });
+    return explainOptionsFor({
+      kernelRelease: this.kernelRelease,
+      events: this.records,
+      spec: this.spec,
+      mode: this.mode,
+    });
   }
 
   /** Writes out what is still in memory and completes the run file (kept even when the run failed). */

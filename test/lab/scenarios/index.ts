@@ -12,6 +12,7 @@ import { nftDrop } from './nft-drop.js';
 import { nftReject } from './nft-reject.js';
 import { noRoute } from './no-route.js';
 import { pingDelivered } from './ping-delivered.js';
+import { scopedPing } from './scoped-ping.js';
 import { prohibitRoute } from './prohibit-route.js';
 import { rpFilter } from './rp-filter.js';
 import type { Scenario } from './scenario.js';
@@ -44,6 +45,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   'link-down': linkDown,
   'martian-source': martianSource,
   'ping-delivered': pingDelivered,
+  'scoped-ping': scopedPing,
   'tcp-delivered': tcpDelivered,
   forwarded,
 };

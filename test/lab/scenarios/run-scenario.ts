@@ -40,7 +40,11 @@ export async function runScenario(
     await s.setup?.(t);
     const recording = process.env.PKTPATH_RECORD_SCENARIOS === '1';
     const save = recording ? ['--save', `diag-${opts.name}`] : [];
-    const args = ['trace', opts.host, '--filter', s.filter(t), '--json', ...save, ...(opts.extraArgs ?? [])];
+    const args = [
+      ...['trace', opts.host, '--filter', s.filter(t), '--json', ...save],
+      ...(s.args?.(t) ?? []),
+      ...(opts.extraArgs ?? []),
+    ];
     const { stdout, stderr } = await traceAround(args, opts.env, async () => {
       await s.traffic(t);
       await new Promise((r) => setTimeout(r, (s.settleMs ?? 400) + (opts.extraSettleMs ?? 0)));

@@ -46,10 +46,12 @@ export interface TraceDoc {
 export interface Scenario {
   /** also the expected diagnosis rule id */
   rule: string;
-  verdict: 'delivered' | 'forwarded' | 'sent' | 'dropped';
+  verdict: 'delivered' | 'forwarded' | 'sent' | 'dropped' | 'unknown';
   /** client ⇄ router ⇄ server instead of client ⇄ server */
   routed?: boolean;
   filter(t: Topology): string;
+  /** More `pktpath trace` arguments (a scope: --netns, --interface …). */
+  args?(t: Topology): string[];
   /** Breaks (or prepares) the topology before the trace starts. */
   setup?(t: Topology): Promise<void>;
   /** The traffic, sent while the trace runs. */

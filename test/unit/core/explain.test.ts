@@ -4,7 +4,11 @@ import { describe, expect, it } from 'vitest';
 import type { Hop, PacketPath } from '../../../main/api/trace.js';
 import { CloneLinker, LINK_LIMITS } from '../../../main/core/explain/clone-linker.js';
 import { NO_REASON_NOTE } from '../../../main/core/explain/drop-point.js';
-import { explainPackets, kernelReportsReasons } from '../../../main/core/explain/explain-packets.js';
+import {
+  explainOptionsFor,
+  explainPackets,
+  kernelReportsReasons,
+} from '../../../main/core/explain/explain-packets.js';
 import { profileEntries } from '../../../main/core/probeset/profiles.js';
 import { FrameDecoder } from '../../../main/core/trace/frame-decoder.js';
 import { PacketGrouper } from '../../../main/core/trace/packet-grouper.js';
@@ -106,6 +110,27 @@ describe('explain: verdicts, clones and drop points on recorded runs', () => {
     const syn = ps[0]!;
     expect(syn.hops[0]?.tuple?.dport).toBe(8080);
     expect(syn.verdict).toMatchObject({ kind: 'delivered', socket: { kind: 'tcp' } });
+  });
+
+  it('scoped to an interface over tracepoints, the echo reply freed NO_SOCKET is unknown, never a drop', () => {
+    // the scoped-ping scenario's trace: the copy for ping's socket had no interface, so it was never matched
+    const fx = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../fixtures/diagnose/scoped-ping.json'), 'utf8'),
+    ) as { packet: number; doc: { spec?: unknown; packets: PacketPath[] } };
+    const unexplained = fx.doc.packets.map(({ verdict: _v, diagnosis: _d, drop: _p, ...p }) => p);
+    const run = { kernelRelease: '6.18.0', spec: { meta: { ifname: 'ppc0' } } };
+    const scoped = explainOptionsFor({ ...run, mode: 'tracepoint' });
+    expect(scoped.socketCopiesUnseen).toBe(true);
+    const reply = [...explainPackets(unexplained, scoped)].find((p) => p.id === fx.packet)!;
+    expect(reply.verdict).toMatchObject({ kind: 'unknown', unseen: 'socket-copy', hop: 4 });
+    expect(reply.drop).toBeUndefined();
+    // unscoped, or with function probes that join copies at skb_clone, the same hops are what they say
+    expect(explainOptionsFor({ ...run, mode: 'kprobe' }).socketCopiesUnseen).toBeUndefined();
+    expect(
+      explainOptionsFor({ kernelRelease: '6.18.0', mode: 'tracepoint' }).socketCopiesUnseen,
+    ).toBeUndefined();
+    const plain = [...explainPackets(unexplained, { reasonsKnown: true })].find((p) => p.id === fx.packet)!;
+    expect(plain.verdict?.kind).toBe('dropped');
   });
 
   it.each([

@@ -34,6 +34,30 @@ export const inFlight: DiagnosisRule = {
   }),
 };
 
+export const socketCopyOutOfScope: DiagnosisRule = {
+  id: 'socket-copy-out-of-scope',
+  title: 'freed as NO_SOCKET where a copy for a socket lay outside the trace scope',
+  verdicts: ['unknown'],
+  needs: [],
+  explain: (f) => {
+    if (f.packet.verdict?.unseen !== 'socket-copy') return undefined;
+    const h = f.hop !== undefined ? f.packet.hops[f.hop] : undefined;
+    const at = h
+      ? `${h.function}${h.location ? ` in ${h.location.replace(/\+0x[0-9a-f]+$/, '')}` : ''}`
+      : 'a free';
+    return {
+      summary:
+        `freed at ${at} (NO_SOCKET) on ${ifLabel(f)} in ${nsLabel(f)}: a ping or raw socket that wanted it gets a ` +
+        "copy this scoped trace cannot match (a socket's copy has no interface, and may be in another netns), so it cannot tell delivered from unwanted",
+      advice: [
+        'Trace again without `--interface`, scoped by the netns of the socket (or not at all), to see the copy reach it; or where kprobes attach (copies are then followed from skb_clone whatever the scope).',
+        `Ping and raw sockets there: ${inNetns(f, 'ss -awp')}`,
+      ],
+      evidence: hopEvidence(f),
+    };
+  },
+};
+
 export const unknownPath: DiagnosisRule = {
   id: 'partial-path',
   title: 'only part of the path was seen',
@@ -48,4 +72,4 @@ export const unknownPath: DiagnosisRule = {
   }),
 };
 
-export const FALLBACK_RULES = [droppedElsewhere, inFlight, unknownPath];
+export const FALLBACK_RULES = [droppedElsewhere, inFlight, socketCopyOutOfScope, unknownPath];
