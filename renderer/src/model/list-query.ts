@@ -25,6 +25,15 @@ export interface TimeRange {
 
 export const DEFAULT_QUERY: ListQuery = { sort: 'time', desc: false };
 
+/** Dropped by its verdict (the packet's fate over its clones); a packet without one yet, by its free's reason. */
+export const isDropped = (p: {
+  verdict?: { kind: string } | string | undefined;
+  drop_reason?: string | null;
+}) => {
+  const kind = typeof p.verdict === 'string' ? p.verdict : p.verdict?.kind;
+  return kind ? kind === 'dropped' : !!p.drop_reason;
+};
+
 export function queryKey(q: ListQuery): string {
   return JSON.stringify([q.variant, !!q.dropsOnly, q.display?.trim() ?? '', q.range, q.sort, q.desc]);
 }
@@ -37,7 +46,8 @@ export function coreQuery(q: ListQuery) {
     desc: q.desc,
     filter: {
       ...(q.variant !== undefined ? { variant: q.variant } : {}),
-      ...(q.dropsOnly ? { dropped: true } : {}),
+      // the verdict, not the kernel's raw free reason: a ping reply delivered via a clone was freed NO_SOCKET too
+      ...(q.dropsOnly ? { verdict: 'dropped' as const } : {}),
       ...(display ? { display } : {}),
       ...(q.range ? { time: { from_ns: q.range.from_ns, to_ns: q.range.to_ns } } : {}),
     },
@@ -65,7 +75,7 @@ export function selectLocal(
   if (q.variant !== undefined || q.dropsOnly || df || range) {
     list = packets.filter((p) => {
       if (q.variant !== undefined && variantOf(p) !== q.variant) return false;
-      if (q.dropsOnly && !p.drop_reason) return false;
+      if (q.dropsOnly && !isDropped(p)) return false;
       if (range) {
         // the core's `time` filter, on the same origin
         const t = (p.hops[0]?.ts_ns ?? t0) - t0;

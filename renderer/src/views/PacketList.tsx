@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type RefO
 import type { PacketSort } from '../../../main/api/packets';
 import { VirtualList } from '../components/VirtualList';
 import { formatCount, formatNs, formatOffsetNs, formatTuple } from '../model/format';
-import { DEFAULT_QUERY, queryKey, type ListQuery, type TimeRange } from '../model/list-query';
+import { DEFAULT_QUERY, isDropped, queryKey, type ListQuery, type TimeRange } from '../model/list-query';
 import type { PacketSource, PacketSummary } from '../model/packet-source';
 import { usePacketRows } from '../model/use-packet-rows';
 import { formatWall, wallDate } from '../model/wall-clock';
@@ -84,7 +84,7 @@ export function PacketList(props: {
     initial.current = undefined;
     void jump(1, (s) => s.id === id, `packet ${id} in this list`, -1);
   }, [jump]);
-  const nextDrop = (dir: 1 | -1) => void jump(dir, (s) => !!s.drop_reason, 'drop');
+  const nextDrop = (dir: 1 | -1) => void jump(dir, isDropped, 'drop');
   const gotoPacket = (text: string) => {
     const id = Number(text);
     if (!/^\d+$/.test(text.trim())) return setNote('a packet number is a whole number');
@@ -161,7 +161,10 @@ export function PacketList(props: {
         onSelect={setSelected}
         follow={props.live && q.sort === 'time' && !q.desc}
         onRange={rows.want}
-        rowClassName={(i) => (rows.row(i)?.drop_reason ? 'dropped' : '')}
+        rowClassName={(i) => {
+          const s = rows.row(i);
+          return s && isDropped(s) ? 'dropped' : '';
+        }}
         renderRow={(i) => <PacketRow s={rows.row(i)} source={source} narrow={narrow} />}
       />
     </div>
@@ -236,7 +239,7 @@ function PacketRow(props: { s: PacketSummary | undefined; source: PacketSource; 
   const pathCells = (
     <>
       <span className="pl-path" data-col="path">
-        {s.drop_reason ? `${path} ✖ ${s.drop_reason}` : path}
+        {s.drop_reason ? `${path} ${isDropped(s) ? '✖' : '· freed'} ${s.drop_reason}` : path}
       </span>
       {names && (
         <span className="pl-names dim" data-col="names">

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PacketQuerySchema } from '../../../main/api/packets.js';
 import type { PacketPath } from '../../../main/api/trace.js';
 import { explainPackets } from '../../../main/core/explain/explain-packets.js';
+import { coreQuery, selectLocal, type ListQuery } from '../../../renderer/src/model/list-query.js';
 import { RunFile } from '../../../main/core/sessions/run-file.js';
 import { RunFileWriter } from '../../../main/core/sessions/run-file-writer.js';
 import { SessionStore } from '../../../main/core/sessions/session-store.js';
@@ -78,5 +79,34 @@ describe('explain in saved runs', () => {
     expect(Array.from({ length: file.count }, (_, i) => file.summary(i).verdict)).toEqual(expected);
     expect(expected).not.toContain('dropped');
     expect(expected).toContain('delivered');
+  });
+
+  it('the packet list’s "drops only" lists no packet of a healthy ping, saved or live (raw NO_SOCKET frees aside)', () => {
+    const packets = recordedPing();
+    expect(packets.some((p) => p.drop_reason === 'NO_SOCKET')).toBe(true); // the original of the delivered reply
+    const s = new SessionStore(join(root, 'data-drops'));
+    const run = { host: 'local', mode: 'tracepoint' as const, kernelRelease: '6.18.44' };
+    const { id } = s.create({
+      title: 'ping',
+      hosts: [{ name: 'local', address: 'local', kernelRelease: '6.18.44' }],
+      runs: [
+        {
+          ...run,
+          id: 'r1',
+          spec: { host: 'local', filter: 'icmp' },
+          startedAt: '2026-01-01T00:00:00Z',
+          packets,
+        },
+      ],
+    });
+    const dropsOnly: ListQuery = { sort: 'time', desc: false, dropsOnly: true };
+    const saved = s.packets(id, undefined, PacketQuerySchema.parse(coreQuery(dropsOnly)));
+    expect(saved.total).toBe(0);
+    // a live run's list holds explained packets: the same answer from the page's own filter
+    const live = [...explainPackets(packets, { reasonsKnown: true })];
+    expect(selectLocal(live, dropsOnly, () => 0, 0)).toEqual([]);
+    // a drop is still one
+    const dropped = { ...live[0]!, verdict: { kind: 'dropped' as const, summary: 'dropped at kfree_skb' } };
+    expect(selectLocal([dropped, ...live], dropsOnly, () => 0, 0)).toEqual([dropped]);
   });
 });
