@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, launchChromium } from '../support/browser.js';
+import { ARTIFACTS, launchChromium, paneFaults } from '../support/browser.js';
 import { PKTPATH_BIN, startServe, type ServeProcess } from '../support/serve-process.js';
 
 // The packet list as a work surface (issue 10, "Finding the packet"), through `pktpath serve` started as a user
@@ -334,6 +334,8 @@ describe('packet list (browser mode, 20k-packet session)', { timeout: 120_000 },
   it('never cuts the verdict, 5-tuple, path or names at 1440×900 and 1024×700', async () => {
     await filterBox().fill('');
     await countIs('20,000');
+    await rows().first().click();
+    await page.locator('[data-testid=packet-detail]:visible', { hasText: /Packet \d+/ }).waitFor();
     for (const [w, h] of [
       [1440, 900],
       [1024, 700],
@@ -348,6 +350,9 @@ describe('packet list (browser mode, 20k-packet session)', { timeout: 120_000 },
         ),
       );
       expect(cut, `${w}x${h}`).toEqual([]);
+      // nothing of the list paints into the detail pane, whose hop table always shows the function's name
+      expect(await page.locator('[data-testid=packet-detail]:visible td.fn').count()).toBeGreaterThan(0);
+      expect(await paneFaults(page), `${w}x${h}`).toEqual([]);
     }
     await page.setViewportSize({ width: 1440, height: 900 });
     await shots('path');

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { localShell, sh } from '../lab/exec.js';
 import { createPair, destroy, ping, type Topology } from '../lab/netns.js';
-import { ARTIFACTS, CHROMIUM, launchChromium } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, launchChromium, paneFaults, SHOT_SIZES } from '../support/browser.js';
 import { labContext } from '../support/lab-context.js';
 import { descendantsOf, PKTPATH_BIN, startServe, type ServeProcess } from '../support/serve-process.js';
 
@@ -250,6 +250,13 @@ describe('Trace view: the screen never lies', () => {
       await tcHop.waitFor({ timeout: 10_000 });
       expect(await page.getByTitle(`TC observer tc/ingress/${t.serverIf}`).count()).toBeGreaterThan(0);
       await shots('scope-tc');
+      // three panes at 1024 px: the list keeps to its pane, the hop table shows the function's name
+      for (const [w, h] of SHOT_SIZES) {
+        await page.setViewportSize({ width: w, height: h });
+        await page.waitForTimeout(200);
+        expect(await paneFaults(page), `${w}x${h}`).toEqual([]);
+      }
+      await page.setViewportSize({ width: 1440, height: 900 });
       await page.getByLabel('TC observers').fill('');
       await page.getByLabel('scope netns').fill('');
     },

@@ -57,3 +57,25 @@ export async function shotsAt(
     }
   await page.setViewportSize(opts.restore ?? { width: 1440, height: 900 });
 }
+
+/**
+ * What a packet list and hop table must never do at any size: paint past the list into the next pane (its head,
+ * a row's columns), or squeeze a hop's function name below `minFnPx`. Returns the faults found, [] when none.
+ */
+export async function paneFaults(page: Page, minFnPx = 90): Promise<string[]> {
+  const spill = await page.locator('.packet-list:visible').evaluateAll((lists) =>
+    lists.flatMap((list) => {
+      const right = list.getBoundingClientRect().right + 1;
+      const shown = (e: Element) =>
+        getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().width > 0;
+      return [...list.querySelectorAll('.pl-head > *, .vlist-row [data-col]')]
+        .filter((e) => shown(e) && e.getBoundingClientRect().right > right)
+        .map((e) => `spills past the list: ${e.getAttribute('data-col') ?? e.textContent}`);
+    }),
+  );
+  const fn = await page
+    .locator('[data-testid=packet-detail]:visible table.hops-table td.fn')
+    .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
+  const squeezed = fn.filter((w) => w < minFnPx).map((w) => `hop function column ${Math.round(w)} px wide`);
+  return [...spill, ...new Set(squeezed)];
+}

@@ -111,16 +111,16 @@ function HopColumns() {
   return (
     <>
       {/* Fixed layout: the function column takes what is left; narrow panes drop the Δt bars, then the subsystem
-          names (styles.css), never the function. */}
+          names, then len and cpu (styles.css), never the function. */}
       <colgroup>
-        <col style={{ width: 42 }} />
+        <col className="c-num" />
         <col className="c-fn" />
         <col className="c-subsys" />
-        <col style={{ width: 76 }} />
+        <col className="c-dt" />
         <col className="c-bar" />
         <col className="c-place" />
-        <col style={{ width: 46 }} />
-        <col style={{ width: 38 }} />
+        <col className="c-len" />
+        <col className="c-cpu" />
       </colgroup>
       <thead>
         <tr>
@@ -132,8 +132,8 @@ function HopColumns() {
           <th>Δt</th>
           <th className="c-bar" />
           <th>interface · netns</th>
-          <th>len</th>
-          <th>cpu</th>
+          <th className="c-len">len</th>
+          <th className="c-cpu">cpu</th>
         </tr>
       </thead>
     </>
@@ -229,8 +229,8 @@ function HopRow(props: {
         <td className="mono" title={placeNumbers(h)}>
           {ifLabel(h)} · {netnsLabel(h)}
         </td>
-        <td className="mono">{h.len}</td>
-        <td className="mono">{h.cpu ?? ''}</td>
+        <td className="mono c-len">{h.len}</td>
+        <td className="mono c-cpu">{h.cpu ?? ''}</td>
       </tr>
     </Fragment>
   );
@@ -261,5 +261,7 @@ function HopMarks({ hop }: { hop: Hop }) {
 
 function hopTitle(h: Hop, benignWhy: string | undefined): string {
   const kind = h.probe_kind === 'tracepoint' ? 'tracepoint ' : h.probe_kind === 'tc' ? 'TC observer ' : '';
-  return `${kind}${h.function}${benignWhy ? `\nbenign free: ${benignWhy}` : ''}`;
+  // len and cpu too: a narrow pane hides their columns
+  const facts = `len ${h.len}${h.cpu !== undefined ? ` · cpu ${h.cpu}` : ''}`;
+  return `${kind}${h.function}\n${facts}${benignWhy ? `\nbenign free: ${benignWhy}` : ''}`;
 }
