@@ -63,19 +63,23 @@ export async function shotsAt(
  * a row's columns), or squeeze a hop's function name below `minFnPx`. Returns the faults found, [] when none.
  */
 export async function paneFaults(page: Page, minFnPx = 90): Promise<string[]> {
-  const spill = await page.locator('.packet-list:visible').evaluateAll((lists) =>
-    lists.flatMap((list) => {
+  // a string, not a function: this project's TypeScript has no DOM types
+  return page.evaluate(`(() => {
+    const out = [];
+    const shown = (e) => getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().width > 0;
+    for (const list of document.querySelectorAll('.packet-list')) {
+      if (!shown(list)) continue;
       const right = list.getBoundingClientRect().right + 1;
-      const shown = (e: Element) =>
-        getComputedStyle(e).display !== 'none' && e.getBoundingClientRect().width > 0;
-      return [...list.querySelectorAll('.pl-head > *, .vlist-row [data-col]')]
-        .filter((e) => shown(e) && e.getBoundingClientRect().right > right)
-        .map((e) => `spills past the list: ${e.getAttribute('data-col') ?? e.textContent}`);
-    }),
-  );
-  const fn = await page
-    .locator('[data-testid=packet-detail]:visible table.hops-table td.fn')
-    .evaluateAll((els) => els.map((e) => e.getBoundingClientRect().width));
-  const squeezed = fn.filter((w) => w < minFnPx).map((w) => `hop function column ${Math.round(w)} px wide`);
-  return [...spill, ...new Set(squeezed)];
+      for (const e of list.querySelectorAll('.pl-head > *, .vlist-row [data-col]'))
+        if (shown(e) && e.getBoundingClientRect().right > right)
+          out.push('spills past the list: ' + (e.getAttribute('data-col') ?? e.textContent));
+    }
+    const widths = new Set();
+    for (const td of document.querySelectorAll('[data-testid=packet-detail] table.hops-table td.fn')) {
+      const w = td.getBoundingClientRect().width;
+      if (td.getClientRects().length > 0 && w < ${minFnPx}) widths.add(Math.round(w));
+    }
+    for (const w of widths) out.push('hop function column ' + w + ' px wide');
+    return out;
+  })()`);
 }
