@@ -20,7 +20,13 @@ describe('the support matrix (docs/SUPPORT-MATRIX.md)', () => {
       for (const m of measured) expect(m.rows).toHaveLength(4);
       const traced = measured.filter((m) => m.rows.some((r) => r.trace === 'ok')).map((m) => m.facts.host);
       expect(traced).toEqual(expect.arrayContaining(['vm61', 'vm612', 'local', 'vmarm64']));
-      expect(renderMatrix(measured)).toBe(readFileSync(committed, 'utf8'));
+      // this machine's own kernel build tag differs between machines of one kind (6.18.44-fc-v595, -v657): the
+      // committed file's `local` release stands for whichever build runs here, every other fact must agree
+      const doc = readFileSync(committed, 'utf8');
+      const docLocal = /^\| local \| (\S+) \|/m.exec(doc)?.[1];
+      const here = measured.find((m) => m.facts.host === 'local')?.facts.release;
+      expect(docLocal, 'the committed matrix has a local row').toBeDefined();
+      expect(renderMatrix(measured)).toBe(here && docLocal ? doc.replaceAll(docLocal, here) : doc);
     },
     900_000,
   );
