@@ -24,6 +24,19 @@ export const VerdictKindSchema = z.enum([
 ]);
 export type VerdictKind = z.infer<typeof VerdictKindSchema>;
 
+/**
+ * Whether a packet counts as dropped, on every face (lists, counts, filters, variants): by its verdict (its fate over
+ * its clones — a NO_SOCKET free after a clone was delivered is not a drop); without one, by its free's drop reason.
+ * Takes a packet record (verdict object) or a summary (verdict kind).
+ */
+export function isDropped(p: {
+  verdict?: { kind: VerdictKind } | VerdictKind | undefined;
+  drop_reason?: string | null | undefined;
+}): boolean {
+  const kind = typeof p.verdict === 'string' ? p.verdict : p.verdict?.kind;
+  return kind ? kind === 'dropped' : Boolean(p.drop_reason);
+}
+
 /** A free that is not the packet's fate, e.g. the original's NO_SOCKET after its clone reached a raw socket. */
 export const BenignFreeSchema = z.object({
   /** index into the packet's hops */

@@ -50,7 +50,7 @@ export const PacketQuerySchema = z.object({
     .object({
       /** Only packets of this path variant (index into the run's `variants`). */
       variant: z.int().nonnegative().optional(),
-      /** true: only dropped packets; false: only delivered ones. */
+      /** true: only packets whose verdict is dropped (api/explain.ts isDropped); false: only the others. */
       dropped: z.boolean().optional(),
       /** Only packets with this verdict (docs/CLI.md "Explain"; computed over the run when first asked). */
       verdict: VerdictKindSchema.optional(),

@@ -1,4 +1,5 @@
 import type { PathVariant } from './compare.js';
+import { isDropped } from './explain.js';
 import type { PacketPath } from './trace.js';
 
 /**
@@ -41,7 +42,7 @@ export function pathVariants(packets: readonly PacketPath[]): PathVariant[] {
   for (const p of packets) {
     const key = packetVariantKey(p);
     const v = byKey.get(key);
-    const dropped = p.verdict ? p.verdict.kind === 'dropped' : Boolean(p.drop_reason);
+    const dropped = isDropped(p);
     if (v) {
       v.count++;
       v.packet_ids.push(p.id);

@@ -1,3 +1,4 @@
+import { isDropped } from '../../api/explain.js';
 import type { Hop, PacketPath } from '../../api/trace.js';
 import { hopPlace } from '../../core/context/hop-names.js';
 import { diagnosisLines } from '../diagnosis-text.js';
@@ -17,7 +18,7 @@ function packetHeader(p: PacketPath): string {
       ? `${t.saddr} → ${t.daddr}`
       : `${t.saddr}:${t.sport} → ${t.daddr}:${t.dport}`
     : '';
-  const dropped = p.verdict ? p.verdict.kind === 'dropped' : !!p.drop_reason;
+  const dropped = isDropped(p);
   const reason = p.drop?.reason ?? p.drop_reason;
   const marks = `${p.partial ? '  (fragment: first seen while freed)' : ''}${p.cut ? '  (cut: still in flight at the end)' : ''}${p.parent !== undefined ? `  (clone of packet ${p.parent})` : ''}`;
   return `packet ${p.id}  ${[proto, flow].filter(Boolean).join(' ')}  ${p.hops.length} hops${dropped ? `  DROPPED${reason ? `: ${reason}` : ''}` : ''}${marks}`;

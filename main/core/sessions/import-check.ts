@@ -1,3 +1,4 @@
+import { isDropped } from '../../api/explain.js';
 import { capturesOf, summarizePacket, type PacketSummary } from '../../api/packets.js';
 import { placeOf } from './run-index-places.js';
 import { MAX_LISTED_VARIANTS, MAX_PACKET_HOPS, type RunVariant } from '../../api/sessions.js';
@@ -78,7 +79,7 @@ function checkRow(
       fail(where, `the index says ${column} ${JSON.stringify(index)}, the packet ${JSON.stringify(packet)}`);
 }
 
-/** Variant counts, drops and first packets as the packets add them up. */
+/** Variant counts and first packets as the packets add them up (drops: `withDrops`). */
 function tallyVariants(x: RunIndexDoc, packets: Iterable<[number, PacketPath]>, file: string): RunVariant[] {
   const tally = x.variants.map((v) => ({ ...v, count: 0, dropped: 0, firstPacket: -1 }));
   for (const [i, p] of packets) {
@@ -89,10 +90,26 @@ function tallyVariants(x: RunIndexDoc, packets: Iterable<[number, PacketPath]>, 
     if (fns.length !== t.functions.length || fns.some((f, k) => f !== t.functions[k]))
       fail(where, `its hops are not the functions of variant ${x.variant[i]}`);
     t.count++;
-    if (p.drop_reason) t.dropped++;
     if (t.firstPacket < 0) t.firstPacket = p.id;
   }
   return tally;
+}
+
+/** The variants and the run's total with the packets flagged in `dropped` (one byte per packet) counted. */
+function withDrops(
+  x: RunIndexDoc,
+  tally: RunVariant[],
+  dropped: Uint8Array,
+): { variants: RunVariant[]; total: number } {
+  const variants = tally.map((v) => ({ ...v, dropped: 0 }));
+  let total = 0;
+  dropped.forEach((d, i) => {
+    const v = variants[x.variant[i] ?? -1];
+    if (!d || !v) return;
+    total++;
+    v.dropped++;
+  });
+  return { variants, total };
 }
 
 /** Every packet of an imported run file, checked against its index and the run's metadata. */
@@ -107,7 +124,9 @@ export function checkImportedRun(run: StoredRun, data: Buffer): void {
   const dataStart = data.length - (x.offsets[x.count] ?? 0); // check() tied the last offset to the size
   const ids = new Set<number>();
   let hops = 0;
-  let dropped = 0;
+  // drops as a free's reason counts them (run files written before verdicts counted so) and as the verdict does
+  const byReason = new Uint8Array(x.count);
+  const byVerdict = new Uint8Array(x.count);
   // the verdict column says what explaining the packets in file order says (a packet's clones may follow it)
   const window = x.verdict ? new ExplainWindow(explainOptionsFor(run)) : undefined;
   const waiting: number[] = [];
@@ -119,6 +138,7 @@ export function checkImportedRun(run: StoredRun, data: Buffer): void {
         `run file ${file}, packet ${i}`,
         `the index says verdict ${JSON.stringify(said)}, the packets ${JSON.stringify(packet.verdict?.kind)}`,
       );
+    byVerdict[i] = Number(isDropped(packet));
   };
   const packets = function* (): Generator<[number, PacketPath]> {
     for (let i = 0; i < x.count; i++) {
@@ -129,7 +149,8 @@ export function checkImportedRun(run: StoredRun, data: Buffer): void {
       if (ids.has(p.id)) fail(where, `packet id ${p.id} appears twice`);
       ids.add(p.id);
       hops += p.hops.length;
-      if (p.drop_reason) dropped++;
+      byReason[i] = Number(Boolean(p.drop_reason));
+      if (!window) byVerdict[i] = byReason[i] ?? 0;
       if (window) {
         waiting.push(i);
         const out = window.push(p);
@@ -139,11 +160,16 @@ export function checkImportedRun(run: StoredRun, data: Buffer): void {
     }
     for (const g of window?.drain() ?? []) checkVerdict(g);
   };
-  const variants = tallyVariants(x, packets(), file);
+  const tally = tallyVariants(x, packets(), file);
+  const verdicts = withDrops(x, tally, byVerdict);
+  const reasons = withDrops(x, tally, byReason);
+  const agrees = (c: typeof verdicts) =>
+    variantsKey(c.variants) === variantsKey(x.variants) && c.total === x.dropped;
+  const told = agrees(verdicts) || !agrees(reasons) ? verdicts : reasons;
   const totals: [string, unknown, unknown][] = [
-    ['variants', variantsKey(x.variants), variantsKey(variants)],
+    ['variants', variantsKey(x.variants), variantsKey(told.variants)],
     ['hops', x.hops, hops],
-    ['dropped', x.dropped, dropped],
+    ['dropped', x.dropped, told.total],
   ];
   for (const [what, index, packets] of totals)
     if (index !== packets) fail(`run file ${file}`, `the index's ${what} do not add up to its packets`);

@@ -26,14 +26,16 @@ function pick(run: RunFile, q: PacketQuery, verdicts: () => Uint8Array): number[
   const facts = df ? factsReader(run, df.needs, verdicts) : undefined;
   const x = run.index;
   const picked: number[] = [];
-  const kinds = verdict === undefined ? undefined : verdicts();
+  const kinds = verdict === undefined && dropped === undefined ? undefined : verdicts();
   const want = verdict === undefined ? -1 : verdictIndex(verdict);
+  const droppedKind = verdictIndex('dropped');
   const t0 = x.first[0] ?? 0; // the origin of the display filter's `time` too
   for (let i = 0; i < x.count; i++) {
-    if (kinds && kinds[i] !== want) continue;
+    if (kinds && want >= 0 && kinds[i] !== want) continue;
     if (time && !inRange((x.first[i] ?? 0) - t0, time)) continue;
     if (variant !== undefined && x.variant[i] !== variant) continue;
-    if (dropped !== undefined && (x.drop[i] ?? -1) >= 0 !== dropped) continue;
+    // dropped by the verdict, as every face counts it (api/explain.ts isDropped), not by a free's reason
+    if (kinds && dropped !== undefined && (kinds[i] === droppedKind) !== dropped) continue;
     if (df && facts && !df.test(facts(i))) continue;
     picked.push(i);
   }

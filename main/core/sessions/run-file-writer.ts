@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDropped } from '../../api/explain.js';
 import { summarizePacket, capturesOf, type PacketSummary } from '../../api/packets.js';
 import { MAX_LISTED_VARIANTS, type RunVariant } from '../../api/sessions.js';
 import type { PacketPath } from '../../api/trace.js';
@@ -114,6 +115,8 @@ export class RunFileWriter {
   private dropped = 0;
   private firstTsNs: number | undefined;
   private readonly variants = new Map<string, VariantAcc>();
+  /** The variants by provisional number (`order`), for counting drops once a row's verdict is known. */
+  private readonly byOrder: VariantAcc[] = [];
   private readonly tables = {
     drops: new Map<string, number>(),
     tuples: new Map<string, number>(),
@@ -155,14 +158,11 @@ export class RunFileWriter {
     if (!v) {
       v = { functions, partial, count: 0, dropped: 0, firstPacket: p.id, order: this.variants.size };
       this.variants.set(key, v);
+      this.byOrder.push(v);
     }
     const s = summarizePacket(p, v.order);
     v.count++;
     this.hops += s.hops;
-    if (s.drop_reason) {
-      this.dropped++;
-      v.dropped++;
-    }
     this.firstTsNs ??= s.first_ts_ns;
     const line = JSON.stringify(p) + '\n';
     const bytes = Buffer.byteLength(line);
@@ -188,6 +188,12 @@ export class RunFileWriter {
   }
 
   private row(s: PacketSummary, cap: number, end: number, place: string): void {
+    // counted by the verdict, as every face counts drops (api/explain.ts isDropped)
+    if (isDropped(s)) {
+      this.dropped++;
+      const v = this.byOrder[s.variant];
+      if (v) v.dropped++;
+    }
     const intern = (map: Map<string, number>, key: string) => {
       let i = map.get(key);
       if (i === undefined) map.set(key, (i = map.size));

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { isDropped } from '../../api/explain.js';
 import { capturesOf, summarizePacket, type PacketSummary } from '../../api/packets.js';
 import { PacketPathSchema, type PacketPath } from '../../api/trace.js';
 import { formatIssues } from '../../api/validate.js';
@@ -82,7 +83,7 @@ export function encodeRunFile(
     const v = variantOf.get(packetVariantKey(p)) ?? 0; // every key is there
     const s = summarizePacket(explained.next().value ?? p, v); // the same packet, in order, with its verdict
     meta.hops += s.hops;
-    if (s.drop_reason) {
+    if (isDropped(s)) {
       meta.dropped++;
       dropped[v] = (dropped[v] ?? 0) + 1;
     }

@@ -1,4 +1,5 @@
 import type { PathVariant } from '../../api/compare.js';
+import { isDropped, type VerdictKind } from '../../api/explain.js';
 import type { RunIndexDoc } from './run-file.js';
 
 /**
@@ -29,7 +30,8 @@ export function variantsOf(x: RunIndexDoc, maxIds = Infinity): PathVariant[] {
       byKey.set(key, v);
     }
     v.count++;
-    if (reason) v.dropped = (v.dropped ?? 0) + 1;
+    const kind = x.verdicts?.[x.verdict?.[i] ?? -1] as VerdictKind | undefined;
+    if (isDropped({ verdict: kind, drop_reason: reason })) v.dropped = (v.dropped ?? 0) + 1;
     if (v.packet_ids.length < maxIds) v.packet_ids.push(x.id[i] ?? 0);
   }
   return [...byKey.values()].sort(

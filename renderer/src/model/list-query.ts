@@ -3,6 +3,7 @@ import {
   parseDisplayFilter,
   type PacketFacts,
 } from '../../../main/api/display-filter/index.js';
+import { isDropped } from '../../../main/api/explain.js';
 import type { PacketSort } from '../../../main/api/packets.js';
 import type { PacketPath } from '../../../main/api/trace.js';
 
@@ -24,15 +25,6 @@ export interface TimeRange {
 }
 
 export const DEFAULT_QUERY: ListQuery = { sort: 'time', desc: false };
-
-/** Dropped by its verdict (the packet's fate over its clones); a packet without one yet, by its free's reason. */
-export const isDropped = (p: {
-  verdict?: { kind: string } | string | undefined;
-  drop_reason?: string | null;
-}) => {
-  const kind = typeof p.verdict === 'string' ? p.verdict : p.verdict?.kind;
-  return kind ? kind === 'dropped' : !!p.drop_reason;
-};
 
 export function queryKey(q: ListQuery): string {
   return JSON.stringify([q.variant, !!q.dropsOnly, q.display?.trim() ?? '', q.range, q.sort, q.desc]);

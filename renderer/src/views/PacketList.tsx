@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type RefObject } from 'react';
+import { isDropped } from '../../../main/api/explain';
 import type { PacketSort } from '../../../main/api/packets';
 import { VirtualList } from '../components/VirtualList';
 import { formatCount, formatNs, formatOffsetNs, formatTuple } from '../model/format';
-import { DEFAULT_QUERY, isDropped, queryKey, type ListQuery, type TimeRange } from '../model/list-query';
+import { DEFAULT_QUERY, queryKey, type ListQuery, type TimeRange } from '../model/list-query';
 import type { PacketSource, PacketSummary } from '../model/packet-source';
 import { usePacketRows } from '../model/use-packet-rows';
 import { formatWall, wallDate } from '../model/wall-clock';

@@ -26,6 +26,18 @@ function recordedPing(): PacketPath[] {
   return g.all().map(({ children: _derived, ...p }) => p);
 }
 
+const all0 = (s: SessionStore, id: string) => s.packets(id, undefined, PacketQuerySchema.parse({}));
+
+/** Every count of drops a saved run shows: the run's total, its listed variants', the compare/report variants'. */
+function dropCounts(s: SessionStore, id: string): number[] {
+  const run = s.get(id).runs[0]!;
+  return [
+    run.dropped,
+    ...run.variants.map((v) => v.dropped),
+    ...s.runVariants(id).variants.map((v) => v.dropped ?? 0),
+  ];
+}
+
 describe('explain in saved runs', () => {
   it('sessions.packet explains a packet with the clone found on read; sessions.packets filters by verdict', () => {
     const packets = recordedPing();
@@ -57,8 +69,13 @@ describe('explain in saved runs', () => {
     const delivered = page('delivered').packets.map((p) => p.id);
     expect(delivered).toContain(reply.id);
     expect(delivered).toContain(clone.id);
-    // the raw drop reason stays on the summary (the kernel's own word), the verdict says it was not the fate
-    expect(s.packets(id, undefined, PacketQuerySchema.parse({ filter: { dropped: true } })).total).toBe(1);
+    // the raw drop reason stays on the summary (the kernel's own word), the verdict says it was not the fate, and
+    // the `dropped` filter goes by the verdict like every other face
+    expect(all0(s, id).packets.find((p) => p.id === reply.id)?.drop_reason).toBe('NO_SOCKET');
+    expect(s.packets(id, undefined, PacketQuerySchema.parse({ filter: { dropped: true } })).total).toBe(0);
+    expect(s.packets(id, undefined, PacketQuerySchema.parse({ filter: { dropped: false } })).total).toBe(
+      packets.length,
+    );
     // the list, the verdict filter and the display filter read the same verdicts: the reply is delivered
     const all = s.packets(id, undefined, PacketQuerySchema.parse({}));
     expect(all.packets.find((p) => p.id === reply.id)?.verdict).toBe('delivered');
@@ -99,6 +116,24 @@ describe('explain in saved runs', () => {
         },
       ],
     });
+    // the Sessions list, the path variants and the compare view count no drop either (they counted raw frees)
+    expect(dropCounts(s, id).filter((n) => n > 0)).toEqual([]);
+    // and an export of it imports (the import check adds drops up the same way)
+    const copy = s.importData(s.exportData(id), 'ping.pktpath');
+    expect(dropCounts(s, copy.id).filter((n) => n > 0)).toEqual([]);
+    // so does one written before, which counted the reply's NO_SOCKET free as a drop (same bytes, "0" → "1")
+    const before = s
+      .exportData(id)
+      .toString('latin1')
+      .replace(/("dropped": ?)0(,\s*("firstPacket": ?\d+,\s*)?"drop_reason": ?"NO_SOCKET")/g, '$11$2')
+      .replace(/("hops": ?\d+,\s*"dropped": ?)0/g, '$11');
+    const old = s.importData(Buffer.from(before, 'latin1'), 'ping-before.pktpath');
+    expect(s.get(old.id).runs[0]?.dropped).toBe(1);
+    const w = new RunFileWriter(join(root, 'data-drops', 'recorded.run'), () => ({ reasonsKnown: true }));
+    for (const p of packets) w.append(p);
+    const r = w.finish();
+    expect(r.dropped).toBe(0);
+    expect(r.variants.filter((v) => v.dropped > 0)).toEqual([]);
     const dropsOnly: ListQuery = { sort: 'time', desc: false, dropsOnly: true };
     const saved = s.packets(id, undefined, PacketQuerySchema.parse(coreQuery(dropsOnly)));
     expect(saved.total).toBe(0);
