@@ -21,6 +21,9 @@ const volatile __u32 tp_quiet = 0;
 /* skb:kfree_skb passes the drop reason (a third argument, 5.17+): the loader reads it from the host's BTF. A raw
  * tracepoint program that reads past the tracepoint's arguments fails to attach, so the read sits behind this. */
 const volatile bool tp_kfree_reason = true;
+/* kmem:kmem_cache_free passes the cache (a third argument, 6.1+; 5.13-6.0 pass its name): the loader reads it
+ * from the host's BTF. With it, frees from caches that cannot hold an sk_buff skip the map lookups. */
+const volatile bool tp_slab_cache_arg = false;
 /* kprobe programs read their probe word with bpf_get_attach_cookie (5.15); before, by the probed function's
  * address in probe_by_ip. The verifier drops the branch not taken, helper call included. */
 const volatile bool kp_cookie = true;

@@ -82,9 +82,20 @@ int tp_kmem_cache_free(__u64 *ctx)
 {
 	__u64 obj = ctx[1], clone = obj + bpf_core_field_offset(struct sk_buff_fclones, skb2);
 	struct sk_buff *orig = (struct sk_buff *)obj;
+	bool pair = true;
 
+	if (tp_slab_cache_arg) {
+		/* Most slab frees are of objects smaller than an sk_buff: one read of the cache's object size instead
+		 * of two lookups. Only "smaller" is sure: SLUB merges caches of like size (skbuff_fclone_cache is often
+		 * an alias of a 512-byte cache), and a merged cache's object size is its largest member's. */
+		__u32 size = BPF_CORE_READ((struct kmem_cache *)ctx[2], object_size);
+		if (size < bpf_core_type_size(struct sk_buff))
+			return 0;
+		pair = size >= bpf_core_type_size(struct sk_buff_fclones);
+	}
 	end_struct(obj);
-	if (bpf_map_lookup_elem(&tracked, &clone) && BPF_CORE_READ_BITFIELD_PROBED(orig, fclone) == SKB_FCLONE_ORIG)
+	if (pair && bpf_map_lookup_elem(&tracked, &clone) &&
+	    BPF_CORE_READ_BITFIELD_PROBED(orig, fclone) == SKB_FCLONE_ORIG)
 		end_struct(clone);
 	return 0;
 }

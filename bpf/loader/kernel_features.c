@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 bool kernel_has_atomic_fetch(void)
@@ -37,16 +38,36 @@ bool kernel_has_attach_cookie(void)
 	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_get_attach_cookie, NULL) == 1;
 }
 
-bool tracepoint_has_args(const char *name, int nargs)
+/* The function prototype behind btf_trace_<name> (its first parameter is the tracepoint's data pointer). */
+static const struct btf_type *tracepoint_proto(const struct btf *btf, const char *name)
 {
-	const struct btf *btf = host_btf();
 	char tname[128];
 	snprintf(tname, sizeof(tname), "btf_trace_%s", name);
 	__s32 id = btf ? btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF) : -1;
 	if (id <= 0)
-		return false;
+		return NULL;
 	const struct btf_type *t = btf__type_by_id(btf, btf__resolve_type(btf, id));
 	if (!t || !btf_is_ptr(t) || !(t = btf__type_by_id(btf, t->type)) || !btf_is_func_proto(t))
+		return NULL;
+	return t;
+}
+
+bool tracepoint_has_args(const char *name, int nargs)
+{
+	const struct btf_type *proto = tracepoint_proto(host_btf(), name);
+	return proto && btf_vlen(proto) - 1 >= nargs;
+}
+
+bool tracepoint_arg_is_struct(const char *name, int arg, const char *sname)
+{
+	const struct btf *btf = host_btf();
+	const struct btf_type *proto = tracepoint_proto(btf, name);
+	if (!proto || btf_vlen(proto) - 1 <= arg)
 		return false;
-	return btf_vlen(t) - 1 >= nargs; /* the prototype's first parameter is the tracepoint's data pointer */
+	__s32 id = btf__resolve_type(btf, btf_params(proto)[arg + 1].type);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	if (!t || !btf_is_ptr(t) || (id = btf__resolve_type(btf, t->type)) <= 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	return t && btf_is_struct(t) && !strcmp(btf__name_by_offset(btf, t->name_off), sname);
 }

@@ -12,4 +12,6 @@ bool kernel_has_atomic_fetch(void);
 bool kernel_has_attach_cookie(void);
 /* Whether the raw tracepoint `name` passes at least `nargs` arguments (its btf_trace_<name> prototype). */
 bool tracepoint_has_args(const char *name, int nargs);
+/* Whether argument `arg` (0-based) of the raw tracepoint `name` is a pointer to `struct sname`. */
+bool tracepoint_arg_is_struct(const char *name, int arg, const char *sname);
 #endif

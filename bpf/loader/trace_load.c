@@ -146,6 +146,7 @@ static void set_rodata(struct trace_ctx *c, const struct func_use *u)
 	}
 	s->rodata->tp_quiet = c->quiet_tps;
 	s->rodata->tp_kfree_reason = tracepoint_has_args("kfree_skb", 3);
+	s->rodata->tp_slab_cache_arg = tracepoint_arg_is_struct("kmem_cache_free", 2, "kmem_cache");
 	s->rodata->kp_cookie = c->kp_cookie;
 	s->rodata->cfg_ncpus = libbpf_num_possible_cpus() > 0 ? libbpf_num_possible_cpus() : 1;
 	s->rodata->cfg_netns = c->cfg.netns;
