@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, launchChromium, paneFaults } from '../support/browser.js';
+import { ARTIFACTS, openApp, paneFaults } from '../support/browser.js';
 import { PKTPATH_BIN, startServe, type ServeProcess } from '../support/serve-process.js';
 
 // The packet list as a work surface (issue 10, "Finding the packet"), through `pktpath serve` started as a user
@@ -150,12 +150,7 @@ beforeAll(async () => {
   );
   expect(cli('sessions', 'import', file).trim()).toBe('plist');
   serve = await startServe({ tty: false, env });
-  const b = await launchChromium();
-  closeBrowser = b.close;
-  const ctx = await b.browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'UTC' });
-  page = await ctx.newPage();
-  await page.goto(`http://127.0.0.1:${serve.port}/#token=${serve.token}`);
-  await page.getByText('connected (browser mode)').waitFor();
+  ({ page, close: closeBrowser } = await openApp(serve.url, { timezoneId: 'UTC' }));
   await page.click('[data-view=sessions]');
   await page.locator('tr[data-session="plist"]').getByRole('button', { name: 'Open' }).click();
   await page

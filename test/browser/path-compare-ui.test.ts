@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
-import { ARTIFACTS, CHROMIUM, launchChromium, shotsAt } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, openApp, shotsAt } from '../support/browser.js';
 import { gatedIt, missing } from '../support/requirements.js';
 import { BrowserClient, PKTPATH_BIN, startServe, type ServeProcess } from '../support/serve-process.js';
 
@@ -39,12 +39,7 @@ beforeAll(async () => {
   for (const id of [ids['ping-vm612-ok']!, ids['ping-vm612-drop']!])
     expect((await api.call('sessions.rename', { id, title: 'ping vm612' })).ok).toBe(true);
   api.close();
-  const b = await launchChromium();
-  closeBrowser = b.close;
-  page = await b.browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto(`http://127.0.0.1:${serve.port}/#token=${serve.token}`);
-  await page.getByText('connected (browser mode)').waitFor();
+  ({ page, close: closeBrowser } = await openApp(serve.url, { colorScheme: 'dark', errors: pageErrors }));
 }, 60_000);
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { formatCount, formatNs } from '../../renderer/src/model/format.js';
-import { ARTIFACTS, CHROMIUM, launchChromium, shotsAt } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, openApp, shotsAt } from '../support/browser.js';
 import { gatedIt, missing } from '../support/requirements.js';
 import { PKTPATH_BIN, startServe, type ServeProcess } from '../support/serve-process.js';
 
@@ -102,12 +102,7 @@ beforeAll(async () => {
   );
   expect(cli('sessions', 'import', file).trim()).toBe('tline');
   serve = await startServe({ tty: false, env });
-  const b = await launchChromium();
-  closeBrowser = b.close;
-  const ctx = await b.browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'UTC' });
-  page = await ctx.newPage();
-  await page.goto(`http://127.0.0.1:${serve.port}/#token=${serve.token}`);
-  await page.getByText('connected (browser mode)').waitFor();
+  ({ page, close: closeBrowser } = await openApp(serve.url, { timezoneId: 'UTC' }));
   await page.click('[data-view=sessions]');
   await page.locator('tr[data-session="tline"]').getByRole('button', { name: 'Open' }).click();
   await page

@@ -1,6 +1,6 @@
 import { labContext } from '../support/lab-context.js';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -10,7 +10,7 @@ import { startBrowserMode, type BrowserMode } from '../../main/server/index.js';
 import { localShell } from '../lab/exec.js';
 import type { LabHostName } from '../lab/lab.js';
 import { addNftDrop, createPair, destroy, ping, type Topology } from '../lab/netns.js';
-import { ARTIFACTS, CHROMIUM, launchChromium, shotsAt } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, openApp, shotsAt } from '../support/browser.js';
 
 // The desktop app's renderer in Debian's Chromium, against browser mode with the real core and the lab's sshd and
 // kernels: every step is what a user does (forms, dialogs, keys), every check is what the user sees.
@@ -31,16 +31,12 @@ beforeAll(async () => {
   // No ~/.ssh/known_hosts: every lab key is unknown, so the host-key dialog must appear.
   core = await createCore({ home, knownHostsFiles: [] });
   server = await startBrowserMode({ handler: core });
-  const b = await launchChromium();
-  closeBrowser = b.close;
-  page = await b.browser.newPage({ viewport: { width: 1480, height: 900 }, colorScheme: 'dark' });
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(server.url);
-  await page.getByText('connected (browser mode)').waitFor();
-  mkdirSync(ARTIFACTS, { recursive: true });
+  ({ page, close: closeBrowser } = await openApp(server.url, {
+    viewport: { width: 1480, height: 900 },
+    colorScheme: 'dark',
+    errors: pageErrors,
+    consoleErrors: true,
+  }));
 }, 60_000);
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -11,7 +11,7 @@ import { writeLabInventory } from '../lab/inventory.js';
 import { labTarget } from '../lab/lab.js';
 import { ensureLinkPorts } from '../lab/links.js';
 import { sshRun } from '../lab/ssh-client.js';
-import { ARTIFACTS, CHROMIUM, launchChromium, shotsAt } from '../support/browser.js';
+import { CHROMIUM, openApp, shotsAt } from '../support/browser.js';
 import { labContext } from '../support/lab-context.js';
 
 // The Trace view on several hosts and the Flows view, in Chromium against browser mode with the real core, the
@@ -47,16 +47,11 @@ beforeAll(async () => {
   });
   core = await createCore({ home, knownHostsFiles: [] });
   server = await startBrowserMode({ handler: core });
-  const b = await launchChromium();
-  closeBrowser = b.close;
-  page = await b.browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
-  page.on('pageerror', (e) => pageErrors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  await page.goto(server.url);
-  await page.getByText('connected (browser mode)').waitFor();
-  mkdirSync(ARTIFACTS, { recursive: true });
+  ({ page, close: closeBrowser } = await openApp(server.url, {
+    colorScheme: 'dark',
+    errors: pageErrors,
+    consoleErrors: true,
+  }));
 }, 60_000);
 
 afterAll(async () => {
@@ -189,6 +184,20 @@ describe('flows in the app (issue 11)', () => {
       expect(await page.getByTestId('packet-detail').locator('h2').textContent()).toBe(`Packet ${id}`);
       expect(await page.getByLabel('run').locator('option:checked').textContent()).toContain(`${host} ·`);
       expect(await page.locator('.vlist-row.selected [data-col=id]:visible').textContent()).toBe(id);
+
+      // and back: the Path view of a session on several hosts has a Flows button, so does its row in Sessions
+      const current = (v: string) => page.locator(`[data-view=${v}]`).getAttribute('aria-current');
+      await shots('path-of-a-flow');
+      await page.getByRole('button', { name: 'Flows', exact: true }).click();
+      expect(await current('flows')).toBe('true');
+      await page.locator('[data-testid=flows-count]:visible').waitFor();
+      await page.click('[data-view=sessions]');
+      const row = page.getByTestId('sessions-table').locator('tr', { hasText: 'ping vm61 vm612' });
+      await row.getByRole('button', { name: 'Flows', exact: true }).waitFor();
+      await shots('sessions-flows');
+      await row.getByRole('button', { name: 'Flows', exact: true }).click();
+      expect(await current('flows')).toBe('true');
+      expect(await page.locator('[data-testid=flows-title]:visible').textContent()).toBe('ping vm61 vm612');
       expect(pageErrors).toEqual([]);
     },
     SLOW * 2,

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { MAX_TRANSFER_BYTES } from '../../main/api/transfer.js';
 import { exec, localShell } from '../lab/exec.js';
 import { createPair, destroy, ping } from '../lab/netns.js';
-import { ARTIFACTS, CHROMIUM, launchChromium } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, openApp } from '../support/browser.js';
 
 // No API method takes a path on the machine pktpath runs on (issue 8): `pktpath serve`, started as a user would,
 // answers exports with bytes and imports from bytes; the CLI keeps its FILE arguments. The session comes from a
@@ -251,13 +251,10 @@ describe('the Sessions view downloads and uploads (Chromium against pktpath serv
 
   beforeAll(async () => {
     if (!state || !serve) return;
-    const b = await launchChromium();
-    closeBrowser = b.close;
-    page = await b.browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'light' });
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    await page.goto(`${base}/#token=${token}`);
-    await page.getByText('connected (browser mode)').waitFor();
-    mkdirSync(ARTIFACTS, { recursive: true });
+    ({ page, close: closeBrowser } = await openApp(`${base}/#token=${token}`, {
+      colorScheme: 'light',
+      errors: pageErrors,
+    }));
   }, 60_000);
   afterAll(() => closeBrowser?.());
 

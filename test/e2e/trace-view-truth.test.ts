@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { localShell, sh } from '../lab/exec.js';
 import { createPair, destroy, ping, type Topology } from '../lab/netns.js';
-import { ARTIFACTS, CHROMIUM, launchChromium, paneFaults, SHOT_SIZES } from '../support/browser.js';
+import { ARTIFACTS, CHROMIUM, openApp, paneFaults, SHOT_SIZES } from '../support/browser.js';
 import { labContext } from '../support/lab-context.js';
 import { descendantsOf, PKTPATH_BIN, startServe, type ServeProcess } from '../support/serve-process.js';
 
@@ -39,11 +39,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   cli('hosts', 'add', GONE_HOST, '--address', '127.0.0.1', '--port', '9'); // nothing listens: a check fails fast
   serve = await startServe({ tty: false, env });
-  const b = await launchChromium();
-  closeBrowser = b.close;
-  page = await b.browser.newPage({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
-  await page.goto(`http://127.0.0.1:${serve.port}/#token=${serve.token}`);
-  await page.getByText('connected (browser mode)').waitFor();
+  ({ page, close: closeBrowser } = await openApp(serve.url, { colorScheme: 'dark' }));
   await page.click('[data-view=trace]');
 }, 60_000);
 
@@ -142,6 +138,26 @@ describe('Trace view: the screen never lies', () => {
     await page.getByTestId('filter').fill('icmp');
     await expect.poll(() => startButton().isDisabled(), { timeout: 15_000 }).toBe(false);
   });
+
+  itUi(
+    'the host’s libpcap decides: what pktpath’s own check doubts but libpcap compiles starts',
+    async () => {
+      // each compiles with the loader's libpcap (a Cisco-style MAC, a short address, a direction primitive)
+      for (const f of ['ether host 0011.2233.4455', 'host 10.1', 'inbound']) {
+        await setUpTrace(f, '100', '30');
+        await expect.poll(() => startButton().isDisabled(), { timeout: 15_000 }).toBe(false);
+        expect(await page.getByTestId('filter-error').textContent(), f).toBe('');
+      }
+      // one both refuse: the host's word, with the local check's column as a hint
+      await page.getByTestId('filter').fill('icmp and');
+      await expect
+        .poll(() => page.getByTestId('filter-error').textContent(), { timeout: 15_000 })
+        .toBe(
+          'local: can\'t parse filter expression: syntax error (column 6: "and" needs an expression after it)',
+        );
+      expect(await page.getByTestId('start-blocked').textContent()).toContain('local rejects the filter');
+    },
+  );
 
   itUi('a run says why it ended (duration elapsed)', async () => {
     await setUpTrace('icmp and host 192.0.2.99', '0', '1');

@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -25,6 +26,44 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
 
 /** Where screenshots and other test artifacts go (kept by CI, ignored by git). */
 export const ARTIFACTS = join(process.cwd(), 'test-results');
+
+/**
+ * pktpath's page in a fresh headless Chromium, opened at `url` (its token in the fragment, as `serve` prints it) and
+ * connected. `errors` (if given) collects the page's uncaught errors, and its console errors with `consoleErrors`;
+ * the test says what it expects of them. Makes ARTIFACTS for the screenshots.
+ */
+export async function openApp(
+  url: string,
+  opts: {
+    viewport?: { width: number; height: number };
+    colorScheme?: 'dark' | 'light';
+    timezoneId?: string;
+    errors?: string[];
+    consoleErrors?: boolean;
+  } = {},
+): Promise<{ page: Page; close: () => Promise<void> }> {
+  const { browser, close } = await launchChromium();
+  const ctx = await browser.newContext({
+    viewport: opts.viewport ?? { width: 1440, height: 900 },
+    ...(opts.colorScheme ? { colorScheme: opts.colorScheme } : {}),
+    ...(opts.timezoneId ? { timezoneId: opts.timezoneId } : {}),
+  });
+  const page = await ctx.newPage();
+  const errors = opts.errors;
+  if (errors) {
+    page.on('pageerror', (e) => errors.push(String(e)));
+    if (opts.consoleErrors) page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())));
+  }
+  try {
+    await page.goto(url);
+    await page.getByText('connected (browser mode)').waitFor();
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return { page, close };
+}
 
 /** The sizes every view is shown at in screenshots: a laptop and the smallest window pktpath supports. */
 export const SHOT_SIZES = [

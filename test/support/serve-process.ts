@@ -14,6 +14,8 @@ export interface ServeProcess {
   pid: number;
   port: number;
   token: string;
+  /** The URL it printed, token and all: what a user opens. */
+  url: string;
   /** Everything it printed so far (stdout, stderr); with a terminal both are the terminal's output. */
   output: () => string;
   /** Settles when it exited, with the time since `signalled` (or since start). */
@@ -56,7 +58,7 @@ export async function startServe(opts: {
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const [, port, token] = urlIn() ?? [];
+  const [url, port, token] = urlIn() ?? [];
   if (child.pid === undefined) throw new Error('pktpath serve has no pid');
   const pid = opts.tty ? nodeUnder(child.pid) : child.pid;
   return {
@@ -64,6 +66,7 @@ export async function startServe(opts: {
     pid,
     port: Number(port),
     token: String(token),
+    url: String(url),
     output: () => out,
     exited,
     signalled: () => (t0 = Date.now()),

@@ -35,6 +35,7 @@ export function PathView() {
     );
   const run = doc.runs[Math.min(runIndex, doc.runs.length - 1)];
   const focus = doc.focus && run && doc.focus.run === run.id ? doc.focus.packet : undefined;
+  const hosts = new Set(doc.runs.map((r) => r.host)).size;
   return (
     <div className="col grow" style={{ gap: 0, minHeight: 0 }}>
       <div className="pane-head">
@@ -57,6 +58,14 @@ export function PathView() {
           </span>
         )}
         <span className="spacer" />
+        {doc.sessionId && hosts > 1 && (
+          <button
+            onClick={() => app.setView('flows')}
+            title={`This session's packets as flows across its ${hosts} hosts (Alt+6)`}
+          >
+            Flows
+          </button>
+        )}
         {run && (
           <button
             aria-pressed={showContext}

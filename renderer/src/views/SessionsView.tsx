@@ -42,11 +42,11 @@ export function SessionsView(props: { active: boolean }) {
     };
   }, [selected, detailVersion, client, app.reportError]);
 
-  const open = async (id: string) => {
+  const open = async (id: string, view: 'path' | 'flows' = 'path') => {
     try {
       // Fetched at open time: the library may have been renamed or annotated since the detail pane loaded.
       const s = await client.call('sessions.get', { id });
-      app.openDoc(sessionDocument(client, s), 'path');
+      app.openDoc(sessionDocument(client, s), view);
     } catch (e) {
       app.reportError(e);
     }
@@ -199,6 +199,14 @@ export function SessionsView(props: { active: boolean }) {
                         <button className="primary" onClick={() => void open(s.id)}>
                           Open
                         </button>
+                        {s.hosts.length > 1 && (
+                          <button
+                            onClick={() => void open(s.id, 'flows')}
+                            title={`Open its packets as flows across ${s.hosts.join(', ')} (Flows view)`}
+                          >
+                            Flows
+                          </button>
+                        )}
                         <button onClick={() => void rename(s)}>Rename</button>
                         <button className="danger" onClick={() => void remove(s)}>
                           Delete

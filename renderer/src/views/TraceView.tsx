@@ -8,7 +8,6 @@ import { useTextPrompt } from '../components/TextPrompt';
 import { ProbeEditor } from '../editor/ProbeEditor';
 import { LiveRun } from '../model/live-run';
 import { localSource } from '../model/packet-source';
-import { checkPcapFilter } from '../model/pcap-filter-check';
 import { wallClockOf, type WallClock } from '../model/wall-clock';
 import { FilterBox } from './FilterBox';
 import { GroupPackets, GroupRunStatus } from './GroupRunPanel';
@@ -39,7 +38,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const [maxPackets, setMaxPackets] = useState('100');
   const [duration, setDuration] = useState('30');
   const [scopeText, setScopeText] = useState<ScopeText>(NO_SCOPE);
-  const [hostFilterError, setHostFilterError] = useState<string | undefined>();
+  const [filterBlocked, setFilterBlocked] = useState<string | undefined>();
   const [connection, setConnection] = useState<TransportStatus>({ state: 'connecting' });
   const [, setTick] = useState(0);
   const live = useRef(new LiveRun());
@@ -51,7 +50,6 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const filterInput = useRef<HTMLInputElement>(null);
   const host = app.selectedHost;
   const facts = app.probes.get(host);
-  const filterProblem = checkPcapFilter(filter);
   const [promptEl, ask] = useTextPrompt();
   // Several hosts: the same trace on `host` and these together (trace.startGroup); which kind ran last is shown.
   const [moreHosts, setMoreHosts] = useState<string[]>([]);
@@ -116,21 +114,14 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const scope = parseScope(scopeText);
   const probeErrors = probeSel === 'custom' ? (validation?.errors.length ?? 0) : 0;
   // Why Start is off: the first thing the user has to fix, shown next to the button.
-  const blocked = !host
-    ? 'pick a host'
-    : connection.state === 'closed'
-      ? 'no connection to pktpath'
-      : filterProblem
-        ? 'the filter has a syntax error'
-        : hostFilterError
-          ? `${host} rejects the filter`
-          : probeErrors
-            ? `the probe set has ${probeErrors} error(s)`
-            : limitErrors.packets || limitErrors.durationS
-              ? 'a limit is not a number'
-              : 'errors' in scope
-                ? 'a scope field is not valid'
-                : undefined;
+  const blocked = [
+    !host && 'pick a host',
+    connection.state === 'closed' && 'no connection to pktpath',
+    filterBlocked,
+    probeErrors > 0 && `the probe set has ${probeErrors} error(s)`,
+    (limitErrors.packets || limitErrors.durationS) && 'a limit is not a number',
+    'errors' in scope && 'a scope field is not valid',
+  ].find((why): why is string => typeof why === 'string' && why !== '');
 
   const start = useCallback(async () => {
     if (blocked || !('limits' in parsedLimits) || 'errors' in scope) return;
@@ -306,7 +297,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
               onChange={setFilter}
               host={host}
               inputRef={filterInput}
-              onHostError={setHostFilterError}
+              onBlocked={setFilterBlocked}
             />
             <label className="row">
               <span style={{ width: 60 }} className="muted">

@@ -1,4 +1,4 @@
-import { ping } from '../netns.js';
+import { healthyPing, isReply } from './ping-delivered.js';
 import { packetWhere, type Scenario } from './scenario.js';
 
 /**
@@ -12,17 +12,8 @@ export const scopedPing: Scenario = {
   hosts: ['local'],
   filter: (t) => `icmp and host ${t.serverAddr}`,
   args: (t) => ['--netns', t.client, '--interface', t.clientIf],
-  traffic: async (t) => {
-    const r = await ping(t, 2);
-    if (r.received !== 2) throw new Error(`healthy ping lost replies: ${r.output}`);
-  },
+  traffic: healthyPing,
   pick: (t, doc) =>
-    packetWhere(
-      doc,
-      (tu, p) =>
-        tu.saddr === t.serverAddr &&
-        tu.daddr === t.clientAddr &&
-        p.hops.some((h) => h.function === 'kfree_skb'),
-    ),
+    packetWhere(doc, (tu, p) => isReply(t, tu) && p.hops.some((h) => h.function === 'kfree_skb')),
   names: (t) => [t.client, t.clientIf, 'ping_rcv', 'NO_SOCKET'],
 };
