@@ -192,7 +192,9 @@ export async function tcpListen(t: Topology, port: number): Promise<void> {
   // Backgrounded inside the netns; it dies with the namespace's processes when the test kills them on destroy.
   await sh(
     t.shell,
-    `ip netns exec ${t.server} sh -c 'while true; do nc -l -p ${port} </dev/null >/dev/null 2>&1 || nc -l ${port} </dev/null >/dev/null 2>&1; done' >/dev/null 2>&1 &
+    // -k (OpenBSD nc) keeps one listening socket: restarting nc per connection left a gap where a quick next
+    // connection was refused; the loop stays for ncs without -k
+    `ip netns exec ${t.server} sh -c 'while true; do nc -lk ${port} </dev/null >/dev/null 2>&1 || nc -l -p ${port} </dev/null >/dev/null 2>&1 || nc -l ${port} </dev/null >/dev/null 2>&1; done' >/dev/null 2>&1 &
      for i in $(seq 1 50); do ip netns exec ${t.server} sh -c 'cat /proc/net/tcp' | grep -qi ":$(printf %04X ${port}) 00000000:0000 0A" && exit 0; sleep 0.1; done; exit 1`,
   );
 }
