@@ -17,7 +17,7 @@ const HOOK_AFTER: [RegExp, string][] = [
 ];
 
 /** The `symbol` of a location `symbol+0xoff` (undefined for a bare address). */
-const symbolOf = (loc: string | undefined) =>
+export const symbolOf = (loc: string | undefined) =>
   loc && !loc.startsWith('0x') ? loc.replace(/\+0x[0-9a-f]+$/, '') : undefined;
 
 /**

@@ -1,3 +1,4 @@
+import { symbolOf } from '../../explain/drop-point.js';
 import type { DiagnosisRule } from '../rule.js';
 import { hopEvidence, ifLabel, inNetns, nsLabel } from '../rule-kit.js';
 
@@ -42,9 +43,8 @@ export const socketCopyOutOfScope: DiagnosisRule = {
   explain: (f) => {
     if (f.packet.verdict?.unseen !== 'socket-copy') return undefined;
     const h = f.hop !== undefined ? f.packet.hops[f.hop] : undefined;
-    const at = h
-      ? `${h.function}${h.location ? ` in ${h.location.replace(/\+0x[0-9a-f]+$/, '')}` : ''}`
-      : 'a free';
+    const symbol = symbolOf(h?.location);
+    const at = h ? `${h.function}${symbol ? ` in ${symbol}` : ''}` : 'a free';
     return {
       summary:
         `freed at ${at} (NO_SOCKET) on ${ifLabel(f)} in ${nsLabel(f)}: a ping or raw socket that wanted it gets a ` +
