@@ -59,7 +59,7 @@ export type Divergence = z.infer<typeof DivergenceSchema>;
  */
 export const ContextChangeSchema = z.object({
   netns: z.string(),
-  kind: z.enum(['namespace', 'link', 'route', 'rule', 'sysctl', 'nftables', 'iptables', 'listener']),
+  kind: z.enum(['namespace', 'link', 'route', 'rule', 'sysctl', 'nftables', 'iptables', 'tc', 'listener']),
   /** What differs: the interface, route, rule or sysctl name, the rule text. */
   key: z.string(),
   a: z.string().nullable(),

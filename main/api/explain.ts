@@ -158,6 +158,8 @@ export const NetnsContextSchema = z.object({
   nftables: z.string().optional(),
   /** `iptables-save` / `ip6tables-save` text */
   iptables: z.string().optional(),
+  /** `tc -s qdisc show`, then `filters dev D ingress:` / `egress:` headers each followed by `tc -s filter show` */
+  tc: z.string().optional(),
   sysctls: z.record(z.string(), z.string()).default({}),
   /** listening/bound sockets: `ss -H -lntupw` lines */
   listeners: z.array(z.string()).default([]),

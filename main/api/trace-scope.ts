@@ -22,6 +22,7 @@ export const IfnameSchema = z
   .regex(/^[^\s/:@]{1,15}$/, 'an interface name is 1 to 15 characters without spaces, "/", ":" or "@"');
 
 export const TcDirectionSchema = z.enum(['ingress', 'egress', 'both']);
+export type TcDirection = z.infer<typeof TcDirectionSchema>;
 
 /** A TC observer on one interface (in a named netns, else the root one), never changing the packet's verdict. */
 export const TcPointSchema = z.object({

@@ -1,6 +1,7 @@
 import type { ContextDiff } from '../../api/compare.js';
 import type { HostContext, HostContextSnapshot, NetnsContext } from '../../api/explain.js';
 import { counterDeltas } from '../../api/counter-deltas.js';
+import { tcConfigLines } from '../../core/context/tc-text.js';
 
 /** Gauges and configuration values /proc/net/snmp prints among its counters: not movement. */
 const NOT_COUNTERS =
@@ -18,6 +19,7 @@ function* netnsLines(ns: NetnsContext): Generator<string> {
   if (ns.nftables?.trim()) for (const l of ns.nftables.split('\n')) yield `    nft ${l}`;
   if (ns.iptables?.trim())
     for (const l of ns.iptables.split('\n')) if (l && !l.startsWith('#')) yield `    iptables ${l}`;
+  for (const l of tcConfigLines(ns.tc)) yield `    tc ${l}`;
   for (const l of ns.listeners) yield `    listen ${l}`;
   for (const e of ns.errors) yield `    ! ${e}`;
 }

@@ -1,7 +1,7 @@
 /**
  * The host-context capture script (issue 9): run as root through the host's privilege method (after ROOT_PRELUDE:
  * `/bin/sh` by absolute path, PATH fixed to system directories). It only reads — `ip … show`, `nft list`,
- * `iptables-save`, `ss`/`netstat`, files under /proc — and prints sections between marker lines that carry a
+ * `iptables-save`, `tc … show`, `ss`/`netstat`, files under /proc — and prints sections between marker lines that carry a
  * one-time token, so nothing a namespace's own output says can fake a section. test/unit/core/context-capture.test.ts
  * lists every command it runs against an allow-list of read-only ones. Busybox-compatible (the lab VMs have no
  * coreutils, no ss, no nstat).
@@ -51,7 +51,7 @@ export const SYSCTL_FILES = [
  * command under `timeout` (by path: busybox's timeout would run its own applet of a bare name). Few processes per
  * namespace: a fork costs ~100 ms on a loaded TCG VM.
  */
-export const NETNS_SCRIPT = `k=$1 ip=$2 nft=$3 ipt=$4 ip6t=$5 ls=$6
+export const NETNS_SCRIPT = `k=$1 ip=$2 nft=$3 ipt=$4 ip6t=$5 ls=$6 tc=$7
 sec() { echo "@@$k sec $1"; }
 cap() { head -c ${SECTION_CAP + 1}; echo; }
 big() { head -c ${RULESET_CAP + 1}; echo; }
@@ -69,6 +69,19 @@ case $ls in
 */ss) sec ss; timeout 5 "$ls" -H -lntupw 2>&1 | cap ;;
 ?*) sec netstat; timeout 5 "$ls" -lntuw 2>&1 | cap ;;
 esac
+if [ -n "$tc" ]; then
+  sec tc
+  # qdiscs with their counters, then the filters of every hook a clsact/ingress qdisc opens (a drop there is TC_*)
+  q=$(timeout 5 "$tc" -s qdisc show 2>&1)
+  { printf "%s\\n" "$q"
+    printf "%s\\n" "$q" | while read -r w kind h x d rest; do
+      case $w.$kind in qdisc.clsact) dirs="ingress egress" ;; qdisc.ingress) dirs=ingress ;; *) continue ;; esac
+      for dir in $dirs; do
+        echo "filters dev $d $dir:"
+        timeout 5 "$tc" -s filter show dev "$d" "$dir" 2>&1
+      done
+    done; } | cap
+fi
 sec snmp; cat /proc/net/snmp /proc/net/netstat 2>&1 | cap
 sec snmp6; cat /proc/net/snmp6 2>&1 | cap
 `;
@@ -83,7 +96,7 @@ ns=$(NETNS_SCRIPT_TEXT)
 end=$(( $(date +%s) + secs ))
 # loaded or built in: reading its tables cannot make the kernel load a module
 have() { [ -d /sys/module/$1 ] || ! grep -qs "/$1\\.ko" "/lib/modules/$(uname -r)/modules.dep"; }
-ip=$(command -v ip) ss=$(command -v ss) || ss=$(command -v netstat)
+ip=$(command -v ip) tc=$(command -v tc) ss=$(command -v ss) || ss=$(command -v netstat)
 nft= ipt= ip6t=
 if have nf_tables; then nft=$(command -v nft); fi
 # iptables-save over nf_tables needs nf_tables; the legacy one needs ip_tables / ip6_tables
@@ -121,7 +134,7 @@ list | while IFS=$tab read -r i path name; do
   if [ "$left" -le 0 ]; then echo "@@$k cut time"; break; fi
   n=$((n + 1))
   printf '@@%s ns %s\\t%s\\n' "$k" "$i" "$name"
-  timeout $left nsenter --net="$path" /bin/sh -c "$ns" pktpath-ns "$k" "$ip" "$nft" "$ipt" "$ip6t" "$ss" 2>&1
+  timeout $left nsenter --net="$path" /bin/sh -c "$ns" pktpath-ns "$k" "$ip" "$nft" "$ipt" "$ip6t" "$ss" "$tc" 2>&1
 done
 echo "@@$k done"
 } | head -c ${TOTAL_CAP + 1}

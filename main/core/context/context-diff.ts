@@ -1,5 +1,6 @@
 import type { ContextChange, ContextDiff } from '../../api/compare.js';
 import type { ContextLink, HostContext, NetnsContext } from '../../api/explain.js';
+import { tcConfigLines } from './tc-text.js';
 
 /** Changes listed at most: two unrelated hosts can differ in thousands of routes. */
 export const MAX_CONTEXT_CHANGES = 500;
@@ -13,6 +14,7 @@ const ORDER: readonly Kind[] = [
   'rule',
   'nftables',
   'iptables',
+  'tc',
   'link',
   'listener',
 ];
@@ -88,6 +90,7 @@ function netnsChanges(name: string, a: NetnsContext, b: NetnsContext): ContextCh
     ...mapChanges(name, 'sysctl', new Map(Object.entries(a.sysctls)), new Map(Object.entries(b.sysctls))),
     ...lineChanges(name, 'nftables', nftLines(a.nftables), nftLines(b.nftables)),
     ...lineChanges(name, 'iptables', iptablesLines(a.iptables), iptablesLines(b.iptables)),
+    ...lineChanges(name, 'tc', tcConfigLines(a.tc), tcConfigLines(b.tc)),
     ...lineChanges(name, 'listener', listenerKeys(a.listeners), listenerKeys(b.listeners)),
   ];
 }
@@ -95,7 +98,7 @@ function netnsChanges(name: string, a: NetnsContext, b: NetnsContext): ContextCh
 /**
  * How two runs' host contexts differ, namespace by namespace (matched by name: `init`, `ip netns` names), from
  * each run's start snapshot (else its end): links (kind, state, MTU, addresses), routes, rules, sysctls, nftables
- * and iptables rules (handles and counters ignored) and listeners, in that order of relevance (ORDER).
+ * and iptables rules (handles and counters ignored), tc qdiscs and filters (counters ignored) and listeners, in that order of relevance (ORDER).
  * Neighbours and counters are left out: they change by themselves. A namespace on one side only is one
  * `namespace` change.
  */

@@ -43,6 +43,9 @@ function applySection(ns: NetnsContext, name: string, raw: string): void {
       case 'ip6tables-save':
         ns.iptables = ns.iptables ? `${ns.iptables}\n${text}` : text;
         return;
+      case 'tc':
+        ns.tc = text;
+        return;
       case 'ss':
         ns.listeners = lines(text);
         return;

@@ -29,6 +29,10 @@ function missingFor(needs: readonly Need[], f: Facts): string[] {
       );
     else if (n === 'counters' && Object.keys(f.counters).length === 0 && f.ns)
       out.add('counter deltas: the host context at trace start and end (both snapshots)');
+    else if (n === 'tc' && f.ns && f.ns.tc === undefined)
+      out.add(
+        `the tc qdiscs and filters of ${nsLabel(f)}: the host has no \`tc\` (iproute2) on root's PATH, or the run was recorded before pktpath read them`,
+      );
     else if (n !== 'reason' && n !== 'answer' && n !== 'counters' && !f.ns)
       out.add(`the host context of ${nsLabel(f)} (captured with each trace unless --no-context)`);
   }

@@ -11,6 +11,7 @@ export type Need =
   | 'neighbours'
   | 'listeners'
   | 'links'
+  | 'tc'
   | 'counters'
   | 'answer';
 

@@ -121,6 +121,12 @@ function NetnsSections({ ns, moved }: { ns: NetnsContext; moved: Record<string, 
       <Section title="iptables" count={ns.iptables?.trim() ? ns.iptables.split('\n').length : 0}>
         <pre className="mono">{ns.iptables}</pre>
       </Section>
+      <Section
+        title="tc"
+        count={ns.tc?.trim() ? ns.tc.split('\n').filter((l) => /^(qdisc|filter) /.test(l)).length : 0}
+      >
+        <pre className="mono">{ns.tc}</pre>
+      </Section>
       <Section title="Listeners" count={ns.listeners.length}>
         <Lines lines={ns.listeners} />
       </Section>

@@ -19,5 +19,5 @@ export const netemLoss: Scenario = {
   },
   traffic: async (t) => void (await ping(t, 1)),
   pick: (t, doc) => droppedFrom(doc, t.clientAddr, t.serverAddr, 1),
-  names: (t) => ['netem', t.clientIf, t.client],
+  names: (t) => ['netem', t.clientIf, t.client, '(loss 100%)'],
 };

@@ -23,5 +23,6 @@ export const tcDrop: Scenario = {
   },
   traffic: async (t) => void (await ping(t, 1)),
   pick: (t, doc) => droppedFrom(doc, t.clientAddr, t.serverAddr, 1),
-  names: (t) => ['ingress', t.serverIf, t.server],
+  // the filter as tc lists it (host context): its pref and the program's name
+  names: (t) => ['ingress', t.serverIf, t.server, 'pref 49152 bpf handle 0x1', 'name drop_icmp'],
 };

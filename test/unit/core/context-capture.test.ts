@@ -64,7 +64,7 @@ describe('the host-context capture is read-only', () => {
         .concat(['printf', 'read', 'shift', 'stat', 'timeout', 'uname', '$ipt', '$ip6t'])
         .sort(),
     );
-    // $ip, $nft, $ipt, $ip6t, $ls: tool paths the outer script found with `command -v` (next test)
+    // $ip, $nft, $ipt, $ip6t, $ls, $tc: tool paths the outer script found with `command -v` (next test)
     expect(commandsOf(NETNS_SCRIPT)).toEqual(
       [
         '$ip',
@@ -72,6 +72,10 @@ describe('the host-context capture is read-only', () => {
         '$ipt',
         '$ls',
         '$nft',
+        '$tc',
+        'continue',
+        'printf',
+        'read',
         '[',
         'big',
         'cap',
@@ -90,11 +94,11 @@ describe('the host-context capture is read-only', () => {
       (m) => `${m[1]}=${m[2]}`,
     );
     expect(found.sort()).toEqual(
-      ['ip=ip', 'ip6t=ip6tables-save', 'ipt=iptables-save', 'nft=nft', 'ss=netstat', 'ss=ss'].sort(),
+      ['ip=ip', 'ip6t=ip6tables-save', 'ipt=iptables-save', 'nft=nft', 'ss=netstat', 'ss=ss', 'tc=tc'].sort(),
     );
     // the outer's $ss is the inner's $ls (6th argument)
-    expect(CONTEXT_SCRIPT).toMatch(/pktpath-ns "\$k" "\$ip" "\$nft" "\$ipt" "\$ip6t" "\$ss"/);
-    const calls = [...NETNS_SCRIPT.matchAll(/timeout 5 "\$(ip|nft|ipt|ip6t|ls)"([^|\n]*)/g)].map((m) =>
+    expect(CONTEXT_SCRIPT).toMatch(/pktpath-ns "\$k" "\$ip" "\$nft" "\$ipt" "\$ip6t" "\$ss" "\$tc"/);
+    const calls = [...NETNS_SCRIPT.matchAll(/timeout 5 "\$(ip|nft|ipt|ip6t|ls|tc)"([^|\n]*)/g)].map((m) =>
       `${m[1]}${m[2]}`.trim(),
     );
     expect(calls).toEqual([
@@ -109,6 +113,8 @@ describe('the host-context capture is read-only', () => {
       'ip6t 2>&1',
       'ls -H -lntupw 2>&1',
       'ls -lntuw 2>&1',
+      'tc -s qdisc show 2>&1)',
+      'tc -s filter show dev "$d" "$dir" 2>&1',
     ]);
     // outside them, `$ipt -V` / `$ip6t -V` only print the version
     expect([...CONTEXT_SCRIPT.matchAll(/\$\("\$(ipt|ip6t)"([^)]*)\)/g)].map((m) => m[2]!.trim())).toEqual([

@@ -84,4 +84,26 @@ describe('context diff', () => {
       [null, 'default via fe80::2 dev eth0 metric 1024 pref medium'],
     ]);
   });
+
+  it('tc: a filter on one side is a change; counters and BPF program ids are not', () => {
+    const tc = (filters: string, drops: number) =>
+      `qdisc clsact ffff: dev eth0 parent ffff:fff1 \n Sent 0 bytes 0 pkt (dropped ${drops}, overlimits 0 requeues 0) \nfilters dev eth0 ingress:\n${filters}`;
+    const bpf = (id: number) =>
+      `filter protocol all pref 49152 bpf chain 0 \nfilter protocol all pref 49152 bpf chain 0 handle 0x1 x.o:[tc] direct-action not_in_hw id ${id} name drop_icmp tag 75192f8d1652ac2e jited `;
+    const ctx = (text: string): HostContext => {
+      const c = ctxOf(vm612);
+      c.start!.namespaces[0]!.tc = text;
+      return c;
+    };
+    expect(diffContexts(ctx(tc(bpf(1), 0)), ctx(tc(bpf(7), 5))).changes).toEqual([]);
+    const d = diffContexts(ctx(tc('', 0)), ctx(tc(bpf(7), 0)));
+    expect(d.changes.map((c) => [c.netns, c.kind, c.a, c.b])).toEqual([
+      [
+        'init',
+        'tc',
+        null,
+        'filter protocol all pref 49152 bpf chain 0 handle 0x1 x.o:[tc] direct-action not_in_hw name drop_icmp tag 75192f8d1652ac2e jited',
+      ],
+    ]);
+  });
 });

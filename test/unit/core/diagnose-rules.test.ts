@@ -59,6 +59,21 @@ describe('rules without a scenario on this kernel', () => {
     expect(d.rule).toBe('qdisc-netem-loss');
     expect(d.summary).toContain(`the netem qdisc on ${dev}`);
     expect(d.advice.join(' ')).toContain(`tc -s qdisc show dev ${dev}`);
+    expect(d.missing?.join(' ')).toContain('the tc qdiscs and filters');
+  });
+
+  it('qdisc-netem-loss with the tc section: the loss setting in words, the qdisc and its drops as evidence', () => {
+    // what vm612's tc printed for a netem qdisc (`tc -s qdisc show`, capture-script.ts)
+    const tc = `qdisc netem 8001: dev ${dev} root refcnt 2 limit 1000 loss 100%\n Sent 0 bytes 0 pkt (dropped 3, overlimits 0 requeues 0) \n backlog 0b 0p requeues 0`;
+    const c = withLink(down, dev, { state: 'UP', qdisc: 'netem' });
+    for (const ns of c.start?.namespaces ?? []) if (ns.links.some((l) => l.ifname === dev)) ns.tc = tc;
+    const d = diagnosisOf(down, c);
+    expect(d.summary).toContain('emulated loss (loss 100%)');
+    expect(d.evidence).toContainEqual({
+      kind: 'context',
+      text: `qdisc netem 8001: dev ${dev} root refcnt 2 limit 1000 loss 100% — Sent 0 bytes 0 pkt (dropped 3, overlimits 0 requeues 0)`,
+    });
+    expect(d.missing).toBeUndefined();
   });
 
   it('qdisc-drop: a QDISC_DROP on a link that is up, without netem', () => {

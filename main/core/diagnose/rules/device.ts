@@ -1,6 +1,7 @@
 import type { ContextLink } from '../../../api/explain.js';
 import type { Facts } from '../facts.js';
 import type { DiagnosisRule } from '../rule.js';
+import { tcFilterBrief, tcFilters, tcQdiscs } from '../../context/tc-text.js';
 import { lookupRoute } from '../routes.js';
 import { hopEvidence, ifLabel, inNetns, nsLabel } from '../rule-kit.js';
 
@@ -44,18 +45,27 @@ export const tcDrop: DiagnosisRule = {
   verdicts: ['dropped'],
   reasons: ['TC_INGRESS', 'TC_EGRESS', 'TC_DROP', 'TC_CHAIN_NOTFOUND', 'TC_RECLASSIFY_LOOP'],
   functions: ['tcf_classify', 'tc_run', 'sch_handle_ingress', 'sch_handle_egress', 'tcx_run'],
-  needs: ['reason'],
+  needs: ['reason', 'tc'],
   explain: (f) => {
-    const dir =
-      f.reason === 'TC_EGRESS' ? 'egress' : f.reason === 'TC_INGRESS' ? 'ingress' : 'ingress or egress';
+    const dir = f.reason === 'TC_EGRESS' ? 'egress' : f.reason === 'TC_INGRESS' ? 'ingress' : undefined;
     const iface = ifLabel(f);
+    const filters = f.ifname ? tcFilters(f.ns?.tc, f.ifname, dir ?? 'both') : [];
+    const named = filters.filter((l) => l.startsWith('filter ')).map(tcFilterBrief);
+    const only = named.length === 1 ? named[0] : undefined;
+    const pref = only && /\bpref (\d+)/.exec(only)?.[1];
     return {
-      summary: `a tc ${dir} filter on ${iface} in ${nsLabel(f)} dropped it (its action is drop / TC_ACT_SHOT)`,
+      summary: `a tc ${dir ?? 'ingress or egress'} filter on ${iface} in ${nsLabel(f)} dropped it (its action is drop / TC_ACT_SHOT)${only ? `: \`${only}\`` : named.length > 1 ? `; ${named.length} filters there` : ''}`,
       advice: [
-        `List the filters with their counters: ${inNetns(f, `tc -s filter show dev ${f.ifname ?? 'IFACE'} ${dir === 'egress' ? 'egress' : 'ingress'}`)}; BPF programs attached there: ${inNetns(f, `bpftool net show dev ${f.ifname ?? 'IFACE'}`)}`,
-        'Remove or fix the filter that matches this packet (`tc filter del dev … ingress pref N`).',
+        `List the filters with their counters: ${inNetns(f, `tc -s filter show dev ${f.ifname ?? 'IFACE'} ${dir ?? 'ingress'}`)}; BPF programs attached there: ${inNetns(f, `bpftool net show dev ${f.ifname ?? 'IFACE'}`)}`,
+        `Remove or fix the filter that matches this packet: ${inNetns(f, `tc filter del dev ${f.ifname ?? 'IFACE'} ${dir ?? 'ingress'} pref ${pref ?? 'N'}`)}${pref ? '' : ' (N: its `pref`)'}`,
       ],
-      evidence: hopEvidence(f),
+      evidence: [
+        ...hopEvidence(f),
+        ...filters.map((l) => ({
+          kind: 'context' as const,
+          text: `tc ${dir ?? ''} on ${f.ifname}: ${l}`.replace('  ', ' '),
+        })),
+      ],
     };
   },
 };
@@ -129,20 +139,21 @@ export const netemLoss: DiagnosisRule = {
   verdicts: ['dropped'],
   reasons: QDISC_REASONS,
   functions: ['netem_enqueue'],
-  needs: ['reason', 'links'],
+  needs: ['reason', 'links', 'tc'],
   explain: (f) => {
     const l = link(f);
     if (!f.dropFunction?.startsWith('netem') && l?.qdisc !== 'netem') return undefined;
+    const netem = f.ifname
+      ? tcQdiscs(f.ns?.tc, f.ifname).find((q) => q.startsWith('qdisc netem '))
+      : undefined;
+    const loss = netem && /\bloss (?:random )?(\S+)/.exec(netem)?.[1];
     return {
-      summary: `the netem qdisc on ${ifLabel(f)} in ${nsLabel(f)} dropped it: emulated loss`,
+      summary: `the netem qdisc on ${ifLabel(f)} in ${nsLabel(f)} dropped it: emulated loss${loss ? ` (loss ${loss})` : ''}`,
       advice: [
         `See its loss setting and drop counter: ${inNetns(f, `tc -s qdisc show dev ${f.ifname ?? 'IFACE'}`)}`,
         `Remove it when the test is over: ${inNetns(f, `tc qdisc del dev ${f.ifname ?? 'IFACE'} root`)}`,
       ],
-      evidence: [
-        ...hopEvidence(f),
-        ...(l?.qdisc ? [{ kind: 'context' as const, text: `${l.ifname} qdisc ${l.qdisc}` }] : []),
-      ],
+      evidence: [...hopEvidence(f), ...qdiscEvidence(f, l)],
     };
   },
 };
@@ -153,15 +164,22 @@ export const qdiscDrop: DiagnosisRule = {
   verdicts: ['dropped'],
   reasons: QDISC_REASONS,
   functions: ['qdisc_drop', 'pfifo_fast_enqueue', 'fq_codel_enqueue', 'htb_enqueue', 'tbf_enqueue'],
-  needs: ['reason', 'links'],
+  needs: ['reason', 'links', 'tc'],
   explain: (f) => ({
     summary: `the qdisc of ${ifLabel(f)} in ${nsLabel(f)} dropped it (${f.reason ?? 'queue full'})`,
     advice: [
       `See the qdisc, its backlog and drops: ${inNetns(f, `tc -s qdisc show dev ${f.ifname ?? 'IFACE'}`)}`,
       'A full queue means the link is slower than the traffic (shaping, a slow peer): raise the limit or slow the sender.',
     ],
-    evidence: hopEvidence(f),
+    evidence: [...hopEvidence(f), ...qdiscEvidence(f, link(f))],
   }),
 };
+
+/** The device's qdiscs with their drop counters as tc printed them, else the root qdisc's kind from `ip`. */
+function qdiscEvidence(f: Facts, l: ContextLink | undefined) {
+  const lines = f.ifname ? tcQdiscs(f.ns?.tc, f.ifname) : [];
+  if (lines.length) return lines.map((q) => ({ kind: 'context' as const, text: q }));
+  return l?.qdisc ? [{ kind: 'context' as const, text: `${l.ifname} qdisc ${l.qdisc}` }] : [];
+}
 
 export const DEVICE_RULES = [neighFailed, tcDrop, linkDown, netemLoss, qdiscDrop];
