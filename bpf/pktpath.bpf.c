@@ -18,6 +18,7 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
  * checks main/core/trace/event-layout.ts against them. */
 const struct pktpath_event *btf_event __attribute__((unused));
 const struct pktpath_capture *btf_capture __attribute__((unused));
+const struct pktpath_task *btf_task __attribute__((unused));
 
 /* ---- raw tracepoints: the skb is always the first argument ---- */
 /* Index into tp_probe_id; the loader's table (loader/trace_plan.c) uses the same order. */
@@ -57,7 +58,7 @@ SKB_TP(net_dev_queue, TP_NET_DEV_QUEUE, 0)
 SKB_TP(net_dev_start_xmit, TP_NET_DEV_START_XMIT, 0)
 SKB_TP(net_dev_xmit, TP_NET_DEV_XMIT, 0)
 SKB_TP(consume_skb, TP_CONSUME_SKB, PROBE_FREE)
-SKB_TP(skb_copy_datagram_iovec, TP_SKB_COPY_DATAGRAM_IOVEC, 0)
+SKB_TP(skb_copy_datagram_iovec, TP_SKB_COPY_DATAGRAM_IOVEC, PROBE_TASK)
 SKB_TP(netif_receive_skb_entry, TP_NETIF_RECEIVE_SKB_ENTRY, 0)
 SKB_TP(netif_rx_entry, TP_NETIF_RX_ENTRY, 0)
 SKB_TP(netif_receive_skb_list_entry, TP_NETIF_RECEIVE_SKB_LIST_ENTRY, 0)

@@ -61,6 +61,18 @@ struct pktpath_capture {
 	__u8 data[PKTPATH_MAX_SNAPLEN];
 };
 
+/* The task a PROBE_TASK probe ran in: the copy of a packet to user space runs in the receiving process's recvmsg,
+ * so this names the process the kernel delivered it to. Told apart from the others in the ring buffer by size;
+ * the loader writes it as frame type 5. */
+struct pktpath_task {
+	__u64 ktime_ns; /* same clock and moment as the hop event it goes with */
+	__u32 packet_id;
+	__u32 probe_id;
+	__u32 tgid;    /* process id */
+	__u32 pid;     /* thread id */
+	char comm[16]; /* the thread's name (TASK_COMM_LEN), NUL-padded */
+};
+
 /* Probe cookie (kprobe/kprobe-multi attach cookie, fentry/fexit probe_by_ip value, raw_tp constants): the probe
  * id in the low 32 bits, what the probed function does to the skb above it. */
 #define PROBE_ID(c)         ((__u32)(c))
@@ -71,6 +83,7 @@ struct pktpath_capture {
 #define PROBE_RET           (1ULL << 36) /* also probed on return: record the return value */
 #define PROBE_STACK         (1ULL << 37) /* record a kernel stack id at this probe (per-function `stack`) */
 #define PROBE_QUIET         (1ULL << 38) /* a free point the user did not ask for: ends tracking, starts and writes nothing */
+#define PROBE_TASK          (1ULL << 39) /* runs in the receiving process (recvmsg's copy to user): record the task */
 #define PROBE_REASON_SHIFT  40           /* bits 40..43: argument position of the drop reason, 0 = none */
 #define PROBE_REASON_POS(c) (((c) >> PROBE_REASON_SHIFT) & 0xf)
 

@@ -217,6 +217,27 @@ static __always_inline void emit_capture(struct sk_buff *skb, __u32 packet_id, _
 	bpf_ringbuf_submit(c, 0);
 }
 
+/* The receiving task, at a PROBE_TASK probe (skb_copy_datagram_iter: recvmsg's copy runs in its process). In
+ * interrupt context on an idle CPU the task is the idle one (pid 0): nothing to say then. */
+static __always_inline void emit_task(__u32 packet_id, __u32 probe_id, __u64 ktime)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	if (!(__u32)id)
+		return;
+	struct pktpath_task *k = bpf_ringbuf_reserve(&events, sizeof(*k), 0);
+	if (!k) {
+		count(CNT_LOST);
+		return;
+	}
+	k->ktime_ns = ktime;
+	k->packet_id = packet_id;
+	k->probe_id = probe_id;
+	k->tgid = id >> 32;
+	k->pid = (__u32)id;
+	bpf_get_current_comm(k->comm, sizeof(k->comm));
+	bpf_ringbuf_submit(k, 0);
+}
+
 /* Writes one event for a tracked skb; lost reservations are counted per probe. `c`: the probe cookie. */
 static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_track *t, __u64 c, int kind, __u16 flags,
                                  __u32 drop_reason, __s64 retval)
@@ -268,6 +289,8 @@ static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_trac
 	count(CNT_EVENTS);
 	if (cfg_snaplen && (flags & (EV_FIRST | EV_TUPLE)))
 		emit_capture(skb, t->packet_id, probe_id, ktime);
+	if (kind == PK_TRACE && (c & PROBE_TASK) && !(flags & EV_RETVAL))
+		emit_task(t->packet_id, probe_id, ktime);
 }
 
 /* The body of every entry probe. `c` is the probe cookie (PROBE_* flags over the probe id). */

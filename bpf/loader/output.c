@@ -119,6 +119,21 @@ void output_capture(struct output *o, const struct pktpath_capture *c)
 	                                (json_int_t)c->wire_len, "data", hex));
 }
 
+void output_task(struct output *o, const struct pktpath_task *k)
+{
+	if (!o->json) {
+		frame_header(o->f, FRAME_TASK, sizeof(*k));
+		fwrite(k, 1, sizeof(*k), o->f);
+		return;
+	}
+	char comm[sizeof(k->comm) + 1] = { 0 };
+	memcpy(comm, k->comm, sizeof(k->comm));
+	json_print_line(o->f,
+	                json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o}", "type", "task", "packet", (json_int_t)k->packet_id,
+	                          "probe", (json_int_t)k->probe_id, "ts", (json_int_t)k->ktime_ns, "tgid",
+	                          (json_int_t)k->tgid, "pid", (json_int_t)k->pid, "comm", json_text(comm)));
+}
+
 void output_status(struct output *o, json_t *rec)
 {
 	char *text = rec ? json_dumps(rec, JSON_OUT_FLAGS) : NULL;

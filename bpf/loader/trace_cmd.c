@@ -45,6 +45,11 @@ const char *stop_reason_name(enum stop_reason r)
 	return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : "error";
 }
 
+_Static_assert(sizeof(struct pktpath_task) != sizeof(struct pktpath_event) &&
+                       sizeof(struct pktpath_task) != sizeof(struct pktpath_capture) &&
+                       sizeof(struct pktpath_capture) != sizeof(struct pktpath_event),
+               "ring buffer records are told apart by their size");
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct trace_ctx *c = ctx;
@@ -54,6 +59,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size == sizeof(struct pktpath_capture)) {
 		if (!max || c->events_seen < max)
 			output_capture(&c->out, data);
+		return 0;
+	}
+	if (size == sizeof(struct pktpath_task)) {
+		if (!max || c->events_seen < max)
+			output_task(&c->out, data);
 		return 0;
 	}
 	if (size < sizeof(struct pktpath_event) || (max && c->events_seen >= max))

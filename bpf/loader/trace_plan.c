@@ -28,6 +28,9 @@ const int tp_slab_free = ntracepoints - 1;
 static const char *const clone_funcs[] = { "skb_clone", "skb_copy", "__pskb_copy_fclone", "skb_copy_expand" };
 /* where an sk_buff struct goes back to its cache: tracking of that address ends */
 static const char *const end_funcs[] = { "kfree_skbmem", "napi_skb_cache_put" };
+/* recvmsg's copies to user space: they run in the receiving process, which the probe records */
+static const char *const task_funcs[] = { "skb_copy_datagram_iter", "skb_copy_and_csum_datagram_msg",
+	                                  "skb_copy_and_hash_datagram_iter" };
 #define NELEM(a) (int)(sizeof(a) / sizeof((a)[0]))
 
 static bool in_list(const char *name, const char *const *list, int n)
@@ -45,6 +48,8 @@ static __u64 func_flags(const char *name)
 		return PROBE_END | PROBE_TAIL;
 	if (in_list(name, clone_funcs, NELEM(clone_funcs)))
 		return PROBE_CLONE;
+	if (in_list(name, task_funcs, NELEM(task_funcs)))
+		return PROBE_TASK;
 	if (!strcmp(name, "__kfree_skb"))
 		return PROBE_FREE | PROBE_TAIL;
 	if (!strcmp(name, "kfree_skb_reason"))

@@ -117,6 +117,11 @@ export const HopSchema = z
     /** Names as the host knew them when the packet passed (from the run's host context). */
     ifname: z.string().optional(),
     netns_name: z.string().optional(),
+    /** The task this hop ran in, where the kernel tells it (recvmsg's copy to user space runs in the receiving
+     * process): process id, thread id and the thread's name (`comm`, at most 15 bytes; anyone can set it). */
+    task: z
+      .object({ pid: z.int().positive(), tid: z.int().positive(), comm: z.string().max(64) })
+      .optional(),
   })
   .loose();
 export type Hop = z.infer<typeof HopSchema>;

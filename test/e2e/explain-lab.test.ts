@@ -118,7 +118,12 @@ async function healthyPing(host: LabHostName) {
     const replies = doc.packets.filter(replyOf(t));
     expect(replies.length).toBeGreaterThan(0);
     for (const p of replies) {
-      expect(p.verdict).toMatchObject({ kind: 'delivered', summary: 'delivered (raw socket, via a clone)' });
+      // the receiving process from the kernel: the task recvmsg's copy to user space ran in
+      expect(p.verdict).toMatchObject({
+        kind: 'delivered',
+        summary: expect.stringMatching(/^delivered \(raw socket, via a clone\) to ping \(pid \d+\)$/),
+        socket: { kind: 'raw', process: 'ping', pid: expect.any(Number) },
+      });
       expect(p.verdict?.benign?.some((b) => b.reason === 'NO_SOCKET')).toBe(true);
     }
     return { doc, t };
@@ -131,7 +136,9 @@ describe('explain through the built CLI', () => {
   itLocal('this kernel (tracepoints): healthy ping, clone linked, tp: marks and verdict lines', async () => {
     const { doc } = await healthyPing('local');
     expect(doc.mode).toBe('tracepoint');
-    const reply = doc.packets.find((p) => p.verdict?.summary === 'delivered (raw socket, via a clone)')!;
+    const reply = doc.packets.find((p) =>
+      p.verdict?.summary.startsWith('delivered (raw socket, via a clone)'),
+    )!;
     const clone = doc.packets.find((p) => p.parent === reply.id)!;
     expect(reply.children).toContain(clone.id);
     expect(clone.hops[0]?.function).toBe('skb_copy_datagram_iovec');
@@ -141,7 +148,8 @@ describe('explain through the built CLI', () => {
     const t = await createPair(localShell);
     try {
       const r = await trace('local', `icmp and host ${t.serverAddr}`, 4, () => ping(t, 2, 0.3), false);
-      expect(r.stdout).toContain('  verdict: delivered (raw socket, via a clone)');
+      expect(r.stdout).toMatch(/ {2}verdict: delivered \(raw socket, via a clone\) to ping \(pid \d+\)\n/);
+      expect(r.stdout).toMatch(/tp:skb_copy_datagram_iovec .* in ping\[\d+\]/);
       expect(r.stdout).toMatch(/benign: kfree_skb NO_SOCKET \(hop \d+\)/);
       expect(r.stdout).toMatch(/tp:kfree_skb +\S+@\S+ +len \d+ reason NO_SOCKET at ping_rcv\+0x/);
       expect(r.stdout).toMatch(

@@ -6,6 +6,7 @@ import {
   CAPTURE,
   CAPTURE_FLAGS,
   EVENT,
+  TASK,
   EVENT_FLAGS,
   type FieldLayout,
 } from '../../main/core/trace/event-layout.js';
@@ -66,12 +67,13 @@ function headerFlags(prefix: string): Record<string, number> {
 
 describe('the binary event layout, described once', () => {
   for (const arch of ['x86_64', 'aarch64']) {
-    it(`matches struct pktpath_event and pktpath_capture in resources/${arch}/pktpath.bpf.o`, () => {
+    it(`matches struct pktpath_event, pktpath_capture and pktpath_task in resources/${arch}/pktpath.bpf.o`, () => {
       const types = btfTypes(`resources/${arch}/pktpath.bpf.o`);
       expect(structLayout(types, 'pktpath_event')).toEqual({ size: EVENT.size, fields: EVENT.fields });
       const cap = structLayout(types, 'pktpath_capture');
       expect(cap.fields).toEqual(CAPTURE.fields);
       expect(cap.fields.data?.offset).toBe(CAPTURE.header);
+      expect(structLayout(types, 'pktpath_task')).toEqual({ size: TASK.size, fields: TASK.fields });
     });
   }
 

@@ -36,7 +36,8 @@ function* hopLines(p: PacketPath, indent: string): Generator<string> {
     const dt = prev ? `+${fmtDt(h.ts_ns - prev.ts)}` : '0';
     const moved = prev && (prev.netns !== h.netns || prev.ifindex !== h.ifindex) ? '  ←' : '';
     const at = h.location ? ` at ${h.location}` : '';
-    yield `${indent}${dt.padStart(11)}  ${hopName(h).padEnd(28)} ${hopPlace(h).padEnd(16)} len ${h.len}${h.drop_reason ? ` reason ${h.drop_reason}` : ''}${at}${moved}`;
+    const task = h.task ? ` in ${h.task.comm}[${h.task.pid}]` : '';
+    yield `${indent}${dt.padStart(11)}  ${hopName(h).padEnd(28)} ${hopPlace(h).padEnd(16)} len ${h.len}${h.drop_reason ? ` reason ${h.drop_reason}` : ''}${at}${task}${moved}`;
     prev = { netns: h.netns, ifindex: h.ifindex, ts: h.ts_ns };
   }
 }

@@ -72,10 +72,11 @@ function deliveredVerdict(p: PacketPath, strands: Strand[], s: Strand): PacketVe
             : `the packet was delivered to a ${kind} socket; this free of a copy is not its fate`,
       };
     });
+  const task = receiver(s.hops);
   return {
     kind: 'delivered',
-    summary: `delivered (${kind} socket${s.clone ? ', via a clone' : ''})`,
-    socket: { kind },
+    summary: `delivered (${kind} socket${s.clone ? ', via a clone' : ''})${task ? ` to ${taskLabel(task)}` : ''}`,
+    socket: { kind, ...(task ? { process: task.comm, pid: task.pid } : {}) },
     ...(s.child ? {} : { hop: h.at }),
     ...(s.clone ? { via_clone: true } : {}),
     ...(benign.length ? { benign } : {}),
@@ -97,6 +98,10 @@ function recordedDrop(p: PacketPath): PacketVerdict | undefined {
 }
 
 const isIcmp = (proto: number | undefined) => proto === 1 || proto === 58;
+
+/** The process the kernel copied the packet to (a hop's `task`: recvmsg runs in the receiver), if a probe said. */
+const receiver = (hops: readonly { hop: Hop }[]) => hops.findLast(({ hop }) => hop.task)?.hop.task;
+const taskLabel = (t: NonNullable<Hop['task']>) => `${t.comm} (pid ${t.pid})`;
 
 /** The length the packet had when the stack received it (IP header on), for telling raw from ping sockets. */
 function receivedLen(p: PacketPath): number {
@@ -128,12 +133,13 @@ function leftOrConsumed(s: Strand, proto: number | undefined): PacketVerdict | u
   if (rx === undefined || !s.consumed) return undefined;
   const hop = (s.hops[s.hops.length - 1] as { at: number }).at;
   const transport = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : undefined;
+  const task = receiver(s.hops);
   if (transport)
     return {
       kind: 'delivered',
-      summary: `delivered (${transport} socket)`,
+      summary: `delivered (${transport} socket)${task ? ` to ${taskLabel(task)}` : ''}`,
       hop,
-      socket: { kind: transport },
+      socket: { kind: transport, ...(task ? { process: task.comm, pid: task.pid } : {}) },
     };
   const echo = s.hops.some(({ hop: h }) => h.function === 'icmp_echo');
   return {

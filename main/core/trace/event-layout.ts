@@ -66,5 +66,18 @@ export const CAPTURE = {
   },
 } as const satisfies { header: number; fields: Record<string, FieldLayout> };
 
+/** `struct pktpath_task` (frame type 5): the task a PROBE_TASK probe ran in — the receiving process. */
+export const TASK = {
+  size: 40,
+  fields: {
+    ktime_ns: { offset: 0, size: 8 },
+    packet_id: { offset: 8, size: 4 },
+    probe_id: { offset: 12, size: 4 },
+    tgid: { offset: 16, size: 4 },
+    pid: { offset: 20, size: 4 },
+    comm: { offset: 24, size: 16 },
+  },
+} as const satisfies { size: number; fields: Record<string, FieldLayout> };
+
 /** `CAP_*` bits of `pktpath_capture.flags`. */
 export const CAPTURE_FLAGS = { l2: 1 } as const;

@@ -1,5 +1,5 @@
 import { CoreError } from '../errors.js';
-import { CAPTURE, EVENT } from './event-layout.js';
+import { CAPTURE, EVENT, TASK } from './event-layout.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
 
 /** Framing version 1 of `pktpath-loader trace` (docs/LOADER.md): `u32 len · u16 type · u16 0 · payload`, LE. */
@@ -13,6 +13,8 @@ export const FRAME_STATUS = 3;
 /** Packet bytes (`capture.snaplen`): `struct pktpath_capture`'s 24-byte header, then `caplen` bytes. */
 export const FRAME_CAPTURE = 4;
 export const CAPTURE_HEADER = CAPTURE.header;
+/** The receiving process at a hop: `struct pktpath_task`. */
+export const FRAME_TASK = 5;
 /** Far above any real frame (a status record with thousands of probes is ~100 KiB): a bigger length is garbage.
  * It also bounds what an incomplete frame can hold in memory. */
 export const MAX_FRAME = 4 << 20;
@@ -30,6 +32,8 @@ export interface FrameSink {
   status(record: StatusRecord): void;
   /** A capture payload at `buf[off .. off + len)`; valid only during the call. */
   capture?(buf: Buffer, off: number, len: number): void;
+  /** A task payload (`TASK.size` bytes) at `buf[off ..)`; valid only during the call. */
+  task?(buf: Buffer, off: number): void;
 }
 
 /**
@@ -75,6 +79,10 @@ export class FrameDecoder {
         if (len - FRAME_HEADER < CAPTURE_HEADER)
           throw new LoaderProtocolError(`loader capture frame of ${len} bytes is shorter than its header`);
         this.sink.capture?.(buf, off + FRAME_HEADER, len - FRAME_HEADER);
+      } else if (type === FRAME_TASK) {
+        if (len - FRAME_HEADER < TASK.size)
+          throw new LoaderProtocolError(`loader task frame of ${len} bytes is shorter than a task record`);
+        this.sink.task?.(buf, off + FRAME_HEADER);
       } // other types: a later framing revision's additions, skipped by length
       off += len;
     }

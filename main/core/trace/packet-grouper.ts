@@ -1,6 +1,6 @@
 import type { Hop, PacketCapture, PacketPath } from '../../api/trace.js';
 import { CloneLinker } from '../explain/clone-linker.js';
-import { CAPTURE, CAPTURE_FLAGS, EVENT_FLAGS } from './event-layout.js';
+import { CAPTURE, CAPTURE_FLAGS, EVENT_FLAGS, TASK } from './event-layout.js';
 import type { StatusRecord } from './frame-decoder.js';
 import {
   decodeHop,
@@ -15,6 +15,15 @@ import { NOT_DROPS } from '../explain/not-drops.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
 
 const C = CAPTURE.fields;
+const T = TASK.fields;
+
+/** A task's `comm` (NUL-padded bytes any process may set): UTF-8 up to the NUL, control characters as `?`. */
+function commText(buf: Buffer, off: number, size: number): string {
+  const end = buf.indexOf(0, off);
+  const text = buf.toString('utf8', off, end >= off && end < off + size ? end : off + size);
+  // eslint-disable-next-line no-control-regex -- the point is to replace them
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
 const TWO_32 = 2 ** 32;
 
 /** Memory bounds of a recording grouper (one with a sink); docs/LOADER.md "Client-side limits". */
@@ -236,6 +245,21 @@ export class PacketGrouper {
     const list = this.captures.get(id);
     if (list) list.push(c);
     else this.captures.set(id, [c]);
+  }
+
+  /**
+   * One task record (`struct pktpath_task`): the task its hop ran in. It follows that hop's event, so the hop is
+   * found from the end of the packet's path by time and probe; a packet already written out keeps none.
+   */
+  addTask(buf: Buffer, off: number): void {
+    const p = this.packets.get(buf.readUInt32LE(off + T.packet_id.offset));
+    const tgid = buf.readUInt32LE(off + T.tgid.offset);
+    const tid = buf.readUInt32LE(off + T.pid.offset);
+    if (!p || !tgid || !tid) return;
+    const ts = buf.readUInt32LE(off + 4) * TWO_32 + buf.readUInt32LE(off + T.ktime_ns.offset);
+    const fn = this.probes.names[buf.readUInt32LE(off + T.probe_id.offset)];
+    const hop = p.hops.findLast((h) => h.ts_ns === ts && h.function === fn);
+    if (hop) hop.task = { pid: tgid, tid, comm: commText(buf, off + T.comm.offset, T.comm.size) };
   }
 
   /** Marks the packets the loader reported still in flight when the trace ended (`done.cut`). */

@@ -205,6 +205,7 @@ export class TraceRun {
         this.grouper.noteRecord(rec);
       },
       capture: (buf, off, len) => this.grouper.addCapture(buf, off, len),
+      task: (buf, off) => this.grouper.addTask(buf, off),
     });
     let decodeError: unknown;
     cmd.stdout.on('data', (chunk: Buffer) => {

@@ -215,6 +215,10 @@ function HopRow(props: {
                 {h.drop_reason ? `${benign ? '·' : '✖'} ${h.drop_reason}` : ''}
                 {benign ? <span className="badge">benign</span> : null}
               </span>
+            ) : h.task ? (
+              <span className="fn-extra dim" data-task>
+                in {h.task.comm}[{h.task.pid}]
+              </span>
             ) : null}
           </div>
         </td>
@@ -263,5 +267,6 @@ function hopTitle(h: Hop, benignWhy: string | undefined): string {
   const kind = h.probe_kind === 'tracepoint' ? 'tracepoint ' : h.probe_kind === 'tc' ? 'TC observer ' : '';
   // len and cpu too: a narrow pane hides their columns
   const facts = `len ${h.len}${h.cpu !== undefined ? ` · cpu ${h.cpu}` : ''}`;
-  return `${kind}${h.function}\n${facts}${benignWhy ? `\nbenign free: ${benignWhy}` : ''}`;
+  const task = h.task ? `\nran in process ${h.task.comm} (pid ${h.task.pid}, thread ${h.task.tid})` : '';
+  return `${kind}${h.function}\n${facts}${task}${benignWhy ? `\nbenign free: ${benignWhy}` : ''}`;
 }

@@ -27,5 +27,6 @@ export const pingDelivered: Scenario = {
         (p.verdict?.kind ?? 'delivered') === 'delivered' &&
         p.hops.some((h) => h.function === 'skb_copy_datagram_iovec' || h.function === 'kfree_skb'),
     ),
-  names: (t) => [t.client],
+  // the process from the kernel: the task the copy to user space ran in (a hop's `task`)
+  names: (t) => [t.client, 'of process ping (pid '],
 };
