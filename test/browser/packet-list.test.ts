@@ -79,6 +79,8 @@ function packet(i: number) {
         hop('ip_rcv', t + dur / 3, { ifname: 'veth0' }),
         hop('icmp_rcv', t + (2 * dur) / 3),
         hop('ping_queue_rcv_skb', t + (5 * dur) / 6), // explain reads the delivery here (a stored verdict is not read)
+        // recvmsg's copy, with the task it ran in (loader frame type 5): the receiving process
+        hop('skb_copy_datagram_iovec', t + (11 * dur) / 12, { task: { pid: 4242, tid: 4242, comm: 'ping' } }),
         hop('consume_skb', t + dur),
       ],
       ...flags,
@@ -350,6 +352,14 @@ describe('packet list (browser mode, 20k-packet session)', { timeout: 120_000 },
       expect(await paneFaults(page), `${w}x${h}`).toEqual([]);
     }
     await page.setViewportSize({ width: 1440, height: 900 });
+    // packet 1 is a ping reply: the process the kernel copied it to, in the verdict and beside its hop
+    await page.keyboard.press('Control+g');
+    await page.keyboard.type('1');
+    await page.keyboard.press('Enter');
+    await expect.poll(selectedId, { timeout: 20_000 }).toBe(1);
+    const detail = page.locator('[data-testid=packet-detail]:visible');
+    expect(await detail.locator('[data-verdict]').textContent()).toContain('to ping (pid 4242)');
+    expect(await detail.locator('[data-task]').textContent()).toBe('in ping[4242]');
     await shots('path');
   });
 });
