@@ -57,6 +57,9 @@ export const TraceLimitsSchema = z.object({
 
 /** The most packet bytes the loader copies per capture (PKTPATH_MAX_SNAPLEN in bpf/pktpath.h). */
 export const MAX_SNAPLEN = 256;
+/** The bytes a capture asked without a size records (the CLI's bare `--capture`, the Trace view's checkbox, every
+ * multi-host trace, whose flows are stitched on them): Ethernet + IP + TCP headers with room to spare. */
+export const DEFAULT_SNAPLEN = 128;
 
 /** A run's id: also its file name in the data dir, so boring; a client may choose it (`trace.start`). */
 export const RunIdSchema = z
@@ -119,9 +122,7 @@ export const HopSchema = z
     netns_name: z.string().optional(),
     /** The task this hop ran in, where the kernel tells it (recvmsg's copy to user space runs in the receiving
      * process): process id, thread id and the thread's name (`comm`, at most 15 bytes; anyone can set it). */
-    task: z
-      .object({ pid: z.int().positive(), tid: z.int().positive(), comm: z.string().max(64) })
-      .optional(),
+    task: z.object({ pid: z.int().positive(), tid: z.int().positive(), comm: z.string().max(64) }).optional(),
   })
   .loose();
 export type Hop = z.infer<typeof HopSchema>;

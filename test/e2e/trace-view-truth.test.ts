@@ -16,6 +16,7 @@ import { descendantsOf, PKTPATH_BIN, startServe, type ServeProcess } from '../su
 // loud and never a hang. Traces run on this machine's kernel (`local`, raw tracepoints).
 const { state, labIt } = labContext();
 const itUi = labIt({ needs: { root: true, tools: [CHROMIUM, 'ip', 'ping', 'python3', 'ss', 'bash'] } });
+const itBytes = labIt({ needs: { root: true, tools: [CHROMIUM, 'ping', 'tshark'] } });
 
 const scratch = mkdtempSync(join(tmpdir(), 'pktpath-uitruth-'));
 const env: NodeJS.ProcessEnv = {
@@ -183,6 +184,40 @@ describe('Trace view: the screen never lies', () => {
       expect(await page.getByText('Waiting for packets').count()).toBe(0);
       expect(await page.getByText(/^Tracing “/).count()).toBe(0);
       await shots('start-refused');
+    },
+  );
+
+  itBytes(
+    '“bytes” keeps each packet’s first bytes: the saved session exports pcapng that tshark reads',
+    async () => {
+      await setUpTrace('icmp and host 127.0.0.1', '6', '4');
+      const box = page.getByLabel('capture packet bytes');
+      await box.check();
+      await shots('capture-bytes');
+      await startButton().click();
+      await expect.poll(phase, { timeout: 30_000 }).toMatch(/^(tracing|done)$/);
+      const pinging = spawn('ping', ['-c', '3', '-i', '0.2', '127.0.0.1'], { stdio: 'ignore' });
+      expect(await waitForPhase(/^(done|failed)$/, 60_000)).toBe('done');
+      pinging.kill();
+      await page.getByRole('button', { name: 'Save session…' }).click();
+      const title = page.getByRole('textbox', { name: 'Session title' });
+      await title.fill('bytes');
+      await title.press('Enter');
+      await expect.poll(() => page.getByTestId('toast').textContent()).toContain('Saved session “bytes”');
+      await page.click('[data-view=sessions]');
+      await page.locator('tr[data-session]', { hasText: 'bytes' }).click();
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'pcapng' }).click(),
+      ]);
+      const file = join(scratch, 'bytes.pcapng');
+      await download.saveAs(file);
+      const types = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'icmp.type'], {
+        encoding: 'utf8',
+      });
+      expect(types.trim().split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(2);
+      await page.click('[data-view=trace]');
+      await box.uncheck(); // the later tests trace without bytes, as a user who never asked for them
     },
   );
 

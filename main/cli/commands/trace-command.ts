@@ -4,6 +4,7 @@ import type { EventArgs } from '../../api/handler.js';
 import type { ApiError } from '../../api/errors.js';
 import {
   AttachModeSchema,
+  DEFAULT_SNAPLEN,
   MAX_SNAPLEN,
   ProfileNameSchema,
   type PacketPath,
@@ -129,9 +130,6 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
   if (saveError) throw saveError;
   return 0;
 }
-
-/** Bytes per packet `--capture` without a value records: Ethernet + IP + TCP headers with room to spare. */
-export const DEFAULT_SNAPLEN = 128;
 
 /** `--capture` takes an optional value, which parseArgs cannot express: a bare one becomes `--capture=128`. */
 function captureArgs(argv: readonly string[]): string[] {

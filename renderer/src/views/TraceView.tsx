@@ -1,7 +1,12 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { HostContext } from '../../../main/api/explain';
 import type { ProfileInfo, ProbeSetValidation } from '../../../main/api/probeset';
-import { AttachModeSchema, type AttachMode, type TraceSpecInput } from '../../../main/api/trace';
+import {
+  AttachModeSchema,
+  DEFAULT_SNAPLEN,
+  type AttachMode,
+  type TraceSpecInput,
+} from '../../../main/api/trace';
 import type { TransportStatus } from '../api/transport';
 import { useApp } from '../app/context';
 import { useTextPrompt } from '../components/TextPrompt';
@@ -37,6 +42,8 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
   const [mode, setMode] = useState<AttachMode>('auto');
   const [maxPackets, setMaxPackets] = useState('100');
   const [duration, setDuration] = useState('30');
+  /** Copy each packet's first bytes (for the pcapng export); a trace on several hosts always does. */
+  const [captureBytes, setCaptureBytes] = useState(false);
   const [scopeText, setScopeText] = useState<ScopeText>(NO_SCOPE);
   const [filterBlocked, setFilterBlocked] = useState<string | undefined>();
   const [connection, setConnection] = useState<TransportStatus>({ state: 'connecting' });
@@ -132,6 +139,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
       limits: parsedLimits.limits,
       meta: scope.meta,
       tc: scope.tc,
+      ...(captureBytes ? { capture: { snaplen: DEFAULT_SNAPLEN } } : {}),
       probes:
         probeSel === 'custom'
           ? { kind: 'text', text: probeText }
@@ -144,12 +152,13 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
     const { host: _one, ...shared } = spec;
     // captured header bytes are what joins one packet's sightings on different hosts (as the CLI does)
     setLastKind('group');
-    await group.start({ ...shared, hosts: groupHosts, capture: { snaplen: 128 } });
+    await group.start({ ...shared, hosts: groupHosts, capture: { snaplen: DEFAULT_SNAPLEN } });
     // eslint-disable-next-line react-hooks/exhaustive-deps -- groupHosts is derived from host and moreHosts
   }, [
     blocked,
     parsedLimits,
     scope,
+    captureBytes,
     host,
     moreHosts,
     filter,
@@ -361,6 +370,23 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
                 {[limitErrors.packets, limitErrors.durationS].filter(Boolean).join(' · ')}
               </div>
             )}
+            <label className="row" title="Packet bytes kept with the run, for Sessions → pcapng">
+              <span style={{ width: 60 }} className="muted">
+                bytes
+              </span>
+              <input
+                type="checkbox"
+                checked={captureBytes || groupHosts.length > 1}
+                disabled={groupHosts.length > 1}
+                onChange={(e) => setCaptureBytes(e.target.checked)}
+                aria-label="capture packet bytes"
+              />
+              <span className="dim">
+                {groupHosts.length > 1
+                  ? `first ${DEFAULT_SNAPLEN} of each packet: flows across hosts are matched on them`
+                  : `keep the first ${DEFAULT_SNAPLEN} B of each packet (pcapng)`}
+              </span>
+            </label>
             <TraceScope
               value={scopeText}
               errors={'errors' in scope ? scope.errors : {}}
