@@ -299,6 +299,47 @@ describe('keyboard', () => {
     },
   );
 
+  itUi('the add-host form says what is wrong under each field, in words, and checks jump hosts', async () => {
+    await page.click('[data-view=hosts]');
+    await page.keyboard.press('Alt+n');
+    const form = page.locator('form[aria-label="Add host"]');
+    await form.waitFor();
+    const msg = (f: string) => form.locator(`[data-field=${f}]`);
+    expect(await form.locator('[data-field]').count()).toBe(0); // an untouched form is not shouted at
+    await page.getByLabel('name', { exact: true }).fill('-db');
+    await page.getByLabel('jump hosts').fill('bastoin');
+    await page.getByLabel('port').fill('70000');
+    expect(await msg('name').textContent()).toMatch(/^a host name is 1-64 letters/);
+    expect(await msg('jump').textContent()).toBe(
+      'no host named “bastoin” in the inventory: add it first, then name it here',
+    );
+    expect(await msg('port').textContent()).toBe('a port is a whole number from 1 to 65535');
+    expect(await page.getByLabel('jump hosts').getAttribute('aria-invalid')).toBe('true');
+    await form.getByRole('button', { name: 'Add host' }).click(); // refused: every field's problem shows
+    expect(await msg('address').textContent()).toBe('the address to reach it: a host name or IP address');
+    await shotsAt(page, 'hosts', 'form-errors');
+    await page.getByLabel('name', { exact: true }).fill('db-1');
+    await page.getByLabel('address').fill('127.0.0.1');
+    await page.getByLabel('port').fill('9'); // nothing listens: its test and probe fail at once
+    await page.getByLabel('jump hosts').fill('');
+    expect(await form.locator('[data-field]').count()).toBe(0);
+    await form.getByRole('button', { name: 'Add host' }).click();
+    const row = page.locator('tr', { hasText: 'db-1' }).first();
+    await row.waitFor();
+    expect(cli('hosts', 'list')).toContain('db-1');
+
+    // a failed test and probe stay beside the host, also after another view was open
+    await row.getByRole('button', { name: 'Test' }).click();
+    await expect.poll(() => page.getByTestId('conn-db-1').textContent(), { timeout: 20_000 }).toMatch(/^✖ /);
+    await row.getByRole('button', { name: 'Probe' }).click();
+    await row.getByTestId('probe-error').waitFor({ timeout: 20_000 });
+    await page.click('[data-view=trace]');
+    await page.click('[data-view=hosts]');
+    expect(await page.getByTestId('conn-db-1').textContent()).toMatch(/^✖ unreachable/);
+    expect(await row.getByTestId('probe-error').textContent()).toMatch(/^✖ probe failed: unreachable: /);
+    await shotsAt(page, 'hosts', 'failed-host');
+  });
+
   itUi('Tab from the packet list reaches the splitter, the group headers and the hop table', async () => {
     await openSession(ids['ping-vm612-ok']!);
     await openPacket(0);

@@ -191,7 +191,7 @@ describe('Trace view: the screen never lies', () => {
     '“bytes” keeps each packet’s first bytes: the saved session exports pcapng that tshark reads',
     async () => {
       await setUpTrace('icmp and host 127.0.0.1', '6', '4');
-      const box = page.getByLabel('capture packet bytes');
+      const box = page.getByLabel('keep the bytes of each packet');
       await box.check();
       await shots('capture-bytes');
       await startButton().click();

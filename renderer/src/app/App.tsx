@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { Host } from '../../../main/api/hosts';
+import type { ConnectionTest, Host } from '../../../main/api/hosts';
 import type { ProbeFacts } from '../../../main/api/trace';
 import { ApiCallError, type ApiClient } from '../api/client';
 import type { TransportStatus } from '../api/transport';
@@ -36,6 +36,10 @@ export function App({ client }: { client: ApiClient }) {
   const [hosts, setHosts] = useState<Host[]>([]);
   const [hostsError, setHostsError] = useState<string | undefined>();
   const [probes, setProbes] = useState<ReadonlyMap<string, ProbeFacts>>(new Map());
+  const [probeErrors, setProbeErrors] = useState<ReadonlyMap<string, string>>(new Map());
+  const [connectionTests, setConnectionTests] = useState<ReadonlyMap<string, ConnectionTest | 'running'>>(
+    new Map(),
+  );
   const [selectedHost, setSelectedHost] = useState('local');
   const [doc, setDoc] = useState<PathDocument | undefined>();
   const [toast, setToast] = useState<{ message: string; kind: 'info' | 'error' } | undefined>();
@@ -88,10 +92,27 @@ export function App({ client }: { client: ApiClient }) {
       try {
         const facts = await client.call('probe.run', { host, refresh });
         setProbes((m) => new Map(m).set(host, facts));
+        setProbeErrors((m) => without(m, host));
         return facts;
       } catch (e) {
+        const err = e as { code?: string; message?: string };
+        setProbeErrors((m) => new Map(m).set(host, err.code ? `${err.code}: ${err.message}` : String(e)));
         reportError(e);
         return undefined;
+      }
+    },
+    [client, reportError],
+  );
+  const testConnection = useCallback(
+    async (host: string) => {
+      setConnectionTests((m) => new Map(m).set(host, 'running'));
+      try {
+        const r = await client.call('hosts.testConnection', { name: host });
+        setConnectionTests((m) => new Map(m).set(host, r));
+        if (r.error) reportError(Object.assign(new Error(r.error.message), r.error));
+      } catch (e) {
+        setConnectionTests((m) => without(m, host));
+        reportError(e);
       }
     },
     [client, reportError],
@@ -115,6 +136,9 @@ export function App({ client }: { client: ApiClient }) {
       refreshHosts,
       probes,
       probe,
+      probeErrors,
+      connectionTests,
+      testConnection,
       selectedHost,
       setSelectedHost,
       doc,
@@ -132,6 +156,9 @@ export function App({ client }: { client: ApiClient }) {
       refreshHosts,
       probes,
       probe,
+      probeErrors,
+      connectionTests,
+      testConnection,
       selectedHost,
       doc,
       openDoc,
@@ -252,4 +279,12 @@ function Pane(props: { show: boolean; children: React.ReactNode }) {
       {props.children}
     </div>
   );
+}
+
+/** The map without `key` (the same map when it has none, so React sees no change). */
+function without<V>(m: ReadonlyMap<string, V>, key: string): ReadonlyMap<string, V> {
+  if (!m.has(key)) return m;
+  const next = new Map(m);
+  next.delete(key);
+  return next;
 }

@@ -1,6 +1,6 @@
 import { createContext, useContext } from 'react';
 import type { HostContext } from '../../../main/api/explain';
-import type { Host } from '../../../main/api/hosts';
+import type { ConnectionTest, Host } from '../../../main/api/hosts';
 import type { ProbeFacts } from '../../../main/api/trace';
 import type { ApiClient } from '../api/client';
 import type { PacketSource } from '../model/packet-source';
@@ -46,6 +46,11 @@ export interface AppState {
   refreshHosts(): Promise<void>;
   probes: ReadonlyMap<string, ProbeFacts>;
   probe(host: string, refresh?: boolean): Promise<ProbeFacts | undefined>;
+  /** Why a host's last probe failed (cleared by one that works): kept beside the host, not only in a toast. */
+  probeErrors: ReadonlyMap<string, string>;
+  /** Each host's last connection test (or that one runs), kept while pktpath's page lives. */
+  connectionTests: ReadonlyMap<string, ConnectionTest | 'running'>;
+  testConnection(host: string): Promise<void>;
   selectedHost: string;
   setSelectedHost(name: string): void;
   doc: PathDocument | undefined;

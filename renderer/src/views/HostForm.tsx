@@ -1,9 +1,13 @@
 import { useState } from 'react';
-import { HostSchema, type Host, type HostInput } from '../../../main/api/hosts';
-import { formatIssues } from '../../../main/api/validate';
+import type { ReactNode } from 'react';
+import type { Host, HostInput } from '../../../main/api/hosts';
 import { ApiCallError } from '../api/client';
+import { hostFormErrors, type HostFormField } from '../model/host-form-check';
 
-/** Add or edit a host. Checked with the contract's HostSchema as you type, so the core never sees a bad one. */
+/**
+ * Add or edit a host. Checked as you type (model/host-form-check.ts: the contract's HostSchema and the inventory),
+ * each field's problem in words under it once the field was touched, so the core never sees a bad one.
+ */
 export function HostForm(props: {
   original: Host | undefined;
   hosts: readonly Host[];
@@ -25,6 +29,9 @@ export function HostForm(props: {
   const [notes, setNotes] = useState(o?.notes ?? '');
   const [saveError, setSaveError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  /** Fields the user typed in (an untouched empty form is not shouted at); all of them after a submit. */
+  const [touched, setTouched] = useState<ReadonlySet<HostFormField>>(new Set());
+  const touch = (f: HostFormField) => !touched.has(f) && setTouched(new Set([...touched, f]));
 
   const list = (s: string) =>
     s
@@ -42,10 +49,24 @@ export function HostForm(props: {
     privilege,
     notes,
   };
-  const check = HostSchema.safeParse(input);
-  const problem = check.success ? undefined : formatIssues('host', check.error.issues).replace(/^host: /, '');
+  const errors = hostFormErrors(input, props.hosts, o);
+  const problem = Object.values(errors).find(Boolean);
+  /** A field's message and its invalid marking, once touched. */
+  const shown = (f: HostFormField) => (touched.has(f) ? errors[f] : undefined);
+  const invalid = (f: HostFormField) => ({
+    'aria-invalid': !!shown(f),
+    'aria-describedby': `h-${f}-msg`,
+    className: shown(f) ? 'invalid' : undefined,
+  });
+  const message = (f: HostFormField): ReactNode =>
+    shown(f) ? (
+      <div className="field-error form-msg" id={`h-${f}-msg`} data-field={f}>
+        {shown(f)}
+      </div>
+    ) : null;
 
   const submit = async () => {
+    setTouched(new Set(['name', 'address', 'port', 'identity', 'jump', 'tags']));
     if (problem) return;
     setBusy(true);
     setSaveError(undefined);
@@ -80,18 +101,30 @@ export function HostForm(props: {
             value={name}
             disabled={!!o}
             autoFocus
-            onChange={(e) => setName(e.target.value)}
+            onChange={(e) => (setName(e.target.value), touch('name'))}
             placeholder="web-1"
+            {...invalid('name')}
           />
+          {message('name')}
           <label htmlFor="h-address">address</label>
           <input
             id="h-address"
             value={address}
-            onChange={(e) => setAddress(e.target.value)}
+            onChange={(e) => (setAddress(e.target.value), touch('address'))}
             placeholder="10.0.0.5 or host.example"
+            {...invalid('address')}
           />
+          {message('address')}
           <label htmlFor="h-port">port</label>
-          <input id="h-port" value={port} onChange={(e) => setPort(e.target.value)} style={{ width: 90 }} />
+          <input
+            id="h-port"
+            value={port}
+            onChange={(e) => (setPort(e.target.value), touch('port'))}
+            style={{ width: 90 }}
+            inputMode="numeric"
+            {...invalid('port')}
+          />
+          {message('port')}
           <label htmlFor="h-user">user</label>
           <input
             id="h-user"
@@ -112,16 +145,19 @@ export function HostForm(props: {
               <input
                 id="h-identity"
                 value={identity}
-                onChange={(e) => setIdentity(e.target.value)}
-                className="mono"
+                onChange={(e) => (setIdentity(e.target.value), touch('identity'))}
+                {...invalid('identity')}
+                className={`mono${shown('identity') ? ' invalid' : ''}`}
               />
+              {message('identity')}
             </>
           )}
           <label htmlFor="h-jump">jump hosts</label>
           <input
             id="h-jump"
             value={jump}
-            onChange={(e) => setJump(e.target.value)}
+            onChange={(e) => (setJump(e.target.value), touch('jump'))}
+            {...invalid('jump')}
             placeholder={
               props.hosts
                 .filter((h) => h.kind === 'ssh')
@@ -130,6 +166,7 @@ export function HostForm(props: {
                 .join(', ') || 'bastion'
             }
           />
+          {message('jump')}
           <label htmlFor="h-priv">privilege</label>
           <select
             id="h-priv"
@@ -145,20 +182,22 @@ export function HostForm(props: {
           <input
             id="h-tags"
             value={tags}
-            onChange={(e) => setTags(e.target.value)}
+            onChange={(e) => (setTags(e.target.value), touch('tags'))}
             placeholder="prod, edge"
+            {...invalid('tags')}
           />
+          {message('tags')}
           <label htmlFor="h-notes">notes</label>
           <textarea id="h-notes" value={notes} rows={3} onChange={(e) => setNotes(e.target.value)} />
         </div>
-        <div className="field-error" data-testid="host-form-error">
-          {(name || address) && problem ? problem : (saveError ?? '')}
+        <div className="field-error" data-testid="host-form-error" role="status">
+          {saveError ?? ''}
         </div>
         <div className="row" style={{ justifyContent: 'flex-end' }}>
           <button type="button" onClick={props.onCancel}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={!!problem || busy}>
+          <button type="submit" className="primary" disabled={busy}>
             {o ? 'Save' : 'Add host'}
           </button>
         </div>

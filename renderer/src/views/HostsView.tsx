@@ -1,5 +1,5 @@
 import { useMemo, useRef, useState } from 'react';
-import type { ConnectionTest, Host, HostInput } from '../../../main/api/hosts';
+import type { Host, HostInput } from '../../../main/api/hosts';
 import type { LimitFinding, LimitSeverity } from '../../../main/api/limits';
 import type { ProbeFacts } from '../../../main/api/trace';
 import { pickFile, textOf } from '../api/files';
@@ -12,7 +12,6 @@ export function HostsView() {
   const app = useApp();
   const [query, setQuery] = useState('');
   const [editing, setEditing] = useState<Host | 'new' | undefined>();
-  const [tests, setTests] = useState<Record<string, ConnectionTest | 'running'>>({});
   const [probing, setProbing] = useState<Record<string, boolean>>({});
   const search = useRef<HTMLInputElement>(null);
 
@@ -26,20 +25,6 @@ export function HostsView() {
   const current = app.hosts.find((h) => h.name === app.selectedHost);
   const currentFacts = current && app.probes.get(current.name);
 
-  const test = async (name: string) => {
-    setTests((t) => ({ ...t, [name]: 'running' }));
-    try {
-      const r = await app.client.call('hosts.testConnection', { name });
-      setTests((t) => ({ ...t, [name]: r }));
-      if (r.error) app.reportError(Object.assign(new Error(r.error.message), r.error));
-    } catch (e) {
-      setTests((t) => {
-        const { [name]: _, ...rest } = t;
-        return rest;
-      });
-      app.reportError(e);
-    }
-  };
   const probe = async (name: string) => {
     setProbing((p) => ({ ...p, [name]: true }));
     await app.probe(name, true);
@@ -142,7 +127,7 @@ export function HostsView() {
               </thead>
               <tbody>
                 {shown.map((h) => {
-                  const t = tests[h.name];
+                  const t = app.connectionTests.get(h.name);
                   return (
                     <tr
                       key={h.name}
@@ -169,7 +154,11 @@ export function HostsView() {
                         ))}
                       </td>
                       <td>
-                        <Capabilities facts={app.probes.get(h.name)} probing={!!probing[h.name]} />
+                        <Capabilities
+                          facts={app.probes.get(h.name)}
+                          probing={!!probing[h.name]}
+                          error={app.probeErrors.get(h.name)}
+                        />
                       </td>
                       <td data-testid={`conn-${h.name}`}>
                         {t === 'running' ? (
@@ -189,19 +178,21 @@ export function HostsView() {
                           <span className="dim">not tested</span>
                         )}
                       </td>
-                      <td className="row">
-                        <button onClick={() => void test(h.name)}>Test</button>
-                        <button onClick={() => void probe(h.name)} disabled={probing[h.name]}>
-                          Probe
-                        </button>
-                        {h.kind !== 'local' && (
-                          <>
-                            <button onClick={() => setEditing(h)}>Edit</button>
-                            <button className="danger" onClick={() => void remove(h.name)}>
-                              Remove
-                            </button>
-                          </>
-                        )}
+                      <td>
+                        <div className="row">
+                          <button onClick={() => void app.testConnection(h.name)}>Test</button>
+                          <button onClick={() => void probe(h.name)} disabled={probing[h.name]}>
+                            Probe
+                          </button>
+                          {h.kind !== 'local' && (
+                            <>
+                              <button onClick={() => setEditing(h)}>Edit</button>
+                              <button className="danger" onClick={() => void remove(h.name)}>
+                                Remove
+                              </button>
+                            </>
+                          )}
+                        </div>
                       </td>
                     </tr>
                   );
@@ -224,8 +215,16 @@ export function HostsView() {
   );
 }
 
-function Capabilities({ facts, probing }: { facts: ProbeFacts | undefined; probing: boolean }) {
+function Capabilities(props: { facts: ProbeFacts | undefined; probing: boolean; error: string | undefined }) {
+  const { facts, probing, error } = props;
   if (probing) return <span className="muted">probing…</span>;
+  // the last probe failed: why, where the host is listed (older facts, if any, are from before)
+  if (error)
+    return (
+      <span className="bad cell-wrap" data-testid="probe-error" title={error}>
+        ✖ probe failed: {error}
+      </span>
+    );
   if (!facts) return <span className="dim">not probed</span>;
   const ok = Object.entries(facts.attach)
     .filter(([, r]) => r.ok)

@@ -379,7 +379,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
                 checked={captureBytes || groupHosts.length > 1}
                 disabled={groupHosts.length > 1}
                 onChange={(e) => setCaptureBytes(e.target.checked)}
-                aria-label="capture packet bytes"
+                aria-label="keep the bytes of each packet"
               />
               <span className="dim">
                 {groupHosts.length > 1
