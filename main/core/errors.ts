@@ -16,6 +16,14 @@ export class CoreError extends Error {
   }
 }
 
+/** A file whose bytes do not read as what it claims to be (a session, a bundle, a run index): `corrupt-file` on
+ * every face, whatever layer found it. */
+export class FileFormatError extends CoreError {
+  constructor(message: string) {
+    super('corrupt-file', message);
+  }
+}
+
 export class NotFoundError extends CoreError {
   constructor(message: string) {
     super('not-found', message);

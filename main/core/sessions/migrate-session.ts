@@ -10,6 +10,7 @@ import {
 } from '../../api/sessions.js';
 import { RunSchema } from '../../api/trace.js';
 import { formatIssues } from '../../api/validate.js';
+import { FileFormatError } from '../errors.js';
 
 /**
  * Reading session documents of any version this pktpath knows (docs/SESSION-FORMAT.md):
@@ -22,7 +23,7 @@ import { formatIssues } from '../../api/validate.js';
 type Doc = Record<string, unknown>;
 export const MIGRATIONS: Readonly<Record<number, (doc: Doc) => Doc>> = {};
 
-export class SessionFormatError extends Error {}
+export class SessionFormatError extends FileFormatError {}
 
 /** Checks `format` and `version`; returns the version. */
 export function sessionVersionOf(raw: unknown): number {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { RunVariantSchema, type RunVariant } from '../../api/sessions.js';
 import { FiveTupleSchema } from '../../api/trace.js';
 import type { PacketSummary } from '../../api/packets.js';
+import { FileFormatError } from '../errors.js';
 import { isPlaceEntry, isVerdictKind, type PlaceEntry } from './run-index-places.js';
 
 /**
@@ -61,7 +62,7 @@ export type RunIndexDoc = RunIndexMeta & {
   [N in Exclude<RunColumnName, 'cap' | 'flags' | 'verdict' | 'place'>]: ColumnArray<N>;
 } & { [N in 'cap' | 'flags' | 'verdict' | 'place']?: ColumnArray<N> };
 
-export class RunIndexError extends Error {}
+export class RunIndexError extends FileFormatError {}
 
 const fail = (what: string): never => {
   throw new RunIndexError(what);

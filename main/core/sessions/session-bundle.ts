@@ -9,6 +9,8 @@
  * Small enough to write by hand and to read with `head -2` and `dd`; no dependency, no compression (a session
  * compresses well with any tool, and the run files must stay seekable in the data dir anyway).
  */
+import { FileFormatError } from '../errors.js';
+
 const MAGIC = 'pktpath-bundle 1\n';
 const ENTRY_NAME = /^[a-z0-9][a-z0-9.-]{0,95}$/;
 
@@ -17,7 +19,7 @@ export interface BundleEntry {
   data: Buffer;
 }
 
-export class BundleError extends Error {}
+export class BundleError extends FileFormatError {}
 
 export function isBundle(head: Buffer): boolean {
   return head.subarray(0, MAGIC.length).toString('latin1') === MAGIC;

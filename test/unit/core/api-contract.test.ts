@@ -3,6 +3,10 @@ import { events, methods } from '../../../main/api/contract.js';
 import { ContractError, parseEvent, parseRequest, parseResponse } from '../../../main/api/validate.js';
 import { toApiError } from '../../../main/api/handler.js';
 import { CoreError } from '../../../main/core/errors.js';
+import { SessionFormatError } from '../../../main/core/sessions/migrate-session.js';
+import { RunFileError } from '../../../main/core/sessions/run-file.js';
+import { RunIndexError } from '../../../main/core/sessions/run-index.js';
+import { BundleError, decodeBundle } from '../../../main/core/sessions/session-bundle.js';
 import { localHost } from '../../../main/core/inventory/host-store.js';
 
 describe('API contract', () => {
@@ -83,5 +87,11 @@ describe('API contract', () => {
     });
     expect(toApiError(new ContractError('bad'))).toEqual({ code: 'invalid-request', message: 'bad' });
     expect(toApiError(new Error('boom'))).toEqual({ code: 'internal', message: 'boom' });
+  });
+
+  it('a file that does not read as what it claims is corrupt-file wherever it was found, never internal', () => {
+    for (const E of [SessionFormatError, BundleError, RunIndexError, RunFileError])
+      expect(toApiError(new E('bad bytes')), E.name).toEqual({ code: 'corrupt-file', message: 'bad bytes' });
+    expect(() => decodeBundle(Buffer.from('not a bundle'))).toThrow(BundleError);
   });
 });
