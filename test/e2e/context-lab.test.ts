@@ -355,12 +355,17 @@ describe('host context through the built CLI', () => {
         'iptables-save': (a) => a.length === 1 || a[1] === '-V',
         'ip6tables-save': (a) => a.length === 1 || a[1] === '-V',
         ss: (a) => a.slice(1).join(' ') === '-H -lntupw',
+        tc: (a) =>
+          a.slice(1).join(' ') === '-s qdisc show' ||
+          (a.length === 7 &&
+            a.slice(1, 5).join(' ') === '-s filter show dev' &&
+            /^(ingress|egress)$/.test(a[6]!)),
       };
       const refused = execs.filter((e) => !reading[base(e.path)]?.(e.argv));
       expect(refused).toEqual([]);
       // each reading tool really ran (the list is not vacuous)
       const ran = new Set(execs.map((e) => base(e.path)));
-      for (const t of ['ip', 'nsenter', 'cat', 'grep', 'ss']) expect(ran).toContain(t);
+      for (const t of ['ip', 'nsenter', 'cat', 'grep', 'ss', 'tc']) expect(ran).toContain(t);
     },
   );
 });
