@@ -11,10 +11,9 @@ export interface ExplainOptions {
   reasonsKnown: boolean;
   /** Stack id → symbolized frames, innermost first (the `stack` option). */
   stacks?: Map<number, string[]>;
-  /** The run could not see every copy handed to a socket, having no function probe to join copies at skb_clone:
-   * `scope`, scoped to an interface (a socket's skb has none) or a netns (the copy may be delivered in another);
-   * `packet-limit`, the limit stopped new packets, and a copy a tracepoint first sees is one. */
-  socketCopiesUnseen?: 'scope' | 'packet-limit';
+  /** The run could not see every copy handed to a socket: scoped to an interface (a socket's skb has none) or a
+   * netns (the copy may be delivered in another), with no function probe to join copies at skb_clone. */
+  socketCopiesUnseen?: boolean;
 }
 
 /** Whether a kernel release reports kfree_skb drop reasons (5.17 added them); unknown releases are assumed to. */
@@ -32,28 +31,18 @@ export const explainOptionsFor = (run: {
   events?: readonly RunEvent[] | undefined;
   spec?: { meta?: MetaFilter | undefined } | undefined;
   mode?: AttachMode | undefined;
-}): ExplainOptions => {
-  const unseen = socketCopiesUnseen(run);
-  return {
-    reasonsKnown: kernelReportsReasons(run.kernelRelease),
-    ...(run.events ? { stacks: runStacks(run.events) } : {}),
-    ...(unseen ? { socketCopiesUnseen: unseen } : {}),
-  };
-};
+}): ExplainOptions => ({
+  reasonsKnown: kernelReportsReasons(run.kernelRelease),
+  ...(run.events ? { stacks: runStacks(run.events) } : {}),
+  ...(socketCopiesUnseen(run) ? { socketCopiesUnseen: true } : {}),
+});
 
 /** A copy first seen at a socket is matched against the scope there: it has no device (an interface scope never
- * matches it) and may sit in another netns than the one scoped; past the packet limit it is not matched at all.
- * Only a function probe on skb_clone (kprobe, fentry … modes) joins it to its original whatever the scope. */
-function socketCopiesUnseen(run: {
-  spec?: { meta?: MetaFilter | undefined };
-  mode?: AttachMode;
-  events?: readonly RunEvent[] | undefined;
-}): ExplainOptions['socketCopiesUnseen'] {
-  if (run.mode !== 'tracepoint') return undefined;
+ * matches it) and may sit in another netns than the one scoped; only a function probe on skb_clone (kprobe,
+ * fentry … modes) joins it to its original whatever the scope. */
+function socketCopiesUnseen(run: { spec?: { meta?: MetaFilter | undefined }; mode?: AttachMode }): boolean {
   const meta = run.spec?.meta;
-  if (meta?.ifname || meta?.ifindex || meta?.netns !== undefined) return 'scope';
-  const done = run.events?.findLast((r) => r.kind === 'done');
-  return done?.data?.reason === 'packets' ? 'packet-limit' : undefined;
+  return !!(meta?.ifname || meta?.ifindex || meta?.netns !== undefined) && run.mode === 'tracepoint';
 }
 
 /** A packet with its verdict only (what a run file's index keeps): explainPacket without the drop point. */

@@ -24,16 +24,14 @@ export function packetVerdict(
   if (dropped?.dropped) {
     const h = dropped.hops[dropped.dropped.at] as { hop: Hop; at: number };
     const reason = realDropReason(h.hop);
-    if (o.socketCopiesUnseen && reason === 'NO_SOCKET' && isIcmp(protoOf(p)) && !dropped.clone) {
-      const limit = o.socketCopiesUnseen === 'packet-limit';
+    if (o.socketCopiesUnseen && reason === 'NO_SOCKET' && isIcmp(protoOf(p)) && !dropped.clone)
       return {
         kind: 'unknown',
-        // the original is freed NO_SOCKET once a copy went to a ping/raw socket, and that copy was not traced
-        summary: `unknown (freed NO_SOCKET at ${h.hop.function}; a copy for a socket ${limit ? 'may have come past the packet limit' : "is outside the trace's scope"})`,
+        // the original is freed NO_SOCKET once a copy went to a ping/raw socket, and that copy was out of scope
+        summary: `unknown (freed NO_SOCKET at ${h.hop.function}; a copy for a socket is outside the trace's scope)`,
         hop: h.at,
-        unseen: limit ? 'socket-copy-limit' : 'socket-copy',
+        unseen: 'socket-copy',
       };
-    }
     return {
       kind: 'dropped',
       summary: `dropped at ${h.hop.function}${reason ? ` (${reason})` : ''}${dropped.clone ? ', a copy' : ''}`,
