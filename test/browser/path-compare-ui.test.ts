@@ -274,13 +274,15 @@ describe('keyboard', () => {
     await expect.poll(() => lines.textContent()).not.toBe('');
     const text = await lines.textContent();
     await page.locator('[data-testid=probe-editor] .view-line').first().click();
-    expect(await page.evaluate('!!document.activeElement.closest(".monaco-editor")')).toBe(true);
+    // focus moves on the browser's own schedule (Monaco focuses its textarea after the click): poll for each step
+    const inEditor = () => page.evaluate('!!document.activeElement.closest(".monaco-editor")');
+    await expect.poll(inEditor).toBe(true);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate('!!document.activeElement.closest(".monaco-editor")')).toBe(false);
+    await expect.poll(inEditor).toBe(false);
     await page.keyboard.press('Shift+Tab');
-    expect(await page.evaluate('!!document.activeElement.closest(".monaco-editor")')).toBe(true);
+    await expect.poll(inEditor).toBe(true);
     await page.keyboard.press('Shift+Tab');
-    expect(await page.evaluate('!!document.activeElement.closest(".monaco-editor")')).toBe(false);
+    await expect.poll(inEditor).toBe(false);
     expect(await lines.textContent()).toBe(text);
     expect(await page.getByLabel('probe profile').inputValue()).toBe('default');
   });
