@@ -271,7 +271,8 @@ describe('keyboard', () => {
     await page.click('[data-view=trace]');
     await page.getByLabel('probe profile').selectOption('default');
     const lines = page.locator('[data-testid=probe-editor] .view-lines');
-    await expect.poll(() => lines.textContent()).not.toBe('');
+    // Monaco paints its lines over a few frames: the text to compare against is the whole profile's
+    await expect.poll(() => lines.textContent()).toContain('icmp_rcv');
     const text = await lines.textContent();
     await page.locator('[data-testid=probe-editor] .view-line').first().click();
     // focus moves on the browser's own schedule (Monaco focuses its textarea after the click): poll for each step
