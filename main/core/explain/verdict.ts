@@ -75,8 +75,8 @@ function deliveredVerdict(p: PacketPath, strands: Strand[], s: Strand): PacketVe
   const task = receiver(s.hops);
   return {
     kind: 'delivered',
-    summary: `delivered (${kind} socket${s.clone ? ', via a clone' : ''})${task ? ` to ${taskLabel(task)}` : ''}`,
-    socket: { kind, ...(task ? { process: task.comm, pid: task.pid } : {}) },
+    summary: `delivered (${kind} socket${s.clone ? ', via a clone' : ''})${toReceiver(task)}`,
+    socket: socketOf(kind, task),
     ...(s.child ? {} : { hop: h.at }),
     ...(s.clone ? { via_clone: true } : {}),
     ...(benign.length ? { benign } : {}),
@@ -101,7 +101,12 @@ const isIcmp = (proto: number | undefined) => proto === 1 || proto === 58;
 
 /** The process the kernel copied the packet to (a hop's `task`: recvmsg runs in the receiver), if a probe said. */
 const receiver = (hops: readonly { hop: Hop }[]) => hops.findLast(({ hop }) => hop.task)?.hop.task;
-const taskLabel = (t: NonNullable<Hop['task']>) => `${t.comm} (pid ${t.pid})`;
+type Task = Hop['task'];
+const toReceiver = (t: Task) => (t ? ` to ${t.comm} (pid ${t.pid})` : '');
+const socketOf = (kind: NonNullable<PacketVerdict['socket']>['kind'], t: Task) => ({
+  kind,
+  ...(t ? { process: t.comm, pid: t.pid } : {}),
+});
 
 /** The length the packet had when the stack received it (IP header on), for telling raw from ping sockets. */
 function receivedLen(p: PacketPath): number {
@@ -137,9 +142,9 @@ function leftOrConsumed(s: Strand, proto: number | undefined): PacketVerdict | u
   if (transport)
     return {
       kind: 'delivered',
-      summary: `delivered (${transport} socket)${task ? ` to ${taskLabel(task)}` : ''}`,
+      summary: `delivered (${transport} socket)${toReceiver(task)}`,
       hop,
-      socket: { kind: transport, ...(task ? { process: task.comm, pid: task.pid } : {}) },
+      socket: socketOf(transport, task),
     };
   const echo = s.hops.some(({ hop: h }) => h.function === 'icmp_echo');
   return {

@@ -19,8 +19,9 @@ const T = TASK.fields;
 
 /** A task's `comm` (NUL-padded bytes any process may set): UTF-8 up to the NUL, control characters as `?`. */
 function commText(buf: Buffer, off: number, size: number): string {
-  const end = buf.indexOf(0, off);
-  const text = buf.toString('utf8', off, end >= off && end < off + size ? end : off + size);
+  const field = buf.subarray(off, off + size);
+  const end = field.indexOf(0);
+  const text = field.toString('utf8', 0, end >= 0 ? end : size);
   // eslint-disable-next-line no-control-regex -- the point is to replace them
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
