@@ -65,9 +65,10 @@ export const PacketVerdictSchema = z.object({
   egress: z.object({ ifindex: z.int().nonnegative(), ifname: z.string().optional() }).optional(),
   /** True when the telling hop belongs to a clone/copy rather than the original skb. */
   via_clone: z.boolean().optional(),
-  /** What would decide it but lay outside what the trace could see: `socket-copy`, a copy handed to a socket
-   * (no interface) in an interface-scoped trace without function probes. */
-  unseen: z.enum(['socket-copy']).optional(),
+  /** What would decide it but lay outside what the trace could see, with tracepoints only (no function probe joins
+   * copies at skb_clone): `socket-copy`, a copy handed to a socket (no interface) in a scoped trace;
+   * `socket-copy-limit`, that copy would have been a new packet past the run's packet limit. */
+  unseen: z.enum(['socket-copy', 'socket-copy-limit']).optional(),
   benign: z.array(BenignFreeSchema).optional(),
 });
 export type PacketVerdict = z.infer<typeof PacketVerdictSchema>;

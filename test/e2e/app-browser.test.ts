@@ -178,6 +178,9 @@ describe('desktop app in browser mode (real core, lab sshd, this kernel)', () =>
     const text = (await hops.textContent()) ?? '';
     expect(text).toContain('net_dev_xmit');
     expect(await page.locator('.hop-change').count()).toBeGreaterThanOrEqual(1); // client netns → server netns
+    // a healthy ping has no drop: an echo reply whose socket copy the 2-packet limit kept out reads unknown
+    const verdicts = await page.locator('[data-col="verdict"]').allTextContents();
+    expect(verdicts.map((v) => v.trim())).not.toContain('dropped');
     expect(await page.getByTestId('packet-detail').textContent()).toContain(
       `ICMP ${topo.clientAddr} → ${topo.serverAddr}`,
     );

@@ -14,6 +14,11 @@ export interface ExplainOptions {
   /** The run could not see every copy handed to a socket: scoped to an interface (a socket's skb has none) or a
    * netns (the copy may be delivered in another), with no function probe to join copies at skb_clone. */
   socketCopiesUnseen?: boolean;
+  /** A tracepoint run its packet limit stopped: after that no new packet was let in, and a copy handed to a socket
+   * is a new packet to tracepoints. Holds only for the run's last `EXPLAIN_LOOKAHEAD` packets (the window's
+   * `drain`, `explainedPacketAt` near the end): an earlier packet's copy would have been read within the window.
+   * Writer and readers apply it to the same packets, so the index's verdict column is what every reader says. */
+  packetLimitStopped?: boolean;
 }
 
 /** Whether a kernel release reports kfree_skb drop reasons (5.17 added them); unknown releases are assumed to. */
@@ -35,6 +40,7 @@ export const explainOptionsFor = (run: {
   reasonsKnown: kernelReportsReasons(run.kernelRelease),
   ...(run.events ? { stacks: runStacks(run.events) } : {}),
   ...(socketCopiesUnseen(run) ? { socketCopiesUnseen: true } : {}),
+  ...(packetLimitStopped(run) ? { packetLimitStopped: true } : {}),
 });
 
 /** A copy first seen at a socket is matched against the scope there: it has no device (an interface scope never
@@ -43,6 +49,19 @@ export const explainOptionsFor = (run: {
 function socketCopiesUnseen(run: { spec?: { meta?: MetaFilter | undefined }; mode?: AttachMode }): boolean {
   const meta = run.spec?.meta;
   return !!(meta?.ifname || meta?.ifindex || meta?.netns !== undefined) && run.mode === 'tracepoint';
+}
+
+/** The loader's `done` record says the packet limit ended a tracepoint run (function probes join copies). */
+function packetLimitStopped(run: { events?: readonly RunEvent[] | undefined; mode?: AttachMode }): boolean {
+  return (
+    run.mode === 'tracepoint' && run.events?.findLast((r) => r.kind === 'done')?.data?.reason === 'packets'
+  );
+}
+
+/** The options for a packet with later packets after it in the run: the limit hid none of its copies. */
+export function beforeRunEnd(o: ExplainOptions): ExplainOptions {
+  const { packetLimitStopped: _, ...rest } = o;
+  return rest;
 }
 
 /** A packet with its verdict only (what a run file's index keeps): explainPacket without the drop point. */
@@ -114,11 +133,16 @@ export class ExplainWindow {
    * they are not handed over a second time under it. Bounded with `kids`. */
   private readonly shown = new Set<number>();
 
+  /** How packets pushed out by later ones are explained (the end-of-run facts apply only at `drain`). */
+  private readonly early: ExplainOptions;
+
   /** `explain`: what a released packet gets (all of explainPacket by default; a writer needs only the verdict). */
   constructor(
     private readonly o: ExplainOptions,
     private readonly explain: typeof explainPacket = explainPacket,
-  ) {}
+  ) {
+    this.early = beforeRunEnd(o);
+  }
 
   /** Takes the next packet; returns the one it pushes out of the window, explained, if any. */
   push(p: PacketPath): ExplainedGroup | undefined {
@@ -135,15 +159,18 @@ export class ExplainWindow {
         this.kids.delete(oldest);
       }
     }
-    return this.held.length > EXPLAIN_LOOKAHEAD ? this.release(this.held.shift() as PacketPath) : undefined;
+    return this.held.length > EXPLAIN_LOOKAHEAD
+      ? this.release(this.held.shift() as PacketPath, this.early)
+      : undefined;
   }
 
-  /** Every packet still held, explained (the input has ended). */
-  *drain(): Generator<ExplainedGroup> {
-    for (let p; (p = this.held.shift());) yield this.release(p);
+  /** Every packet still held, explained (the input has ended): the run's last packets, with what is known at its
+   * end (`o`: a writer asked for its options before the run ended; by default those it was made with). */
+  *drain(o: ExplainOptions = this.o): Generator<ExplainedGroup> {
+    for (let p; (p = this.held.shift());) yield this.release(p, o);
   }
 
-  private release(p: PacketPath): ExplainedGroup {
+  private release(p: PacketPath, o: ExplainOptions): ExplainedGroup {
     this.heldIds.delete(p.id);
     const mine = this.kids.get(p.id) ?? [];
     this.kids.delete(p.id);
@@ -151,6 +178,6 @@ export class ExplainWindow {
     const withParent = this.grouped.delete(p.id) || (p.parent !== undefined && this.heldIds.has(p.parent));
     if (!withParent && p.parent !== undefined && this.kids.has(p.parent)) this.shown.add(p.id);
     const children = mine.filter((c) => !this.shown.delete(c.id));
-    return { packet: this.explain(p, mine, this.o), children, withParent };
+    return { packet: this.explain(p, mine, o), children, withParent };
   }
 }

@@ -15,7 +15,7 @@ import { protoOf, realDropReason, strandsOf, type Strand } from './strands.js';
 export function packetVerdict(
   p: PacketPath,
   children: readonly PacketPath[],
-  o: Pick<ExplainOptions, 'reasonsKnown' | 'socketCopiesUnseen'>,
+  o: Pick<ExplainOptions, 'reasonsKnown' | 'socketCopiesUnseen' | 'packetLimitStopped'>,
 ): PacketVerdict {
   const strands = strandsOf(p, children, o.reasonsKnown);
   const delivered = strands.find((s) => s.delivered && !s.dropped);
@@ -24,14 +24,17 @@ export function packetVerdict(
   if (dropped?.dropped) {
     const h = dropped.hops[dropped.dropped.at] as { hop: Hop; at: number };
     const reason = realDropReason(h.hop);
-    if (o.socketCopiesUnseen && reason === 'NO_SOCKET' && isIcmp(protoOf(p)) && !dropped.clone)
+    const unseenCopy = o.socketCopiesUnseen || o.packetLimitStopped;
+    if (unseenCopy && reason === 'NO_SOCKET' && isIcmp(protoOf(p)) && !dropped.clone) {
+      const limit = !o.socketCopiesUnseen; // the scope explains it whatever the limit did
       return {
         kind: 'unknown',
-        // the original is freed NO_SOCKET once a copy went to a ping/raw socket, and that copy was out of scope
-        summary: `unknown (freed NO_SOCKET at ${h.hop.function}; a copy for a socket is outside the trace's scope)`,
+        // the original is freed NO_SOCKET once a copy went to a ping/raw socket, and that copy was not traced
+        summary: `unknown (freed NO_SOCKET at ${h.hop.function}; a copy for a socket ${limit ? 'may have come past the packet limit' : "is outside the trace's scope"})`,
         hop: h.at,
-        unseen: 'socket-copy',
+        unseen: limit ? 'socket-copy-limit' : 'socket-copy',
       };
+    }
     return {
       kind: 'dropped',
       summary: `dropped at ${h.hop.function}${reason ? ` (${reason})` : ''}${dropped.clone ? ', a copy' : ''}`,

@@ -232,7 +232,8 @@ export class RunFileWriter {
   finish(): RecordedRun {
     if (this.closed) throw new Error('run file already finished');
     this.closed = true;
-    for (const g of this.window?.drain() ?? []) this.rowOf(g.packet);
+    // the run's last packets with what its end says (the loader's done record: did the packet limit stop it?)
+    for (const g of this.window?.drain(this.explainOptions()) ?? []) this.rowOf(g.packet);
     this.data.flush();
     this.rows.flush();
     const { list, final } = this.sortedVariants();

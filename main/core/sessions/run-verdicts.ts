@@ -2,6 +2,7 @@ import { VerdictKindSchema, type VerdictKind } from '../../api/explain.js';
 import type { PacketPath } from '../../api/trace.js';
 import type { RunFile } from './run-file.js';
 import {
+  beforeRunEnd,
   EXPLAIN_LOOKAHEAD,
   explainPacket,
   explainPackets,
@@ -60,5 +61,6 @@ export function explainedPacketAt(
     const q = i === at ? undefined : run.packetAt(i);
     if (q?.parent === p.id) kids.set(q.id, q);
   }
-  return explainPacket(p, [...kids.values()], o);
+  // what the run's end says holds for its last packets only, as in a window's drain
+  return explainPacket(p, [...kids.values()], at >= run.count - EXPLAIN_LOOKAHEAD ? o : beforeRunEnd(o));
 }

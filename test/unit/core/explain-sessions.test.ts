@@ -3,10 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PacketQuerySchema } from '../../../main/api/packets.js';
-import type { PacketPath } from '../../../main/api/trace.js';
-import { explainPackets } from '../../../main/core/explain/explain-packets.js';
+import { TraceSpecSchema, type PacketPath } from '../../../main/api/trace.js';
+import {
+  EXPLAIN_LOOKAHEAD,
+  explainOptionsFor,
+  explainPackets,
+} from '../../../main/core/explain/explain-packets.js';
 import { coreQuery, selectLocal, type ListQuery } from '../../../renderer/src/model/list-query.js';
 import { RunFile } from '../../../main/core/sessions/run-file.js';
+import { explainedPacketAt } from '../../../main/core/sessions/run-verdicts.js';
 import { RunFileWriter } from '../../../main/core/sessions/run-file-writer.js';
 import { SessionStore } from '../../../main/core/sessions/session-store.js';
 import { FrameDecoder } from '../../../main/core/trace/frame-decoder.js';
@@ -96,6 +101,73 @@ describe('explain in saved runs', () => {
     expect(Array.from({ length: file.count }, (_, i) => file.summary(i).verdict)).toEqual(expected);
     expect(expected).not.toContain('dropped');
     expect(expected).toContain('delivered');
+  });
+
+  it('a tracepoint run its packet limit stopped: its last echo reply without a socket copy is unknown to the writer and every reader alike', () => {
+    // the recorded ping (request, reply freed NO_SOCKET, the reply's copy read by ping) repeated; ping 3's copy is
+    // missing (a real NO_SOCKET drop: 1000+ packets followed it), and the run ends on a reply whose copy the limit
+    // kept out
+    const [req, reply, copy] = recordedPing() as [PacketPath, PacketPath, PacketPath];
+    const shift = (p: PacketPath, k: number, parent?: number): PacketPath => ({
+      ...p,
+      id: p.id + 3 * k,
+      ...(parent !== undefined ? { parent } : {}),
+      hops: p.hops.map((h) => ({ ...h, ts_ns: h.ts_ns + k * 1e9 })),
+    });
+    const pings = 700;
+    const packets = Array.from({ length: pings }, (_, k) =>
+      k === 3
+        ? [shift(req, k), shift(reply, k)]
+        : [shift(req, k), shift(reply, k), shift(copy, k, reply.id + 3 * k)],
+    ).flat();
+    packets.push(shift(req, pings), shift(reply, pings));
+    expect(packets.length).toBeGreaterThan(2 * EXPLAIN_LOOKAHEAD);
+    const events = [{ t_ms: 700_000, kind: 'done' as const, data: { reason: 'packets' } }];
+    const run = { host: 'local', mode: 'tracepoint' as const, kernelRelease: '6.18.44', events };
+    // the writer asks for its options at the first packet, before the loader's done record came
+    let ended = false;
+    const w = new RunFileWriter(join(root, 'limited.run'), () =>
+      explainOptionsFor(ended ? run : { ...run, events: [] }),
+    );
+    for (const p of packets) w.append(p);
+    ended = true;
+    const recorded = w.finish();
+    const file = RunFile.open(recorded.file);
+    const col = Array.from({ length: file.count }, (_, i) => file.summary(i).verdict);
+    const at = (id: number) => packets.findIndex((p) => p.id === id);
+    const early = at(reply.id + 9),
+      last = at(reply.id + 3 * pings);
+    expect([col[early], col[last]]).toEqual(['dropped', 'unknown']);
+    expect(col.filter((v) => v === 'dropped' || v === 'unknown')).toHaveLength(2);
+    // readers: in file order (import check, old files, CLI) and one packet at a time (the Path view)
+    const o = explainOptionsFor(run);
+    expect([...explainPackets(packets, o)].map((p) => p.verdict?.kind)).toEqual(col);
+    expect(explainedPacketAt(file, last, o, true).verdict).toMatchObject({
+      kind: 'unknown',
+      unseen: 'socket-copy-limit',
+    });
+    expect(explainedPacketAt(file, early, o, true).verdict?.kind).toBe('dropped');
+    // saved and exported as a trace saves it, it imports (the import check recomputes the verdict column)
+    const s = new SessionStore(join(root, 'data-limited'));
+    const saved = s.saveRecorded(
+      { title: 'limited' },
+      [
+        {
+          run: {
+            ...run,
+            id: 'r1',
+            spec: TraceSpecSchema.parse({ host: 'local', filter: 'icmp' }),
+            startedAt: '2026-01-01T00:00:00Z',
+            lost: 0,
+          },
+          recorded,
+        },
+      ],
+      [{ name: 'local', address: 'local', kernelRelease: '6.18.44' }],
+    );
+    const copyOf = s.importData(s.exportData(saved.id), 'limited.pktpath');
+    expect(s.packet(copyOf.id, undefined, reply.id + 3 * pings).verdict?.kind).toBe('unknown');
+    expect(s.get(copyOf.id).runs[0]?.dropped).toBe(1);
   });
 
   it('the packet list’s "drops only" lists no packet of a healthy ping, saved or live (raw NO_SOCKET frees aside)', () => {

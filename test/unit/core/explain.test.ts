@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Hop, PacketPath } from '../../../main/api/trace.js';
+import { diagnosePackets } from '../../../main/core/diagnose/explain-run.js';
 import { CloneLinker, LINK_LIMITS } from '../../../main/core/explain/clone-linker.js';
 import { NO_REASON_NOTE } from '../../../main/core/explain/drop-point.js';
 import {
@@ -131,6 +132,35 @@ describe('explain: verdicts, clones and drop points on recorded runs', () => {
     ).toBeUndefined();
     const plain = [...explainPackets(unexplained, { reasonsKnown: true })].find((p) => p.id === fx.packet)!;
     expect(plain.verdict?.kind).toBe('dropped');
+  });
+
+  it('a tracepoint run the packet limit stopped: a NO_SOCKET echo reply without its socket copy is unknown', () => {
+    // the same hops, unscoped, in a run whose loader stopped at its packet limit: the reply's copy for ping's
+    // socket would have been a new packet (tracepoints see a copy first at the socket), and none was let in
+    const fx = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../fixtures/diagnose/scoped-ping.json'), 'utf8'),
+    ) as { packet: number; doc: { packets: PacketPath[] } };
+    const unexplained = fx.doc.packets.map(({ verdict: _v, diagnosis: _d, drop: _p, ...p }) => p);
+    const done = (reason: string) => [{ t_ms: 300, kind: 'done', data: { reason } }];
+    const limited = explainOptionsFor({
+      kernelRelease: '6.18.0',
+      mode: 'tracepoint',
+      events: done('packets'),
+    });
+    expect(limited.packetLimitStopped).toBe(true);
+    const [reply] = [...diagnosePackets(explainPackets(unexplained, limited), undefined, limited)].filter(
+      (p) => p.id === fx.packet,
+    );
+    expect(reply!.verdict).toMatchObject({ kind: 'unknown', unseen: 'socket-copy-limit' });
+    expect(reply!.verdict?.summary).toContain('may have come past the packet limit');
+    expect(reply!.diagnosis).toMatchObject({ rule: 'socket-copy-out-of-scope' });
+    expect(reply!.diagnosis!.advice.join(' ')).toContain('higher packet limit');
+    // stopped by duration, or with function probes: the limit hid nothing
+    for (const o of [
+      { mode: 'tracepoint' as const, events: done('duration') },
+      { mode: 'kprobe' as const, events: done('packets') },
+    ])
+      expect(explainOptionsFor({ kernelRelease: '6.18.0', ...o }).packetLimitStopped).toBeUndefined();
   });
 
   it.each([

@@ -1,5 +1,6 @@
 import { symbolOf } from '../../explain/drop-point.js';
-import type { DiagnosisRule } from '../rule.js';
+import type { Facts } from '../facts.js';
+import type { DiagnosisRule, Finding } from '../rule.js';
 import { hopEvidence, ifLabel, inNetns, nsLabel } from '../rule-kit.js';
 
 export const droppedElsewhere: DiagnosisRule = {
@@ -37,11 +38,13 @@ export const inFlight: DiagnosisRule = {
 
 export const socketCopyOutOfScope: DiagnosisRule = {
   id: 'socket-copy-out-of-scope',
-  title: 'freed as NO_SOCKET where a copy for a socket lay outside the trace scope',
+  title: 'freed as NO_SOCKET where a copy for a socket lay outside the trace scope or past its packet limit',
   verdicts: ['unknown'],
   needs: [],
   explain: (f) => {
-    if (f.packet.verdict?.unseen !== 'socket-copy') return undefined;
+    const unseen = f.packet.verdict?.unseen;
+    if (unseen === 'socket-copy-limit') return pastTheLimit(f);
+    if (unseen !== 'socket-copy') return undefined;
     const h = f.hop !== undefined ? f.packet.hops[f.hop] : undefined;
     const symbol = symbolOf(h?.location);
     const at = h ? `${h.function}${symbol ? ` in ${symbol}` : ''}` : 'a free';
@@ -57,6 +60,22 @@ export const socketCopyOutOfScope: DiagnosisRule = {
     };
   },
 };
+
+/** The same free in a tracepoint run the packet limit stopped: the socket's copy would have been a new packet. */
+function pastTheLimit(f: Facts): Finding {
+  const h = f.hop !== undefined ? f.packet.hops[f.hop] : undefined;
+  const symbol = symbolOf(h?.location);
+  return {
+    summary:
+      `freed at ${h ? `${h.function}${symbol ? ` in ${symbol}` : ''}` : 'a free'} (NO_SOCKET) in ${nsLabel(f)} after the run's packet limit: ` +
+      "a ping or raw socket's copy of it is a new packet to tracepoints, and the limit let no new packet in, so it cannot tell delivered from unwanted",
+    advice: [
+      'Trace again with a higher packet limit (`--packets`, the Trace view’s pkts) so the copy is seen reaching the socket; or where kprobes or fentry attach (copies then join their original at skb_clone).',
+      `Ping and raw sockets there: ${inNetns(f, 'ss -awp')}`,
+    ],
+    evidence: hopEvidence(f),
+  };
+}
 
 export const unknownPath: DiagnosisRule = {
   id: 'partial-path',
