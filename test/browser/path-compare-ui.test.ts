@@ -178,6 +178,47 @@ describe('Path view on real 6.12 paths', () => {
   });
 });
 
+describe('Markdown report', () => {
+  itUi('is shown rendered — headings, hop tables, code — and hostile text in it stays text', async () => {
+    const id = ids['ping-vm612']!;
+    // an imported session's text may hold HTML, links and images: none of it may become live in the dialog
+    const api = await BrowserClient.open(serve!.port, serve!.token);
+    const hostile =
+      'see <img src=x onerror=alert(1)> [click](javascript:alert(2)) ![i](https://evil.example/i.png)';
+    expect((await api.call('sessions.annotate', { id, text: hostile })).ok).toBe(true);
+    api.close();
+    await page.click('[data-view=sessions]');
+    await page.locator(`tr[data-session="${id}"]`).click();
+    await page.getByRole('button', { name: 'Show Markdown report…' }).click();
+    const doc = page.getByTestId('report');
+    await doc.waitFor();
+    // rendered, not the Markdown source: run and path headings, each path's hops as a table with code names
+    expect(await doc.locator('h4').first().textContent()).toMatch(/^Run 1: /);
+    expect(await doc.locator('h5').first().textContent()).toMatch(/^Path 1: \d+ packets?/);
+    expect(await doc.locator('table').first().locator('th').allTextContents()).toEqual([
+      'host',
+      'address',
+      'kernel',
+      'arch',
+    ]);
+    const rows = doc.locator('table').nth(1).locator('tbody tr'); // the first path's hops
+    expect(await rows.count()).toBeGreaterThanOrEqual(48);
+    expect(await rows.first().locator('td code').textContent()).toMatch(/^[a-z_][a-z0-9_.]*$/);
+    const text = (await doc.textContent()) ?? '';
+    expect(text).not.toContain('| --: |');
+    expect(text).not.toMatch(/^#/m);
+    // the annotation reads as written, and nothing in it is an element
+    expect(text).toContain('<img src=x onerror=alert(1)>');
+    expect(text).toContain('javascript:alert(2)');
+    expect(await doc.locator('img, a, script, iframe').count()).toBe(0);
+    await shots('report');
+    await page
+      .getByRole('dialog', { name: 'Markdown report' })
+      .getByRole('button', { name: 'Close' })
+      .click();
+  });
+});
+
 describe('Compare view', () => {
   itUi(
     '"Compare with…" from the Path view; twin titles told apart; the packet picker searches 5-tuples',

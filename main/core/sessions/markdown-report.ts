@@ -8,9 +8,11 @@ import { mdBlock, mdCode, mdText } from './markdown-text.js';
  * HTML, links or images; lines are appended one at a time, never spread, as a packet may have 100k+ hops.
  */
 
-/** A path variant as the report shows it: its count, its first packet ids, and the first packet's hops. */
+/** A path variant as the report shows it: its count and drops (by verdict, as every face counts them), its first
+ * packet ids, and the first packet, explained, with its hops. */
 export interface ReportVariant {
   count: number;
+  dropped: number;
   /** The first (up to 11) packet ids that took this path; more than 10 prints "…". */
   packetIds: number[];
   packet: PacketPath | undefined;
@@ -36,13 +38,15 @@ function runHeader(out: string[], run: SessionRun, index: number): void {
 
 function variantSection(out: string[], v: ReportVariant, vi: number): void {
   const p = v.packet;
-  out.push(
-    `### Path ${vi + 1}: ${v.count} packet${v.count === 1 ? '' : 's'}${p?.drop_reason ? ` — dropped: ${mdText(p.drop_reason)}` : ''}`,
-    '',
-  );
+  // a free's reason is not a drop by itself (a ping reply's original is freed NO_SOCKET once its copy is delivered)
+  const drops = v.dropped
+    ? ` — ${v.dropped} dropped${p?.drop_reason ? ` (${mdText(p.drop_reason)})` : ''}`
+    : '';
+  out.push(`### Path ${vi + 1}: ${v.count} packet${v.count === 1 ? '' : 's'}${drops}`, '');
   if (!p) return;
+  const verdict = p.verdict ? ` ${mdText(p.verdict.summary)}.` : '';
   out.push(
-    `Packet ${p.id} (packets ${v.packetIds.slice(0, 10).join(', ')}${v.packetIds.length > 10 ? ', …' : ''}):`,
+    `Packet ${p.id} (packets ${v.packetIds.slice(0, 10).join(', ')}${v.packetIds.length > 10 ? ', …' : ''}):${verdict}`,
     '',
     '| # | function | Δt (µs) | ifindex | len |',
     '| --: | --- | --: | --: | --: |',

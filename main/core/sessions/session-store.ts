@@ -54,7 +54,7 @@ import { packetPage } from './packet-pages.js';
 import { runTimeline } from './run-timeline.js';
 import type { RunTimeline, TimelineWindowParsed } from '../../api/timeline.js';
 import { explainedPacketAt, verdictColumn } from './run-verdicts.js';
-import { explainOptionsFor, explainPackets } from '../explain/explain-packets.js';
+import { explainOptionsFor, explainPackets, type ExplainOptions } from '../explain/explain-packets.js';
 import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';
 import { decodeBundle, encodeBundle, isBundle } from './session-bundle.js';
@@ -527,13 +527,15 @@ export class SessionStore {
     const stored = this.readStored(id);
     const perRun = stored.runs.map((r) => {
       const file = this.runFile(stored, r);
+      const o = explainOptionsFor(r);
       return variantsOf(file.index, 11).map((v): ReportVariant => {
         const first = v.packet_ids[0];
         const at = first === undefined ? undefined : file.positionOf(first);
         return {
           count: v.count,
+          dropped: v.dropped ?? 0,
           packetIds: v.packet_ids,
-          packet: at === undefined ? undefined : readPacket(file, at),
+          packet: at === undefined ? undefined : explainedAt(file, at, o, r.mode === 'tracepoint'),
         };
       });
     });
@@ -660,6 +662,15 @@ function unreadableSummary(id: string, path: string, e: unknown): SessionSummary
     packets: 0,
     problem: toApiError(e),
   };
+}
+
+/** explainedPacketAt, its file's problems said as such. */
+function explainedAt(file: RunFile, at: number, o: ExplainOptions, searchKids: boolean): PacketPath {
+  try {
+    return explainedPacketAt(file, at, o, searchKids);
+  } catch (e) {
+    throw runFileProblem(file.path, e);
+  }
 }
 
 function readPacket(file: RunFile, at: number): PacketPath {

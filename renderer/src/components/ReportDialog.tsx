@@ -1,6 +1,8 @@
 import { useEffect, useMemo } from 'react';
+import { MarkdownDoc } from './MarkdownDoc';
 
-/** A session's Markdown report from `sessions.report`: read it here, or download it as a file (browser mode too). */
+/** A session's Markdown report from `sessions.report`: read it here rendered, or download the Markdown as a file
+ * (browser mode too). */
 export function ReportDialog(props: {
   title: string;
   fileName: string;
@@ -18,17 +20,13 @@ export function ReportDialog(props: {
         className="dialog"
         role="dialog"
         aria-label="Markdown report"
-        style={{ width: 'min(900px, 90vw)' }}
+        style={{ width: 'min(960px, 92vw)', maxWidth: 'none' }}
         onKeyDown={(e) => e.key === 'Escape' && props.onClose()}
       >
         <h2>Report: {props.title}</h2>
-        <pre
-          className="mono"
-          data-testid="report"
-          style={{ maxHeight: '60vh', overflow: 'auto', fontSize: 12 }}
-        >
-          {props.markdown}
-        </pre>
+        <div className="report-body" tabIndex={0} aria-label="report text">
+          <MarkdownDoc markdown={props.markdown} testId="report" />
+        </div>
         <div className="actions">
           <a className="button" href={url} download={props.fileName}>
             Download {props.fileName}

@@ -190,6 +190,10 @@ describe('explain in saved runs', () => {
     });
     // the Sessions list, the path variants and the compare view count no drop either (they counted raw frees)
     expect(dropCounts(s, id).filter((n) => n > 0)).toEqual([]);
+    // nor does the Markdown report (it said "dropped: NO_SOCKET" from the raw free); it gives the verdict
+    const report = s.report(id);
+    expect(report).not.toMatch(/dropped/);
+    expect(report).toMatch(/\): delivered /);
     // and an export of it imports (the import check adds drops up the same way)
     const copy = s.importData(s.exportData(id), 'ping.pktpath');
     expect(dropCounts(s, copy.id).filter((n) => n > 0)).toEqual([]);

@@ -85,7 +85,7 @@ describe('session store', () => {
     expect(text).toContain('# Renamed');
     expect(text).toContain('| web1 | 10.0.0.5 | 6.12.0 |');
     expect(text).toContain('### Path 1: 2 packets');
-    expect(text).toContain('### Path 2: 1 packet — dropped: NETFILTER_DROP');
+    expect(text).toContain('### Path 2: 1 packet — 1 dropped (NETFILTER_DROP)');
     expect(text).toContain('| 1 | `icmp_rcv` | 2.5 | 2 | 84 |');
     expect(text).toContain('- (run r1, packet 3, hop 1) the nft rule');
     s.delete(created.id);
@@ -337,7 +337,7 @@ describe('session format version 2: paging, lazy packets, migration, export', ()
     s.exportTo(id, md, 'markdown');
     const report = s.report(id);
     expect(readFileSync(md, 'utf8')).toBe(report);
-    expect(report).toContain('### Path 3: 50 packets — dropped: NETFILTER_DROP');
-    expect(report).toContain('Packet 4 (packets 4, 14, 24, 34, 44, 54, 64, 74, 84, 94, …):');
+    expect(report).toContain('### Path 3: 50 packets — 50 dropped (NETFILTER_DROP)');
+    expect(report).toMatch(/Packet 4 \(packets 4, 14, 24, 34, 44, 54, 64, 74, 84, 94, …\): dropped at /);
   });
 });
