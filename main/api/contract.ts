@@ -102,12 +102,24 @@ export const methods = {
       name: FileLabelSchema.optional(),
       only: z.array(z.string()).optional(),
       overwrite: z.boolean().default(false),
+      /** Say what would be imported and skipped, changing nothing (a face's preview to pick from). */
+      dryRun: z.boolean().default(false),
     }),
     z.object({
       imported: z.array(HostSchema),
       skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
     }),
     'import the concrete Host entries of ~/.ssh/config, or of uploaded ssh_config `text`',
+  ),
+  'hosts.disconnect': method(
+    z.object({ name: HostNameSchema, force: z.boolean().default(false) }),
+    z.object({
+      /** A pooled connection (open, or still connecting) was there and is closed now. */
+      closed: z.boolean(),
+      /** Runs that were tracing over it; they end (only with `force`). */
+      endedRuns: z.array(z.string()),
+    }),
+    "close the host's pooled SSH connection, e.g. a dead link not yet noticed; the next call connects afresh. With runs tracing on the host it fails with `conflict` unless `force`",
   ),
   'hosts.testConnection': method(
     z.object({ name: HostNameSchema, timeoutMs: z.int().positive().optional() }),

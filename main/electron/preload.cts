@@ -21,6 +21,7 @@ const METHODS = [
   'hosts.update',
   'hosts.remove',
   'hosts.importSshConfig',
+  'hosts.disconnect',
   'hosts.testConnection',
   'probe.run',
   'filter.check',

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -382,6 +382,47 @@ describe('keyboard', () => {
     expect(await page.getByTestId('conn-db-1').textContent()).toMatch(/^✖ unreachable/);
     expect(await row.getByTestId('probe-error').textContent()).toMatch(/^✖ probe failed: unreachable: /);
     await shotsAt(page, 'hosts', 'failed-host');
+  });
+
+  itUi('an ssh_config upload is previewed to pick from; nothing changes until Import', async () => {
+    // after the form test: db-1 (127.0.0.1:9) is in the inventory
+    await page.click('[data-view=hosts]');
+    const cfg = join(scratch, 'upload.config');
+    writeFileSync(
+      cfg,
+      [
+        'Include ~/.ssh/more.conf',
+        'Host db-1\n  HostName 10.7.0.1\n  User ops',
+        'Host web-2\n  HostName 10.7.0.2\n  Port 2222\n  User deploy\n  ProxyJump db-1',
+        'Host local\n  HostName 10.7.0.3',
+      ].join('\n'),
+    );
+    const chooser = page.waitForEvent('filechooser');
+    await page.getByRole('button', { name: 'Upload ssh_config…' }).click();
+    await (await chooser).setFiles(cfg);
+    const dialog = page.getByRole('dialog', { name: 'Import hosts from ssh_config' });
+    await dialog.waitFor();
+    const box = (name: string) => dialog.getByLabel(`import ${name}`, { exact: true });
+    expect(await box('web-2').isChecked()).toBe(true);
+    expect(await box('db-1').isChecked()).toBe(false); // in the inventory: replacing it is a choice
+    expect(await dialog.locator('tr[data-import="db-1"]').textContent()).toContain('exists: replaces it');
+    expect(await dialog.locator('tr[data-import="web-2"]').textContent()).toContain('10.7.0.2:2222');
+    const skipped = (await dialog.getByTestId('import-skipped').textContent()) ?? '';
+    expect(skipped).toMatch(/Include/);
+    expect(skipped).toContain('local: reserved for the built-in host');
+    expect(cli('hosts', 'list')).not.toContain('web-2'); // a preview only
+    await shotsAt(page, 'hosts', 'import-preview');
+    await dialog.getByRole('button', { name: 'Import 1 host' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('tr[data-host="web-2"]').waitFor();
+    const list = cli('hosts', 'list');
+    expect(list).toContain('web-2');
+    expect(list).toMatch(/db-1\s+127\.0\.0\.1/); // left as it was
+    // Reset: db-1's failed test and probe left no pooled connection to close
+    await page.locator('tr[data-host="db-1"]').getByRole('button', { name: 'Reset' }).click();
+    await expect
+      .poll(() => page.getByTestId('toast').textContent())
+      .toContain('No SSH connection to db-1 was open');
   });
 
   itUi('Tab from the packet list reaches the splitter, the group headers and the hop table', async () => {

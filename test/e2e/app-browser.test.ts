@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { createCore, type CoreService } from '../../main/core/service/create-core.js';
 import { startBrowserMode, type BrowserMode } from '../../main/server/index.js';
-import { localShell } from '../lab/exec.js';
+import { localShell, sh } from '../lab/exec.js';
 import type { LabHostName } from '../lab/lab.js';
 import { addNftDrop, createPair, destroy, ping, type Topology } from '../lab/netns.js';
 import { ARTIFACTS, CHROMIUM, openApp, shotsAt } from '../support/browser.js';
@@ -148,6 +148,51 @@ describe('desktop app in browser mode (real core, lab sshd, this kernel)', () =>
     await page.getByPlaceholder('Search name, address, tag').fill('');
     await shot('hosts');
   });
+
+  itLab(
+    'Reset closes the pooled SSH connection; one a trace runs over only once the user agrees',
+    async () => {
+      const { port } = lab().hosts.local!;
+      // this process's established connections to the lab sshd (the core runs in it): the pool's
+      const pooled = async () =>
+        (await sh(localShell, `ss -tnpH state established '( dport = :${port} )'`))
+          .split('\n')
+          .filter((l) => l.includes(`pid=${process.pid},`)).length;
+      await view('hosts');
+      const row = page.locator('tr[data-host="lab-local"]');
+      await row.getByRole('button', { name: 'Probe' }).click(); // a probe goes over the pool
+      await expect.poll(pooled, { timeout: 30_000 }).toBe(1);
+      await row.getByRole('button', { name: 'Reset' }).click();
+      await expect
+        .poll(() => page.getByTestId('toast').textContent())
+        .toContain('Closed the SSH connection to lab-local; the next test, probe or trace connects afresh');
+      await expect.poll(pooled).toBe(0);
+
+      // a trace over the pooled connection: Reset asks first, and a "no" leaves both alone
+      await setUpTrace('lab-local', 'icmp');
+      await page.getByLabel('packet limit').fill('');
+      await page.getByRole('button', { name: '▶ Start' }).click();
+      const phase = page.getByTestId('phase');
+      await expect.poll(() => phase.textContent(), { timeout: 60_000 }).toBe('tracing');
+      await view('hosts');
+      const asked: string[] = [];
+      page.once('dialog', (d) => void (asked.push(d.message()), d.dismiss()));
+      await row.getByRole('button', { name: 'Reset' }).click();
+      await expect.poll(() => asked.length).toBe(1);
+      expect(asked[0]).toMatch(
+        /^run run-\S+ is tracing on lab-local over this connection; resetting it ends it\. Reset anyway\?$/,
+      );
+      expect(await pooled()).toBe(1);
+      page.once('dialog', (d) => void d.accept());
+      await row.getByRole('button', { name: 'Reset' }).click();
+      await expect
+        .poll(() => page.getByTestId('toast').textContent())
+        .toMatch(/^Closed the SSH connection to lab-local \(ended run-\S+\)/);
+      await view('trace');
+      await expect.poll(() => phase.textContent(), { timeout: 30_000 }).toMatch(/^(failed|done)$/);
+      await expect.poll(pooled).toBe(0);
+    },
+  );
 
   itLab('shows a bad filter’s error under the box as it is typed, and refuses to start', async () => {
     await view('trace');

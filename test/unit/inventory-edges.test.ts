@@ -146,6 +146,31 @@ describe('jump fan-out', { timeout: 90_000 }, () => {
   });
 });
 
+describe('hosts import-ssh-config --dry-run', { timeout: 90_000 }, () => {
+  it('says what it would import and skip, and changes nothing', () => {
+    const cfg = join(home, 'preview.config');
+    writeFileSync(
+      cfg,
+      'Host db1\n  HostName 10.2.0.1\n  User ops\nHost edge\n  HostName 10.2.0.9\n  Port 2200\n',
+    );
+    expect(pktpath(['hosts', 'add', 'db1', '--address', '10.9.9.9']).code).toBe(0);
+    const dry = pktpath(['hosts', 'import-ssh-config', cfg, '--dry-run']);
+    expect(dry).toMatchObject({ code: 0, err: '' });
+    expect(dry.out).toBe('would import edge (10.2.0.9:2200)\nskipped db1: exists already\n');
+    const names = () => stored().map((h) => h.name);
+    expect(names()).toEqual(['db1']);
+    expect(stored()[0]).toMatchObject({ address: '10.9.9.9' });
+    // overwriting, as the Hosts view's preview asks it: db1 would be replaced, still nothing changes
+    const over = pktpath(['hosts', 'import-ssh-config', cfg, '--dry-run', '--overwrite']);
+    expect(over.out).toBe('would import db1 (ops@10.2.0.1:22)\nwould import edge (10.2.0.9:2200)\n');
+    expect(stored()[0]).toMatchObject({ address: '10.9.9.9' });
+    expect(pktpath(['hosts', 'import-ssh-config', cfg]).out).toBe(
+      'imported edge (10.2.0.9:2200)\nskipped db1: exists already\n',
+    );
+    expect(names()).toEqual(['db1', 'edge']);
+  });
+});
+
 describe('hosts.json from a newer pktpath', { timeout: 90_000 }, () => {
   it('is refused with a clear message and left where it is, untouched', () => {
     const newer = JSON.stringify({ version: 2, hosts: [{ name: 'x', address: 'y', transport: 'quic' }] });

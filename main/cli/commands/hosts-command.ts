@@ -29,18 +29,21 @@ export async function hostsCommand(argv: readonly string[], ctx: CliContext): Pr
       const { positionals, values } = parseCommand(
         'hosts import-ssh-config',
         rest,
-        { overwrite: { type: 'boolean' }, json: { type: 'boolean' } },
-        { min: 0, max: 1, names: '[FILE] [--overwrite]' },
+        { overwrite: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } },
+        { min: 0, max: 1, names: '[FILE] [--overwrite] [--dry-run]' },
       );
       const r = await (
         await ctx.core()
       ).call('hosts.importSshConfig', {
         ...(positionals[0] !== undefined ? sshConfigFile(positionals[0]) : {}),
         overwrite: values.overwrite ?? false,
+        dryRun: values['dry-run'] ?? false,
       });
       if (values.json) ctx.io.out(json(r));
       else {
-        for (const h of r.imported) ctx.io.out(`imported ${h.name}`);
+        const verb = values['dry-run'] ? 'would import' : 'imported';
+        for (const h of r.imported)
+          ctx.io.out(`${verb} ${h.name} (${h.user ? `${h.user}@` : ''}${h.address}:${h.port})`);
         for (const s of r.skipped) ctx.io.out(`skipped ${s.name}: ${s.reason}`);
       }
       return 0;

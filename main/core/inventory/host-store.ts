@@ -143,6 +143,7 @@ export class HostStore {
   addMany(
     inputs: readonly Host[],
     overwrite: boolean,
+    dryRun = false,
   ): { imported: Host[]; skipped: { name: string; reason: string }[] } {
     const all = byName(this.load()); // insertion order is the file's order; a replaced host keeps its place
     const imported: Host[] = [];
@@ -169,7 +170,7 @@ export class HostStore {
       }
       imported.push(host);
     }
-    if (imported.length) this.save([...all.values()]);
+    if (imported.length && !dryRun) this.save([...all.values()]);
     return { imported, skipped };
   }
 }

@@ -36,14 +36,16 @@ export class ConnectionPool {
     return conn;
   }
 
-  /** Drops (and closes) the connection of one host, e.g. after a "cut link" or an inventory edit. */
-  drop(name: string): void {
+  /** Drops (and closes) the connection of one host, e.g. after a "cut link" or an inventory edit; says whether
+   * there was one (open or still connecting). */
+  drop(name: string): boolean {
     const entry = this.live.get(name);
     this.live.delete(name);
     void entry?.conn.then(
       (c) => c.close(),
       () => undefined,
     );
+    return entry !== undefined;
   }
 
   closeAll(): void {

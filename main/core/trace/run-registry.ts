@@ -90,6 +90,11 @@ export class RunRegistry {
     return run.toRun();
   }
 
+  /** The runs still going on host `name` (connecting, tracing or stopping). */
+  activeOn(name: string): TraceRun[] {
+    return [...this.runs.values()].filter((r) => !r.endedAt && r.host.name === name);
+  }
+
   /** A run that has ended, for saving. */
   finished(id: string): FinishedRun {
     const run = this.get(id);

@@ -5,7 +5,10 @@ import type { ProbeFacts } from '../../../main/api/trace';
 import { pickFile, textOf } from '../api/files';
 import { useApp } from '../app/context';
 import { StateMessage } from '../components/StateMessage';
+import { ApiCallError } from '../api/client';
 import { HostForm } from './HostForm';
+import { HostRow } from './HostRow';
+import { SshImportDialog, type SshImportPreview } from './SshImportDialog';
 
 /** The inventory: search by name, address or tag; add/edit/remove; import ~/.ssh/config; test; probe. */
 export function HostsView() {
@@ -13,6 +16,9 @@ export function HostsView() {
   const [query, setQuery] = useState('');
   const [editing, setEditing] = useState<Host | 'new' | undefined>();
   const [probing, setProbing] = useState<Record<string, boolean>>({});
+  const [importing, setImporting] = useState<
+    { preview: SshImportPreview; source: { text?: string; name?: string } } | undefined
+  >();
   const search = useRef<HTMLInputElement>(null);
 
   const shown = useMemo(() => {
@@ -30,19 +36,52 @@ export function HostsView() {
     await app.probe(name, true);
     setProbing((p) => ({ ...p, [name]: false }));
   };
-  /** No file: ~/.ssh/config of the user running pktpath. An upload's `Include` lines are listed as skipped. */
+  /** No file: ~/.ssh/config of the user running pktpath. An upload's `Include` lines are listed as skipped. The
+   * core says first what it would import (`dryRun`); the user picks from that. */
   const importConfig = async (upload: boolean) => {
     try {
       const file = upload ? await pickFile('ssh-config') : undefined;
       if (upload && !file) return;
-      const r = await app.client.call('hosts.importSshConfig', {
-        ...(file ? { text: textOf(file), name: file.name } : {}),
-        overwrite: false,
+      const source = file ? { text: textOf(file), name: file.name } : {};
+      const r = await app.client.call('hosts.importSshConfig', { ...source, overwrite: true, dryRun: true });
+      setImporting({
+        preview: { source: file?.name ?? '~/.ssh/config', hosts: r.imported, skipped: r.skipped },
+        source,
       });
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
+  const importPicked = async (only: string[], overwrite: boolean) => {
+    if (!importing) return;
+    try {
+      const r = await app.client.call('hosts.importSshConfig', { ...importing.source, only, overwrite });
       await app.refreshHosts();
+      setImporting(undefined);
       app.notify(
-        `Imported ${r.imported.length} host(s) from ${file?.name ?? '~/.ssh/config'}` +
+        `Imported ${r.imported.length} host(s) from ${importing.preview.source}` +
           (r.skipped.length ? `; skipped ${r.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')}` : ''),
+      );
+    } catch (e) {
+      app.reportError(e);
+    }
+  };
+  /** Closes the host's pooled SSH connection (a dead link keepalive has not noticed yet); runs on it end only
+   * once the user agrees. */
+  const resetConnection = async (name: string) => {
+    try {
+      let r;
+      try {
+        r = await app.client.call('hosts.disconnect', { name, force: false });
+      } catch (e) {
+        if (!(e instanceof ApiCallError && e.code === 'conflict')) throw e;
+        if (!confirm(`${e.message}. Reset anyway?`)) return;
+        r = await app.client.call('hosts.disconnect', { name, force: true });
+      }
+      app.notify(
+        r.closed
+          ? `Closed the SSH connection to ${name}${r.endedRuns.length ? ` (ended ${r.endedRuns.join(', ')})` : ''}; the next test, probe or trace connects afresh`
+          : `No SSH connection to ${name} was open; the next test, probe or trace connects afresh`,
       );
     } catch (e) {
       app.reportError(e);
@@ -126,83 +165,31 @@ export function HostsView() {
                 </tr>
               </thead>
               <tbody>
-                {shown.map((h) => {
-                  const t = app.connectionTests.get(h.name);
-                  return (
-                    <tr
-                      key={h.name}
-                      data-host={h.name}
-                      className={h.name === app.selectedHost ? 'selected' : ''}
-                      onMouseDown={() => app.setSelectedHost(h.name)}
-                      onDoubleClick={() => setEditing(h)}
-                    >
-                      <td>
-                        <b>{h.name}</b>
-                      </td>
-                      <td className="mono">
-                        {h.kind === 'local' ? 'this machine' : `${h.address}:${h.port}`}
-                        {h.jump.length ? <span className="dim"> via {h.jump.join(' → ')}</span> : null}
-                      </td>
-                      <td className="muted">
-                        {h.kind === 'local' ? '—' : `${h.user ?? '(you)'} · ${h.auth.kind}`} · {h.privilege}
-                      </td>
-                      <td>
-                        {h.tags.map((tag) => (
-                          <span key={tag} className="badge tag">
-                            {tag}
-                          </span>
-                        ))}
-                      </td>
-                      <td>
-                        <Capabilities
-                          facts={app.probes.get(h.name)}
-                          probing={!!probing[h.name]}
-                          error={app.probeErrors.get(h.name)}
-                        />
-                      </td>
-                      <td data-testid={`conn-${h.name}`}>
-                        {t === 'running' ? (
-                          <span className="muted">testing…</span>
-                        ) : t ? (
-                          t.ok ? (
-                            <span className="ok">
-                              ✔ {Math.round(t.latencyMs)} ms · {t.user} · {t.kernelRelease} {t.arch}
-                              {t.privileged === false ? <span className="bad"> · not root</span> : ''}
-                            </span>
-                          ) : (
-                            <span className="bad" title={t.error?.message}>
-                              ✖ {t.error?.code}
-                            </span>
-                          )
-                        ) : (
-                          <span className="dim">not tested</span>
-                        )}
-                      </td>
-                      <td>
-                        <div className="row">
-                          <button onClick={() => void app.testConnection(h.name)}>Test</button>
-                          <button onClick={() => void probe(h.name)} disabled={probing[h.name]}>
-                            Probe
-                          </button>
-                          {h.kind !== 'local' && (
-                            <>
-                              <button onClick={() => setEditing(h)}>Edit</button>
-                              <button className="danger" onClick={() => void remove(h.name)}>
-                                Remove
-                              </button>
-                            </>
-                          )}
-                        </div>
-                      </td>
-                    </tr>
-                  );
-                })}
+                {shown.map((h) => (
+                  <HostRow
+                    key={h.name}
+                    host={h}
+                    probing={!!probing[h.name]}
+                    onProbe={() => void probe(h.name)}
+                    onEdit={() => setEditing(h)}
+                    onReset={() => void resetConnection(h.name)}
+                    onRemove={() => void remove(h.name)}
+                  />
+                ))}
               </tbody>
             </table>
           )}
         </div>
         {current && currentFacts && <ProbeFactsPanel host={current} facts={currentFacts} />}
       </div>
+      {importing && (
+        <SshImportDialog
+          preview={importing.preview}
+          existing={new Set(app.hosts.map((h) => h.name))}
+          onImport={importPicked}
+          onCancel={() => setImporting(undefined)}
+        />
+      )}
       {editing && (
         <HostForm
           original={editing === 'new' ? undefined : editing}
@@ -212,40 +199,6 @@ export function HostsView() {
         />
       )}
     </div>
-  );
-}
-
-function Capabilities(props: { facts: ProbeFacts | undefined; probing: boolean; error: string | undefined }) {
-  const { facts, probing, error } = props;
-  if (probing) return <span className="muted">probing…</span>;
-  // the last probe failed: why, where the host is listed (older facts, if any, are from before)
-  if (error)
-    return (
-      <span className="bad cell-wrap" data-testid="probe-error" title={error}>
-        ✖ probe failed: {error}
-      </span>
-    );
-  if (!facts) return <span className="dim">not probed</span>;
-  const ok = Object.entries(facts.attach)
-    .filter(([, r]) => r.ok)
-    .map(([k]) => k);
-  return (
-    <span data-testid="capabilities">
-      <span className="badge">{facts.kernel.release}</span>
-      <span className="badge">{facts.arch}</span>
-      <span className={`badge ${facts.btf.vmlinux ? 'ok' : 'bad'}`}>
-        {facts.btf.vmlinux ? 'BTF' : 'no BTF'}
-      </span>
-      {ok.map((k) => (
-        <span
-          key={k}
-          className={`badge ${k === facts.auto ? 'accent' : 'ok'}`}
-          title={k === facts.auto ? 'auto picks this' : ''}
-        >
-          {k}
-        </span>
-      ))}
-    </span>
   );
 }
 

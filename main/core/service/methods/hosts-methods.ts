@@ -1,5 +1,6 @@
 import type { ConnectionTest } from '../../../api/hosts.js';
 import { toApiError } from '../../../api/handler.js';
+import { ConflictError } from '../../errors.js';
 import type { CommandRunner } from '../../ssh/command-runner.js';
 import type { SshConnection } from '../../ssh/connection.js';
 import { importSshConfig, importSshConfigText } from '../../inventory/ssh-config-import.js';
@@ -13,6 +14,7 @@ type HostMethods =
   | 'hosts.update'
   | 'hosts.remove'
   | 'hosts.importSshConfig'
+  | 'hosts.disconnect'
   | 'hosts.testConnection';
 
 export function hostMethods(ctx: CoreContext): MethodTable<HostMethods> {
@@ -30,13 +32,22 @@ export function hostMethods(ctx: CoreContext): MethodTable<HostMethods> {
       ctx.access.pool.drop(name);
       return {};
     },
-    'hosts.importSshConfig': ({ text, name, only, overwrite }) => {
+    'hosts.importSshConfig': ({ text, name, only, overwrite, dryRun }) => {
       // No path from a caller: the running user's ~/.ssh/config, or the text a face uploaded.
       const found =
         text === undefined ? importSshConfig() : importSshConfigText(text, name ?? 'uploaded text');
       const wanted = only ? found.hosts.filter((h) => only.includes(h.name)) : found.hosts;
-      const r = ctx.hosts.addMany(wanted, overwrite);
+      const r = ctx.hosts.addMany(wanted, overwrite, dryRun);
       return { imported: r.imported, skipped: [...found.skipped, ...r.skipped] };
+    },
+    'hosts.disconnect': ({ name, force }) => {
+      ctx.hosts.get(name); // an unknown name is not-found, not "nothing to close"
+      const running = ctx.runs.activeOn(name).map((r) => r.id);
+      if (running.length && !force)
+        throw new ConflictError(
+          `${running.length === 1 ? `run ${running[0]} is` : `runs ${running.join(', ')} are`} tracing on ${name} over this connection; resetting it ends ${running.length === 1 ? 'it' : 'them'}`,
+        );
+      return { closed: ctx.access.pool.drop(name), endedRuns: running };
     },
     'hosts.testConnection': ({ name, timeoutMs }) => testConnection(ctx, name, timeoutMs),
   };
