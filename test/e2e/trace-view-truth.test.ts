@@ -315,6 +315,67 @@ describe('Trace view: the screen never lies', () => {
   );
 
   itUi(
+    'the live timeline grows while the run traces, counts what the list holds, and a drag across it filters the list',
+    async () => {
+      const t = topo!;
+      await setUpTrace(`icmp and host ${t.serverAddr}`, '0', '7');
+      await startButton().click();
+      await waitForPhase(/^tracing$/, 60_000);
+      const pinging = spawn(
+        'ip',
+        ['netns', 'exec', t.client, 'ping', '-i', '0.2', '-w', '6', '-q', t.serverAddr],
+        {
+          stdio: 'ignore',
+        },
+      );
+      const pinged = new Promise((r) => pinging.on('close', r));
+      // every packet the legend counts, whatever its colour
+      const legendTotal = async () => {
+        const text = (await page.locator('[data-testid=timeline-legend]:visible').textContent()) ?? '';
+        return [...text.matchAll(/([\d,]+) (?:delivered|dropped|unknown)/g)].reduce(
+          (n, m) => n + Number(m[1]!.replace(/,/g, '')),
+          0,
+        );
+      };
+      await expect.poll(legendTotal, { timeout: 20_000 }).toBeGreaterThan(0);
+      const early = await legendTotal();
+      await expect.poll(legendTotal, { timeout: 20_000 }).toBeGreaterThan(early + 4); // it grows as packets come
+      expect(await phase()).toBe('tracing');
+      // a healthy ping, live: each echo reply's NO_SOCKET free is joined by its socket copy (a new packet to
+      // tracepoints, seen after the reply was published), so none stays dropped
+      await expect
+        .poll(() => page.locator('[data-testid=timeline-legend]:visible').textContent(), { timeout: 5000 })
+        .not.toContain('dropped');
+      expect(await page.locator('.vlist-row.dropped:visible').count()).toBe(0);
+      await shots('live-timeline');
+      await pinged;
+      expect(await waitForPhase(/^(done|failed)$/, 60_000)).toBe('done');
+      // ended: the timeline counts exactly the packets the list holds
+      const count = () => page.locator('[data-testid=packet-count]:visible').textContent();
+      const total = Number(((await count()) ?? '').replace(/,/g, ''));
+      expect(total).toBeGreaterThan(20); // ~30 requests and their replies, and the replies' socket copies
+      await expect.poll(legendTotal).toBe(total);
+      // a drag across the first half of the plot keeps the list to the packets in that range
+      const plot = page.locator('[data-testid=timeline-plot]:visible');
+      const box = (await plot.boundingBox())!;
+      const y = box.y + box.height / 2;
+      await page.mouse.move(box.x + 2, y);
+      await page.mouse.down();
+      await page.mouse.move(box.x + box.width * 0.5, y, { steps: 6 });
+      await page.mouse.up();
+      await expect.poll(count).toMatch(new RegExp(`^[\\d,]+ of ${total.toLocaleString('en-US')}$`));
+      const shown = Number(((await count()) ?? '').split(' of ')[0]!.replace(/,/g, ''));
+      expect(shown).toBeGreaterThan(0);
+      expect(shown).toBeLessThan(total);
+      expect(await page.getByTestId('timeline-delta').first().textContent()).toMatch(/Δt /);
+      await plot.focus();
+      await page.keyboard.press('Escape');
+      await expect.poll(count).toBe(total.toLocaleString('en-US'));
+    },
+    120_000,
+  );
+
+  itUi(
     'the connection cut while a run ends: reconnected, the page shows the end from the core and can save the run',
     async () => {
       await setUpTrace(`host ${topo!.serverAddr}`, '0', '3');

@@ -2,7 +2,6 @@ import type { ApiError } from '../../api/errors.js';
 import type { Host } from '../../api/hosts.js';
 import type { ProbeEntry } from '../../api/probeset.js';
 import type {
-  PacketPath,
   AttachMode,
   ProbeFacts,
   Run,
@@ -24,6 +23,7 @@ import type { ConnectGate } from './connect-gate.js';
 import { FrameDecoder, type StatusRecord } from './frame-decoder.js';
 import { loaderConfig, modeOfBackend } from './loader-config.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
+import { LiveUpdates } from './live-updates.js';
 import { PacketGrouper } from './packet-grouper.js';
 import {
   explainPacket,
@@ -83,6 +83,8 @@ export class TraceRun {
   /** The first packets, kept for the inline `packets` of `toRun()`. */
   private readonly inline: Run['packets'] = [];
   readonly grouper: PacketGrouper;
+  /** What each publish tick sends (live-updates.ts). */
+  private readonly live: LiveUpdates;
   /** Host context at start and end (main/core/context/), unless the spec turned it off. */
   readonly hostContext: RunHostContext;
   readonly ended: Promise<void>;
@@ -129,6 +131,7 @@ export class TraceRun {
         this.inline.push(rest);
       }
     });
+    this.live = new LiveUpdates((id) => this.grouper.packets.get(id));
     // Started on the next turn, so the caller has the run id before its first progress event.
     this.ended = new Promise<void>((r) => setImmediate(r))
       .then(() => this.run())
@@ -338,18 +341,16 @@ export class TraceRun {
       this.cmd?.kill();
     }
     const changed = this.grouper.takeChanged();
-    if (changed.length)
-      this.deps.packets(
-        this.id,
-        changed.slice(0, RUN_LIMITS.liveBatch).map((p) => this.hostContext.namer.packet(this.explained(p))),
-      );
-  }
-
-  /** A live packet with its verdict so far (over its children still in memory); the run file keeps the raw
-   * packet, and readers explain it again with every child (docs/CLI.md "Explain"). */
-  private explained(p: PacketPath): PacketPath {
-    const kids = (p.children ?? []).flatMap((id) => this.grouper.packets.get(id) ?? []);
-    return explainPacket(p, kids, this.explainOptions());
+    if (!changed.length) return;
+    // each with its verdict so far, over its children in memory or published lately; an original whose copy
+    // linked to it since is published again (the run file keeps raw packets: readers explain them again)
+    const o = this.explainOptions();
+    this.deps.packets(
+      this.id,
+      this.live
+        .batch(changed.slice(0, RUN_LIMITS.liveBatch))
+        .map(({ packet, kids }) => this.hostContext.namer.packet(explainPacket(packet, kids, o))),
+    );
   }
 
   private explainOptions(): ExplainOptions {

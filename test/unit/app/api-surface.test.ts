@@ -101,6 +101,7 @@ describe('API surface exposed to the page', () => {
           "hosts.update",
           "hosts.remove",
           "hosts.importSshConfig",
+          "hosts.disconnect",
           "hosts.testConnection",
           "probe.run",
           "filter.check",
