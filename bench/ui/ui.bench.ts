@@ -7,6 +7,10 @@
 //  - a display-filter keystroke on the 100k-packet list → the list's count updated and painted, vs a keystroke
 //    into a box that filters nothing, in the same page
 //  - compare view of two 1k-hop paths: click Compare → aligned rows on screen, and the core's share of it
+//  - a live trace streaming (ping -f across a veth pair, traced on `local` with raw tracepoints, every packet
+//    matched): main-thread work per frame while the Trace view follows it, vs the idle page above; the packet rate
+//    the page received (needs root; without it the part says so)
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +23,8 @@ import { createCore } from '../../main/core/service/create-core.js';
 import { SessionStore } from '../../main/core/sessions/session-store.js';
 import { startBrowserMode } from '../../main/server/index.js';
 import { launchChromium } from '../../test/support/browser.js';
+import { localShell } from '../../test/lab/exec.js';
+import { createPair, destroy } from '../../test/lab/netns.js';
 
 const out = process.argv[2] ?? 'bench/results/ui-ui.json';
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
@@ -96,13 +102,56 @@ function workPerFrame(events: TraceEvent[]): FrameWork[] {
   return frames.slice(1);
 }
 
+/**
+ * Main-thread work per frame while a live trace streams into the Trace view: `ping -f` across a veth pair, traced on
+ * `local` (raw tracepoints) with no packet limit, every packet matched; the rate is what the page itself counted.
+ */
+async function streamFrames(page: Page) {
+  if (process.getuid?.() !== 0) return { skipped: 'needs root (tracing this kernel)' } as const;
+  const t = await createPair(localShell);
+  const flood = spawn('ip', ['netns', 'exec', t.client, 'ping', '-f', '-q', '-w', '40', t.serverAddr], {
+    stdio: 'ignore',
+  });
+  const livePackets = async () =>
+    Number(((await page.getByTestId('live-packets').textContent()) ?? '0').replace(/,/g, ''));
+  try {
+    await page.click('[data-view=trace]');
+    await page.getByLabel('host', { exact: true }).selectOption('local');
+    await page.getByTestId('filter').fill(`icmp and host ${t.serverAddr}`);
+    await page.getByLabel('probe profile').selectOption('default');
+    await page.getByLabel('attach mode').selectOption('tracepoint');
+    await page.getByLabel('packet limit').fill('0');
+    await page.getByLabel('duration limit').fill('60');
+    await page.getByRole('button', { name: '▶ Start' }).click();
+    await page.locator('[data-testid=phase]', { hasText: 'tracing' }).waitFor({ timeout: 60_000 });
+    await page.waitForTimeout(1500); // packets flowing
+    const [n0, t0] = [await livePackets(), performance.now()];
+    const frames = await traceFrames(page, 'stream');
+    const packetsPerS = Math.round(((await livePackets()) - n0) / ((performance.now() - t0) / 1000));
+    await page.getByRole('button', { name: '■ Stop' }).click();
+    await page.locator('[data-testid=phase]', { hasText: /^(done|failed)$/ }).waitFor({ timeout: 120_000 });
+    const lost = (await page.getByTestId('progress').textContent())?.match(/lost\s*([\d,]+)/)?.[1] ?? '?';
+    return { ...frames, packetsPerS, lost };
+  } finally {
+    flood.kill();
+    await destroy(t);
+  }
+}
+
 /** Runs 240 frames idle or scrolling the visible packet list a screen per frame, traced; per-frame work and intervals. */
-async function traceFrames(page: Page, mode: 'idle' | 'scroll') {
+async function traceFrames(page: Page, mode: 'idle' | 'scroll' | 'stream') {
   const cdp = await page.context().newCDPSession(page);
   const events: TraceEvent[] = [];
   cdp.on('Tracing.dataCollected', (e) => events.push(...(e.value as unknown as TraceEvent[])));
   await cdp.send('Tracing.start', {
-    traceConfig: { includedCategories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] },
+    traceConfig: {
+      includedCategories: [
+        'devtools.timeline',
+        'disabled-by-default-devtools.timeline',
+        // with PKTPATH_UI_TRACE_DIR, JS samples too (DevTools shows them as the call tree)
+        ...(process.env.PKTPATH_UI_TRACE_DIR ? ['disabled-by-default-v8.cpu_profiler'] : []),
+      ],
+    },
     transferMode: 'ReportEvents',
   });
   const run = await page.evaluate(async (scroll) => {
@@ -399,8 +448,20 @@ try {
   }
   const compareRows = await page.locator('.cmp-row').count();
 
+  const stream = await streamFrames(page);
+
   const result = {
     summary: {
+      ...('work' in stream
+        ? {
+            stream_packets_per_s: stream.packetsPerS,
+            stream_work_per_frame_p50_ms: round(median(stream.work), 2),
+            stream_work_per_frame_p95_ms: round(pct(stream.work, 0.95), 2),
+            stream_work_per_frame_max_ms: round(Math.max(...stream.work), 2),
+            stream_vs_idle_work_p95_ratio: round(pct(stream.work, 0.95) / pct(idle.work, 0.95), 1),
+            stream_events_lost: stream.lost,
+          }
+        : { stream: stream.skipped }),
       open_100k_ms: round(median(openMs)),
       trivial_page_ms: round(median(trivialMs)),
       open_vs_trivial_ratio: round(median(openMs) / median(trivialMs), 2),
@@ -428,6 +489,7 @@ try {
         scroll_work_per_frame_p95_ms: 16,
         compare_1k_ms: 100,
         filter_keystroke_ms: 100,
+        stream_work_per_frame_p95_ms: 16,
       },
     },
     // Scalars and strings only, so the file is stable under Prettier.
@@ -448,6 +510,13 @@ try {
       idle_keystroke_runs_ms: idleKeyMs.map((x) => round(x)).join(' '),
       compare_runs_ms: compareMs.map((x) => round(x)).join(' '),
       compare_rows_in_dom: compareRows,
+      ...('work' in stream
+        ? {
+            stream_work_mean_ms: breakdown(stream),
+            stream_work_frames_over_16_ms: stream.work.filter((w) => w > 16).length,
+            stream_frame_interval_p95_ms: round(pct(stream.intervals, 0.95)),
+          }
+        : {}),
     },
   };
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');

@@ -37,10 +37,14 @@ export function packetVariantKey(p: PacketPath): string {
  * Distinct paths of a run with how many packets took each: complete paths first (fragments and paths cut by the end
  * of the trace are not what "the path" of a run means), then most frequent, then earliest.
  */
-export function pathVariants(packets: readonly PacketPath[]): PathVariant[] {
+export function pathVariants(
+  packets: readonly PacketPath[],
+  /** A face whose packets never change once made may remember each one's key (the live list regroups often). */
+  keyOf: (p: PacketPath) => string = packetVariantKey,
+): PathVariant[] {
   const byKey = new Map<string, PathVariant>();
   for (const p of packets) {
-    const key = packetVariantKey(p);
+    const key = keyOf(p);
     const v = byKey.get(key);
     const dropped = isDropped(p);
     if (v) {

@@ -3,7 +3,7 @@ import { summarizePacket, type PacketPage, type PacketSummary } from '../../../m
 import type { SessionRun } from '../../../main/api/sessions';
 import type { PacketPath } from '../../../main/api/trace';
 import { coreQuery, queryKey, selectLocal, type ListQuery } from './list-query';
-import { pathVariants } from '../../../main/api/path-variants';
+import { packetVariantKey, pathVariants } from '../../../main/api/path-variants';
 import { wallClockOf, type WallClock } from './wall-clock';
 import { bucketTimeline, type RunTimeline, type TimelineWindowParsed } from '../../../main/api/timeline';
 import { verdictKindOf } from '../../../main/api/display-filter/index';
@@ -63,6 +63,15 @@ export function sessionRunSource(client: ApiClient, sessionId: string, run: Sess
   };
 }
 
+/** Each packet's variant key, once: the page never changes a packet object (a grown packet arrives as a new
+ * one), and a live list regroups its whole window at every batch. */
+const variantKeys = new WeakMap<PacketPath, string>();
+function rememberedKey(p: PacketPath): string {
+  let k = variantKeys.get(p);
+  if (k === undefined) variantKeys.set(p, (k = packetVariantKey(p)));
+  return k;
+}
+
 /** Packets held in the page (a live or just-finished trace); `version` bumps as they arrive. */
 export function localSource(
   key: string,
@@ -70,11 +79,18 @@ export function localSource(
   version: number,
   opts: { t0?: number | undefined; wall?: WallClock | undefined } = {},
 ): PacketSource {
-  const found = pathVariants(packets);
-  const variantOf = new Map<number, number>();
-  found.forEach((v, i) => v.packet_ids.forEach((id) => variantOf.set(id, i)));
+  const found = pathVariants(packets, rememberedKey);
+  // built when first asked (a live source is replaced at every batch, most never asked for rows)
+  let variantOf: Map<number, number> | undefined;
   const variants = found.map((v) => ({ ...v, dropped: v.dropped ?? 0 }));
-  const variantOfPacket = (p: PacketPath) => variantOf.get(p.id) ?? 0;
+  const variantOfPacket = (p: PacketPath) => {
+    if (!variantOf) {
+      variantOf = new Map();
+      for (let i = 0; i < found.length; i++)
+        for (const id of found[i]?.packet_ids ?? []) variantOf.set(id, i);
+    }
+    return variantOf.get(p.id) ?? 0;
+  };
   const t0 = opts.t0 ?? packets[0]?.hops[0]?.ts_ns ?? 0;
   // The selected packets of the last query asked (the list asks for one query many times, a row at a time).
   let last: { key: string; list: readonly PacketPath[] } | undefined;
@@ -86,7 +102,7 @@ export function localSource(
       rows.push(summarizePacket(p, variantOfPacket(p)));
     return { total: last.list.length, offset, packets: rows };
   };
-  const byId = new Map(packets.map((p) => [p.id, p]));
+  let byId: Map<number, PacketPath> | undefined;
   return {
     key: `${key}@${version}`,
     total: packets.length,
@@ -97,6 +113,7 @@ export function localSource(
     pageNow,
     page: (offset, limit, q) => Promise.resolve(pageNow(offset, limit, q)),
     packet: (id) => {
+      byId ??= new Map(packets.map((q) => [q.id, q]));
       const p = byId.get(id);
       return p ? Promise.resolve(p) : Promise.reject(new Error(`no packet ${id}`));
     },
