@@ -189,14 +189,14 @@ describe('flows in the app (issue 11)', () => {
       const current = (v: string) => page.locator(`[data-view=${v}]`).getAttribute('aria-current');
       await shots('path-of-a-flow');
       await page.getByRole('button', { name: 'Flows', exact: true }).click();
-      expect(await current('flows')).toBe('true');
+      await expect.poll(() => current('flows')).toBe('true'); // once the session is read
       await page.locator('[data-testid=flows-count]:visible').waitFor();
       await page.click('[data-view=sessions]');
       const row = page.getByTestId('sessions-table').locator('tr', { hasText: 'ping vm61 vm612' });
       await row.getByRole('button', { name: 'Flows', exact: true }).waitFor();
       await shots('sessions-flows');
       await row.getByRole('button', { name: 'Flows', exact: true }).click();
-      expect(await current('flows')).toBe('true');
+      await expect.poll(() => current('flows')).toBe('true'); // the view opens once the session is read (CI)
       expect(await page.locator('[data-testid=flows-title]:visible').textContent()).toBe('ping vm61 vm612');
       expect(pageErrors).toEqual([]);
     },

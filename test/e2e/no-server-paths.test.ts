@@ -312,6 +312,12 @@ describe('the Sessions view downloads and uploads (Chromium against pktpath serv
       page.getByRole('button', { name: 'Upload ssh_config…' }).click(),
     ]);
     await chooser.setFiles(cfg);
+    // the preview first: the Include is listed as not imported, the host picked
+    const dialog = page.getByRole('dialog', { name: 'Import hosts from ssh_config' });
+    expect(await dialog.getByTestId('import-skipped').textContent()).toContain(
+      `Include ${outside}: Include is not followed in uploaded text`,
+    );
+    await dialog.getByRole('button', { name: 'Import 1 host' }).click();
     await expect
       .poll(() => page.getByTestId('toast').textContent())
       .toBe(
