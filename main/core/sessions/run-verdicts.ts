@@ -64,3 +64,29 @@ export function explainedPacketAt(
   // what the run's end says holds for its last packets only, as in a window's drain
   return explainPacket(p, [...kids.values()], at >= run.count - EXPLAIN_LOOKAHEAD ? o : beforeRunEnd(o));
 }
+
+/**
+ * The packets at `positions`, each explained as `explainedPacketAt` explains it, at the lower cost of the two ways:
+ * one at a time (a tracepoint run reads `EXPLAIN_LOOKAHEAD` packets either side of each), or one pass over the run
+ * in file order through the explain window, stopping once the last wanted packet is out of it.
+ */
+export function explainedPacketsAt(
+  run: RunFile,
+  positions: readonly number[],
+  o: ExplainOptions,
+  searchKids: boolean,
+): Map<number, PacketPath> {
+  const out = new Map<number, PacketPath>();
+  if (!searchKids || positions.length * (2 * EXPLAIN_LOOKAHEAD + 1) < run.count) {
+    for (const at of positions) out.set(at, explainedPacketAt(run, at, o, searchKids));
+    return out;
+  }
+  const wanted = new Set(positions);
+  const last = Math.max(...positions);
+  let i = 0;
+  for (const p of explainPackets(run.packets(), o)) {
+    if (wanted.has(i)) out.set(i, p);
+    if (++i > last) break;
+  }
+  return out;
+}

@@ -53,7 +53,7 @@ import { ANSWER_WINDOW, withDiagnosis } from '../diagnose/explain-run.js';
 import { packetPage } from './packet-pages.js';
 import { runTimeline } from './run-timeline.js';
 import type { RunTimeline, TimelineWindowParsed } from '../../api/timeline.js';
-import { explainedPacketAt, verdictColumn } from './run-verdicts.js';
+import { explainedPacketAt, explainedPacketsAt, verdictColumn } from './run-verdicts.js';
 import { explainOptionsFor, explainPackets, type ExplainOptions } from '../explain/explain-packets.js';
 import { sessionPcapng } from './pcapng-export.js';
 import { resolveRun } from './resolve-refs.js';
@@ -527,15 +527,23 @@ export class SessionStore {
     const stored = this.readStored(id);
     const perRun = stored.runs.map((r) => {
       const file = this.runFile(stored, r);
-      const o = explainOptionsFor(r);
-      return variantsOf(file.index, 11).map((v): ReportVariant => {
-        const first = v.packet_ids[0];
-        const at = first === undefined ? undefined : file.positionOf(first);
+      const variants = variantsOf(file.index, 11);
+      const firsts = variants.map((v) =>
+        v.packet_ids[0] === undefined ? undefined : file.positionOf(v.packet_ids[0]),
+      );
+      const explained = explainedAt(
+        file,
+        firsts.filter((at) => at !== undefined),
+        explainOptionsFor(r),
+        r.mode === 'tracepoint',
+      );
+      return variants.map((v, i): ReportVariant => {
+        const at = firsts[i];
         return {
           count: v.count,
           dropped: v.dropped ?? 0,
           packetIds: v.packet_ids,
-          packet: at === undefined ? undefined : explainedAt(file, at, o, r.mode === 'tracepoint'),
+          packet: at === undefined ? undefined : explained.get(at),
         };
       });
     });
@@ -664,10 +672,15 @@ function unreadableSummary(id: string, path: string, e: unknown): SessionSummary
   };
 }
 
-/** explainedPacketAt, its file's problems said as such. */
-function explainedAt(file: RunFile, at: number, o: ExplainOptions, searchKids: boolean): PacketPath {
+/** explainedPacketsAt, its file's problems said as such. */
+function explainedAt(
+  file: RunFile,
+  positions: readonly number[],
+  o: ExplainOptions,
+  searchKids: boolean,
+): Map<number, PacketPath> {
   try {
-    return explainedPacketAt(file, at, o, searchKids);
+    return explainedPacketsAt(file, positions, o, searchKids);
   } catch (e) {
     throw runFileProblem(file.path, e);
   }

@@ -11,7 +11,7 @@ import {
 } from '../../../main/core/explain/explain-packets.js';
 import { coreQuery, selectLocal, type ListQuery } from '../../../renderer/src/model/list-query.js';
 import { RunFile } from '../../../main/core/sessions/run-file.js';
-import { explainedPacketAt } from '../../../main/core/sessions/run-verdicts.js';
+import { explainedPacketAt, explainedPacketsAt } from '../../../main/core/sessions/run-verdicts.js';
 import { RunFileWriter } from '../../../main/core/sessions/run-file-writer.js';
 import { SessionStore } from '../../../main/core/sessions/session-store.js';
 import { FrameDecoder } from '../../../main/core/trace/frame-decoder.js';
@@ -147,6 +147,12 @@ describe('explain in saved runs', () => {
       unseen: 'socket-copy-limit',
     });
     expect(explainedPacketAt(file, early, o, true).verdict?.kind).toBe('dropped');
+    // several at once (the report's first packet of each path): one pass, the same verdicts as one at a time
+    const some = [0, early, early + 1, last];
+    expect(some.length * (2 * EXPLAIN_LOOKAHEAD + 1)).toBeGreaterThan(file.count); // the one-pass way
+    const many = explainedPacketsAt(file, some, o, true);
+    for (const at of some)
+      expect(many.get(at)?.verdict).toEqual(explainedPacketAt(file, at, o, true).verdict);
     // saved and exported as a trace saves it, it imports (the import check recomputes the verdict column)
     const s = new SessionStore(join(root, 'data-limited'));
     const saved = s.saveRecorded(
