@@ -56,12 +56,11 @@ export class LiveUpdates {
   }
 
   private remember(p: PacketPath): void {
-    if (!this.recent.has(p.id)) {
-      if (p.parent !== undefined) {
-        const list = this.kids.get(p.parent);
-        if (list) list.push(p);
-        else this.kids.set(p.parent, [p]);
-      }
+    // a copy's parent is set at its first hop, so it is indexed the first time it is published
+    if (p.parent !== undefined && !this.recent.has(p.id)) {
+      const list = this.kids.get(p.parent);
+      if (list) list.push(p);
+      else this.kids.set(p.parent, [p]);
     }
     this.recent.set(p.id, p);
   }

@@ -45,12 +45,9 @@ export const socketCopyOutOfScope: DiagnosisRule = {
     const unseen = f.packet.verdict?.unseen;
     if (unseen === 'socket-copy-limit') return pastTheLimit(f);
     if (unseen !== 'socket-copy') return undefined;
-    const h = f.hop !== undefined ? f.packet.hops[f.hop] : undefined;
-    const symbol = symbolOf(h?.location);
-    const at = h ? `${h.function}${symbol ? ` in ${symbol}` : ''}` : 'a free';
     return {
       summary:
-        `freed at ${at} (NO_SOCKET) on ${ifLabel(f)} in ${nsLabel(f)}: a ping or raw socket that wanted it gets a ` +
+        `freed at ${freeAt(f)} (NO_SOCKET) on ${ifLabel(f)} in ${nsLabel(f)}: a ping or raw socket that wanted it gets a ` +
         "copy this scoped trace cannot match (a socket's copy has no interface, and may be in another netns), so it cannot tell delivered from unwanted",
       advice: [
         'Trace again without `--interface`, scoped by the netns of the socket (or not at all), to see the copy reach it; or where kprobes attach (copies are then followed from skb_clone whatever the scope).',
@@ -61,13 +58,18 @@ export const socketCopyOutOfScope: DiagnosisRule = {
   },
 };
 
-/** The same free in a tracepoint run the packet limit stopped: the socket's copy would have been a new packet. */
-function pastTheLimit(f: Facts): Finding {
+/** Where the verdict's hop freed the packet: the function, and the caller that freed it where known. */
+function freeAt(f: Facts): string {
   const h = f.hop !== undefined ? f.packet.hops[f.hop] : undefined;
   const symbol = symbolOf(h?.location);
+  return h ? `${h.function}${symbol ? ` in ${symbol}` : ''}` : 'a free';
+}
+
+/** The same free in a tracepoint run the packet limit stopped: the socket's copy would have been a new packet. */
+function pastTheLimit(f: Facts): Finding {
   return {
     summary:
-      `freed at ${h ? `${h.function}${symbol ? ` in ${symbol}` : ''}` : 'a free'} (NO_SOCKET) in ${nsLabel(f)} after the run's packet limit: ` +
+      `freed at ${freeAt(f)} (NO_SOCKET) in ${nsLabel(f)} after the run's packet limit: ` +
       "a ping or raw socket's copy of it is a new packet to tracepoints, and the limit let no new packet in, so it cannot tell delivered from unwanted",
     advice: [
       'Trace again with a higher packet limit (`--packets`, the Trace view’s pkts) so the copy is seen reaching the socket; or where kprobes or fentry attach (copies then join their original at skb_clone).',
