@@ -411,6 +411,10 @@ describe('keyboard', () => {
     expect(skipped).toMatch(/Include/);
     expect(skipped).toContain('local: reserved for the built-in host');
     expect(cli('hosts', 'list')).not.toContain('web-2'); // a preview only
+    // focus starts in the dialog, on Cancel (Escape reaches it; Enter changes nothing)
+    expect(
+      await dialog.getByRole('button', { name: 'Cancel' }).evaluate((e) => e === document.activeElement),
+    ).toBe(true);
     await shotsAt(page, 'hosts', 'import-preview');
     await dialog.getByRole('button', { name: 'Import 1 host' }).click();
     await dialog.waitFor({ state: 'detached' });

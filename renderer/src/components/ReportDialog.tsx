@@ -1,4 +1,5 @@
 import { useEffect, useMemo } from 'react';
+import { Dialog } from './Dialog';
 import { MarkdownDoc } from './MarkdownDoc';
 
 /** A session's Markdown report from `sessions.report`: read it here rendered, or download the Markdown as a file
@@ -15,28 +16,19 @@ export function ReportDialog(props: {
   );
   useEffect(() => () => URL.revokeObjectURL(url), [url]);
   return (
-    <div className="dialog-backdrop">
-      <div
-        className="dialog"
-        role="dialog"
-        aria-label="Markdown report"
-        style={{ width: 'min(960px, 92vw)', maxWidth: 'none' }}
-        onKeyDown={(e) => e.key === 'Escape' && props.onClose()}
-      >
-        <h2>Report: {props.title}</h2>
-        <div className="report-body" tabIndex={0} aria-label="report text">
-          <MarkdownDoc markdown={props.markdown} testId="report" />
-        </div>
-        <div className="actions">
-          <a className="button" href={url} download={props.fileName}>
-            Download {props.fileName}
-          </a>
-          <span className="spacer" />
-          <button className="primary" autoFocus onClick={props.onClose}>
-            Close
-          </button>
-        </div>
+    <Dialog label="Markdown report" title={`Report: ${props.title}`} onClose={props.onClose} wide>
+      <div className="report-body" tabIndex={0} aria-label="report text">
+        <MarkdownDoc markdown={props.markdown} testId="report" />
       </div>
-    </div>
+      <div className="actions">
+        <a className="button" href={url} download={props.fileName}>
+          Download {props.fileName}
+        </a>
+        <span className="spacer" />
+        <button className="primary" autoFocus onClick={props.onClose}>
+          Close
+        </button>
+      </div>
+    </Dialog>
   );
 }
