@@ -413,7 +413,9 @@ describe('keyboard', () => {
     expect(cli('hosts', 'list')).not.toContain('web-2'); // a preview only
     // focus starts in the dialog, on Cancel (Escape reaches it; Enter changes nothing)
     expect(
-      await dialog.getByRole('button', { name: 'Cancel' }).evaluate((e) => e === document.activeElement),
+      await dialog
+        .getByRole('button', { name: 'Cancel' })
+        .evaluate((e) => e === e.ownerDocument.activeElement),
     ).toBe(true);
     await shotsAt(page, 'hosts', 'import-preview');
     await dialog.getByRole('button', { name: 'Import 1 host' }).click();
