@@ -17,29 +17,74 @@ static __noinline int filter_pcap_l3(__u64 data, __u64 linear_len, __u64 pkt_len
 	return data != 0 && linear_len <= pkt_len && pkt_len != 0x7ffffffe;
 }
 
-/* Picks the view as pwru does: the L2 filter when the MAC header is set and non-empty, else the L3 one. */
+/* Where an sk_buff's bytes are: what the filter's view and a capture record start from. */
+struct skb_view {
+	unsigned char *head, *data;
+	__u32 tail, len;
+	__u16 mac, net;
+};
+
+#define SKB_OFF(f) bpf_core_field_offset(struct sk_buff, f)
+
+/* Reads the view's fields in three helper calls instead of six where the kernel keeps tail, end, head and data
+ * together and mac_header right after network_header (64-bit kernels: sk_buff_data_t is an offset there); else
+ * one read per field. Every packet a filter refuses pays this at every probe. The offsets are CO-RE constants, so
+ * the verifier keeps one of the two branches. */
+static __always_inline void read_skb_view(struct sk_buff *skb, struct skb_view *v)
+{
+	if (bpf_core_field_size(struct sk_buff, tail) == 4 && SKB_OFF(end) == SKB_OFF(tail) + 4 &&
+	    SKB_OFF(head) == SKB_OFF(tail) + 8 && SKB_OFF(data) == SKB_OFF(tail) + 16 &&
+	    SKB_OFF(mac_header) == SKB_OFF(network_header) + 2) {
+		struct {
+			__u32 tail, end;
+			unsigned char *head, *data;
+		} b;
+		__u16 h[2];
+		/* a failed read zero-fills: head 0 means "no bytes" below */
+		bpf_probe_read_kernel(&b, sizeof(b), (void *)skb + SKB_OFF(tail));
+		bpf_probe_read_kernel(h, sizeof(h), (void *)skb + SKB_OFF(network_header));
+		v->head = b.head;
+		v->data = b.data;
+		v->tail = b.tail;
+		v->net = h[0];
+		v->mac = h[1];
+	} else {
+		v->head = BPF_CORE_READ(skb, head);
+		v->data = BPF_CORE_READ(skb, data);
+		v->tail = BPF_CORE_READ(skb, tail);
+		v->net = BPF_CORE_READ(skb, network_header);
+		v->mac = BPF_CORE_READ(skb, mac_header);
+	}
+	v->len = BPF_CORE_READ(skb, len);
+}
+
+/* The view's start: the MAC header when it is set and non-empty (the L2 view, as pwru picks it), else the network
+ * header. Returns the bytes readable there (0: none) and the wire length from there in *wire. */
+static __always_inline __u32 view_start(const struct skb_view *v, bool *l2, __u16 *start, __s64 *wire)
+{
+	*l2 = v->mac != (__u16)~0U && v->net > v->mac;
+	*start = *l2 ? v->mac : v->net;
+	if (!v->head || v->tail <= *start)
+		return 0;
+	/* skb->len counts from skb->data, which may sit before or after the start */
+	*wire = (__s64)v->len + ((__s64)(long)v->data - (__s64)(long)(v->head + *start));
+	return *wire > 0 ? v->tail - *start : 0;
+}
+
 static __always_inline bool pcap_match(struct sk_buff *skb, bool *l2)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u16 mac = BPF_CORE_READ(skb, mac_header);
-	__u16 net = BPF_CORE_READ(skb, network_header);
-	__u32 tail = BPF_CORE_READ(skb, tail);
-	__u32 len = BPF_CORE_READ(skb, len);
+	struct skb_view v;
 	__u16 start;
+	__s64 wire = 0;
 
-	*l2 = mac != (__u16)~0U && net > mac;
-	start = *l2 ? mac : net;
-	if (!head || tail <= start)
+	read_skb_view(skb, &v);
+	__u32 lin = view_start(&v, l2, &start, &wire);
+	if (!lin)
 		return false;
-	/* wire length of this view: skb->len counts from skb->data, which may sit before or after `start` */
-	__s64 view_len = (__s64)len + ((__s64)(long)data - (__s64)(long)(head + start));
-	if (view_len <= 0)
-		return false;
-	__u64 p = (__u64)(long)head + start;
+	__u64 p = (__u64)(long)v.head + start;
 	if (*l2)
-		return filter_pcap_l2(p, tail - start, view_len) != 0;
-	return filter_pcap_l3(p, tail - start, view_len) != 0;
+		return filter_pcap_l2(p, lin, wire) != 0;
+	return filter_pcap_l3(p, lin, wire) != 0;
 }
 
 #endif

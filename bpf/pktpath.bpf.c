@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-/* Every probe kind pktpath attaches, all built on on_skb() (skb_path.bpf.h). Sections are "pktpath/<kind>" so
+/* Every probe kind pktpath attaches, all built on on_hop() (skb_path.bpf.h). Sections are "pktpath/<kind>" so
  * that the loader's libbpf handlers can patch the pcap filter in before load (loader/filter_patch.c). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -9,6 +9,7 @@
 #include "pktpath.h"
 #include "arch_regs.h"
 #include "maps.bpf.h"
+#include "probe_word.bpf.h"
 #include "pcap_filter.bpf.h"
 #include "skb_path.bpf.h"
 
@@ -44,11 +45,12 @@ static __always_inline __u64 tp_cookie(int idx)
 	return tp_probe_id[idx] | (tp_quiet & (1u << idx) ? PROBE_QUIET : 0);
 }
 
-#define SKB_TP(name, idx, flags)                                                       \
-	SEC("pktpath/raw_tp")                                                          \
-	int BPF_PROG(tp_##name, struct sk_buff *skb)                                   \
-	{                                                                              \
-		return on_skb(ctx, skb, tp_cookie(idx) | (flags), PK_TRACE, 0, false); \
+#define SKB_TP(name, idx, flags)                                                   \
+	SEC("pktpath/raw_tp")                                                      \
+	int BPF_PROG(tp_##name, struct sk_buff *skb)                               \
+	{                                                                          \
+		on_skb(ctx, skb, tp_cookie(idx) | (flags), PK_TRACE, 0, false, 0); \
+		return 0;                                                          \
 	}
 
 SKB_TP(netif_receive_skb, TP_NETIF_RECEIVE_SKB, 0)
@@ -70,8 +72,9 @@ SEC("pktpath/raw_tp")
 int tp_kfree_skb(__u64 *ctx)
 {
 	__u32 reason = tp_kfree_reason ? (__u32)ctx[2] : 0;
-	return on_skb_at(ctx, (struct sk_buff *)ctx[0], tp_cookie(TP_KFREE_SKB) | PROBE_FREE, PK_TRACE, reason,
-	                 tp_kfree_reason, ctx[1]);
+	on_skb(ctx, (struct sk_buff *)ctx[0], tp_cookie(TP_KFREE_SKB) | PROBE_FREE, PK_TRACE, reason, tp_kfree_reason,
+	       ctx[1]);
+	return 0;
 }
 
 /* kmem_cache_free(call_site, ptr[, cache]): where an sk_buff struct goes back to its cache when no function probe
@@ -104,7 +107,7 @@ int tp_kmem_cache_free(__u64 *ctx)
 /* ---- TC observer: the seed's mechanism. At runtime the context is the kernel's sk_buff itself. ---- */
 static __always_inline int tc_observe(struct __sk_buff *ctx, __u32 dir)
 {
-	on_skb(ctx, (struct sk_buff *)ctx, tc_probe_id[dir], PK_TC, 0, false);
+	on_skb(ctx, (struct sk_buff *)ctx, tc_probe_id[dir], PK_TC, 0, false, 0);
 	return -1; /* TC_ACT_UNSPEC / TCX_NEXT: observe only, never change the verdict */
 }
 
@@ -130,46 +133,22 @@ static __always_inline __u64 task_key(void)
 	return (__u32)id ? id : (1ULL << 63) | bpf_get_smp_processor_id();
 }
 
-/* Where a kprobe's handler sees the instruction pointer: past the int3 on x86 (also when ftrace stands in for it),
- * at the probed instruction on arm64. */
-#if defined(__TARGET_ARCH_x86)
-#define KPROBE_IP_OFF 1
-#else
-#define KPROBE_IP_OFF 0
-#endif
-
-/* The probe word of a kprobe (kp_cookie above); false for an address the loader did not register. */
-static __always_inline bool kprobe_word(struct pt_regs *ctx, __u64 *c)
+/* A function's entry: its return probe (PROBE_RET, PROBE_CLONE) cannot read arguments, so a tracked skb is handed
+ * over. An untracked one is not: its return has nothing to record. */
+static __always_inline void after_entry(struct sk_buff *skb, bool tracked, const struct hop *h)
 {
-	if (kp_cookie) {
-		*c = bpf_get_attach_cookie(ctx);
-		return true;
-	}
-	__u64 ip = PT_REGS_IP(ctx) - KPROBE_IP_OFF, *w = bpf_map_lookup_elem(&probe_by_ip, &ip);
-	if (!w)
-		return false;
-	*c = *w;
-	return true;
+	if (!tracked || !(h->c & (PROBE_RET | PROBE_CLONE)))
+		return;
+	struct ret_key k = { task_key(), h->c };
+	__u64 v = (__u64)(long)skb;
+	bpf_map_update_elem(&ret_stash, &k, &v, BPF_ANY);
 }
 
 static __always_inline int on_regs(struct pt_regs *ctx, struct sk_buff *skb)
 {
-	__u64 c;
-	if (!kprobe_word(ctx, &c))
-		return 0;
-	__u32 rpos = PROBE_REASON_POS(c);
-	/* constant-offset reads only: a register picked at run time would be a modified ctx pointer, which the
-	 * verifier rejects */
-	__u64 a2 = PT_REGS_PARM2(ctx), a3 = PT_REGS_PARM3(ctx), a4 = PT_REGS_PARM4(ctx), a5 = PT_REGS_PARM5(ctx);
-	__u64 reason = rpos == 2 ? a2 : rpos == 3 ? a3 : rpos == 4 ? a4 : rpos == 5 ? a5 : 0;
-
-	if (c & (PROBE_RET | PROBE_CLONE)) {
-		/* the return probe cannot read arguments: hand the skb over */
-		struct ret_key k = { task_key(), c };
-		__u64 v = (__u64)(long)skb;
-		bpf_map_update_elem(&ret_stash, &k, &v, BPF_ANY);
-	}
-	return on_skb(ctx, skb, c, PK_TRACE, reason, rpos != 0);
+	struct hop h = {};
+	after_entry(skb, on_hop(ctx, skb, WORD_KPROBE, &h, PK_TRACE), &h);
+	return 0;
 }
 
 static __always_inline int on_regs_ret(struct pt_regs *ctx)
@@ -200,39 +179,33 @@ int kmulti_ret_skb(struct pt_regs *ctx)
 	return on_regs_ret(ctx);
 }
 
-#define KPROBE_SKB(N)                                                                                  \
-	SEC("pktpath/kprobe")                                                                          \
-	int kprobe_skb_##N(struct pt_regs *ctx)                                                        \
-	{                                                                                              \
-		return on_regs(ctx, (struct sk_buff *)PT_REGS_PARM##N(ctx));                           \
-	}                                                                                              \
-	SEC("pktpath/kprobe.multi")                                                                    \
-	int kmulti_skb_##N(struct pt_regs *ctx)                                                        \
-	{                                                                                              \
-		return on_regs(ctx, (struct sk_buff *)PT_REGS_PARM##N(ctx));                           \
-	}                                                                                              \
-	SEC("pktpath/fentry")                                                                          \
-	int fentry_skb_##N(__u64 *ctx)                                                                 \
-	{                                                                                              \
-		__u64 ip = bpf_get_func_ip(ctx), *c = bpf_map_lookup_elem(&probe_by_ip, &ip);          \
-		__u64 reason = 0;                                                                      \
-		if (!c)                                                                                \
-			return 0;                                                                      \
-		__u64 cookie = *c;                                                                     \
-		__u32 rpos = PROBE_REASON_POS(cookie);                                                 \
-		if (rpos)                                                                              \
-			bpf_get_func_arg(ctx, rpos - 1, &reason);                                      \
-		return on_skb(ctx, (struct sk_buff *)ctx[N - 1], cookie, PK_TRACE, reason, rpos != 0); \
-	}                                                                                              \
-	SEC("pktpath/fexit")                                                                           \
-	int fexit_skb_##N(__u64 *ctx)                                                                  \
-	{                                                                                              \
-		__u64 ip = bpf_get_func_ip(ctx), *c = bpf_map_lookup_elem(&probe_by_ip, &ip);          \
-		__u64 ret = 0;                                                                         \
-		if (!c)                                                                                \
-			return 0;                                                                      \
-		bpf_get_func_ret(ctx, &ret);                                                           \
-		return on_ret(ctx, (struct sk_buff *)ctx[N - 1], *c, (__s64)ret);                      \
+#define KPROBE_SKB(N)                                                                         \
+	SEC("pktpath/kprobe")                                                                 \
+	int kprobe_skb_##N(struct pt_regs *ctx)                                               \
+	{                                                                                     \
+		return on_regs(ctx, (struct sk_buff *)PT_REGS_PARM##N(ctx));                  \
+	}                                                                                     \
+	SEC("pktpath/kprobe.multi")                                                           \
+	int kmulti_skb_##N(struct pt_regs *ctx)                                               \
+	{                                                                                     \
+		return on_regs(ctx, (struct sk_buff *)PT_REGS_PARM##N(ctx));                  \
+	}                                                                                     \
+	SEC("pktpath/fentry")                                                                 \
+	int fentry_skb_##N(__u64 *ctx)                                                        \
+	{                                                                                     \
+		struct hop h = {};                                                            \
+		on_hop(ctx, (struct sk_buff *)ctx[N - 1], WORD_FENTRY, &h, PK_TRACE);         \
+		return 0;                                                                     \
+	}                                                                                     \
+	SEC("pktpath/fexit")                                                                  \
+	int fexit_skb_##N(__u64 *ctx)                                                         \
+	{                                                                                     \
+		__u64 ip = bpf_get_func_ip(ctx), *c = bpf_map_lookup_elem(&probe_by_ip, &ip); \
+		__u64 ret = 0;                                                                \
+		if (!c)                                                                       \
+			return 0;                                                             \
+		bpf_get_func_ret(ctx, &ret);                                                  \
+		return on_ret(ctx, (struct sk_buff *)ctx[N - 1], *c, (__s64)ret);             \
 	}
 
 KPROBE_SKB(1)

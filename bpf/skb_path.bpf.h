@@ -22,21 +22,24 @@ static __always_inline __u32 skb_netns(struct sk_buff *skb)
 	return 0;
 }
 
+/* The meta filters; each reads the skb only when it is set (the loader's rodata: the verifier drops the rest), so
+ * a run without them pays nothing here. */
 static __always_inline bool meta_match(struct sk_buff *skb)
 {
-	struct net_device *dev = BPF_CORE_READ(skb, dev);
-
 	if (cfg_netns && skb_netns(skb) != cfg_netns)
 		return false;
-	if (cfg_ifindex && (!dev || BPF_CORE_READ(dev, ifindex) != cfg_ifindex))
-		return false;
-	if (cfg_ifname[0] || cfg_ifname[1]) {
-		__u64 name[2] = {};
+	if (cfg_ifindex || cfg_ifname[0] || cfg_ifname[1]) {
+		struct net_device *dev = BPF_CORE_READ(skb, dev);
 		if (!dev)
 			return false;
-		bpf_probe_read_kernel(name, sizeof(name), &dev->name);
-		if (name[0] != cfg_ifname[0] || name[1] != cfg_ifname[1])
+		if (cfg_ifindex && BPF_CORE_READ(dev, ifindex) != cfg_ifindex)
 			return false;
+		if (cfg_ifname[0] || cfg_ifname[1]) {
+			__u64 name[2] = {};
+			bpf_probe_read_kernel(name, sizeof(name), &dev->name);
+			if (name[0] != cfg_ifname[0] || name[1] != cfg_ifname[1])
+				return false;
+		}
 	}
 	if (cfg_mark_mask && (BPF_CORE_READ(skb, mark) & cfg_mark_mask) != cfg_mark)
 		return false;
@@ -180,21 +183,15 @@ static __always_inline void end_struct(__u64 key)
  * is set (as pcap_match picks its view), else from the network header. */
 static __always_inline void emit_capture(struct sk_buff *skb, __u32 packet_id, __u32 probe_id, __u64 ktime)
 {
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *data = BPF_CORE_READ(skb, data);
-	__u16 mac = BPF_CORE_READ(skb, mac_header);
-	__u16 net = BPF_CORE_READ(skb, network_header);
-	__u32 tail = BPF_CORE_READ(skb, tail);
-	__u32 len = BPF_CORE_READ(skb, len);
-	bool l2 = mac != (__u16)~0U && net > mac;
-	__u16 start = l2 ? mac : net;
+	struct skb_view v;
+	bool l2;
+	__u16 start;
+	__s64 wire = 0;
 
-	if (!head || tail <= start)
+	read_skb_view(skb, &v);
+	__u32 n = view_start(&v, &l2, &start, &wire);
+	if (!n)
 		return;
-	__s64 wire = (__s64)len + ((__s64)(long)data - (__s64)(long)(head + start));
-	if (wire <= 0)
-		return;
-	__u32 n = tail - start;
 	if (n > cfg_snaplen)
 		n = cfg_snaplen;
 	if (n > PKTPATH_MAX_SNAPLEN)
@@ -211,7 +208,7 @@ static __always_inline void emit_capture(struct sk_buff *skb, __u32 packet_id, _
 	c->flags = l2 ? CAP_L2 : 0;
 	c->_pad = 0;
 	/* a failed read (unmapped head) records 0 bytes */
-	if (bpf_probe_read_kernel(c->data, n, head + start))
+	if (bpf_probe_read_kernel(c->data, n, v.head + start))
 		n = 0;
 	c->caplen = n;
 	bpf_ringbuf_submit(c, 0);
@@ -293,73 +290,98 @@ static __always_inline void emit(void *ctx, struct sk_buff *skb, struct pkt_trac
 		emit_task(t->packet_id, probe_id, ktime);
 }
 
-/* The body of every entry probe. `c` is the probe cookie (PROBE_* flags over the probe id). */
-static __always_inline int on_skb_at(void *ctx, struct sk_buff *skb, __u64 c, int kind, __u32 drop_reason,
-                                     bool has_reason, __u64 location)
+/* An skb seen for the first time at this hop, and matched by the filter: it gets a packet id and is tracked (or,
+ * with the tracking map full, gets one event as `fresh`). Returns NULL when it takes no id (the packet limit). */
+static __always_inline struct pkt_track *start_packet(__u64 key, const struct hop *h, struct pkt_track *fresh,
+                                                      __u16 *flags, bool l2)
+{
+	/* matched only at a free or release point: an skb from before the attach, or one whose earlier hops no probe
+	 * saw (e.g. the original of a copy made in an unprobed function) - a fragment, not a path */
+	bool partial = h->c & (PROBE_FREE | PROBE_TAIL | PROBE_END);
+	struct pkt_track *t = NULL;
+
+	/* the packet limit counts whole paths: past it nothing new matches; fragments never take a slot */
+	if (cfg_max_packets && limited_packets >= cfg_max_packets) {
+		count(CNT_OVER_LIMIT);
+		return NULL;
+	}
+	if (cfg_max_packets && !partial && !claim_limit_slot()) {
+		count(CNT_OVER_LIMIT); /* another CPU took the last slot */
+		return NULL;
+	}
+	if (!(fresh->packet_id = claim_packet_id()))
+		return NULL;
+	*flags |= EV_FIRST | (l2 ? EV_L2 : 0) | (partial ? EV_PARTIAL : 0);
+	count(CNT_PACKETS);
+	__u32 one = 1;
+	if (bpf_map_update_elem(&tracked, &key, fresh, BPF_ANY) == 0 &&
+	    bpf_map_update_elem(&pkt_refs, &fresh->packet_id, &one, BPF_ANY) == 0) {
+		__sync_fetch_and_add(&live_packets, 1);
+		t = bpf_map_lookup_elem(&tracked, &key);
+	} else {
+		count(CNT_TRACK_FULL);
+		bpf_map_delete_elem(&tracked, &key);
+	}
+	if (!t) {
+		/* untracked: one event, and never counted as live */
+		fresh->freed = 1;
+		t = fresh;
+	}
+	return t;
+}
+
+/* The body of every entry probe. `src` says where the hop's probe word comes from (probe_word.bpf.h): it is
+ * looked up only for a tracked skb or one the filter matched. Returns true when the skb is tracked after this hop,
+ * with h filled in (a function probe then hands the skb to its return probe). */
+static __always_inline bool on_hop(void *ctx, struct sk_buff *skb, int src, struct hop *h, int kind)
 {
 	__u64 key = (__u64)(long)skb;
 	struct pkt_track *t, fresh = {};
-	__u16 flags = (has_reason ? EV_DROP : 0) | (location ? EV_LOCATION : 0);
-	bool l2 = false;
+	__u16 flags = 0;
+	bool l2 = false, known = src == WORD_GIVEN;
 
 	if (!skb)
-		return 0;
+		return false;
 	t = bpf_map_lookup_elem(&tracked, &key);
-	if (t && t->freed && !(c & (PROBE_TAIL | PROBE_END))) {
-		/* freed before, and the address is in use again: this is another skb */
-		bpf_map_delete_elem(&tracked, &key);
-		t = NULL;
+	if (t) {
+		if (!hop_word(ctx, src, h))
+			return false;
+		known = true;
+		if (t->freed && !(h->c & (PROBE_TAIL | PROBE_END))) {
+			/* freed before, and the address is in use again: this is another skb */
+			bpf_map_delete_elem(&tracked, &key);
+			t = NULL;
+		}
 	}
-	if (!t && (c & PROBE_QUIET))
-		return 0;
+	if (!t && known && (h->c & PROBE_QUIET))
+		return false;
 	if (!t) {
 		/* Not tracked yet: filter it here (and at every later probe until it matches). */
 		if (!meta_match(skb) || !pcap_match(skb, &l2))
-			return 0;
-		/* matched only at a free or release point: an skb from before the attach, or one whose earlier hops no
-		 * probe saw (e.g. the original of a copy made in an unprobed function) - a fragment, not a path */
-		bool partial = c & (PROBE_FREE | PROBE_TAIL | PROBE_END);
-		/* the packet limit counts whole paths: past it nothing new matches; fragments never take a slot */
-		if (cfg_max_packets && limited_packets >= cfg_max_packets) {
-			count(CNT_OVER_LIMIT);
-			return 0;
-		}
-		if (cfg_max_packets && !partial && !claim_limit_slot()) {
-			count(CNT_OVER_LIMIT); /* another CPU took the last slot */
-			return 0;
-		}
-		if (!(fresh.packet_id = claim_packet_id()))
-			return 0;
-		flags |= EV_FIRST | (l2 ? EV_L2 : 0) | (partial ? EV_PARTIAL : 0);
-		count(CNT_PACKETS);
-		__u32 one = 1;
-		if (bpf_map_update_elem(&tracked, &key, &fresh, BPF_ANY) == 0 &&
-		    bpf_map_update_elem(&pkt_refs, &fresh.packet_id, &one, BPF_ANY) == 0) {
-			__sync_fetch_and_add(&live_packets, 1);
-			t = bpf_map_lookup_elem(&tracked, &key);
-		} else {
-			count(CNT_TRACK_FULL);
-			bpf_map_delete_elem(&tracked, &key);
-		}
-		if (!t) {
-			/* untracked: one event, and never counted as live */
-			fresh.freed = 1;
-			t = &fresh;
-		}
+			return false;
+		if (!known && (!hop_word(ctx, src, h) || (h->c & PROBE_QUIET)))
+			return false;
+		if (!(t = start_packet(key, h, &fresh, &flags, l2)))
+			return false;
 	}
-	if ((c & (PROBE_FREE | PROBE_END)) && !t->freed && release(t))
+	flags |= (h->has_reason ? EV_DROP : 0) | (h->location ? EV_LOCATION : 0);
+	if ((h->c & (PROBE_FREE | PROBE_END)) && !t->freed && release(t))
 		flags |= EV_FREE;
-	if (!(c & PROBE_QUIET))
-		emit(ctx, skb, t, c, kind, flags, drop_reason, (__s64)location);
-	if (t->freed && (!fn_tail || (c & PROBE_END)))
+	if (!(h->c & PROBE_QUIET))
+		emit(ctx, skb, t, h->c, kind, flags, h->drop_reason, (__s64)h->location);
+	if (t->freed && (!fn_tail || (h->c & PROBE_END))) {
 		bpf_map_delete_elem(&tracked, &key);
-	return 0;
+		return false;
+	}
+	return t != &fresh && !t->freed;
 }
 
-/* The body of every entry probe without a free location. */
-static __always_inline int on_skb(void *ctx, struct sk_buff *skb, __u64 c, int kind, __u32 drop_reason, bool has_reason)
+/* A hop whose probe word and reason are at hand (tracepoints, TC). */
+static __always_inline void on_skb(void *ctx, struct sk_buff *skb, __u64 c, int kind, __u32 drop_reason,
+                                   bool has_reason, __u64 location)
 {
-	return on_skb_at(ctx, skb, c, kind, drop_reason, has_reason, 0);
+	struct hop h = { .c = c, .drop_reason = drop_reason, .has_reason = has_reason, .location = location };
+	on_hop(ctx, skb, WORD_GIVEN, &h, kind);
 }
 
 /* The body of every return probe: the return value of a probed function, and clones/copies joining their

@@ -14,6 +14,7 @@ import { createCore } from '../../main/core/service/create-core.js';
 import { FRAME_EVENT, FrameDecoder } from '../../main/core/trace/frame-decoder.js';
 import { PacketGrouper } from '../../main/core/trace/packet-grouper.js';
 import { profileEntries } from '../../main/core/probeset/profiles.js';
+import { writeResult } from '../write-result.js';
 
 const out = process.argv[2] ?? 'bench/results/core-core.json';
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -166,5 +167,5 @@ const decode = await decodeBench();
 const compare = compareBench();
 const warm = await warmTraceBench();
 const result = { summary: { decode, compare, warmTrace: warm } };
-writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+writeResult(out, result);
 console.log(JSON.stringify(result.summary, null, 2));

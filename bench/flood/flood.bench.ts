@@ -3,13 +3,14 @@
 // would be. Reports each process's peak RSS against the 300 MiB bound (serve: while tracing, and separately while
 // saving and opening the run), the packets recorded, and whether the saved run opens with all of them. Needs root and `npm run build` (dist/). Writes the JSON file given as argv[2].
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import type { EventOf } from '../../main/api/contract.js';
 import { localShell } from '../../test/lab/exec.js';
 import { createPair, destroy, type Topology } from '../../test/lab/netns.js';
+import { writeResult } from '../write-result.js';
 
 const out = process.argv[2] ?? 'bench/results/flood-flood.json';
 const DURATION_S = Number(process.env.PKTPATH_FLOOD_S ?? 60);
@@ -180,7 +181,7 @@ try {
     servePackets: serve.packets,
     servedRunOpens: serve.opens,
   };
-  writeFileSync(out, JSON.stringify({ summary, cli, serve }, null, 2) + '\n');
+  writeResult(out, { summary, cli, serve });
   console.log(JSON.stringify(summary));
 } finally {
   await destroy(t);

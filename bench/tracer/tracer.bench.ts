@@ -11,7 +11,7 @@
 //    nothing) / bpftrace doing the same tracking on the same tracepoints; ring-buffer events/s and lost events
 // PKTPATH_BENCH_PARTS=vm|local (comma-separated; 'bpftrace' is an old name of part of 'vm') runs only those.
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { localShell, sh, type Shell } from '../../test/lab/exec.js';
 import { createPair, destroy, type Topology } from '../../test/lab/netns.js';
@@ -19,6 +19,7 @@ import { DEFAULT_FUNCTIONS, LOADER, TraceRun, type Rec } from '../../test/tracer
 import { VM_LOADER, type VmHost } from '../../test/tracer/vm-loader.js';
 import { bootBenchVm612, type BenchVm } from '../../test/lab/vm-bench.js';
 import { labCacheDir, stopVm } from '../../test/lab/vm.js';
+import { writeResult } from '../write-result.js';
 
 const out = process.argv[2] ?? 'bench/results/tracer-tracer.json';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -534,5 +535,5 @@ const summary = {
       ? { ratios: local.ratios, ringBuffer: local.ringBuffer, iperf3Gbps: local.iperf3Gbps }
       : local,
 };
-writeFileSync(out, JSON.stringify({ ...result, summary }, null, 2) + '\n');
+writeResult(out, { ...result, summary });
 console.log(JSON.stringify(summary, null, 2));

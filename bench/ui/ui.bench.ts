@@ -25,6 +25,7 @@ import { startBrowserMode } from '../../main/server/index.js';
 import { launchChromium } from '../../test/support/browser.js';
 import { localShell } from '../../test/lab/exec.js';
 import { createPair, destroy } from '../../test/lab/netns.js';
+import { writeResult } from '../write-result.js';
 
 const out = process.argv[2] ?? 'bench/results/ui-ui.json';
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
@@ -519,7 +520,7 @@ try {
         : {}),
     },
   };
-  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  writeResult(out, result);
   console.log(JSON.stringify(result.summary));
 } finally {
   await close();

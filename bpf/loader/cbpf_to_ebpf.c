@@ -10,10 +10,16 @@
 #define R_LIN  7 /* readable (linear) bytes from R_DATA */
 #define R_A    8
 #define R_X    9
-/* Stack: wire length, the 16 cBPF scratch words, an 8-byte buffer for packet loads. */
+/* Stack: wire length, the 16 cBPF scratch words, an 8-byte buffer for packet loads, then the packet's first WIN
+ * bytes copied once by the prologue and whether that copy worked (0 = it did). A filter's constant-offset loads
+ * (ethertype, addresses, protocol) mostly fall in the first 64 bytes: one helper call instead of one per load,
+ * which is most of the cost of a packet the filter refuses, at every probe. */
 #define OFF_LEN    (-8)
 #define OFF_MEM(k) (-16 - 8 * (int)(k))
 #define OFF_BUF    (-144)
+#define WIN        64
+#define OFF_WIN    (OFF_BUF - WIN)
+#define OFF_WOK    (OFF_WIN - 8)
 
 #define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 
@@ -148,6 +154,56 @@ static bool emit_off_k(struct out *o, uint32_t k)
 	return true;
 }
 
+/* Loads `size` bytes at constant offset k < WIN - size + 1 into `dst`: from the prologue's copy when it worked, else
+ * (a copy that faulted) with a read of its own. Either way only bytes below the readable length (R_LIN) count: the
+ * copy may hold bytes past it, which are never used. */
+static void emit_window_load(struct out *o, uint32_t k, int size, int dst)
+{
+	int bsz = size == 4 ? BPF_W : size == 2 ? BPF_H : BPF_B;
+	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, (int32_t)k + size));
+	emit_jmp(o, INSN(BPF_JMP | BPF_JGT | BPF_X, 4, R_LIN, 0, 0), RET0);
+	emit(o, INSN(BPF_LDX | BPF_MEM | BPF_DW, 4, BPF_REG_10, OFF_WOK, 0));
+	int to_read = o->n;
+	emit(o, INSN(BPF_JMP | BPF_JNE | BPF_K, 4, 0, 0, 0));
+	if (k % (uint32_t)size == 0) {
+		emit(o, INSN(BPF_LDX | BPF_MEM | bsz, dst, BPF_REG_10, OFF_WIN + (int)k, 0));
+		if (size > 1)
+			emit(o, INSN(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, size * 8));
+	} else {
+		/* the verifier takes only aligned stack loads (IPv4 addresses sit at 26 and 30): byte by byte, which
+		 * also puts them in network order */
+		emit(o, INSN(BPF_LDX | BPF_MEM | BPF_B, dst, BPF_REG_10, OFF_WIN + (int)k, 0));
+		for (int b = 1; b < size; b++) {
+			emit(o, INSN(BPF_ALU | BPF_LSH | BPF_K, dst, 0, 0, 8));
+			emit(o, INSN(BPF_LDX | BPF_MEM | BPF_B, 4, BPF_REG_10, OFF_WIN + (int)k + b, 0));
+			emit(o, INSN(BPF_ALU | BPF_OR | BPF_X, dst, 4, 0, 0));
+		}
+	}
+	int to_end = o->n;
+	emit(o, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0));
+	int read_at = o->n;
+	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, (int32_t)k));
+	emit_packet_load(o, size, dst);
+	if (o->oom)
+		return;
+	o->v[to_read].off = (int16_t)(read_at - to_read - 1);
+	o->v[to_end].off = (int16_t)(o->n - to_end - 1);
+}
+
+/* Loads `size` bytes at constant offset k: from the window when they lie in it. False when k is past any packet
+ * (the code jumps to "no match", and nothing may follow it: the verifier rejects unreachable instructions). */
+static bool emit_load_k(struct out *o, uint32_t k, int size, int dst)
+{
+	if (k <= WIN - (uint32_t)size) {
+		emit_window_load(o, k, size, dst);
+		return true;
+	}
+	if (!emit_off_k(o, k))
+		return false;
+	emit_packet_load(o, size, dst);
+	return true;
+}
+
 /* Loads into A or X. Returns -1 for an instruction this class does not have. */
 static int tr_load(struct out *o, const struct cbpf_insn *c)
 {
@@ -171,8 +227,7 @@ static int tr_load(struct out *o, const struct cbpf_insn *c)
 	case C_ABS:
 		if (C_CLASS(code) != C_LD)
 			return -1;
-		if (emit_off_k(o, k))
-			emit_packet_load(o, size, dst);
+		emit_load_k(o, k, size, dst);
 		break;
 	case C_IND:
 		if (C_CLASS(code) != C_LD)
@@ -188,8 +243,7 @@ static int tr_load(struct out *o, const struct cbpf_insn *c)
 	case C_MSH: /* X = 4 * (P[k] & 0xf): the IPv4 header length */
 		if (C_CLASS(code) != C_LDX || C_SIZE(code) != C_B)
 			return -1;
-		if (emit_off_k(o, k)) {
-			emit_packet_load(o, 1, R_X);
+		if (emit_load_k(o, k, 1, R_X)) {
 			emit(o, INSN(BPF_ALU | BPF_AND | BPF_K, R_X, 0, 0, 0xf));
 			emit(o, INSN(BPF_ALU | BPF_LSH | BPF_K, R_X, 0, 0, 2));
 		}
@@ -319,6 +373,13 @@ static void emit_prologue(struct out *o)
 	emit(o, INSN(BPF_ALU | BPF_MOV | BPF_K, R_X, 0, 0, 0));
 	for (int m = 0; m < 16; m++)
 		emit(o, INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, OFF_MEM(m), 0));
+	/* the window: WIN bytes from the packet's start, readable or not (a fault zero-fills it and says so) */
+	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0));
+	emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, OFF_WIN));
+	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, WIN));
+	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, 3, R_DATA, 0, 0));
+	emit(o, INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read_kernel));
+	emit(o, INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 0, OFF_WOK, 0));
 }
 
 /* The shared "no match" exit (only when something jumps there: the verifier rejects unreachable instructions),

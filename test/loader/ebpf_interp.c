@@ -7,7 +7,7 @@
 
 struct vm {
 	uint64_t r[11];
-	uint8_t stack[STACK];
+	_Alignas(8) uint8_t stack[STACK]; /* r10 is 8-aligned, as the kernel's frame pointer */
 	const uint8_t *pkt;
 	uint64_t pkt_len;
 };
@@ -89,14 +89,32 @@ static uint64_t swap_be(uint64_t v, int bits)
 	return __builtin_bswap64(v);
 }
 
-/* bpf_probe_read_kernel(r1 = dst, r2 = size, r3 = src): only packet bytes into the stack */
+bool ebpf_interp_wide_reads_fault;
+int ebpf_interp_reads;
+
+/* bpf_probe_read_kernel(r1 = dst, r2 = size, r3 = src) into the stack. A load's read (≤ 8 bytes) must lie in the
+ * packet's readable bytes: the translation checks that first. A wider one (the prologue's window) may run past
+ * them, as kernel memory past skb->tail is still mapped: those bytes read as garbage, which a correct
+ * translation never uses; with ebpf_interp_wide_reads_fault it faults as an unmapped read does (r0 < 0, dst
+ * zeroed). */
 static int probe_read(struct vm *m)
 {
-	uint8_t *dst = stack_at(m, m->r[1], (int)m->r[2]);
-	uint64_t base = (uint64_t)(uintptr_t)m->pkt;
-	if (!dst || m->r[2] > 8 || m->r[3] < base || m->r[3] + m->r[2] > base + m->pkt_len)
+	uint64_t size = m->r[2], src = m->r[3], base = (uint64_t)(uintptr_t)m->pkt;
+	ebpf_interp_reads++;
+	uint8_t *dst = size <= STACK ? stack_at(m, m->r[1], (int)size) : NULL;
+	if (!dst || src < base || src - base > m->pkt_len)
 		return -1;
-	memcpy(dst, (const void *)(uintptr_t)m->r[3], m->r[2]);
+	uint64_t off = src - base, avail = m->pkt_len - off;
+	if (size <= 8) {
+		if (size > avail)
+			return -1;
+	} else if (ebpf_interp_wide_reads_fault) {
+		memset(dst, 0, size);
+		m->r[0] = (uint64_t)-14; /* -EFAULT */
+		return 0;
+	}
+	memset(dst, 0xa5, size);
+	memcpy(dst, m->pkt + off, size < avail ? size : avail);
 	m->r[0] = 0;
 	return 0;
 }
@@ -108,7 +126,8 @@ static int mem_access(struct vm *m, const struct bpf_insn *i)
 	int ld = BPF_CLASS(i->code) == BPF_LDX;
 	uint8_t *p = stack_at(m, m->r[ld ? i->src_reg : i->dst_reg] + i->off, size);
 	uint64_t v = BPF_CLASS(i->code) == BPF_ST ? (uint64_t)(int64_t)i->imm : m->r[i->src_reg];
-	if (!p || BPF_MODE(i->code) != BPF_MEM)
+	/* the kernel's verifier refuses a misaligned stack access ("misaligned stack access") */
+	if (!p || BPF_MODE(i->code) != BPF_MEM || (uintptr_t)p % (uintptr_t)size)
 		return -1;
 	if (ld) {
 		uint64_t x = 0;

@@ -5,12 +5,19 @@
 #ifndef EBPF_INTERP_H
 #define EBPF_INTERP_H
 #include <linux/bpf.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Runs prog with r1 = pkt, r2 = linear_len, r3 = wire_len. Returns 0 with *r0 set, or -1 when the program does
  * something the interpreter does not allow (an unknown opcode, a jump out of range, a stack access out of bounds,
  * a read outside the packet, too many steps): a translation bug. */
+/* Reads wider than 8 bytes fault (r0 = -EFAULT) instead of reading past the packet: exercises the translation's
+ * path for a window copy that failed. */
+extern bool ebpf_interp_wide_reads_fault;
+/* bpf_probe_read_kernel calls run so far (tests reset it): what a filter costs per packet, mostly. */
+extern int ebpf_interp_reads;
+
 int ebpf_run(const struct bpf_insn *prog, int n, const uint8_t *pkt, uint64_t linear_len, uint64_t wire_len,
              uint64_t *r0);
 #endif

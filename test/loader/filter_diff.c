@@ -6,10 +6,18 @@
 enum diff_result filter_diff(const struct cbpf_insn *cbpf, int ncbpf, const struct bpf_insn *ebpf, int nebpf,
                              const uint8_t *pkt, unsigned len, unsigned wirelen, int *matched)
 {
-	uint64_t r0 = 0;
 	unsigned ref = pcap_ref_run(cbpf, ncbpf, pkt, wirelen, len);
-	if (ebpf_run(ebpf, nebpf, pkt, len, wirelen, &r0))
-		return DIFF_BAD_EBPF;
 	*matched = ref != 0;
-	return (ref != 0) == ((uint32_t)r0 != 0) ? DIFF_SAME : DIFF_MISMATCH;
+	/* twice: loads from the prologue's window copy, and from their own reads when that copy faulted */
+	for (int fault = 0; fault < 2; fault++) {
+		uint64_t r0 = 0;
+		ebpf_interp_wide_reads_fault = fault;
+		int bad = ebpf_run(ebpf, nebpf, pkt, len, wirelen, &r0);
+		ebpf_interp_wide_reads_fault = false;
+		if (bad)
+			return DIFF_BAD_EBPF;
+		if ((ref != 0) != ((uint32_t)r0 != 0))
+			return DIFF_MISMATCH;
+	}
+	return DIFF_SAME;
 }

@@ -178,6 +178,36 @@ static void test_filters(void)
 	filter_views_free(&fv);
 }
 
+/* A packet the filter refuses costs one helper call for the header loads it makes at constant offsets in the first
+ * 64 bytes (ethertype, addresses, protocol): the prologue's window, not one read per load. */
+static void test_filter_reads(void)
+{
+	static const struct {
+		const char *filter;
+		int v, reads;
+	} cases[] = {
+		{ "host 10.99.99.99", 0, 1 },    { "host 10.99.99.99", 1, 1 }, { "icmp and dst host 10.0.0.2", 0, 1 },
+		{ "tcp port 80", 0, 1 },         /* the frame is ICMP: refused before the port load */
+		{ "icmp[icmptype] == 8", 1, 2 }, /* past the IP header: X + k is a read of its own */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cbpf_insn *c = NULL;
+		struct bpf_insn *e = NULL;
+		char err[256] = "";
+		int n = pcap_compile_view(cases[i].filter, cases[i].v ? VIEW_L3 : VIEW_L2, &c, err, sizeof(err));
+		int ne = n > 0 ? cbpf_to_ebpf(c, n, &e, err, sizeof(err)) : -1;
+		uint64_t r0 = 0;
+		const unsigned char *pkt = cases[i].v ? frame + 14 : frame;
+		unsigned len = cases[i].v ? sizeof(frame) - 14 : sizeof(frame);
+		ebpf_interp_reads = 0;
+		CHECK(ne > 0 && ebpf_run(e, ne, pkt, len, len, &r0) == 0, "%s: %s", cases[i].filter, err);
+		CHECK(ebpf_interp_reads == cases[i].reads, "%s view %d: %d reads (want %d)", cases[i].filter,
+		      cases[i].v, ebpf_interp_reads, cases[i].reads);
+		free(c);
+		free(e);
+	}
+}
+
 static void test_cbpf_rejects(void)
 {
 	static const struct {
@@ -247,6 +277,7 @@ int main(void)
 	test_config_valid();
 	test_config_errors();
 	test_filters();
+	test_filter_reads();
 	test_cbpf_rejects();
 	test_splice();
 	if (failures)
