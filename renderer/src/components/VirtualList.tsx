@@ -1,4 +1,17 @@
-import { memo, useCallback, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
+import {
+  memo,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type ReactNode,
+} from 'react';
+
+/** Rows rendered beyond the view either side, for a scroll's next frames; pinned to the end, a couple above only. */
+const OVERSCAN = 8;
+const PINNED_OVERSCAN = 2;
 
 /**
  * A list that renders only the rows in view (plus a small overscan), so 100k rows cost what 40 do. Fixed row
@@ -19,8 +32,10 @@ export function VirtualList(props: {
 }) {
   const { count, rowHeight, selected, onSelect, follow, onRange } = props;
   const ref = useRef<HTMLDivElement>(null);
-  const [scrollTop, setScrollTop] = useState(0);
+  // Where the last scroll left the list, and how many rows it had then.
+  const [scroll, setScroll] = useState({ top: 0, count: 0 });
   const [height, setHeight] = useState(400);
+  const pinned = !!follow && selected === undefined;
 
   useEffect(() => {
     const el = ref.current;
@@ -30,10 +45,10 @@ export function VirtualList(props: {
     return () => ro.disconnect();
   }, []);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const el = ref.current;
-    if (el && follow && selected === undefined) el.scrollTop = count * rowHeight;
-  }, [count, follow, selected, rowHeight]);
+    if (el && pinned) el.scrollTop = count * rowHeight;
+  }, [count, pinned, rowHeight]);
 
   const scrollTo = useCallback(
     (index: number) => {
@@ -71,11 +86,18 @@ export function VirtualList(props: {
     onSelect(Math.max(0, Math.min(count - 1, to)));
   };
 
-  const overscan = 8;
+  // Following the end, rows are placed for the end at once (the scroll is written before paint), so new rows are
+  // drawn in one frame, not first where the list was and again once the scroll event re-renders it. Until more rows
+  // come, a scroll away from the end shows where it went (the next rows bring the list back to the end).
+  const atEnd = scroll.top + height >= (count - 1) * rowHeight;
+  const followEnd = pinned && (scroll.count !== count || atEnd);
+  const overscan = followEnd ? PINNED_OVERSCAN : OVERSCAN;
+  const inView = Math.ceil(height / rowHeight);
   // A constant number of rows wherever the list is scrolled (not one more or less with the offset's fraction), so
   // each row keeps its slot below.
-  const span = Math.ceil(height / rowHeight) + 1 + 2 * overscan;
-  const first = Math.max(0, Math.min(count - span, Math.floor(scrollTop / rowHeight) - overscan));
+  const span = inView + 1 + 2 * overscan;
+  const top = followEnd ? count - inView : Math.floor(scroll.top / rowHeight);
+  const first = Math.max(0, Math.min(count - span, top - overscan));
   const last = Math.min(count, first + span);
   useEffect(() => onRange?.(first, last), [first, last, onRange]);
   const slots = last - first || 1;
@@ -104,7 +126,7 @@ export function VirtualList(props: {
       aria-label={props.label}
       tabIndex={0}
       onKeyDown={onKeyDown}
-      onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}
+      onScroll={(e) => setScroll({ top: e.currentTarget.scrollTop, count })}
     >
       <div style={{ height: count * rowHeight, position: 'relative' }}>{rows}</div>
     </div>

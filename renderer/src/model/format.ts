@@ -65,8 +65,10 @@ export function formatTuple(t: Hop['tuple']): string {
   return `${protoName(t.proto)} ${ep(t.saddr, t.sport)} → ${ep(t.daddr, t.dport)}`;
 }
 
+// One formatter: toLocaleString builds a new one per call, and a live view formats counts every batch.
+const COUNT = new Intl.NumberFormat('en-US');
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return COUNT.format(n);
 }
 
 export function formatDate(iso: string): string {

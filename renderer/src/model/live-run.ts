@@ -1,4 +1,7 @@
+import { verdictKindOf } from '../../../main/api/display-filter/index.js';
+import type { VerdictKind } from '../../../main/api/explain.js';
 import type { PacketPath } from '../../../main/api/trace.js';
+import { LiveVariants } from './live-variants.js';
 
 /** Packets a live view holds; a flood's older packets leave the view (they are all in the run file). */
 export const LIVE_WINDOW = 20_000;
@@ -15,6 +18,13 @@ export class LiveRun {
   private readonly index = new Map<number, number>();
   /** The highest packet id dropped from the window. */
   private droppedUpTo = -1;
+  /** Packets dropped from the window so far: a packet's place in the run is its index plus this. */
+  private shifted = 0;
+  /** The window's path variants, kept as packets come and go. */
+  readonly variants = new LiveVariants();
+  /** Per packet of the window, its first hop's time and its verdict: the timeline counts these columns at every
+   * redraw, without reading every packet object again. */
+  readonly columns: { firstTs: number[]; verdicts: VerdictKind[] } = { firstTs: [], verdicts: [] };
   /** Packets seen in all (the window holds the latest of them). */
   total = 0;
   events = 0;
@@ -28,12 +38,18 @@ export class LiveRun {
       if (at === undefined) {
         if (p.id <= this.droppedUpTo) continue;
         this.index.set(p.id, this.packets.length);
+        this.variants.add(p, this.shifted + this.packets.length);
+        this.setColumns(this.packets.length, p);
         this.packets.push(p);
         this.t0 ??= p.hops[0]?.ts_ns;
         this.total++;
         this.events += p.hops.length;
       } else {
-        this.events += p.hops.length - (this.packets[at]?.hops.length ?? 0);
+        const old = this.packets[at];
+        this.events += p.hops.length - (old?.hops.length ?? 0);
+        if (old) this.variants.remove(old);
+        this.variants.add(p, this.shifted + at);
+        this.setColumns(at, p);
         this.packets[at] = p;
       }
     }
@@ -42,9 +58,20 @@ export class LiveRun {
   }
 
   private shrink(): void {
-    for (const p of this.packets.splice(0, this.packets.length - LIVE_WINDOW))
+    const gone = this.packets.splice(0, this.packets.length - LIVE_WINDOW);
+    this.columns.firstTs.splice(0, gone.length);
+    this.columns.verdicts.splice(0, gone.length);
+    this.shifted += gone.length;
+    for (const p of gone) {
       this.droppedUpTo = Math.max(this.droppedUpTo, p.id);
+      this.variants.remove(p);
+    }
     this.index.clear();
     this.packets.forEach((p, i) => this.index.set(p.id, i));
+  }
+
+  private setColumns(at: number, p: PacketPath): void {
+    this.columns.firstTs[at] = p.hops[0]?.ts_ns ?? NaN; // no hop: at the run's origin, as the list places it
+    this.columns.verdicts[at] = verdictKindOf(p) ?? 'unknown';
   }
 }

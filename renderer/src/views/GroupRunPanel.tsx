@@ -91,6 +91,8 @@ export function GroupPackets(props: { state: GroupState; version: number; live: 
       localSource(h?.runId ?? 'group', live?.packets ?? [], version, {
         t0: live?.t0,
         wall: run ? wallClockOf({ ...run, firstTsNs: live?.t0 ?? 0 }) : undefined,
+        variants: live?.variants,
+        columns: live?.columns,
       }),
     [h?.runId, live, version, run],
   );

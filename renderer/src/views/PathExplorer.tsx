@@ -94,7 +94,8 @@ export function PathExplorer(props: {
 function useSelectedPacket(source: PacketSource, id: number | undefined) {
   const [state, setState] = useState<{ path?: PacketPath; error?: string }>({});
   useEffect(() => {
-    if (id === undefined) return setState({});
+    // (unchanged when nothing was open: a live source changes every batch, and a new {} would re-render the view)
+    if (id === undefined) return setState((s) => (s.path || s.error ? {} : s));
     let stale = false;
     source.packet(id).then(
       (path) => !stale && setState({ path }),
@@ -125,25 +126,49 @@ const Variants = memo(function Variants(props: {
         {props.variantCount > props.variants.length ? `, ${props.variants.length} most frequent shown` : ''})
       </h3>
       {props.variants.map((v, i) => (
-        <button
-          key={i}
-          className={`variant-row mono${props.active === i ? ' active' : ''}`}
-          aria-pressed={props.active === i}
-          onClick={() => props.onPick(i)}
-          title={v.functions.join(' → ')}
-        >
-          <span className="variant-count">{formatCount(v.count)}×</span>
-          <span className={v.dropped ? 'bad' : ''}>
-            {v.functions.length === 1
-              ? `1 hop: ${v.functions[0]}`
-              : `${v.functions.length} hops: ${v.functions[0]} → … → ${v.functions.at(-1)}`}
-            {v.dropped ? ` · ${formatCount(v.dropped)} dropped` : ''}
-          </span>
-        </button>
+        <VariantRow key={i} v={v} i={i} active={props.active === i} onPick={props.onPick} />
       ))}
     </div>
   );
 });
+
+// Memoized by its variant: a live batch changes the counts of a few variants, not the text of every row.
+interface VariantRowProps {
+  v: VariantInfo;
+  i: number;
+  active: boolean;
+  onPick: (i: number) => void;
+}
+const VariantRow = memo(function VariantRow(props: VariantRowProps) {
+  const { v, i } = props;
+  return (
+    <button
+      className={`variant-row mono${props.active ? ' active' : ''}`}
+      aria-pressed={props.active}
+      onClick={() => props.onPick(i)}
+      title={v.functions.join(' → ')}
+    >
+      <span className="variant-count">{formatCount(v.count)}×</span>
+      <span className={v.dropped ? 'bad' : ''}>
+        {v.functions.length === 1
+          ? `1 hop: ${v.functions[0]}`
+          : `${v.functions.length} hops: ${v.functions[0]} → … → ${v.functions.at(-1)}`}
+        {v.dropped ? ` · ${formatCount(v.dropped)} dropped` : ''}
+      </span>
+    </button>
+  );
+}, sameVariantRow);
+
+function sameVariantRow(a: VariantRowProps, b: VariantRowProps): boolean {
+  return (
+    a.i === b.i &&
+    a.active === b.active &&
+    a.onPick === b.onPick &&
+    a.v.count === b.v.count &&
+    a.v.dropped === b.v.dropped &&
+    (a.v.functions === b.v.functions || a.v.functions.join('\n') === b.v.functions.join('\n'))
+  );
+}
 
 function PacketFlagBanner(props: { cut?: boolean | undefined; partial?: boolean | undefined }) {
   if (!props.cut && !props.partial) return null;

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import type { TransportStatus } from '../api/transport';
 import { useApp } from '../app/context';
 import type { LiveRun } from '../model/live-run';
@@ -5,6 +6,7 @@ import { GroupRunStatus } from './GroupRunPanel';
 import { RunStatus, type FlagCounts } from './RunStatus';
 import { sessionDocument } from './session-doc';
 import type { useTraceGroup } from './use-trace-group';
+import { useBatches } from './use-live-packets';
 import type { RunState } from './use-trace-run';
 
 /** The Trace view's Progress section: the last run's (or group's) state, and once it ended, saving it as a
@@ -14,7 +16,8 @@ export function TraceProgress(props: {
   group: ReturnType<typeof useTraceGroup>;
   run: RunState;
   live: LiveRun;
-  flags: FlagCounts | undefined;
+  /** Batches re-render the counters (see useBatches). */
+  subscribe: (on: () => void) => () => void;
   connection: TransportStatus;
   /** What a saved session is called unless the user says otherwise. */
   title: string;
@@ -22,7 +25,15 @@ export function TraceProgress(props: {
   onOpenPath: () => void;
 }) {
   const app = useApp();
-  const { group, run } = props;
+  const { group, run, live } = props;
+  useBatches(props.subscribe);
+  const version = live.version;
+  // Counted once the run has ended (a running list changes every frame; the list rows carry the marks meanwhile).
+  const flags = useMemo<FlagCounts | undefined>(
+    () => (run.kind === 'ended' ? flagCounts(live) : undefined),
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- version: the packets grew
+    [run.kind, live, version],
+  );
   const save = async (runIds: string[], openFlows: boolean) => {
     const title = await props.ask('Session title', props.title);
     if (!title || !runIds.length) return;
@@ -68,7 +79,7 @@ export function TraceProgress(props: {
             state={run}
             packets={props.live.total}
             events={props.live.events}
-            flags={props.flags}
+            flags={flags}
             connection={props.connection}
           />
           {ended?.end.saveable && (
@@ -87,4 +98,13 @@ export function TraceProgress(props: {
       )}
     </div>
   );
+}
+
+function flagCounts(live: LiveRun): FlagCounts {
+  const c = { cut: 0, partial: 0 };
+  for (const p of live.packets) {
+    if (p.cut) c.cut++;
+    if (p.partial) c.partial++;
+  }
+  return c;
 }

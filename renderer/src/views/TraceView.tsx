@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ProfileInfo, ProbeSetValidation } from '../../../main/api/probeset';
 import { DEFAULT_SNAPLEN } from '../../../main/api/trace';
 import type { TransportStatus } from '../api/transport';
@@ -10,9 +10,8 @@ import { GroupPackets } from './GroupRunPanel';
 import { HostPicker } from './HostPicker';
 import { useTraceGroup } from './use-trace-group';
 import './flows.css';
-import { PathExplorer } from './PathExplorer';
+import { LiveExplorer } from './LiveExplorer';
 import { ProbeSetSection } from './ProbeSetSection';
-import type { FlagCounts } from './RunStatus';
 import { TraceProgress } from './TraceProgress';
 import { TraceFormFields } from './TraceFormFields';
 import { useLivePackets } from './use-live-packets';
@@ -90,25 +89,11 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
 
   const liveKey = runId ?? 'live';
   const liveRun = packets.live;
-  const liveVersion = liveRun.version;
   const wall = packets.wall;
-  const source = useMemo(
-    () => localSource(liveKey, liveRun.packets, liveVersion, { t0: liveRun.t0, wall }),
-    [liveKey, liveRun, liveVersion, wall],
-  );
-
-  // Counted once the run has ended (a running list changes every frame; the list rows carry the marks meanwhile).
-  const flags = useMemo<FlagCounts | undefined>(() => {
-    if (!ended) return undefined;
-    const c = { cut: 0, partial: 0 };
-    for (const p of liveRun.packets) {
-      if (p.cut) c.cut++;
-      if (p.partial) c.partial++;
-    }
-    return c;
-  }, [ended, liveRun, liveVersion]); // eslint-disable-line react-hooks/exhaustive-deps -- liveVersion: packets grew
 
   const openInPathView = () => {
+    const { t0, variants, columns } = liveRun;
+    const source = localSource(liveKey, liveRun.packets, liveRun.version, { t0, wall, variants, columns });
     app.openDoc(
       {
         title: `${filter || 'all packets'} on ${host}`,
@@ -202,7 +187,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
             group={group}
             run={runState}
             live={liveRun}
-            flags={flags}
+            subscribe={packets.subscribe}
             connection={connection}
             title={`${filter || 'all packets'} on ${lastKind === 'group' ? groupHosts.join(', ') : host}`}
             ask={ask}
@@ -224,10 +209,13 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
         {lastKind === 'group' ? (
           <GroupPackets state={group.state} version={group.version} live={running} filter={filter} />
         ) : (
-          <PathExplorer
+          <LiveExplorer
             key={liveKey}
-            source={source}
-            live={running}
+            runKey={liveKey}
+            live={liveRun}
+            wall={wall}
+            subscribe={packets.subscribe}
+            running={running}
             emptyHint={
               running
                 ? connection.state === 'closed'

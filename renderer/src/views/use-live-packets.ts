@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
 import type { HostContext } from '../../../main/api/explain';
 import type { ApiClient } from '../api/client';
 import { LiveRun } from '../model/live-run';
@@ -6,9 +6,10 @@ import { wallClockOf, type WallClock } from '../model/wall-clock';
 import type { TraceEnd } from './use-trace-run';
 
 /**
- * The packets of the one-host run this view started, as `trace.packets` brings them (batches re-render at most
- * once per frame), including those that arrive before the core answered `trace.start` (the run id is the
- * client's own); at the end, the ended run's packets, wall clock and host context.
+ * The packets of the one-host run this view started, as `trace.packets` brings them, including those that arrive
+ * before the core answered `trace.start` (the run id is the client's own); at the end, the ended run's packets, wall
+ * clock and host context. A batch re-renders only the components that show packets (`useBatches`), at most once per
+ * frame; a start or an end re-renders the view.
  */
 export function useLivePackets(client: ApiClient, reportError: (e: unknown) => void) {
   const [, setTick] = useState(0);
@@ -18,6 +19,11 @@ export function useLivePackets(client: ApiClient, reportError: (e: unknown) => v
   const runRef = useRef<string | undefined>(undefined);
   /** The run this view asked for and the packets that arrived before the core's answer. */
   const pending = useRef<{ id: string; live: LiveRun } | undefined>(undefined);
+  const listeners = useRef(new Set<() => void>());
+  const subscribe = useCallback((on: () => void) => {
+    listeners.current.add(on);
+    return () => void listeners.current.delete(on);
+  }, []);
 
   useEffect(() => {
     let frame = 0;
@@ -27,7 +33,7 @@ export function useLivePackets(client: ApiClient, reportError: (e: unknown) => v
       live.current.apply(p.packets);
       frame ||= requestAnimationFrame(() => {
         frame = 0;
-        setTick((t) => t + 1);
+        for (const on of listeners.current) on();
       });
     });
     return () => {
@@ -40,6 +46,8 @@ export function useLivePackets(client: ApiClient, reportError: (e: unknown) => v
     live: live.current,
     wall: wall.current,
     hostContext: hostContext.current,
+    /** Told (once a frame at most) that batches arrived; see useBatches. */
+    subscribe,
     /** The callbacks useTraceRun calls. */
     runEvents: {
       onStarting: (id: string) => (pending.current = { id, live: new LiveRun() }),
@@ -61,4 +69,13 @@ export function useLivePackets(client: ApiClient, reportError: (e: unknown) => v
       },
     },
   };
+}
+
+/** Re-renders the calling component when batches arrived (and once as it subscribes, for any it missed). */
+export function useBatches(subscribe: (on: () => void) => () => void): void {
+  const [, bump] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => {
+    bump();
+    return subscribe(bump);
+  }, [subscribe]);
 }
