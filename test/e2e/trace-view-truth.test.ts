@@ -124,6 +124,10 @@ describe('Trace view: the screen never lies', () => {
     await page.keyboard.press('Control+Enter'); // the shortcut is off too
     expect(await phase()).toBe('idle');
     await shots('probe-errors');
+    // all-skb has no text: neither the custom text's errors nor its function count may read as its own
+    await page.getByLabel('probe profile').selectOption('all-skb');
+    await expect.poll(() => page.getByTestId('probe-validation').count()).toBe(0);
+    expect(await page.getByRole('heading', { name: /^Probe set/ }).textContent()).toBe('Probe set (all-skb)');
     await page.getByLabel('probe profile').selectOption('default');
     await expect.poll(() => startButton().isDisabled()).toBe(false);
   });

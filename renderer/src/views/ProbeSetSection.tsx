@@ -18,12 +18,16 @@ export function ProbeSetSection(props: {
 }) {
   const { form: f, profile, validation, host } = props;
   const editorText = f.probeSel === 'custom' ? f.probeText : (profile?.text ?? '');
+  // a dynamic profile (all-skb) has no text to edit, and the last text's check says nothing about it
+  const dynamic = !!profile?.dynamic;
+  const how =
+    f.probeSel === 'custom' ? 'edit freely' : dynamic ? f.probeSel : `${f.probeSel}; edit to customise`;
   return (
     <div className="section">
-      <h3>Probe set {f.probeSel === 'custom' ? '(edit freely)' : `(${f.probeSel}; edit to customise)`}</h3>
-      {profile?.dynamic ? (
+      <h3>Probe set ({how})</h3>
+      {dynamic ? (
         <div className="muted">
-          {profile.description}: every skb function the host reports ({props.facts?.functions.length ?? '?'}).
+          {profile?.description}: every skb function the host reports ({props.facts?.functions.length ?? '?'}).
         </div>
       ) : (
         <ProbeEditor
@@ -40,16 +44,18 @@ export function ProbeSetSection(props: {
           onValidation={props.onValidation}
         />
       )}
-      <div className="field-hint" data-testid="probe-validation">
-        {validation
-          ? `${validation.entries.length} functions` +
-            (validation.errors.length ? ` · ${validation.errors.length} error(s)` : '') +
-            (validation.unknownOnHost?.length
-              ? ` · ${validation.unknownOnHost.length} not traceable on ${host}`
-              : '')
-          : ''}
-        {' · '}Ctrl+Space completes, hover shows the skb argument
-      </div>
+      {!dynamic && (
+        <div className="field-hint" data-testid="probe-validation">
+          {validation
+            ? `${validation.entries.length} functions` +
+              (validation.errors.length ? ` · ${validation.errors.length} error(s)` : '') +
+              (validation.unknownOnHost?.length
+                ? ` · ${validation.unknownOnHost.length} not traceable on ${host}`
+                : '')
+            : ''}
+          {' · '}Ctrl+Space completes, hover shows the skb argument
+        </div>
+      )}
     </div>
   );
 }
