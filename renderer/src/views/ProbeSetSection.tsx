@@ -27,7 +27,8 @@ export function ProbeSetSection(props: {
       <h3>Probe set ({how})</h3>
       {dynamic ? (
         <div className="muted">
-          {profile?.description}: every skb function the host reports ({props.facts?.functions.length ?? '?'}).
+          {profile?.description}: every skb function the host reports ({props.facts?.functions.length ?? '?'}
+          ).
         </div>
       ) : (
         <ProbeEditor
