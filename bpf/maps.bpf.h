@@ -55,6 +55,48 @@ struct {
 	__type(value, struct pkt_track);
 } tracked SEC(".maps");
 
+/* How many tracked skbs hash to each slot: a counting filter in front of `tracked`. An skb whose slot is 0 is not
+ * tracked, so a packet the filter refuses costs one load here at every probe instead of a hash map lookup. The
+ * count goes up before an entry is added and down after one is removed (track_put, track_del): it never reads 0
+ * for an address in the map. 256 KB. */
+#define TRACK_SLOTS (1 << 16)
+__u32 track_slots[TRACK_SLOTS] = {};
+
+static __always_inline __u32 *track_slot(__u64 key)
+{
+	/* Fibonacci hashing: sk_buffs sit on a 64- or 256-byte stride in their slabs, the top bits mix them all */
+	return &track_slots[(key * 0x9E3779B97F4A7C15ULL) >> 48];
+}
+
+/* False when no tracked skb is at this address. */
+static __always_inline bool track_maybe(__u64 key)
+{
+	return *(volatile __u32 *)track_slot(key) != 0;
+}
+
+/* The tracked entry of an skb address, if any. */
+static __always_inline struct pkt_track *track_get(__u64 key)
+{
+	return track_maybe(key) ? bpf_map_lookup_elem(&tracked, &key) : NULL;
+}
+
+/* Adds key's entry, or replaces the one it has; false when the map is full. */
+static __always_inline bool track_put(__u64 key, const struct pkt_track *v)
+{
+	__u32 *slot = track_slot(key);
+	__sync_fetch_and_add(slot, 1);
+	if (bpf_map_update_elem(&tracked, &key, v, BPF_NOEXIST) == 0)
+		return true;
+	__sync_fetch_and_add(slot, -1); /* not added: there was one, or no room */
+	return bpf_map_update_elem(&tracked, &key, v, BPF_EXIST) == 0;
+}
+
+static __always_inline void track_del(__u64 key)
+{
+	if (bpf_map_delete_elem(&tracked, &key) == 0)
+		__sync_fetch_and_add(track_slot(key), -1);
+}
+
 /* packet id -> skbs alive that carry it (the original plus its clones/copies): the path ends at the last free. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -26,6 +26,25 @@ struct skb_view {
 
 #define SKB_OFF(f) bpf_core_field_offset(struct sk_buff, f)
 
+#ifdef PKTPATH_DIRECT
+/* The direct object (kernels whose verifier has the bpf_rdonly_cast kfunc, 6.2+): the skb, whatever the program
+ * got it as (a pt_regs argument, a raw tracepoint's u64, TC's context), as a read-only BTF pointer whose fields
+ * load with plain instructions; a load that faults reads 0, as a failed helper read does. Older verifiers refuse
+ * a kfunc call anywhere in an object, so the other objects never hold one. */
+extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym;
+
+static __always_inline void read_skb_view(struct sk_buff *skb, struct skb_view *v)
+{
+	struct sk_buff *s = bpf_rdonly_cast(skb, bpf_core_type_id_kernel(struct sk_buff));
+
+	v->head = s->head;
+	v->data = s->data;
+	v->tail = s->tail;
+	v->len = s->len;
+	v->net = s->network_header;
+	v->mac = s->mac_header;
+}
+#else
 /* Reads the view's fields in three helper calls instead of six where the kernel keeps tail, end, head and data
  * together and mac_header right after network_header (64-bit kernels: sk_buff_data_t is an offset there); else
  * one read per field. Every packet a filter refuses pays this at every probe. The offsets are CO-RE constants, so
@@ -57,6 +76,7 @@ static __always_inline void read_skb_view(struct sk_buff *skb, struct skb_view *
 	}
 	v->len = BPF_CORE_READ(skb, len);
 }
+#endif
 
 /* The view's start: the MAC header when it is set and non-empty (the L2 view, as pwru picks it), else the network
  * header. Returns the bytes readable there (0: none) and the wire length from there in *wire. */

@@ -88,6 +88,10 @@ int tp_kmem_cache_free(__u64 *ctx)
 	struct sk_buff *orig = (struct sk_buff *)obj;
 	bool pair = true;
 
+	/* Every slab free on the host comes here: one load each in the counting filter (maps.bpf.h) when no tracked
+	 * skb sits at either address, as for almost all of them. */
+	if (!track_maybe(obj) && !track_maybe(clone))
+		return 0;
 	if (tp_slab_cache_arg) {
 		/* Most slab frees are of objects smaller than an sk_buff: one read of the cache's object size instead
 		 * of two lookups. Only "smaller" is sure: SLUB merges caches of like size (skbuff_fclone_cache is often
@@ -98,8 +102,7 @@ int tp_kmem_cache_free(__u64 *ctx)
 		pair = size >= bpf_core_type_size(struct sk_buff_fclones);
 	}
 	end_struct(obj);
-	if (pair && bpf_map_lookup_elem(&tracked, &clone) &&
-	    BPF_CORE_READ_BITFIELD_PROBED(orig, fclone) == SKB_FCLONE_ORIG)
+	if (pair && track_get(clone) && BPF_CORE_READ_BITFIELD_PROBED(orig, fclone) == SKB_FCLONE_ORIG)
 		end_struct(clone);
 	return 0;
 }
@@ -107,7 +110,12 @@ int tp_kmem_cache_free(__u64 *ctx)
 /* ---- TC observer: the seed's mechanism. At runtime the context is the kernel's sk_buff itself. ---- */
 static __always_inline int tc_observe(struct __sk_buff *ctx, __u32 dir)
 {
-	on_skb(ctx, (struct sk_buff *)ctx, tc_probe_id[dir], PK_TC, 0, false, 0);
+	/* The skb's address as a number (its tracking key is hashed, and the verifier allows no arithmetic on a
+	 * context pointer): read back from the stack. */
+	void *p = ctx;
+	__u64 skb = 0;
+	bpf_probe_read_kernel(&skb, sizeof(skb), &p);
+	on_skb(ctx, (struct sk_buff *)skb, tc_probe_id[dir], PK_TC, 0, false, 0);
 	return -1; /* TC_ACT_UNSPEC / TCX_NEXT: observe only, never change the verdict */
 }
 
@@ -179,6 +187,15 @@ int kmulti_ret_skb(struct pt_regs *ctx)
 	return on_regs_ret(ctx);
 }
 
+/* An fentry/fexit argument as a number: read from ctx it would be a typed pointer, whose address the verifier lets
+ * no program hash (the tracking key, maps.bpf.h). */
+static __always_inline struct sk_buff *fentry_skb(void *ctx, int i)
+{
+	__u64 a = 0;
+	bpf_get_func_arg(ctx, i, &a);
+	return (struct sk_buff *)a;
+}
+
 #define KPROBE_SKB(N)                                                                         \
 	SEC("pktpath/kprobe")                                                                 \
 	int kprobe_skb_##N(struct pt_regs *ctx)                                               \
@@ -194,7 +211,7 @@ int kmulti_ret_skb(struct pt_regs *ctx)
 	int fentry_skb_##N(__u64 *ctx)                                                        \
 	{                                                                                     \
 		struct hop h = {};                                                            \
-		on_hop(ctx, (struct sk_buff *)ctx[N - 1], WORD_FENTRY, &h, PK_TRACE);         \
+		on_hop(ctx, fentry_skb(ctx, N - 1), WORD_FENTRY, &h, PK_TRACE);               \
 		return 0;                                                                     \
 	}                                                                                     \
 	SEC("pktpath/fexit")                                                                  \
@@ -205,7 +222,7 @@ int kmulti_ret_skb(struct pt_regs *ctx)
 		if (!c)                                                                       \
 			return 0;                                                             \
 		bpf_get_func_ret(ctx, &ret);                                                  \
-		return on_ret(ctx, (struct sk_buff *)ctx[N - 1], *c, (__s64)ret);             \
+		return on_ret(ctx, fentry_skb(ctx, N - 1), *c, (__s64)ret);                   \
 	}
 
 KPROBE_SKB(1)

@@ -170,13 +170,13 @@ static __always_inline bool release(struct pkt_track *t)
 /* The sk_buff struct at `key` went back to its cache: tracking of that address ends, without an event. */
 static __always_inline void end_struct(__u64 key)
 {
-	struct pkt_track *t = bpf_map_lookup_elem(&tracked, &key);
+	struct pkt_track *t = track_get(key);
 
 	if (!t)
 		return;
 	if (!t->freed)
 		release(t);
-	bpf_map_delete_elem(&tracked, &key);
+	track_del(key);
 }
 
 /* Copies up to cfg_snaplen bytes of the packet's linear data into a capture record, from the MAC header when it
@@ -314,13 +314,12 @@ static __always_inline struct pkt_track *start_packet(__u64 key, const struct ho
 	*flags |= EV_FIRST | (l2 ? EV_L2 : 0) | (partial ? EV_PARTIAL : 0);
 	count(CNT_PACKETS);
 	__u32 one = 1;
-	if (bpf_map_update_elem(&tracked, &key, fresh, BPF_ANY) == 0 &&
-	    bpf_map_update_elem(&pkt_refs, &fresh->packet_id, &one, BPF_ANY) == 0) {
+	if (track_put(key, fresh) && bpf_map_update_elem(&pkt_refs, &fresh->packet_id, &one, BPF_ANY) == 0) {
 		__sync_fetch_and_add(&live_packets, 1);
 		t = bpf_map_lookup_elem(&tracked, &key);
 	} else {
 		count(CNT_TRACK_FULL);
-		bpf_map_delete_elem(&tracked, &key);
+		track_del(key);
 	}
 	if (!t) {
 		/* untracked: one event, and never counted as live */
@@ -342,14 +341,14 @@ static __always_inline bool on_hop(void *ctx, struct sk_buff *skb, int src, stru
 
 	if (!skb)
 		return false;
-	t = bpf_map_lookup_elem(&tracked, &key);
+	t = track_get(key);
 	if (t) {
 		if (!hop_word(ctx, src, h))
 			return false;
 		known = true;
 		if (t->freed && !(h->c & (PROBE_TAIL | PROBE_END))) {
 			/* freed before, and the address is in use again: this is another skb */
-			bpf_map_delete_elem(&tracked, &key);
+			track_del(key);
 			t = NULL;
 		}
 	}
@@ -370,7 +369,7 @@ static __always_inline bool on_hop(void *ctx, struct sk_buff *skb, int src, stru
 	if (!(h->c & PROBE_QUIET))
 		emit(ctx, skb, t, h->c, kind, flags, h->drop_reason, (__s64)h->location);
 	if (t->freed && (!fn_tail || (h->c & PROBE_END))) {
-		bpf_map_delete_elem(&tracked, &key);
+		track_del(key);
 		return false;
 	}
 	return t != &fresh && !t->freed;
@@ -389,7 +388,7 @@ static __always_inline void on_skb(void *ctx, struct sk_buff *skb, __u64 c, int 
 static __always_inline int on_ret(void *ctx, struct sk_buff *skb, __u64 c, __s64 ret)
 {
 	__u64 key = (__u64)(long)skb, nkey = (__u64)ret;
-	struct pkt_track *t = bpf_map_lookup_elem(&tracked, &key);
+	struct pkt_track *t = track_get(key);
 
 	if (!t || t->freed)
 		return 0;
@@ -401,7 +400,7 @@ static __always_inline int on_ret(void *ctx, struct sk_buff *skb, __u64 c, __s64
 		return 0; /* the copy failed, or the function kept the skb */
 	struct pkt_track n = { .packet_id = t->packet_id };
 	__u32 *refs = bpf_map_lookup_elem(&pkt_refs, &n.packet_id);
-	if (!refs || bpf_map_update_elem(&tracked, &nkey, &n, BPF_ANY)) {
+	if (!refs || !track_put(nkey, &n)) {
 		count(CNT_TRACK_FULL);
 		return 0;
 	}

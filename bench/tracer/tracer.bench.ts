@@ -90,8 +90,16 @@ async function withTrace<T>(config: object, shell: Shell, loader: string, body: 
   const v = await body();
   await shell(`touch ${f}.stop`);
   await run;
-  const tail = await sh(shell, `grep -v '"type":"event"' ${f} | tail -1; rm -f ${f} ${f}.*`);
-  return { v, done: JSON.parse(tail) as Done };
+  const [attached = '', tail = ''] = (
+    await sh(
+      shell,
+      `grep -m1 '"type":"attached"' ${f}; grep -v '"type":"event"' ${f} | tail -1; rm -f ${f} ${f}.*`,
+    )
+  )
+    .trim()
+    .split('\n');
+  const object = (JSON.parse(attached) as { object: string }).object; // which build of the eBPF object ran
+  return { v, done: JSON.parse(tail) as Done, object };
 }
 
 /** The committed loader into the bench VM (binary over ssh's stdin). */
@@ -384,13 +392,21 @@ async function floodBench(b: BenchVm, host: VmHost, fns: SkbFn[], managed: strin
   }
 }
 
-/** The whole VM part in one boot of vm612 with the bench overlay. */
-async function vmBench() {
+/** Runs `body` in one boot of vm612 with the bench overlay and the committed loader pushed. */
+async function inBenchVm<T>(body: (b: BenchVm, host: VmHost) => Promise<T>) {
   if (!existsSync(join(labCacheDir(), 'vm612', 'meta.json')))
-    return { skipped: 'no vm612 image (npm run lab:up once)' };
+    return { skipped: 'no vm612 image (npm run lab:up once)' } as const;
   const b = await bootBenchVm612();
   try {
-    const host = await pushToBench(b);
+    return await body(b, await pushToBench(b));
+  } finally {
+    await stopVm(b.vm);
+  }
+}
+
+/** The whole VM part in one boot of vm612 with the bench overlay. */
+function vmBench() {
+  return inBenchVm(async (b, host) => {
     const probe = JSON.parse(await sh(host.shell, `${VM_LOADER} probe`, 300_000)) as { functions: SkbFn[] };
     const fns = probe.functions.map(({ name, pos }) => ({ name, pos }));
     const attach = await attachBench(
@@ -400,9 +416,33 @@ async function vmBench() {
     );
     const pingFlood = await floodBench(b, host, fns, attach.managed);
     return { kernel: b.vm.kernelRelease, attachDetachAllSkbFunctions: attach.result, pingFlood };
-  } finally {
-    await stopVm(b.vm);
-  }
+  });
+}
+
+/** PKTPATH_BENCH_PARTS=miss: pktpath's miss path alone, in one boot (default set and all functions, the filter
+ * matching nothing, each against untraced right before and after): ~2 min, for iterating on bpf/. No peer runs,
+ * so its figures are the VM part's pktpathRatio only. */
+function missBench() {
+  return inBenchVm(async (b, host) => {
+    const t = await createPair(host.shell);
+    try {
+      const runs: Record<
+        string,
+        { untracedPps: number[]; pps: number; ratio: number | null; object: string }
+      > = {};
+      for (const functions of [DEFAULT_FUNCTIONS, 'all' as const]) {
+        const u0 = await untraced(host, t);
+        const config = { filter: `icmp and host ${NOWHERE}`, probes: { functions } };
+        const p = await withTrace(config, host.shell, VM_LOADER, () => flood(host.shell, t, FLOOD));
+        const u1 = await untraced(host, t);
+        const name = functions === 'all' ? 'all' : 'default';
+        runs[name] = { untracedPps: [u0, u1], pps: p.v, ratio: ratio(p.v, (u0 + u1) / 2), object: p.object };
+      }
+      return { kernel: b.vm.kernelRelease, filter: `icmp and host ${NOWHERE}`, runs };
+    } finally {
+      await destroy(t);
+    }
+  });
 }
 
 async function iperf(t: Topology, seconds: number) {
@@ -505,8 +545,9 @@ async function localBench() {
 const parts = process.env.PKTPATH_BENCH_PARTS?.split(',').map((p) => (p === 'bpftrace' ? 'vm' : p));
 const skipped = { skipped: 'PKTPATH_BENCH_PARTS' } as const;
 const vm = parts && !parts.includes('vm') ? skipped : await vmBench();
+const miss = parts?.includes('miss') ? await missBench() : undefined;
 const local = parts && !parts.includes('local') ? skipped : await localBench();
-const result = { at: new Date().toISOString(), vm612: vm, local };
+const result = { at: new Date().toISOString(), vm612: vm, local, ...(miss && { vm612Miss: miss }) };
 const pingSummary = (p: Awaited<ReturnType<typeof floodBench>>) =>
   Object.fromEntries(
     Object.entries(p.runs).map(([k, r]) => [
@@ -530,6 +571,7 @@ const summary = {
           pingFlood: pingSummary(vm.pingFlood),
         }
       : vm,
+  ...(miss && { vm612Miss: miss }),
   local:
     'ratios' in local
       ? { ratios: local.ratios, ringBuffer: local.ringBuffer, iperf3Gbps: local.iperf3Gbps }

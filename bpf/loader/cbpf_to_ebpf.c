@@ -10,16 +10,16 @@
 #define R_LIN  7 /* readable (linear) bytes from R_DATA */
 #define R_A    8
 #define R_X    9
-/* Stack: wire length, the 16 cBPF scratch words, an 8-byte buffer for packet loads, then the packet's first WIN
- * bytes copied once by the prologue and whether that copy worked (0 = it did). A filter's constant-offset loads
- * (ethertype, addresses, protocol) mostly fall in the first 64 bytes: one helper call instead of one per load,
- * which is most of the cost of a packet the filter refuses, at every probe. */
+/* Stack: wire length, the 16 cBPF scratch words, an 8-byte buffer for packet loads, then the packet's first bytes
+ * copied once by the prologue (the window: as many as the filter's constant-offset loads reach, at most WIN, placed
+ * 0-3 bytes in so that most of those loads are aligned). A filter's constant-offset loads (ethertype,
+ * addresses, protocol) mostly fall in the first 64 bytes: one helper call instead of one per load, which is most
+ * of the cost of a packet the filter refuses, at every probe. */
 #define OFF_LEN    (-8)
 #define OFF_MEM(k) (-16 - 8 * (int)(k))
 #define OFF_BUF    (-144)
-#define WIN        64
-#define OFF_WIN    (OFF_BUF - WIN)
-#define OFF_WOK    (OFF_WIN - 8)
+#define WIN        CBPF_WIN
+#define OFF_WIN    CBPF_OFF_WIN
 
 #define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 
@@ -66,6 +66,10 @@ struct fixup {
 };
 
 struct out {
+	/* the window (plan_window): bytes copied (0: no copy), the shift that aligns most loads, scratch words read */
+	uint32_t need;
+	int shift;
+	bool mem_read[16];
 	struct bpf_insn *v;
 	int n, cap;
 	struct fixup *fix;
@@ -154,47 +158,33 @@ static bool emit_off_k(struct out *o, uint32_t k)
 	return true;
 }
 
-/* Loads `size` bytes at constant offset k < WIN - size + 1 into `dst`: from the prologue's copy when it worked, else
- * (a copy that faulted) with a read of its own. Either way only bytes below the readable length (R_LIN) count: the
- * copy may hold bytes past it, which are never used. */
+/* Loads `size` bytes at constant offset k (k + size <= o->need) from the window into `dst` (host order), or exits
+ * with "no match" when they are past the readable bytes (R_LIN): the window may hold bytes past them, which are
+ * never used. */
 static void emit_window_load(struct out *o, uint32_t k, int size, int dst)
 {
-	int bsz = size == 4 ? BPF_W : size == 2 ? BPF_H : BPF_B;
-	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_K, 4, 0, 0, (int32_t)k + size));
-	emit_jmp(o, INSN(BPF_JMP | BPF_JGT | BPF_X, 4, R_LIN, 0, 0), RET0);
-	emit(o, INSN(BPF_LDX | BPF_MEM | BPF_DW, 4, BPF_REG_10, OFF_WOK, 0));
-	int to_read = o->n;
-	emit(o, INSN(BPF_JMP | BPF_JNE | BPF_K, 4, 0, 0, 0));
-	if (k % (uint32_t)size == 0) {
-		emit(o, INSN(BPF_LDX | BPF_MEM | bsz, dst, BPF_REG_10, OFF_WIN + (int)k, 0));
+	int bsz = size == 4 ? BPF_W : size == 2 ? BPF_H : BPF_B, at = OFF_WIN + o->shift + (int)k;
+	emit_jmp(o, INSN(BPF_JMP | BPF_JLT | BPF_K, R_LIN, 0, 0, (int32_t)k + size), RET0);
+	if ((o->shift + k) % (uint32_t)size == 0) {
+		emit(o, INSN(BPF_LDX | BPF_MEM | bsz, dst, BPF_REG_10, at, 0));
 		if (size > 1)
 			emit(o, INSN(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, size * 8));
-	} else {
-		/* the verifier takes only aligned stack loads (IPv4 addresses sit at 26 and 30): byte by byte, which
-		 * also puts them in network order */
-		emit(o, INSN(BPF_LDX | BPF_MEM | BPF_B, dst, BPF_REG_10, OFF_WIN + (int)k, 0));
-		for (int b = 1; b < size; b++) {
-			emit(o, INSN(BPF_ALU | BPF_LSH | BPF_K, dst, 0, 0, 8));
-			emit(o, INSN(BPF_LDX | BPF_MEM | BPF_B, 4, BPF_REG_10, OFF_WIN + (int)k + b, 0));
-			emit(o, INSN(BPF_ALU | BPF_OR | BPF_X, dst, 4, 0, 0));
-		}
-	}
-	int to_end = o->n;
-	emit(o, INSN(BPF_JMP | BPF_JA, 0, 0, 0, 0));
-	int read_at = o->n;
-	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_K, 3, 0, 0, (int32_t)k));
-	emit_packet_load(o, size, dst);
-	if (o->oom)
 		return;
-	o->v[to_read].off = (int16_t)(read_at - to_read - 1);
-	o->v[to_end].off = (int16_t)(o->n - to_end - 1);
+	}
+	/* the verifier takes only aligned stack loads: byte by byte, which also puts them in network order */
+	emit(o, INSN(BPF_LDX | BPF_MEM | BPF_B, dst, BPF_REG_10, at, 0));
+	for (int b = 1; b < size; b++) {
+		emit(o, INSN(BPF_ALU | BPF_LSH | BPF_K, dst, 0, 0, 8));
+		emit(o, INSN(BPF_LDX | BPF_MEM | BPF_B, 4, BPF_REG_10, at + b, 0));
+		emit(o, INSN(BPF_ALU | BPF_OR | BPF_X, dst, 4, 0, 0));
+	}
 }
 
 /* Loads `size` bytes at constant offset k: from the window when they lie in it. False when k is past any packet
  * (the code jumps to "no match", and nothing may follow it: the verifier rejects unreachable instructions). */
 static bool emit_load_k(struct out *o, uint32_t k, int size, int dst)
 {
-	if (k <= WIN - (uint32_t)size) {
+	if ((uint64_t)k + (uint64_t)size <= o->need) {
 		emit_window_load(o, k, size, dst);
 		return true;
 	}
@@ -363,7 +353,40 @@ static int tr_insn(struct out *o, const struct cbpf_insn *in, int i, int n)
 	}
 }
 
-/* Save the arguments, clear A, X and the scratch memory (the verifier rejects reads of uninitialised stack). */
+/* A constant-offset load the window can hold: LD ABS, and LDX MSH (a byte). 0 when the instruction is neither. */
+static int window_load_size(const struct cbpf_insn *c)
+{
+	int size = C_SIZE(c->code) == C_W ? 4 : C_SIZE(c->code) == C_H ? 2 : 1;
+	bool abs = C_CLASS(c->code) == C_LD && C_MODE(c->code) == C_ABS;
+	bool msh = C_CLASS(c->code) == C_LDX && C_MODE(c->code) == C_MSH;
+	return (abs || msh) && c->k <= WIN - (uint32_t)size ? size : 0;
+}
+
+/* The window the program's loads need (o->need, o->shift) and the scratch words it reads (the verifier rejects
+ * reads of uninitialised stack: only those are cleared). */
+static void plan_window(struct out *o, const struct cbpf_insn *in, int n)
+{
+	int aligned[4] = { 0 };
+	for (int i = 0; i < n; i++) {
+		int size = window_load_size(&in[i]);
+		if ((C_CLASS(in[i].code) == C_LD || C_CLASS(in[i].code) == C_LDX) && C_MODE(in[i].code) == C_MEM &&
+		    in[i].k < 16)
+			o->mem_read[in[i].k] = true;
+		if (!size)
+			continue;
+		if (in[i].k + (uint32_t)size > o->need)
+			o->need = in[i].k + (uint32_t)size;
+		for (int s = 0; s < 4; s++)
+			aligned[s] += size > 1 && (s + in[i].k) % (uint32_t)size == 0;
+	}
+	for (int s = 1; s < 4; s++)
+		if (aligned[s] > aligned[o->shift])
+			o->shift = s;
+}
+
+/* Save the arguments, clear A, X and the scratch words read; copy the window. A copy that faults means the
+ * packet's bytes are not readable (they are the skb's own buffer, followed by its shared info, whenever the skb
+ * is one): no match. */
 static void emit_prologue(struct out *o)
 {
 	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, R_DATA, 1, 0, 0));
@@ -372,14 +395,17 @@ static void emit_prologue(struct out *o)
 	emit(o, INSN(BPF_ALU | BPF_MOV | BPF_K, R_A, 0, 0, 0));
 	emit(o, INSN(BPF_ALU | BPF_MOV | BPF_K, R_X, 0, 0, 0));
 	for (int m = 0; m < 16; m++)
-		emit(o, INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, OFF_MEM(m), 0));
-	/* the window: WIN bytes from the packet's start, readable or not (a fault zero-fills it and says so) */
+		if (o->mem_read[m])
+			emit(o, INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, OFF_MEM(m), 0));
+	if (!o->need)
+		return;
 	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0));
-	emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, OFF_WIN));
-	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, WIN));
+	emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, OFF_WIN + o->shift));
+	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, (int32_t)o->need));
 	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, 3, R_DATA, 0, 0));
 	emit(o, INSN(BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_probe_read_kernel));
-	emit(o, INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 0, OFF_WOK, 0));
+	emit_jmp(o, INSN(BPF_JMP | BPF_JNE | BPF_K, 0, 0, 0, 0), RET0);
+	o->uses_ret0 = true;
 }
 
 /* The shared "no match" exit (only when something jumps there: the verifier rejects unreachable instructions),
@@ -415,6 +441,7 @@ int cbpf_to_ebpf(const struct cbpf_insn *in, int n, struct bpf_insn **res, char 
 		snprintf(err, errlen, n > 0 && !pos ? "out of memory" : "cBPF program does not end with a return");
 		goto out;
 	}
+	plan_window(&o, in, n);
 	emit_prologue(&o);
 	for (int i = 0; i < n; i++) {
 		pos[i] = o.n;

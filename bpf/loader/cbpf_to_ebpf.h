@@ -9,6 +9,11 @@
 #include <stddef.h>
 #include "pcap_compile.h"
 
+/* The prologue copies the packet's first bytes (at most CBPF_WIN) into the stack from CBPF_OFF_WIN (fp-relative,
+ * CBPF_WIN + 8 bytes reserved): the only read that may reach past the readable bytes. */
+#define CBPF_WIN     64
+#define CBPF_OFF_WIN (-144 - CBPF_WIN - 8)
+
 /* Returns the number of eBPF instructions written to *out (malloc'd), or -1 with a message. */
 int cbpf_to_ebpf(const struct cbpf_insn *in, int n, struct bpf_insn **out, char *err, size_t errlen);
 #endif

@@ -9,6 +9,16 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Whether the verifier takes this tiny program (the loader's feature tests). */
+static bool prog_loads(enum bpf_prog_type type, const char *name, const struct bpf_insn *insns, size_t n)
+{
+	int fd = bpf_prog_load(type, name, "Dual MIT/GPL", insns, n, NULL);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 bool kernel_has_atomic_fetch(void)
 {
 	/* *(u64 *)(fp - 8) = 0; r1 = 1; r1 = atomic_fetch_add((u64 *)(fp - 8), r1); r0 = 0; exit. Kernels before 5.12
@@ -24,12 +34,27 @@ bool kernel_has_atomic_fetch(void)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, "pktpath_fetch", "Dual MIT/GPL", insns,
-	                       sizeof(insns) / sizeof(insns[0]), NULL);
-	if (fd < 0)
+	return prog_loads(BPF_PROG_TYPE_SOCKET_FILTER, "pktpath_fetch", insns, sizeof(insns) / sizeof(insns[0]));
+}
+
+bool kernel_has_rdonly_cast(void)
+{
+	/* r1 = 0; r2 = <struct sk_buff>; r0 = bpf_rdonly_cast(r1, r2); r0 = 0; exit, as a raw tracepoint program.
+	 * The kfunc is in the set every program type may call (the direct object's kprobe, tracing and TC programs
+	 * included); the host's BTF gives both ids, as libbpf resolves them for the real object. */
+	const struct btf *btf = host_btf();
+	__s32 fn = btf ? btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) : -1;
+	__s32 skb = btf ? btf__find_by_name_kind(btf, "sk_buff", BTF_KIND_STRUCT) : -1;
+	if (fn <= 0 || skb <= 0)
 		return false;
-	close(fd);
-	return true;
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2, .imm = skb },
+		{ .code = BPF_JMP | BPF_CALL, .src_reg = BPF_PSEUDO_KFUNC_CALL, .imm = fn },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	return prog_loads(BPF_PROG_TYPE_RAW_TRACEPOINT, "pktpath_rdonly", insns, sizeof(insns) / sizeof(insns[0]));
 }
 
 bool kernel_has_attach_cookie(void)

@@ -7,6 +7,9 @@
 
 /* BPF_ATOMIC | BPF_FETCH (Linux 5.12): without it the loader opens the compat object (PKTPATH_NO_FETCH). */
 bool kernel_has_atomic_fetch(void);
+/* The bpf_rdonly_cast kfunc (6.2): with it the loader opens the direct object (PKTPATH_DIRECT), whose probes load
+ * sk_buff fields with plain instructions instead of a helper call each. */
+bool kernel_has_rdonly_cast(void);
 /* bpf_get_attach_cookie for kprobe programs (5.15): without it kprobes find their probe by address, and have no
  * return probes (a kretprobe cannot tell which function returned). */
 bool kernel_has_attach_cookie(void);

@@ -8,6 +8,7 @@
 #include "filter_patch.h"
 #include "output.h"
 #include "probe_table.h"
+#include "bpf_objects.h"
 #include "pktpath.skel.h"
 
 enum stop_reason {
@@ -39,7 +40,7 @@ struct trace_ctx {
 	struct skb_funcs funcs;
 	struct filter_code filter;
 	struct pktpath_bpf *skel;
-	bool compat;    /* the kernel has no atomic fetch-and-add: skel runs the compat object (trace_load.c) */
+	enum bpf_object_kind object; /* which build of pktpath.bpf.c skel runs (trace_load.c) */
 	bool kp_cookie; /* kprobes carry their probe word as a cookie; else by address (probe_by_ip), no kretprobes */
 	struct ring_buffer *rb;
 	struct output out;

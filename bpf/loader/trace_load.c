@@ -2,7 +2,6 @@
 #include "trace_load.h"
 #include "kernel_features.h"
 #include "libbpf_log.h"
-#include "pktpath_compat.skel.h"
 #include "loader.h"
 #include "trace_plan.h"
 #include <errno.h>
@@ -164,16 +163,18 @@ static void set_rodata(struct trace_ctx *c, const struct func_use *u)
 		bpf_map__set_max_entries(s->maps.stacks, 1);
 }
 
-/* pktpath_bpf's skeleton over the compat object's ELF when the kernel has no atomic fetch-and-add: the build
- * checks the two have the same programs, maps and variables (scripts/build-bpf.sh). */
-static struct pktpath_bpf *open_object(bool compat)
+/* pktpath_bpf's skeleton over the ELF of the build the kernel calls for (bpf_objects.h). */
+static struct pktpath_bpf *open_object(enum bpf_object_kind kind)
 {
-	struct pktpath_bpf *s = calloc(1, sizeof(*s));
-	int e = s ? pktpath_bpf__create_skeleton(s) : -ENOMEM;
-	if (!e && compat)
-		s->skeleton->data = (void *)pktpath_compat_bpf__elf_bytes(&s->skeleton->data_sz);
-	if (!e)
+	size_t size = 0;
+	const void *elf = bpf_object_elf(kind, &size);
+	struct pktpath_bpf *s = elf ? calloc(1, sizeof(*s)) : NULL;
+	int e = !elf ? -errno : s ? pktpath_bpf__create_skeleton(s) : -ENOMEM;
+	if (!e) {
+		s->skeleton->data = (void *)elf;
+		s->skeleton->data_sz = size;
 		e = bpf_object__open_skeleton(s->skeleton, NULL);
+	}
 	if (e) {
 		pktpath_bpf__destroy(s);
 		errno = -e;
@@ -187,7 +188,7 @@ static int load_object(struct trace_ctx *c, const enum backend *chain, int n, ch
 {
 	struct bpf_program *prog;
 	struct func_use u = func_use(c, n > 0);
-	if (!(c->skel = open_object(c->compat))) {
+	if (!(c->skel = open_object(c->object))) {
 		snprintf(err, errlen, "open: %s", strerror(errno));
 		return -1;
 	}
@@ -273,7 +274,7 @@ static void load_chain(struct trace_ctx *c, int n)
 
 int trace_load(struct trace_ctx *c, int usable_funcs, char *err, size_t errlen)
 {
-	c->compat = !kernel_has_atomic_fetch();
+	c->object = !kernel_has_atomic_fetch() ? OBJ_COMPAT : kernel_has_rdonly_cast() ? OBJ_DIRECT : OBJ_FULL;
 	c->kp_cookie = kernel_has_attach_cookie();
 	if (usable_funcs)
 		load_chain(c, backend_order(c, usable_funcs));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "ebpf_interp.h"
+#include "cbpf_to_ebpf.h"
 #include <string.h>
 
 #define STACK     512
@@ -8,6 +9,7 @@
 struct vm {
 	uint64_t r[11];
 	_Alignas(8) uint8_t stack[STACK]; /* r10 is 8-aligned, as the kernel's frame pointer */
+	uint8_t written[STACK];           /* the verifier refuses loads of stack bytes nothing wrote */
 	const uint8_t *pkt;
 	uint64_t pkt_len;
 };
@@ -72,6 +74,8 @@ static int cond(uint8_t op, uint64_t a, uint64_t b, int *bad)
 		return a > b;
 	case BPF_JGE:
 		return a >= b;
+	case BPF_JLT:
+		return a < b;
 	case BPF_JSET:
 		return (a & b) != 0;
 	default:
@@ -89,26 +93,35 @@ static uint64_t swap_be(uint64_t v, int bits)
 	return __builtin_bswap64(v);
 }
 
-bool ebpf_interp_wide_reads_fault;
-int ebpf_interp_reads;
+bool ebpf_interp_window_faults;
+bool ebpf_interp_window_read;
+int ebpf_interp_reads, ebpf_interp_steps;
 
-/* bpf_probe_read_kernel(r1 = dst, r2 = size, r3 = src) into the stack. A load's read (≤ 8 bytes) must lie in the
- * packet's readable bytes: the translation checks that first. A wider one (the prologue's window) may run past
- * them, as kernel memory past skb->tail is still mapped: those bytes read as garbage, which a correct
- * translation never uses; with ebpf_interp_wide_reads_fault it faults as an unmapped read does (r0 < 0, dst
- * zeroed). */
+static void mark_written(struct vm *m, const uint8_t *p, uint64_t size)
+{
+	memset(m->written + (p - m->stack), 1, size);
+}
+
+/* bpf_probe_read_kernel(r1 = dst, r2 = size, r3 = src) into the stack. A load's read must lie in the packet's
+ * readable bytes: the translation checks that first. The window copy (into the stack from CBPF_OFF_WIN) may run
+ * past them, as kernel memory past skb->tail is still mapped: those bytes read as garbage, which a correct
+ * translation never uses; with ebpf_interp_window_faults it faults as an unmapped read does (r0 < 0, dst
+ * zeroed). The verifier counts the whole destination as written either way. */
 static int probe_read(struct vm *m)
 {
 	uint64_t size = m->r[2], src = m->r[3], base = (uint64_t)(uintptr_t)m->pkt;
+	int64_t at = (int64_t)(m->r[1] - m->r[10]);
+	bool window = at >= CBPF_OFF_WIN && at + (int64_t)size <= CBPF_OFF_WIN + CBPF_WIN + 8;
 	ebpf_interp_reads++;
 	uint8_t *dst = size <= STACK ? stack_at(m, m->r[1], (int)size) : NULL;
 	if (!dst || src < base || src - base > m->pkt_len)
 		return -1;
 	uint64_t off = src - base, avail = m->pkt_len - off;
-	if (size <= 8) {
-		if (size > avail)
-			return -1;
-	} else if (ebpf_interp_wide_reads_fault) {
+	mark_written(m, dst, size);
+	ebpf_interp_window_read |= window;
+	if (!window && size > avail)
+		return -1;
+	if (window && ebpf_interp_window_faults) {
 		memset(dst, 0, size);
 		m->r[0] = (uint64_t)-14; /* -EFAULT */
 		return 0;
@@ -130,11 +143,14 @@ static int mem_access(struct vm *m, const struct bpf_insn *i)
 	if (!p || BPF_MODE(i->code) != BPF_MEM || (uintptr_t)p % (uintptr_t)size)
 		return -1;
 	if (ld) {
+		if (memchr(m->written + (p - m->stack), 0, size))
+			return -1;
 		uint64_t x = 0;
 		memcpy(&x, p, size); /* little-endian host */
 		m->r[i->dst_reg] = x;
 	} else {
 		memcpy(p, &v, size);
+		mark_written(m, p, size);
 	}
 	return 0;
 }
@@ -200,6 +216,7 @@ int ebpf_run(const struct bpf_insn *prog, int n, const uint8_t *pkt, uint64_t li
 {
 	static struct vm m; /* 512 bytes of stack: kept off the caller's */
 	memset(&m, 0, sizeof(m));
+	ebpf_interp_window_read = false;
 	m.pkt = pkt;
 	m.pkt_len = linear_len;
 	m.r[1] = (uint64_t)(uintptr_t)pkt;
@@ -210,6 +227,7 @@ int ebpf_run(const struct bpf_insn *prog, int n, const uint8_t *pkt, uint64_t li
 		if (pc < 0 || pc >= n)
 			return -1;
 		const struct bpf_insn *i = &prog[pc++];
+		ebpf_interp_steps++;
 		int r = step(&m, i, &pc);
 		if (r < 0)
 			return -1;

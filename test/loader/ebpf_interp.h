@@ -11,12 +11,15 @@
 
 /* Runs prog with r1 = pkt, r2 = linear_len, r3 = wire_len. Returns 0 with *r0 set, or -1 when the program does
  * something the interpreter does not allow (an unknown opcode, a jump out of range, a stack access out of bounds,
- * a read outside the packet, too many steps): a translation bug. */
-/* Reads wider than 8 bytes fault (r0 = -EFAULT) instead of reading past the packet: exercises the translation's
- * path for a window copy that failed. */
-extern bool ebpf_interp_wide_reads_fault;
-/* bpf_probe_read_kernel calls run so far (tests reset it): what a filter costs per packet, mostly. */
-extern int ebpf_interp_reads;
+ * misaligned, or of bytes never written, as the verifier refuses them; a read outside the packet; too many
+ * steps): a translation bug. */
+/* The prologue's window copy faults (r0 = -EFAULT) instead of reading past the packet: exercises the
+ * translation's path for a packet whose bytes cannot be read. */
+extern bool ebpf_interp_window_faults;
+/* Whether the last run copied the window (the only read that may reach past the readable bytes). */
+extern bool ebpf_interp_window_read;
+/* bpf_probe_read_kernel calls and instructions run so far (tests reset them): what a filter costs per packet. */
+extern int ebpf_interp_reads, ebpf_interp_steps;
 
 int ebpf_run(const struct bpf_insn *prog, int n, const uint8_t *pkt, uint64_t linear_len, uint64_t wire_len,
              uint64_t *r0);

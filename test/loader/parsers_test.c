@@ -182,13 +182,18 @@ static void test_filters(void)
  * 64 bytes (ethertype, addresses, protocol): the prologue's window, not one read per load. */
 static void test_filter_reads(void)
 {
+	/* reads: bpf_probe_read_kernel calls; steps: instructions run, at most (the window copied once, only as far
+	 * as the loads reach, placed so the IPv4 addresses load aligned; no scratch words cleared that none reads).
+	 * The translation before this had 1 read and 70 / 54 / 60 / 47 / 73 steps. */
 	static const struct {
 		const char *filter;
-		int v, reads;
+		int v, reads, steps;
 	} cases[] = {
-		{ "host 10.99.99.99", 0, 1 },    { "host 10.99.99.99", 1, 1 }, { "icmp and dst host 10.0.0.2", 0, 1 },
-		{ "tcp port 80", 0, 1 },         /* the frame is ICMP: refused before the port load */
-		{ "icmp[icmptype] == 8", 1, 2 }, /* past the IP header: X + k is a read of its own */
+		{ "host 10.99.99.99", 0, 1, 26 },
+		{ "host 10.99.99.99", 1, 1, 26 },
+		{ "icmp and dst host 10.0.0.2", 0, 1, 24 },
+		{ "tcp port 80", 0, 1, 23 },         /* the frame is ICMP: refused before the port load */
+		{ "icmp[icmptype] == 8", 1, 2, 41 }, /* past the IP header: X + k is a read of its own */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cbpf_insn *c = NULL;
@@ -199,10 +204,12 @@ static void test_filter_reads(void)
 		uint64_t r0 = 0;
 		const unsigned char *pkt = cases[i].v ? frame + 14 : frame;
 		unsigned len = cases[i].v ? sizeof(frame) - 14 : sizeof(frame);
-		ebpf_interp_reads = 0;
+		ebpf_interp_reads = ebpf_interp_steps = 0;
 		CHECK(ne > 0 && ebpf_run(e, ne, pkt, len, len, &r0) == 0, "%s: %s", cases[i].filter, err);
 		CHECK(ebpf_interp_reads == cases[i].reads, "%s view %d: %d reads (want %d)", cases[i].filter,
 		      cases[i].v, ebpf_interp_reads, cases[i].reads);
+		CHECK(ebpf_interp_steps <= cases[i].steps, "%s view %d: %d steps (want at most %d)", cases[i].filter,
+		      cases[i].v, ebpf_interp_steps, cases[i].steps);
 		free(c);
 		free(e);
 	}

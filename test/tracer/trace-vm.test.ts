@@ -152,6 +152,7 @@ const FENTRY_KERNELS = [
     title: 'Debian 6.1 (vm61: kprobe, fentry; no kprobe-multi)',
     kprobeMultiError: /not supported/i,
     absent: 'sk_skb_reason_drop',
+    object: 'full', // no bpf_rdonly_cast before 6.2: sk_buff fields through helper reads
   },
   {
     // arm64 (issue 13): the aarch64 loader for real. Debian's arm64 6.12 has no CONFIG_FPROBE (arm64 lacks
@@ -160,10 +161,11 @@ const FENTRY_KERNELS = [
     title: 'Debian 6.12 on arm64 (vmarm64, qemu-system-aarch64: kprobe, fentry; no kprobe-multi)',
     kprobeMultiError: /not supported/i,
     absent: 'kfree_skb_reason', // 6.11 made it an inline wrapper of sk_skb_reason_drop
+    object: 'direct',
   },
 ] as const;
 
-for (const { name, title, kprobeMultiError, absent } of FENTRY_KERNELS)
+for (const { name, title, kprobeMultiError, absent, object } of FENTRY_KERNELS)
   describe(`tracer on ${title}`, () => {
     itOn(name)(
       `probe reports the attach kinds that really work; auto picks fentry and follows ping, clone and nft drop`,
@@ -180,6 +182,7 @@ for (const { name, title, kprobeMultiError, absent } of FENTRY_KERNELS)
         const config = { probes: { functions: DEFAULT_FUNCTIONS } };
         const r = await pingThenDrop(host, config);
         checkAttached(r, 'fentry');
+        expect(r.attached.object).toBe(object); // the build of the eBPF object this kernel calls for
         // the default set's module function: fentry refuses it, kprobe takes it
         expect(r.probes.find((p) => p.name === 'veth_xmit')).toMatchObject({
           kind: 'kprobe',
@@ -267,7 +270,8 @@ describe('tracer on Debian 6.12 (vm612: kprobe-multi, fentry, kprobe)', () => {
       expect(p.auto).toBe('kprobe-multi');
       const r = await pingThenDrop(host, { probes: { functions: DEFAULT_FUNCTIONS } });
       checkAttached(r, 'kprobe-multi');
-      expect(r.attached).toMatchObject({ fallbacks: [] });
+      // 6.2+: the direct object, whose probes load sk_buff fields without a helper call each
+      expect(r.attached).toMatchObject({ fallbacks: [], object: 'direct' });
       checkPaths(r);
     },
     TCG,
@@ -277,7 +281,7 @@ describe('tracer on Debian 6.12 (vm612: kprobe-multi, fentry, kprobe)', () => {
     'fentry (with fexit): the same paths and return values',
     async () => {
       const r = await pingThenDrop(await vm('vm612'), { attach: 'fentry', probes: explicit });
-      expect(r.attached).toMatchObject({ backend: 'fentry' });
+      expect(r.attached).toMatchObject({ backend: 'fentry', object: 'direct' });
       checkPaths(r);
       checkRet(r);
     },

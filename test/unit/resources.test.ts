@@ -61,12 +61,14 @@ describe('resources (tracer artifacts)', () => {
   it.each([
     ['x86_64', 62],
     ['aarch64', 183],
-  ])('the %s loader is a static ELF for its machine, stripped, at most 4 MiB', (arch, machine) => {
+  ])('the %s loader is a static ELF for its machine, stripped, at most 3 MiB', (arch, machine) => {
     const buf = readFileSync(join(root, 'resources', arch, 'pktpath-loader'));
     expect(buf.subarray(0, 4)).toEqual(Buffer.from([0x7f, 0x45, 0x4c, 0x46]));
     expect(buf[4]).toBe(2); // ELFCLASS64
     expect(buf.readUInt16LE(18)).toBe(machine); // e_machine: EM_X86_64 / EM_AARCH64
-    expect(buf.length).toBeLessThanOrEqual(4 * 1024 * 1024);
+    // it is copied to every host it traces: its eBPF objects ride gzip-compressed (loader/bpf_objects.c; 4.1 MB
+    // with two of them raw, 2.2 MB with three compressed)
+    expect(buf.length).toBeLessThanOrEqual(3 * 1024 * 1024);
     // static: no PT_INTERP and no PT_DYNAMIC program header
     const phoff = Number(buf.readBigUInt64LE(32));
     const phentsize = buf.readUInt16LE(54);
