@@ -9,7 +9,7 @@
 enum diff_result { DIFF_SAME, DIFF_MISMATCH, DIFF_BAD_EBPF };
 
 /* Compares whether the packet matches (return value != 0). ebpf: the translation of cbpf, run with its window copy
- * read and faulted (ebpf_interp_wide_reads_fault). */
+ * read (same answer as libpcap) and faulting (ebpf_interp_window_faults: no match, unreadable bytes). */
 enum diff_result filter_diff(const struct cbpf_insn *cbpf, int ncbpf, const struct bpf_insn *ebpf, int nebpf,
                              const uint8_t *pkt, unsigned len, unsigned wirelen, int *matched);
 #endif
