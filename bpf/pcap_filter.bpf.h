@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* The tcpdump filter, run on the packet's bytes. The two stubs below are placeholders: at load time the loader
  * (loader/filter_patch.c) replaces their instructions with the eBPF translation of libpcap's cBPF for the run's
- * filter — one compiled for Ethernet (L2 view), one for raw IP (L3 view). Packet bytes are kernel memory here,
- * so the translation reads them with bpf_probe_read_kernel, bounded by linear_len. */
+ * filter — one compiled for Ethernet (L2 view), one for raw IP (L3 view). Packet bytes are kernel memory here:
+ * the translation reads them with bpf_probe_read_kernel, bounded by linear_len, or (the direct object) loads its
+ * constant-offset ones through `win`, a read-only BTF pointer to the same address (pkt_window below). */
 #ifndef PCAP_FILTER_BPF_H
 #define PCAP_FILTER_BPF_H
 
-/* The bodies only keep every argument alive so clang keeps the signature (data, linear_len, pkt_len). */
-static __noinline int filter_pcap_l2(__u64 data, __u64 linear_len, __u64 pkt_len)
+/* The bodies only keep every argument alive so clang keeps the signature (data, linear_len, pkt_len, win). */
+static __noinline int filter_pcap_l2(__u64 data, __u64 linear_len, __u64 pkt_len, const void *win)
 {
-	return data != 0 && linear_len <= pkt_len && pkt_len != 0x7fffffff;
+	return data != 0 && linear_len <= pkt_len && pkt_len != 0x7fffffff && win != (const void *)linear_len;
 }
 
-static __noinline int filter_pcap_l3(__u64 data, __u64 linear_len, __u64 pkt_len)
+static __noinline int filter_pcap_l3(__u64 data, __u64 linear_len, __u64 pkt_len, const void *win)
 {
-	return data != 0 && linear_len <= pkt_len && pkt_len != 0x7ffffffe;
+	return data != 0 && linear_len <= pkt_len && pkt_len != 0x7ffffffe && win != (const void *)linear_len;
 }
 
 /* Where an sk_buff's bytes are: what the filter's view and a capture record start from. */
@@ -35,7 +36,7 @@ extern void *bpf_rdonly_cast(void *obj, __u32 btf_id) __ksym;
 
 static __always_inline void read_skb_view(struct sk_buff *skb, struct skb_view *v)
 {
-	struct sk_buff *s = bpf_rdonly_cast(skb, bpf_core_type_id_kernel(struct sk_buff));
+	const struct sk_buff *s = bpf_rdonly_cast(skb, bpf_core_type_id_kernel(struct sk_buff));
 
 	v->head = s->head;
 	v->data = s->data;
@@ -91,6 +92,23 @@ static __always_inline __u32 view_start(const struct skb_view *v, bool *l2, __u1
 	return *wire > 0 ? v->tail - *start : 0;
 }
 
+#ifdef PKTPATH_DIRECT
+/* The packet's first bytes as the direct object's filter loads them: cast to a kernel struct that starts with 65
+ * bytes of char (new_utsname.sysname, a UAPI layout), so the verifier takes a load of 1, 2 or 4 bytes at any
+ * constant offset below 65 (CBPF_WIN in loader/cbpf_to_ebpf.h) as a plain load. Where the bytes fault, it reads
+ * 0; the translation checks every load against linear_len first, as with a helper read. */
+static __always_inline const void *pkt_window(__u64 p)
+{
+	return bpf_rdonly_cast((void *)p, bpf_core_type_id_kernel(struct new_utsname));
+}
+#else
+/* Unused by the translation there; a value clang cannot fold keeps the argument in the stubs' signature. */
+static __always_inline const void *pkt_window(__u64 p)
+{
+	return (const void *)p;
+}
+#endif
+
 static __always_inline bool pcap_match(struct sk_buff *skb, bool *l2)
 {
 	struct skb_view v;
@@ -103,8 +121,8 @@ static __always_inline bool pcap_match(struct sk_buff *skb, bool *l2)
 		return false;
 	__u64 p = (__u64)(long)v.head + start;
 	if (*l2)
-		return filter_pcap_l2(p, lin, wire) != 0;
-	return filter_pcap_l3(p, lin, wire) != 0;
+		return filter_pcap_l2(p, lin, wire, pkt_window(p)) != 0;
+	return filter_pcap_l3(p, lin, wire, pkt_window(p)) != 0;
 }
 
 #endif

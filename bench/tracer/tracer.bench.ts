@@ -9,7 +9,8 @@
 //      evaluates the filter, no packet is tracked) and with one matching the flood
 //  - local: iperf3 over veth untraced / pktpath (raw tracepoints; every skb tracked, and a filter matching
 //    nothing) / bpftrace doing the same tracking on the same tracepoints; ring-buffer events/s and lost events
-// PKTPATH_BENCH_PARTS=vm|local (comma-separated; 'bpftrace' is an old name of part of 'vm') runs only those.
+// PKTPATH_BENCH_PARTS=vm|local|miss (comma-separated; 'bpftrace' is an old name of part of 'vm') runs only those;
+// PKTPATH_BENCH_ATTACH=<backend> sets the miss part's attach mode (default auto).
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,8 +99,9 @@ async function withTrace<T>(config: object, shell: Shell, loader: string, body: 
   )
     .trim()
     .split('\n');
-  const object = (JSON.parse(attached) as { object: string }).object; // which build of the eBPF object ran
-  return { v, done: JSON.parse(tail) as Done, object };
+  // which build of the eBPF object ran, and on which backend
+  const { object, backend } = JSON.parse(attached) as { object: string; backend: string };
+  return { v, done: JSON.parse(tail) as Done, object, backend };
 }
 
 /** The committed loader into the bench VM (binary over ssh's stdin). */
@@ -314,7 +316,7 @@ async function withBpftrace<T>(b: BenchVm, script: string, body: () => Promise<T
 
 const FLOOD = 20_000; // ping -f requests per run: ~1 s untraced, under ~1 min with every function tracked
 
-/** The untraced rate now: the median of three floods. The guest's rate drifts over a run (by a third in one),
+/** The rate now (untraced, or under a trace already attached): the median of three floods. The guest's rate drifts over a run (by a third in one),
  * so each traced run is set against untraced runs right before and after it. */
 async function untraced(host: VmHost, t: Topology) {
   const r = [];
@@ -428,15 +430,26 @@ function missBench() {
     try {
       const runs: Record<
         string,
-        { untracedPps: number[]; pps: number; ratio: number | null; object: string }
+        { untracedPps: number[]; pps: number; ratio: number | null; object: string; backend: string }
       > = {};
       for (const functions of [DEFAULT_FUNCTIONS, 'all' as const]) {
         const u0 = await untraced(host, t);
-        const config = { filter: `icmp and host ${NOWHERE}`, probes: { functions } };
-        const p = await withTrace(config, host.shell, VM_LOADER, () => flood(host.shell, t, FLOOD));
+        const config = {
+          filter: `icmp and host ${NOWHERE}`,
+          probes: { functions },
+          ...(process.env.PKTPATH_BENCH_ATTACH && { attach: process.env.PKTPATH_BENCH_ATTACH }),
+        };
+        // three floods under one attach, as untraced: the guest's rate drifts by a third between floods
+        const p = await withTrace(config, host.shell, VM_LOADER, () => untraced(host, t));
         const u1 = await untraced(host, t);
         const name = functions === 'all' ? 'all' : 'default';
-        runs[name] = { untracedPps: [u0, u1], pps: p.v, ratio: ratio(p.v, (u0 + u1) / 2), object: p.object };
+        runs[name] = {
+          untracedPps: [u0, u1],
+          pps: p.v,
+          ratio: ratio(p.v, (u0 + u1) / 2),
+          object: p.object,
+          backend: p.backend,
+        };
       }
       return { kernel: b.vm.kernelRelease, filter: `icmp and host ${NOWHERE}`, runs };
     } finally {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Register use. r6..r9 survive helper calls, so the cBPF machine state lives there. */
-#define R_DATA 6 /* packet address */
+#define R_DATA 6 /* packet address; direct: the window pointer (r4), the address then at OFF_WIN */
 #define R_LIN  7 /* readable (linear) bytes from R_DATA */
 #define R_A    8
 #define R_X    9
@@ -66,10 +66,12 @@ struct fixup {
 };
 
 struct out {
+	bool direct; /* window loads through R_DATA, the read-only pointer; nothing copied */
 	/* the window (plan_window): bytes copied (0: no copy), the shift that aligns most loads, scratch words read */
 	uint32_t need;
 	int shift;
 	bool mem_read[16];
+	bool helper_loads; /* some load is outside the window: a bpf_probe_read_kernel of its own */
 	struct bpf_insn *v;
 	int n, cap;
 	struct fixup *fix;
@@ -128,14 +130,19 @@ static bool known_code(uint16_t code)
 	return false;
 }
 
-/* Loads `size` bytes of packet at R_DATA + r3 into `dst` (host order), or exits with "no match" when they are
- * past the readable bytes. r3 holds the offset; r4 is scratch. */
+/* Loads `size` bytes of packet at the packet address + r3 into `dst` (host order), or exits with "no match" when
+ * they are past the readable bytes. r3 holds the offset; r4 is scratch. */
 static void emit_packet_load(struct out *o, int size, int dst)
 {
 	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, 4, 3, 0, 0));
 	emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_K, 4, 0, 0, size));
 	emit_jmp(o, INSN(BPF_JMP | BPF_JGT | BPF_X, 4, R_LIN, 0, 0), RET0);
-	emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_X, 3, R_DATA, 0, 0));
+	if (o->direct) { /* the verifier allows no variable offset on the window pointer: the address, as a number */
+		emit(o, INSN(BPF_LDX | BPF_MEM | BPF_DW, 4, BPF_REG_10, OFF_WIN, 0));
+		emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_X, 3, 4, 0, 0));
+	} else {
+		emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_X, 3, R_DATA, 0, 0));
+	}
 	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0));
 	emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, OFF_BUF));
 	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_K, 2, 0, 0, size));
@@ -158,15 +165,18 @@ static bool emit_off_k(struct out *o, uint32_t k)
 	return true;
 }
 
-/* Loads `size` bytes at constant offset k (k + size <= o->need) from the window into `dst` (host order), or exits
- * with "no match" when they are past the readable bytes (R_LIN): the window may hold bytes past them, which are
- * never used. */
+/* Loads `size` bytes at constant offset k from the window (k + size within the o->need bytes copied, or WIN in the
+ * direct object) into `dst` (host order), or exits with "no match" when they are past the readable bytes (R_LIN):
+ * the window may hold bytes past them, which are never used. */
 static void emit_window_load(struct out *o, uint32_t k, int size, int dst)
 {
 	int bsz = size == 4 ? BPF_W : size == 2 ? BPF_H : BPF_B, at = OFF_WIN + o->shift + (int)k;
 	emit_jmp(o, INSN(BPF_JMP | BPF_JLT | BPF_K, R_LIN, 0, 0, (int32_t)k + size), RET0);
-	if ((o->shift + k) % (uint32_t)size == 0) {
-		emit(o, INSN(BPF_LDX | BPF_MEM | bsz, dst, BPF_REG_10, at, 0));
+	if (o->direct || (o->shift + k) % (uint32_t)size == 0) {
+		if (o->direct) /* kernel memory: unaligned loads are fine on the arches pktpath ships for */
+			emit(o, INSN(BPF_LDX | BPF_MEM | bsz, dst, R_DATA, (int16_t)k, 0));
+		else
+			emit(o, INSN(BPF_LDX | BPF_MEM | bsz, dst, BPF_REG_10, at, 0));
 		if (size > 1)
 			emit(o, INSN(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, size * 8));
 		return;
@@ -184,7 +194,7 @@ static void emit_window_load(struct out *o, uint32_t k, int size, int dst)
  * (the code jumps to "no match", and nothing may follow it: the verifier rejects unreachable instructions). */
 static bool emit_load_k(struct out *o, uint32_t k, int size, int dst)
 {
-	if ((uint64_t)k + (uint64_t)size <= o->need) {
+	if ((uint64_t)k + (uint64_t)size <= (o->direct ? WIN : o->need)) {
 		emit_window_load(o, k, size, dst);
 		return true;
 	}
@@ -362,16 +372,19 @@ static int window_load_size(const struct cbpf_insn *c)
 	return (abs || msh) && c->k <= WIN - (uint32_t)size ? size : 0;
 }
 
-/* The window the program's loads need (o->need, o->shift) and the scratch words it reads (the verifier rejects
- * reads of uninitialised stack: only those are cleared). */
+/* The window the program's loads need (o->need, o->shift), whether any load lies outside it, and the scratch
+ * words it reads (the verifier rejects reads of uninitialised stack: only those are cleared). */
 static void plan_window(struct out *o, const struct cbpf_insn *in, int n)
 {
 	int aligned[4] = { 0 };
 	for (int i = 0; i < n; i++) {
 		int size = window_load_size(&in[i]);
-		if ((C_CLASS(in[i].code) == C_LD || C_CLASS(in[i].code) == C_LDX) && C_MODE(in[i].code) == C_MEM &&
-		    in[i].k < 16)
+		bool ld = C_CLASS(in[i].code) == C_LD || C_CLASS(in[i].code) == C_LDX;
+		uint8_t mode = C_MODE(in[i].code);
+		if (ld && mode == C_MEM && in[i].k < 16)
 			o->mem_read[in[i].k] = true;
+		if (ld && !size && (mode == C_ABS || mode == C_IND || mode == C_MSH))
+			o->helper_loads = true;
 		if (!size)
 			continue;
 		if (in[i].k + (uint32_t)size > o->need)
@@ -389,7 +402,9 @@ static void plan_window(struct out *o, const struct cbpf_insn *in, int n)
  * is one): no match. */
 static void emit_prologue(struct out *o)
 {
-	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, R_DATA, 1, 0, 0));
+	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, R_DATA, o->direct ? 4 : 1, 0, 0));
+	if (o->direct && o->helper_loads)
+		emit(o, INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 1, OFF_WIN, 0));
 	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, R_LIN, 2, 0, 0));
 	emit(o, INSN(BPF_STX | BPF_MEM | BPF_DW, BPF_REG_10, 3, OFF_LEN, 0));
 	emit(o, INSN(BPF_ALU | BPF_MOV | BPF_K, R_A, 0, 0, 0));
@@ -397,7 +412,7 @@ static void emit_prologue(struct out *o)
 	for (int m = 0; m < 16; m++)
 		if (o->mem_read[m])
 			emit(o, INSN(BPF_ST | BPF_MEM | BPF_DW, BPF_REG_10, 0, OFF_MEM(m), 0));
-	if (!o->need)
+	if (!o->need || o->direct)
 		return;
 	emit(o, INSN(BPF_ALU64 | BPF_MOV | BPF_X, 1, BPF_REG_10, 0, 0));
 	emit(o, INSN(BPF_ALU64 | BPF_ADD | BPF_K, 1, 0, 0, OFF_WIN + o->shift));
@@ -433,9 +448,9 @@ static int finish(struct out *o, const int *pos, char *err, size_t errlen)
 	return 0;
 }
 
-int cbpf_to_ebpf(const struct cbpf_insn *in, int n, struct bpf_insn **res, char *err, size_t errlen)
+int cbpf_to_ebpf(const struct cbpf_insn *in, int n, bool direct, struct bpf_insn **res, char *err, size_t errlen)
 {
-	struct out o = { 0 };
+	struct out o = { .direct = direct };
 	int *pos = n > 0 ? calloc((size_t)n + 1, sizeof(int)) : NULL, rc = -1;
 	if (!pos || C_CLASS(in[n - 1].code) != C_RET) {
 		snprintf(err, errlen, n > 0 && !pos ? "out of memory" : "cBPF program does not end with a return");

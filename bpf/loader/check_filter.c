@@ -42,7 +42,7 @@ int cmd_check_filter(int argc, char **argv)
 	char *filter = read_filter(argc, argv, &why);
 	if (!filter)
 		return fail_json("%s", why);
-	int bad = filter_compile(filter, &views, err, sizeof(err));
+	int bad = filter_compile(filter, false, &views, err, sizeof(err));
 	free(filter);
 	filter_views_free(&views);
 	/* filter_compile prefixes "filter: " for trace's error record; the caller here knows it is the filter */

@@ -9,7 +9,7 @@
 /* A view's program when libpcap cannot express the filter there: reject every packet. */
 static const struct cbpf_insn reject_all = { .code = 0x06 /* BPF_RET | BPF_K */, .k = 0 };
 
-int filter_compile(const char *filter, struct filter_views *out, char *err, size_t errlen)
+int filter_compile(const char *filter, bool direct, struct filter_views *out, char *err, size_t errlen)
 {
 	struct cbpf_insn *c[2] = { NULL, NULL };
 	char perr[2][256];
@@ -25,7 +25,7 @@ int filter_compile(const char *filter, struct filter_views *out, char *err, size
 	}
 	for (int v = 0; v < 2; v++) {
 		const struct cbpf_insn *prog = n[v] < 0 ? &reject_all : c[v];
-		out->cnt[v] = cbpf_to_ebpf(prog, n[v] < 0 ? 1 : n[v], &out->insns[v], perr[v], sizeof(perr[v]));
+		out->cnt[v] = cbpf_to_ebpf(prog, n[v] < 0 ? 1 : n[v], direct, &out->insns[v], perr[v], sizeof(perr[v]));
 		if (out->cnt[v] < 0) {
 			snprintf(err, errlen, "filter: %s", perr[v]);
 			filter_views_free(out);

@@ -5,6 +5,7 @@
 #ifndef FILTER_COMPILE_H
 #define FILTER_COMPILE_H
 #include <linux/bpf.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct filter_views {
@@ -12,7 +13,8 @@ struct filter_views {
 	int cnt[2];
 };
 
-/* Compiles `filter` ("" matches everything). Returns 0, or -1 with "filter: <libpcap's message>". */
-int filter_compile(const char *filter, struct filter_views *out, char *err, size_t errlen);
+/* Compiles `filter` ("" matches everything) for the direct object (`direct`: cbpf_to_ebpf.h) or the others.
+ * Returns 0, or -1 with "filter: <libpcap's message>". */
+int filter_compile(const char *filter, bool direct, struct filter_views *out, char *err, size_t errlen);
 void filter_views_free(struct filter_views *v);
 #endif

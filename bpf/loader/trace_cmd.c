@@ -101,10 +101,10 @@ static int prepare(struct trace_ctx *c, char *err, size_t errlen)
 	const struct config *cfg = &c->cfg;
 	if (config_read_fd(0, &c->cfg, c->rest, sizeof(c->rest), err, errlen))
 		return -1;
-	if (filter_compile(cfg->filter, &c->filter.views, err, errlen))
-		return -1;
 	libbpf_log_install();
 	process_setup();
+	if (trace_use_object(c, trace_pick_object(), err, errlen))
+		return -1;
 	if (filter_register_handlers(&c->filter)) {
 		snprintf(err, errlen, "cannot register libbpf section handlers");
 		return -1;

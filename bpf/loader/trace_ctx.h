@@ -41,6 +41,7 @@ struct trace_ctx {
 	struct filter_code filter;
 	struct pktpath_bpf *skel;
 	enum bpf_object_kind object; /* which build of pktpath.bpf.c skel runs (trace_load.c) */
+	char object_err[600];        /* why the direct object did not load, when the full one runs instead */
 	bool kp_cookie; /* kprobes carry their probe word as a cookie; else by address (probe_by_ip), no kretprobes */
 	struct ring_buffer *rb;
 	struct output out;

@@ -183,8 +183,8 @@ static struct pktpath_bpf *open_object(enum bpf_object_kind kind)
 	return s;
 }
 
-/* Opens and loads the object with the programs of the function backends chain[0..n). */
-static int load_object(struct trace_ctx *c, const enum backend *chain, int n, char *err, size_t errlen)
+/* Opens and loads the object c->object with the programs of the function backends chain[0..n). */
+static int load_object_kind(struct trace_ctx *c, const enum backend *chain, int n, char *err, size_t errlen)
 {
 	struct bpf_program *prog;
 	struct func_use u = func_use(c, n > 0);
@@ -205,6 +205,34 @@ static int load_object(struct trace_ctx *c, const enum backend *chain, int n, ch
 		return -1;
 	}
 	return 0;
+}
+
+int trace_use_object(struct trace_ctx *c, enum bpf_object_kind kind, char *err, size_t errlen)
+{
+	filter_views_free(&c->filter.views);
+	c->object = kind;
+	return filter_compile(c->cfg.filter, kind == OBJ_DIRECT, &c->filter.views, err, errlen);
+}
+
+/* As load_object_kind; a direct object the verifier refuses is tried again as the full one (the same programs
+ * with helper reads): a kernel whose verifier has bpf_rdonly_cast but takes some use of it differently still
+ * traces, a little slower, and the attached record says why (objectFallback). */
+static int load_object(struct trace_ctx *c, const enum backend *chain, int n, char *err, size_t errlen)
+{
+	if (!load_object_kind(c, chain, n, err, errlen))
+		return 0;
+	if (c->object != OBJ_DIRECT)
+		return -1;
+	char ferr[160];
+	const char *last = libbpf_log_last();
+	snprintf(c->object_err, sizeof(c->object_err), "%s%s%s", err, last[0] ? ": " : "", last);
+	if (!trace_use_object(c, OBJ_FULL, ferr, sizeof(ferr)) && !load_object_kind(c, chain, n, ferr, sizeof(ferr)))
+		return 0;
+	/* the full object fails as well: the cause is not the direct object's; report the first failure */
+	c->object_err[0] = 0;
+	if (trace_use_object(c, OBJ_DIRECT, ferr, sizeof(ferr)))
+		snprintf(err, errlen, "%s", ferr);
+	return -1;
 }
 
 static void add_chain_fallback(struct trace_ctx *c, enum backend b, const char *why)
@@ -272,9 +300,13 @@ static void load_chain(struct trace_ctx *c, int n)
 	c->nchain = 0;
 }
 
+enum bpf_object_kind trace_pick_object(void)
+{
+	return !kernel_has_atomic_fetch() ? OBJ_COMPAT : kernel_has_rdonly_cast() ? OBJ_DIRECT : OBJ_FULL;
+}
+
 int trace_load(struct trace_ctx *c, int usable_funcs, char *err, size_t errlen)
 {
-	c->object = !kernel_has_atomic_fetch() ? OBJ_COMPAT : kernel_has_rdonly_cast() ? OBJ_DIRECT : OBJ_FULL;
 	c->kp_cookie = kernel_has_attach_cookie();
 	if (usable_funcs)
 		load_chain(c, backend_order(c, usable_funcs));

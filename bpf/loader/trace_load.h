@@ -9,4 +9,10 @@
  * c->fallbacks). Without any working function backend the object is loaded for tracepoints and TC alone and the
  * function probes are marked failed. Returns 0, or -1 with err when even that fails. */
 int trace_load(struct trace_ctx *c, int usable_funcs, char *err, size_t errlen);
+
+/* The build of pktpath.bpf.c this kernel calls for: compat (no atomic fetch, < 5.12), direct (bpf_rdonly_cast,
+ * 6.2+) or full. Needs the locked-memory limit raised (process set-up) on kernels that still charge it. */
+enum bpf_object_kind trace_pick_object(void);
+/* Sets c->object and translates the run's filter for it (the direct object's loads differ). 0, or -1 with err. */
+int trace_use_object(struct trace_ctx *c, enum bpf_object_kind kind, char *err, size_t errlen);
 #endif

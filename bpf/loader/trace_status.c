@@ -98,11 +98,14 @@ void status_attached(struct trace_ctx *c)
 		if (c->quiet_tps & (1u << t))
 			json_array_append_new(quiet, json_string(tracepoint_names[t]));
 	/* "object": which build of the eBPF object runs (docs/LOADER.md) */
-	output_status(&c->out, json_pack("{s:s,s:s,s:i,s:i,s:i,s:I,s:o,s:o,s:o,s:s}", "type", "attached", "backend",
-	                                 backend_name(c->nchain ? c->chain[0] : BK_RAW_TP), "attached", attached,
-	                                 "requested", c->probes.n, "failed", c->probes.n - attached, "ms",
-	                                 (json_int_t)c->attach_ms, "fallbacks", fb, "backends", backend_counts(c),
-	                                 "trackingEnds", quiet, "object", bpf_object_kind_names[c->object]));
+	json_t *rec = json_pack("{s:s,s:s,s:i,s:i,s:i,s:I,s:o,s:o,s:o,s:s}", "type", "attached", "backend",
+	                        backend_name(c->nchain ? c->chain[0] : BK_RAW_TP), "attached", attached, "requested",
+	                        c->probes.n, "failed", c->probes.n - attached, "ms", (json_int_t)c->attach_ms,
+	                        "fallbacks", fb, "backends", backend_counts(c), "trackingEnds", quiet, "object",
+	                        bpf_object_kind_names[c->object]);
+	if (rec && c->object_err[0])
+		json_object_set_new(rec, "objectFallback", json_text(c->object_err));
+	output_status(&c->out, rec);
 }
 
 static __u64 sum_percpu(int map_fd, __u32 key)

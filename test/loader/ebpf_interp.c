@@ -8,6 +8,7 @@
 
 struct vm {
 	uint64_t r[11];
+	bool win[11]; /* the register holds the window pointer (direct): loads through it are packet loads */
 	_Alignas(8) uint8_t stack[STACK]; /* r10 is 8-aligned, as the kernel's frame pointer */
 	uint8_t written[STACK];           /* the verifier refuses loads of stack bytes nothing wrote */
 	const uint8_t *pkt;
@@ -132,11 +133,29 @@ static int probe_read(struct vm *m)
 	return 0;
 }
 
+/* A load through the window pointer: the verifier takes constant offsets in new_utsname.sysname (bytes 0..64);
+ * the translation checks them against the readable bytes before it loads. */
+static int window_load(struct vm *m, const struct bpf_insn *i, int size)
+{
+	if (BPF_MODE(i->code) != BPF_MEM || size == 8 || i->off < 0 || i->off + size > CBPF_WIN + 1 ||
+	    (uint64_t)i->off + (uint64_t)size > m->pkt_len)
+		return -1;
+	uint64_t x = 0;
+	memcpy(&x, m->pkt + i->off, size); /* little-endian host, as the kernel's load */
+	m->r[i->dst_reg] = x;
+	m->win[i->dst_reg] = false;
+	return 0;
+}
+
 static int mem_access(struct vm *m, const struct bpf_insn *i)
 {
 	static const int sizes[] = { 4, 2, 1, 8 }; /* BPF_W, BPF_H, BPF_B, BPF_DW >> 3 */
 	int size = sizes[BPF_SIZE(i->code) >> 3];
 	int ld = BPF_CLASS(i->code) == BPF_LDX;
+	if (ld && m->win[i->src_reg])
+		return window_load(m, i, size);
+	if (BPF_CLASS(i->code) == BPF_STX && m->win[i->src_reg])
+		return -1; /* the translation never spills the pointer */
 	uint8_t *p = stack_at(m, m->r[ld ? i->src_reg : i->dst_reg] + i->off, size);
 	uint64_t v = BPF_CLASS(i->code) == BPF_ST ? (uint64_t)(int64_t)i->imm : m->r[i->src_reg];
 	/* the kernel's verifier refuses a misaligned stack access ("misaligned stack access") */
@@ -148,6 +167,7 @@ static int mem_access(struct vm *m, const struct bpf_insn *i)
 		uint64_t x = 0;
 		memcpy(&x, p, size); /* little-endian host */
 		m->r[i->dst_reg] = x;
+		m->win[i->dst_reg] = false;
 	} else {
 		memcpy(p, &v, size);
 		mark_written(m, p, size);
@@ -162,8 +182,11 @@ static int jump(struct vm *m, const struct bpf_insn *i, int *pc)
 	uint8_t op = BPF_OP(i->code);
 	if (op == BPF_EXIT && !is32)
 		return 1;
-	if (op == BPF_CALL && !is32)
+	if (op == BPF_CALL && !is32) {
+		for (int r = 1; r <= 5; r++) /* the verifier: r1-r5 are clobbered by a call */
+			m->win[r] = false;
 		return i->imm == BPF_FUNC_probe_read_kernel ? probe_read(m) : -1;
+	}
 	if (op == BPF_JA && !is32) {
 		*pc += i->off;
 		return 0;
@@ -185,15 +208,24 @@ static int step(struct vm *m, const struct bpf_insn *i, int *pc)
 	if (i->dst_reg > 10 || i->src_reg > 10)
 		return -1;
 	uint64_t src = BPF_SRC(i->code) == BPF_X ? m->r[i->src_reg] : (uint64_t)(int64_t)i->imm;
+	/* the window pointer may be moved and loaded through, nothing else (no arithmetic, no comparison) */
+	bool alu_jmp = cls == BPF_ALU64 || cls == BPF_ALU || cls == BPF_JMP || cls == BPF_JMP32;
+	bool plain_move = cls == BPF_ALU64 && op == BPF_MOV;
+	if (alu_jmp && !plain_move && !(cls == BPF_JMP && (op == BPF_CALL || op == BPF_EXIT || op == BPF_JA)) &&
+	    ((BPF_SRC(i->code) == BPF_X && m->win[i->src_reg]) || m->win[i->dst_reg]))
+		return -1;
 	switch (cls) {
 	case BPF_ALU64:
 		if (i->dst_reg == 10)
 			return -1;
 		m->r[i->dst_reg] = alu(op, m->r[i->dst_reg], src, &bad);
+		/* a move keeps the pointer; arithmetic on it the translation never does */
+		m->win[i->dst_reg] = op == BPF_MOV && BPF_SRC(i->code) == BPF_X && m->win[i->src_reg];
 		return bad ? -1 : 0;
 	case BPF_ALU:
 		if (i->dst_reg == 10)
 			return -1;
+		m->win[i->dst_reg] = false;
 		if (op == BPF_END)
 			m->r[i->dst_reg] = swap_be(m->r[i->dst_reg], i->imm);
 		else
@@ -212,7 +244,7 @@ static int step(struct vm *m, const struct bpf_insn *i, int *pc)
 }
 
 int ebpf_run(const struct bpf_insn *prog, int n, const uint8_t *pkt, uint64_t linear_len, uint64_t wire_len,
-             uint64_t *r0)
+             bool direct, uint64_t *r0)
 {
 	static struct vm m; /* 512 bytes of stack: kept off the caller's */
 	memset(&m, 0, sizeof(m));
@@ -222,6 +254,8 @@ int ebpf_run(const struct bpf_insn *prog, int n, const uint8_t *pkt, uint64_t li
 	m.r[1] = (uint64_t)(uintptr_t)pkt;
 	m.r[2] = linear_len;
 	m.r[3] = wire_len;
+	m.r[4] = (uint64_t)(uintptr_t)pkt;
+	m.win[4] = direct;
 	m.r[10] = (uint64_t)(uintptr_t)(m.stack + STACK);
 	for (int pc = 0, steps = 0; steps < MAX_STEPS; steps++) {
 		if (pc < 0 || pc >= n)

@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Runs prog with r1 = pkt, r2 = linear_len, r3 = wire_len. Returns 0 with *r0 set, or -1 when the program does
+/* Runs prog with r1 = pkt, r2 = linear_len, r3 = wire_len, r4 = pkt again: with `direct`, as the direct object's
+ * window pointer (loads through it, or a copy of it, at constant offsets below CBPF_WIN + 1; each must lie in the
+ * readable bytes, which the translation checks first). Returns 0 with *r0 set, or -1 when the program does
  * something the interpreter does not allow (an unknown opcode, a jump out of range, a stack access out of bounds,
  * misaligned, or of bytes never written, as the verifier refuses them; a read outside the packet; too many
  * steps): a translation bug. */
@@ -22,5 +24,5 @@ extern bool ebpf_interp_window_read;
 extern int ebpf_interp_reads, ebpf_interp_steps;
 
 int ebpf_run(const struct bpf_insn *prog, int n, const uint8_t *pkt, uint64_t linear_len, uint64_t wire_len,
-             uint64_t *r0);
+             bool direct, uint64_t *r0);
 #endif

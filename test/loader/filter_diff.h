@@ -6,10 +6,13 @@
 #include "../../bpf/loader/pcap_compile.h"
 #include <linux/bpf.h>
 
-enum diff_result { DIFF_SAME, DIFF_MISMATCH, DIFF_BAD_EBPF };
+enum diff_result { DIFF_SAME, DIFF_MISMATCH, DIFF_BAD_EBPF, DIFF_UNTRANSLATED };
 
-/* Compares whether the packet matches (return value != 0). ebpf: the translation of cbpf, run with its window copy
- * read (same answer as libpcap) and faulting (ebpf_interp_window_faults: no match, unreadable bytes). */
-enum diff_result filter_diff(const struct cbpf_insn *cbpf, int ncbpf, const struct bpf_insn *ebpf, int nebpf,
-                             const uint8_t *pkt, unsigned len, unsigned wirelen, int *matched);
+/* Compares whether the packet matches (return value != 0). cbpf is translated both ways (cbpf_to_ebpf, for the
+ * direct object and the others; both refuse alike or neither does: DIFF_UNTRANSLATED with err, else
+ * DIFF_BAD_EBPF). The other objects' translation runs with its window copy read (same answer as libpcap) and
+ * faulting (ebpf_interp_window_faults: no match, unreadable bytes); the direct one's loads kernel memory that is
+ * mapped, its packet loads checked against the readable bytes (same answer as libpcap). */
+enum diff_result filter_diff(const struct cbpf_insn *cbpf, int ncbpf, const uint8_t *pkt, unsigned len,
+                             unsigned wirelen, int *matched, char *err, size_t errlen);
 #endif

@@ -124,27 +124,36 @@ static const unsigned char arp_frame[] = {
 	1,    0x02, 0,    0,    0,    0,    0x01, 10, 0, 0, 1, 0,    0,    0,    0, 0, 0, 10, 0, 0, 2,
 };
 
-/* Whether view v of the compiled filter matches pkt, checked against libpcap's interpreter on the same cBPF. */
+/* Whether view v of the compiled filter matches pkt, checked against libpcap's interpreter on the same cBPF (both
+ * translations: filter_diff). */
 static int matches(const char *filter, int v, const unsigned char *pkt, unsigned len)
 {
 	struct cbpf_insn *c = NULL;
-	struct bpf_insn *e = NULL;
 	char err[256];
 	int n = pcap_compile_view(filter, v ? VIEW_L3 : VIEW_L2, &c, err, sizeof(err)), m = -1;
-	int ne = n > 0 ? cbpf_to_ebpf(c, n, &e, err, sizeof(err)) : -1;
-	enum diff_result d = ne > 0 ? filter_diff(c, n, e, ne, pkt, len, len, &m) : DIFF_BAD_EBPF;
-	CHECK(ne > 0 && d == DIFF_SAME, "%s view %d: compile %d/%d, diff %d: %s", filter, v, n, ne, d, err);
+	enum diff_result d = n > 0 ? filter_diff(c, n, pkt, len, len, &m, err, sizeof(err)) : DIFF_UNTRANSLATED;
+	CHECK(d == DIFF_SAME, "%s view %d: compile %d, diff %d: %s", filter, v, n, d, err);
 	free(c);
-	free(e);
 	return m;
 }
 
-/* The compiled views as the loader loads them: run the eBPF of view v. */
-static int view_matches(const struct filter_views *fv, int v, const unsigned char *pkt, unsigned len)
+/* The compiled views as the loader loads them, for the direct object and the others: run the eBPF of view v
+ * (both must agree). */
+static int view_matches(const char *filter, int v, const unsigned char *pkt, unsigned len)
 {
-	uint64_t r0 = 7;
-	CHECK(ebpf_run(fv->insns[v], fv->cnt[v], pkt, len, len, &r0) == 0, "view %d does not run", v);
-	return (uint32_t)r0 != 0;
+	int m[2] = { -1, -1 };
+	for (int direct = 0; direct < 2; direct++) {
+		struct filter_views fv;
+		char err[256] = "";
+		uint64_t r0 = 7;
+		CHECK(filter_compile(filter, direct, &fv, err, sizeof(err)) == 0, "%s: %s", filter, err);
+		CHECK(ebpf_run(fv.insns[v], fv.cnt[v], pkt, len, len, direct, &r0) == 0, "%s view %d does not run",
+		      filter, v);
+		m[direct] = (uint32_t)r0 != 0;
+		filter_views_free(&fv);
+	}
+	CHECK(m[0] == m[1], "%s view %d: the direct translation answers %d, the other %d", filter, v, m[1], m[0]);
+	return m[0];
 }
 
 static void test_filters(void)
@@ -163,56 +172,58 @@ static void test_filters(void)
 	/* link-layer primitives: the raw-IP view rejects everything, the Ethernet view decides */
 	struct filter_views fv;
 	char err[256] = "";
-	CHECK(filter_compile("arp", &fv, err, sizeof(err)) == 0, "arp: %s", err);
-	CHECK(view_matches(&fv, 0, arp_frame, sizeof(arp_frame)) == 1, "arp frame in the L2 view");
-	CHECK(view_matches(&fv, 0, frame, sizeof(frame)) == 0, "IP frame is not arp");
-	CHECK(view_matches(&fv, 1, ip, ipl) == 0, "the L3 view rejects all");
-	filter_views_free(&fv);
-	CHECK(filter_compile("ether host 02:00:00:00:00:02", &fv, err, sizeof(err)) == 0, "ether: %s", err);
-	CHECK(view_matches(&fv, 0, frame, sizeof(frame)) == 1, "ether host dst");
-	filter_views_free(&fv);
-	CHECK(filter_compile("ether host 1:2:3:4:5:6 and vlan 5000", &fv, err, sizeof(err)) == -1 &&
+	CHECK(view_matches("arp", 0, arp_frame, sizeof(arp_frame)) == 1, "arp frame in the L2 view");
+	CHECK(view_matches("arp", 0, frame, sizeof(frame)) == 0, "IP frame is not arp");
+	CHECK(view_matches("arp", 1, ip, ipl) == 0, "the L3 view rejects all");
+	CHECK(view_matches("ether host 02:00:00:00:00:02", 0, frame, sizeof(frame)) == 1, "ether host dst");
+	CHECK(filter_compile("ether host 1:2:3:4:5:6 and vlan 5000", false, &fv, err, sizeof(err)) == -1 &&
 	              !strcmp(err, "filter: VLAN tag 5000 greater than maximum 4095"),
 	      "neither view: %s", err);
-	CHECK(filter_compile("", &fv, err, sizeof(err)) == 0 && view_matches(&fv, 1, ip, ipl) == 1, "empty filter");
-	filter_views_free(&fv);
+	CHECK(view_matches("", 1, ip, ipl) == 1, "empty filter");
 }
 
 /* A packet the filter refuses costs one helper call for the header loads it makes at constant offsets in the first
- * 64 bytes (ethertype, addresses, protocol): the prologue's window, not one read per load. */
+ * 64 bytes (ethertype, addresses, protocol): the prologue's window, not one read per load. The direct object's
+ * translation loads them with no helper call at all. */
 static void test_filter_reads(void)
 {
 	/* reads: bpf_probe_read_kernel calls; steps: instructions run, at most (the window copied once, only as far
 	 * as the loads reach, placed so the IPv4 addresses load aligned; no scratch words cleared that none reads).
-	 * The translation before this had 1 read and 70 / 54 / 60 / 47 / 73 steps. */
+	 * The translation before this had 1 read and 70 / 54 / 60 / 47 / 73 steps; the direct one did not exist
+	 * (the direct object ran the same translation). */
 	static const struct {
 		const char *filter;
-		int v, reads, steps;
+		int v, reads, steps, direct_reads, direct_steps;
 	} cases[] = {
-		{ "host 10.99.99.99", 0, 1, 26 },
-		{ "host 10.99.99.99", 1, 1, 26 },
-		{ "icmp and dst host 10.0.0.2", 0, 1, 24 },
-		{ "tcp port 80", 0, 1, 23 },         /* the frame is ICMP: refused before the port load */
-		{ "icmp[icmptype] == 8", 1, 2, 41 }, /* past the IP header: X + k is a read of its own */
+		{ "host 10.99.99.99", 0, 1, 26, 0, 20 },
+		{ "host 10.99.99.99", 1, 1, 26, 0, 20 },
+		{ "icmp and dst host 10.0.0.2", 0, 1, 24, 0, 18 },
+		{ "tcp port 80", 0, 1, 23, 0, 18 },         /* the frame is ICMP: refused before the port load */
+		{ "icmp[icmptype] == 8", 1, 2, 41, 1, 37 }, /* past the IP header: X + k is a read of its own */
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cbpf_insn *c = NULL;
-		struct bpf_insn *e = NULL;
-		char err[256] = "";
-		int n = pcap_compile_view(cases[i].filter, cases[i].v ? VIEW_L3 : VIEW_L2, &c, err, sizeof(err));
-		int ne = n > 0 ? cbpf_to_ebpf(c, n, &e, err, sizeof(err)) : -1;
-		uint64_t r0 = 0;
-		const unsigned char *pkt = cases[i].v ? frame + 14 : frame;
-		unsigned len = cases[i].v ? sizeof(frame) - 14 : sizeof(frame);
-		ebpf_interp_reads = ebpf_interp_steps = 0;
-		CHECK(ne > 0 && ebpf_run(e, ne, pkt, len, len, &r0) == 0, "%s: %s", cases[i].filter, err);
-		CHECK(ebpf_interp_reads == cases[i].reads, "%s view %d: %d reads (want %d)", cases[i].filter,
-		      cases[i].v, ebpf_interp_reads, cases[i].reads);
-		CHECK(ebpf_interp_steps <= cases[i].steps, "%s view %d: %d steps (want at most %d)", cases[i].filter,
-		      cases[i].v, ebpf_interp_steps, cases[i].steps);
-		free(c);
-		free(e);
-	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		for (int direct = 0; direct < 2; direct++) {
+			struct cbpf_insn *c = NULL;
+			struct bpf_insn *e = NULL;
+			char err[256] = "";
+			int n = pcap_compile_view(cases[i].filter, cases[i].v ? VIEW_L3 : VIEW_L2, &c, err,
+			                          sizeof(err));
+			int ne = n > 0 ? cbpf_to_ebpf(c, n, direct, &e, err, sizeof(err)) : -1;
+			int reads = direct ? cases[i].direct_reads : cases[i].reads;
+			int steps = direct ? cases[i].direct_steps : cases[i].steps;
+			uint64_t r0 = 0;
+			const unsigned char *pkt = cases[i].v ? frame + 14 : frame;
+			unsigned len = cases[i].v ? sizeof(frame) - 14 : sizeof(frame);
+			ebpf_interp_reads = ebpf_interp_steps = 0;
+			CHECK(ne > 0 && ebpf_run(e, ne, pkt, len, len, direct, &r0) == 0, "%s: %s", cases[i].filter,
+			      err);
+			CHECK(ebpf_interp_reads == reads, "%s view %d direct %d: %d reads (want %d)", cases[i].filter,
+			      cases[i].v, direct, ebpf_interp_reads, reads);
+			CHECK(ebpf_interp_steps <= steps, "%s view %d direct %d: %d steps (want at most %d)",
+			      cases[i].filter, cases[i].v, direct, ebpf_interp_steps, steps);
+			free(c);
+			free(e);
+		}
 }
 
 static void test_cbpf_rejects(void)
@@ -231,7 +242,7 @@ static void test_cbpf_rejects(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct bpf_insn *e = NULL;
 		char err[256] = "";
-		int n = cbpf_to_ebpf(cases[i].prog, cases[i].n, &e, err, sizeof(err));
+		int n = cbpf_to_ebpf(cases[i].prog, cases[i].n, false, &e, err, sizeof(err));
 		CHECK(n == -1 && strstr(err, cases[i].want), "case %zu: %d \"%s\"", i, n, err);
 		free(e);
 	}
