@@ -9,11 +9,15 @@ import { sshArgs } from './ssh-client.js';
 const USAGE = 'usage: tsx test/lab/cli.ts up [--no-vms] | down | status | inventory | exec HOST [COMMAND...]';
 
 /** The recorded lab, with only the hosts that answer now. */
+/** The recorded hosts that answer; one that does not is named on stderr, never left out silently. */
 async function liveLab() {
   const state = readLabState();
   if (!state) throw new Error('the lab is down (npm run lab:up)');
   const hosts = Object.values(state.hosts);
-  const up = await Promise.all(hosts.map((h) => hostAnswers(state, h)));
+  const up = await Promise.all(hosts.map((h) => hostAnswers(state, h, 2)));
+  hosts.forEach((h, i) => {
+    if (!up[i]) console.error(`${h.name}: does not answer on 127.0.0.1:${h.port}; left out (npm run lab:up)`);
+  });
   state.hosts = Object.fromEntries(hosts.filter((_, i) => up[i]).map((h) => [h.name, h]));
   return state;
 }

@@ -121,11 +121,13 @@ export function labTarget(
 /**
  * True when the host's process is alive and it answers over SSH with the kernel release the lab recorded. A loaded
  * machine can make a healthy TCG guest slow to answer: a live process gets `attempts` tries before it counts as dead.
+ * A TCG guest's sshd takes 1-1.5 s to send its banner on an idle machine (measured), so the banner gets as long
+ * as the command does: a 2 s wait dropped a healthy vmarm64 from lab:inventory while tests ran beside it.
  */
 export async function hostAnswers(state: LabState, h: LabHost, attempts = 1): Promise<boolean> {
   for (let i = 0; i < attempts && isAlive(h.pid); i++) {
     try {
-      await sshBanner(h.port);
+      await sshBanner(h.port, h.address, 30_000);
       const r = await sshRun(labTarget(state, h.name), state.runtimeDir, 'uname -r', 30_000);
       if (r.code === 0 && r.stdout.trim() === h.kernelRelease) return true;
     } catch {
