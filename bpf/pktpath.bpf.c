@@ -217,12 +217,15 @@ static __always_inline struct sk_buff *fentry_skb(void *ctx, int i)
 	SEC("pktpath/fexit")                                                                  \
 	int fexit_skb_##N(__u64 *ctx)                                                         \
 	{                                                                                     \
+		struct sk_buff *skb = fentry_skb(ctx, N - 1);                                 \
+		if (!track_maybe((__u64)(long)skb))                                           \
+			return 0; /* untracked: no word lookup (on_ret checks again) */       \
 		__u64 ip = bpf_get_func_ip(ctx), *c = bpf_map_lookup_elem(&probe_by_ip, &ip); \
 		__u64 ret = 0;                                                                \
 		if (!c)                                                                       \
 			return 0;                                                             \
 		bpf_get_func_ret(ctx, &ret);                                                  \
-		return on_ret(ctx, fentry_skb(ctx, N - 1), *c, (__s64)ret);                   \
+		return on_ret(ctx, skb, *c, (__s64)ret);                                      \
 	}
 
 KPROBE_SKB(1)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Raw tracepoints and TC observer points: attached alongside whatever function backend runs. */
+/* Raw tracepoints and TC observer points: attached after whatever function backend runs, so that a tracepoint
+ * an attached function covers is left out (tracepoint_covered_by). */
 #include "attach_backends.h"
 #include "trace_plan.h"
 #include <errno.h>
@@ -8,6 +9,8 @@
 
 static void attach_tracepoint(struct trace_ctx *c, struct probe *p)
 {
+	if (tracepoint_covered_by(c, p->tp, p->covered_by, sizeof(p->covered_by)))
+		return;
 	char pn[160];
 	snprintf(pn, sizeof(pn), "tp_%s", p->name);
 	struct bpf_program *prog = bpf_object__find_program_by_name(c->skel->obj, pn);

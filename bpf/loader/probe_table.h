@@ -28,7 +28,8 @@ struct probe {
 	__u64 cookie;
 	const struct skb_func *fn;
 	bool attached, ret_attached;
-	bool planned_err; /* err was set when planning (no such function...): no backend is tried */
+	bool planned_err;    /* err was set when planning (no such function...): no backend is tried */
+	char covered_by[96]; /* raw_tp left out: these attached functions see its point (comma-separated) */
 	char err[160];
 	struct fallback fallbacks[2]; /* chains have at most three backends */
 	int nfallbacks;

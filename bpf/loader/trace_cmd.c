@@ -128,9 +128,9 @@ static int prepare(struct trace_ctx *c, char *err, size_t errlen)
 
 static void attach_all(struct trace_ctx *c)
 {
-	fixed_attach(c);
 	if (c->nchain)
 		attach_functions(c);
+	fixed_attach(c);
 	c->attach_ms = now_ms() - c->t_attach;
 	for (int i = 0; i < c->probes.n; i++)
 		if (c->probes.v[i].attached && (c->probes.v[i].cookie & PROBE_END))

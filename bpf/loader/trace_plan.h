@@ -16,6 +16,9 @@ extern const int tp_slab_free;
 int plan_fixed(struct trace_ctx *c, char *err, size_t errlen);
 /* The tracepoint's index in tracepoint_names, or -1. */
 int tracepoint_index(const char *name);
+/* Whether attached function probes see tracepoint t's point, so that it is left out; `by` gets their names,
+ * comma-separated. Only with every tracepoint requested, once the functions are attached. */
+bool tracepoint_covered_by(const struct trace_ctx *c, int t, char *by, size_t len);
 /* Adds the function probes with `kind` (the first backend to try). Returns how many can be tried at all (not
  * failed while planning), or -1 when out of memory. */
 int plan_functions(struct trace_ctx *c, enum probe_kind kind);

@@ -3,6 +3,7 @@
 #include "json_out.h"
 #include "loader.h"
 #include "trace_plan.h"
+#include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -44,6 +45,18 @@ static int record_pos(const struct probe *p)
 	return probe_is_func(p) ? p->pos : p->kind == PK_TC ? p->egress : 1;
 }
 
+/* "a,b" as ["a","b"] */
+static json_t *name_list(const char *names)
+{
+	json_t *a = json_array();
+	for (const char *s = names; a && *s;) {
+		size_t n = strcspn(s, ",");
+		json_array_append_new(a, json_stringn(s, n));
+		s += n + (s[n] == ',');
+	}
+	return a;
+}
+
 static json_t *probe_record(int id, const struct probe *p)
 {
 	json_t *r = json_pack("{s:s,s:i,s:o,s:s,s:i,s:b}", "type", "probe", "id", id, "name", json_text(p->name),
@@ -54,7 +67,9 @@ static json_t *probe_record(int id, const struct probe *p)
 		json_object_set_new(r, "ret", json_boolean(p->ret_attached));
 	if (p->cookie & PROBE_CLONE)
 		json_object_set_new(r, "clone", json_true());
-	if (!p->attached)
+	if (p->covered_by[0])
+		json_object_set_new(r, "coveredBy", name_list(p->covered_by));
+	else if (!p->attached)
 		json_object_set_new(r, "error", json_text(p->err[0] ? p->err : "not attached"));
 	if (p->nfallbacks) {
 		json_t *a = json_array();
@@ -84,9 +99,10 @@ static json_t *backend_counts(const struct trace_ctx *c)
 
 void status_attached(struct trace_ctx *c)
 {
-	int attached = 0;
+	int attached = 0, covered = 0;
 	for (int i = 0; i < c->probes.n; i++) {
 		attached += c->probes.v[i].attached;
+		covered += c->probes.v[i].covered_by[0] != 0;
 		output_status(&c->out, probe_record(i, &c->probes.v[i]));
 	}
 	json_t *fb = json_array();
@@ -100,7 +116,7 @@ void status_attached(struct trace_ctx *c)
 	/* "object": which build of the eBPF object runs (docs/LOADER.md) */
 	json_t *rec = json_pack("{s:s,s:s,s:i,s:i,s:i,s:I,s:o,s:o,s:o,s:s}", "type", "attached", "backend",
 	                        backend_name(c->nchain ? c->chain[0] : BK_RAW_TP), "attached", attached, "requested",
-	                        c->probes.n, "failed", c->probes.n - attached, "ms", (json_int_t)c->attach_ms,
+	                        c->probes.n, "failed", c->probes.n - attached - covered, "ms", (json_int_t)c->attach_ms,
 	                        "fallbacks", fb, "backends", backend_counts(c), "trackingEnds", quiet, "object",
 	                        bpf_object_kind_names[c->object]);
 	if (rec && c->object_err[0])

@@ -185,6 +185,8 @@ export const TraceProgressEventSchema = z.object({
   attached: z.int().nonnegative().optional(),
   total: z.int().nonnegative().optional(),
   failures: z.array(z.object({ function: z.string(), reason: z.string() })).optional(),
+  /** Tracepoints left out because an attached function probe sees the same point (not counted in `total`). */
+  covered: z.array(z.object({ tracepoint: z.string(), by: z.array(z.string()) })).optional(),
   lost: z.int().nonnegative().optional(),
   message: z.string().optional(),
 });

@@ -353,9 +353,30 @@ describe('desktop app in browser mode (real core, lab sshd, this kernel)', () =>
   );
 
   itVm(
-    'probe editor: completes the host’s traceable skb functions and marks one it cannot trace',
+    'a trace on 6.12 names the tracepoints left out because a traced function sees the same point',
     async () => {
       await addLabHost('lab-vm612', 'vm612');
+      await setUpTrace('lab-vm612', 'icmp and host 192.0.2.99');
+      await page.getByLabel('attach mode').selectOption('auto');
+      await page.getByLabel('packet limit').fill('');
+      await page.getByRole('button', { name: '▶ Start' }).click();
+      const phase = page.getByTestId('phase');
+      await expect.poll(() => phase.textContent(), { timeout: 120_000 }).toBe('tracing');
+      const covered = page.getByTestId('covered-tracepoints');
+      expect(await covered.textContent()).toMatch(
+        /^Tracepoints left out, their functions traced instead: .*net_dev_queue \(__dev_queue_xmit\)/,
+      );
+      await shots('trace-covered-tracepoints');
+      await page.getByRole('button', { name: '■ Stop' }).click();
+      await expect.poll(() => phase.textContent(), { timeout: 120_000 }).toBe('done');
+    },
+  );
+
+  itVm(
+    'probe editor: completes the host’s traceable skb functions and marks one it cannot trace',
+    async () => {
+      await view('hosts');
+      if (!(await page.locator('tr[data-host="lab-vm612"]').count())) await addLabHost('lab-vm612', 'vm612');
       await view('trace');
       await page.getByLabel('host', { exact: true }).selectOption('lab-vm612');
       await page.getByRole('button', { name: 'Probe', exact: true }).first().click();

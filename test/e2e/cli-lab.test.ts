@@ -135,7 +135,7 @@ async function traceIcmp(
   name: string,
   lh: LabHostName,
   extra: string[] = [],
-): Promise<{ doc: TraceDoc; topo: Topology }> {
+): Promise<{ doc: TraceDoc; topo: Topology; stderr: string }> {
   const topo = await createPair(shellOf(lh));
   let attached = false;
   try {
@@ -162,7 +162,7 @@ async function traceIcmp(
     while (!done && !attached) await new Promise((r) => setTimeout(r, 100));
     for (let i = 0; i < 20 && !done; i++) await ping(topo, 1, 0.2);
     const r = ok(await tracing);
-    return { doc: JSON.parse(r.stdout) as TraceDoc, topo };
+    return { doc: JSON.parse(r.stdout) as TraceDoc, topo, stderr: r.stderr };
   } finally {
     await destroy(topo);
   }
@@ -481,8 +481,13 @@ describe('pktpath CLI against the lab', () => {
         ok(await pktpath(['probe', name, '--json', '--accept-new-host-key'])).stdout,
       ) as { kernel: { release: string } };
       expect(facts.kernel.release).toBe(lab().hosts[name]!.kernelRelease);
-      const { doc } = await traceIcmp(name, name);
+      const { doc, stderr } = await traceIcmp(name, name);
       expect(doc.packets.length).toBeGreaterThanOrEqual(2);
+      // the tracepoint fired inside __dev_queue_xmit is left out, and the CLI says which function stands for it
+      expect(stderr).toMatch(
+        /^ {2}left out \(an attached function sees the same point\): .*tracepoint net_dev_queue \(__dev_queue_xmit\)/m,
+      );
+      expect(doc.packets.flatMap((p) => p.hops.map((h) => h.function))).not.toContain('net_dev_queue');
       expect(longest(doc).hops.map((h) => h.function)).toEqual(
         expect.arrayContaining(['icmp_rcv', 'ip_local_deliver', 'net_dev_xmit']),
       );

@@ -228,6 +228,10 @@ function progressLine(ctx: CliContext, p: EventOf<'trace.progress'>, spec: Trace
           .map((f) => `${f.function} (${f.reason})`)
           .join(', ')}${p.failures.length > 5 ? ` and ${p.failures.length - 5} more` : ''}`,
       );
+    if (p.covered?.length)
+      ctx.io.err(
+        `  left out (an attached function sees the same point): ${p.covered.map((x) => `tracepoint ${x.tracepoint} (${x.by.join(', ')})`).join(', ')}`,
+      );
   }
 }
 

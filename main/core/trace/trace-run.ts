@@ -96,7 +96,12 @@ export class TraceRun {
 
   private cmd: RunningCommand | undefined;
   private stopRequested = false;
-  private attached = { attached: 0, total: 0, failures: [] as { function: string; reason: string }[] };
+  private attached = {
+    attached: 0,
+    total: 0,
+    failures: [] as { function: string; reason: string }[],
+    covered: [] as { tracepoint: string; by: string[] }[],
+  };
   private loaderError: string | undefined;
   private stderrTail = '';
   private timer: NodeJS.Timeout | undefined;
@@ -269,6 +274,10 @@ export class TraceRun {
           throw new LoaderProtocolError(`the loader reports a probe id of ${String(rec.id)}`);
         const name = String(rec.name);
         if (finals.has(name)) this.grouper.finalProbes.add(id);
+        if (Array.isArray(rec.coveredBy)) {
+          this.attached.covered.push({ tracepoint: name, by: rec.coveredBy.map(String) });
+          return this.record('probe', data);
+        }
         this.attached.total++;
         if (rec.attached) this.attached.attached++;
         else this.attached.failures.push({ function: name, reason: String(rec.error ?? 'not attached') });
@@ -283,6 +292,7 @@ export class TraceRun {
           attached: this.attached.attached,
           total: this.attached.total,
           ...(this.attached.failures.length ? { failures: this.attached.failures } : {}),
+          ...(this.attached.covered.length ? { covered: this.attached.covered } : {}),
           message: `${String(rec.backend)}: ${this.attached.attached}/${this.attached.total} probes attached`,
         });
       case 'stats':

@@ -78,6 +78,12 @@ export function RunStatus(props: {
           ))}
         </details>
       ) : null}
+      {p?.covered?.length ? (
+        <div className="muted" data-testid="covered-tracepoints">
+          Tracepoints left out, their functions traced instead:{' '}
+          {p.covered.map((x) => `${x.tracepoint} (${x.by.join(', ')})`).join(', ')}
+        </div>
+      ) : null}
     </div>
   );
 }
