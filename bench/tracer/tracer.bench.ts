@@ -1,7 +1,7 @@
 // Tracer benchmarks (issues #3, #12): figures and ratios against peers measured in the same run, written to the
 // file given as argv[2]. Root; the VM part needs the lab's image and key (`npm run lab:up` once), not the lab up.
 //  - vm: ONE boot of a private vm612 with the bench overlay (test/lab/vm-bench.ts: bpftrace and iperf3 on the
-//    lab's image; qemu TCG, 1 vCPU):
+//    lab's image; qemu TCG, 1 vCPU, the guest's clock counting instructions: rates are cost, repeatable):
 //    - load+attach and detach time of every traceable skb function, pktpath per backend vs bpftrace kprobes on the
 //      same functions (the largest halving of the set bpftrace attaches within the limit)
 //    - ping -f packets/s untraced vs pktpath and vs bpftrace doing the same tracking, on the default function set

@@ -18,6 +18,15 @@ export interface BenchVm {
 }
 
 /**
+ * The guest's clock counts instructions (1 ns each) instead of following the host's: under plain TCG the same
+ * untraced flood ran at 6k-17k packets/s within one boot (how fast TCG runs the guest drifts with the host), so
+ * a ratio moved by ±0.1 between runs; with the clock tied to instructions, rates the guest measures (ping -f) are
+ * cost per packet in instructions and repeat within 1 % (measured: 46,620 and 46,838 pps untraced across four
+ * runs). PKTPATH_BENCH_QEMU_ARGS replaces it ('' = the host's clock).
+ */
+const BENCH_CLOCK = '-icount shift=0,sleep=on';
+
+/**
  * Boots a private vm612 for benchmarks: the lab's image plus the bench overlay (bpftrace, iperf3 and their
  * libraries; scripts/lab/build-bench-overlay.sh) concatenated onto its initrd — the kernel unpacks both archives.
  * The lab's own vm612 and its image stay as they are. 2 GiB: the overlay (LLVM, clang) unpacks into RAM.
@@ -43,6 +52,7 @@ export async function bootBenchVm612(): Promise<BenchVm> {
       privateKey: key.privateKey,
       memMiB: 2048,
       timeoutMs: 180_000,
+      qemuArgs: (process.env.PKTPATH_BENCH_QEMU_ARGS ?? BENCH_CLOCK).split(' ').filter(Boolean),
     },
   );
   const target = vmTarget(vm.sshPort, key.privateKey, image.hostKeyPub);
