@@ -83,7 +83,7 @@ int tracepoint_index(const char *name)
 
 /* Tracepoints fired inside a function a trace often probes anyway. With every tracepoint requested ("all"), one
  * whose function is attached is left out: the path keeps that function's hop at the same point, and a packet
- * costs one hook less there (about a tenth of the default set's miss path under TCG: docs/LOADER.md). `inside`
+ * costs one hook less there (docs/LOADER.md, "Tracepoints a function covers"). `inside`
  * fires it; else each of `callers` this kernel has must be attached (the function that fires it is static and
  * may be inlined into them). An explicit tracepoint list is kept as asked. */
 struct tp_cover {
