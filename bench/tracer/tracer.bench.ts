@@ -424,7 +424,7 @@ function vmBench() {
 }
 
 /** PKTPATH_BENCH_PARTS=miss: pktpath's miss path alone, in one boot (the filter matching nothing, each run against
- * untraced right before and after): ~4 min, for iterating on bpf/. No peer tool runs; the peer is pktpath itself
+ * untraced right before and after): ~6 min, for iterating on bpf/. No peer tool runs; the peer is pktpath itself
  * with every tracepoint named (so none is left out for a function that covers it), alternated with the default
  * run: that A/B says what leaving them out is worth in one boot. */
 function missBench() {
@@ -441,7 +441,7 @@ function missBench() {
           probes: { functions, tracepoints },
           ...(process.env.PKTPATH_BENCH_ATTACH && { attach: process.env.PKTPATH_BENCH_ATTACH }),
         };
-        // three floods under one attach, as untraced: the guest's rate drifts by a third between floods
+        // three floods under one attach, as untraced (the median: one odd flood does not move it)
         const p = await withTrace(config, host.shell, VM_LOADER, () => untraced(host, t));
         const u1 = await untraced(host, t);
         if (tracepoints === 'all' && !named.length) named = p.tracepoints.map((x) => x.name);
@@ -452,7 +452,8 @@ function missBench() {
           object: p.object,
           backend: p.backend,
         });
-        r.ratios.push(ratio(p.v, (u0 + u1) / 2) ?? 0);
+        const rt = ratio(p.v, (u0 + u1) / 2);
+        if (rt !== null) r.ratios.push(rt); // a flood that measured nothing is left out, not averaged in as 0
         r.untracedPps.push(u0, u1);
         r.pps.push(p.v);
         const covered = p.tracepoints.filter((x) => x.coveredBy).map((x) => x.name);
@@ -464,7 +465,7 @@ function missBench() {
       }
       await once('all', 'all', 'all');
       for (const r of Object.values(runs))
-        r.ratio = round(r.ratios.reduce((a, x) => a + x, 0) / r.ratios.length, 2);
+        r.ratio = r.ratios.length ? round(r.ratios.reduce((a, x) => a + x, 0) / r.ratios.length, 2) : null;
       return { kernel: b.vm.kernelRelease, filter: `icmp and host ${NOWHERE}`, runs };
     } finally {
       await destroy(t);

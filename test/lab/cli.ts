@@ -8,7 +8,6 @@ import { sshArgs } from './ssh-client.js';
 
 const USAGE = 'usage: tsx test/lab/cli.ts up [--no-vms] | down | status | inventory | exec HOST [COMMAND...]';
 
-/** The recorded lab, with only the hosts that answer now. */
 /** The recorded hosts that answer; one that does not is named on stderr, never left out silently. */
 async function liveLab() {
   const state = readLabState();
