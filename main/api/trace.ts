@@ -179,6 +179,10 @@ export const TracePhaseSchema = z.enum([
 ]);
 export type TracePhase = z.infer<typeof TracePhaseSchema>;
 
+/** A function that another backend than the run's took: `backend` took it, `reason` says why the others refused. */
+export const FellBackSchema = z.object({ function: z.string(), backend: z.string(), reason: z.string() });
+export type FellBack = z.infer<typeof FellBackSchema>;
+
 export const TraceProgressEventSchema = z.object({
   runId: z.string().min(1),
   phase: TracePhaseSchema,
@@ -187,6 +191,9 @@ export const TraceProgressEventSchema = z.object({
   failures: z.array(z.object({ function: z.string(), reason: z.string() })).optional(),
   /** Tracepoints left out because an attached function probe sees the same point (not counted in `total`). */
   covered: z.array(z.object({ tracepoint: z.string(), by: z.array(z.string()) })).optional(),
+  /** Functions another backend than the run's took, and why the ones before it refused them (e.g. a module
+   *  function under fentry, taken by kprobe). */
+  fellBack: z.array(FellBackSchema).optional(),
   lost: z.int().nonnegative().optional(),
   message: z.string().optional(),
 });

@@ -522,7 +522,9 @@ describe('pktpath CLI against the lab', () => {
     const [ea, eb] = d ? [d.a_index, d.b_index] : [fa.length, fb.length];
     expect(ha.slice(0, ea).map(hopAlignmentName)).toEqual(hb.slice(0, eb).map(hopAlignmentName));
     if (d) expect([fa[d.a_index] ?? null, fb[d.b_index] ?? null]).toEqual([d.a_function, d.b_function]);
-  });
+    // Its steps run one after another, each with its own bound (a probe 90 s, a trace 100 s on each of two TCG
+    // guests, the compare 90 s): ~80 s on an idle machine, over the default 120 s under CI's load. The sum bounds it.
+  }, 480_000);
 
   itLab(
     'a cut SSH link mid-trace: the CLI says so, and the loader on the host detaches everything',

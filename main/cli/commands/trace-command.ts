@@ -26,7 +26,6 @@ import { HopNamer } from '../../core/context/hop-names.js';
 import { CoreError } from '../../core/errors.js';
 import { streamRunPackets } from '../../core/sessions/run-file.js';
 import { diagnosePackets } from '../../core/diagnose/explain-run.js';
-import { fallbackSummary } from '../../core/trace/loader-config.js';
 import { intOption, numberOption, parseCommand, UsageError } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
 import { explainOptionsFor, explainPackets } from '../../core/explain/explain-packets.js';
@@ -99,11 +98,6 @@ export async function traceCommand(argv: readonly string[], ctx: CliContext): Pr
   const run = end.run;
   if (end.error || !run || !end.recorded)
     throw errorOf(end.error, end.recorded?.packets ? end.recorded.file : undefined);
-  const fellBack = fallbackSummary(run); // which functions another backend took, and why
-  if (fellBack.length)
-    ctx.io.err(
-      `  fell back: ${fellBack.slice(0, 5).join(', ')}${fellBack.length > 5 ? ` and ${fellBack.length - 5} more` : ''}`,
-    );
   let session: string | undefined;
   let saveError: unknown;
   if (values.save)
@@ -222,17 +216,20 @@ function progressLine(ctx: CliContext, p: EventOf<'trace.progress'>, spec: Trace
         : 'until Ctrl-C';
     ctx.io.err(`tracing on ${spec.host} (${p.message ?? ''}) ${until}`);
     if (p.failures?.length)
-      ctx.io.err(
-        `  not attached: ${p.failures
-          .slice(0, 5)
-          .map((f) => `${f.function} (${f.reason})`)
-          .join(', ')}${p.failures.length > 5 ? ` and ${p.failures.length - 5} more` : ''}`,
-      );
+      ctx.io.err(`  not attached: ${firstFive(p.failures.map((f) => `${f.function} (${f.reason})`))}`);
+    // which functions another backend took, and why: said as tracing starts, not after the run
+    if (p.fellBack?.length)
+      ctx.io.err(`  fell back: ${firstFive(p.fellBack.map((f) => `${f.function} → ${f.backend} (${f.reason})`))}`);
     if (p.covered?.length)
       ctx.io.err(
         `  left out (an attached function sees the same point): ${p.covered.map((x) => `tracepoint ${x.tracepoint} (${x.by.join(', ')})`).join(', ')}`,
       );
   }
+}
+
+/** The first five items, and how many more there are. */
+function firstFive(items: string[]): string {
+  return `${items.slice(0, 5).join(', ')}${items.length > 5 ? ` and ${items.length - 5} more` : ''}`;
 }
 
 function errorOf(e: ApiError | undefined, recorded?: string): CoreError {

@@ -1,5 +1,5 @@
 import type { ProbeEntry } from '../../api/probeset.js';
-import type { AttachMode, ProbeFacts, Run, TraceSpec } from '../../api/trace.js';
+import type { AttachMode, FellBack, ProbeFacts, TraceSpec } from '../../api/trace.js';
 import type { TcPoint } from '../../api/trace-scope.js';
 import { CoreError } from '../errors.js';
 import { formatProbeSetErrors, parseProbeSet } from '../probeset/parse-probe-set.js';
@@ -118,15 +118,12 @@ export function modeOfBackend(backend: unknown, requested: AttachMode): AttachMo
 }
 
 /**
- * The functions a backend other than the run's first one took, each with why the ones before refused it (the
- * loader's `probe` records, docs/LOADER.md): e.g. `veth_xmit → kprobe (fentry: module functions need kprobe)`.
+ * A function a backend other than the run's first one took, with why the ones before refused it, from the
+ * loader's `probe` record (docs/LOADER.md); undefined for a probe attached first time or not at all.
  */
-export function fallbackSummary(run: Run): string[] {
-  return run.events.flatMap((e) => {
-    const d = e.data;
-    if (e.kind !== 'probe' || !d?.attached || !Array.isArray(d.fallbacks) || !d.fallbacks.length) return [];
-    // the loader's errors name their backend: "fentry: module functions need kprobe"
-    const why = (d.fallbacks as { error?: unknown }[]).map((f) => String(f.error)).join('; ');
-    return [`${String(d.name)} → ${String(d.kind)} (${why})`];
-  });
+export function fellBackOf(rec: Record<string, unknown>): FellBack | undefined {
+  if (!rec.attached || !Array.isArray(rec.fallbacks) || !rec.fallbacks.length) return undefined;
+  // the loader's errors name their backend: "fentry: module functions need kprobe"
+  const reason = (rec.fallbacks as { error?: unknown }[]).map((f) => String(f.error)).join('; ');
+  return { function: String(rec.name), backend: String(rec.kind), reason };
 }

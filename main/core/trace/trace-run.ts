@@ -3,6 +3,7 @@ import type { Host } from '../../api/hosts.js';
 import type { ProbeEntry } from '../../api/probeset.js';
 import type {
   AttachMode,
+  FellBack,
   ProbeFacts,
   Run,
   RunEvent,
@@ -21,7 +22,7 @@ import type { CommandRunner, RunningCommand } from '../ssh/command-runner.js';
 import { sampleHostClock } from './clock-sample.js';
 import type { ConnectGate } from './connect-gate.js';
 import { FrameDecoder, type StatusRecord } from './frame-decoder.js';
-import { loaderConfig, modeOfBackend } from './loader-config.js';
+import { fellBackOf, loaderConfig, modeOfBackend } from './loader-config.js';
 import { LoaderProtocolError } from './loader-protocol-error.js';
 import { LiveUpdates } from './live-updates.js';
 import { PacketGrouper } from './packet-grouper.js';
@@ -101,6 +102,7 @@ export class TraceRun {
     total: 0,
     failures: [] as { function: string; reason: string }[],
     covered: [] as { tracepoint: string; by: string[] }[],
+    fellBack: [] as FellBack[],
   };
   private loaderError: string | undefined;
   private stderrTail = '';
@@ -279,6 +281,8 @@ export class TraceRun {
           return this.record('probe', data);
         }
         this.attached.total++;
+        const fellBack = fellBackOf(rec);
+        if (fellBack) this.attached.fellBack.push(fellBack);
         if (rec.attached) this.attached.attached++;
         else this.attached.failures.push({ function: name, reason: String(rec.error ?? 'not attached') });
         return this.record('probe', data);
@@ -293,6 +297,7 @@ export class TraceRun {
           total: this.attached.total,
           ...(this.attached.failures.length ? { failures: this.attached.failures } : {}),
           ...(this.attached.covered.length ? { covered: this.attached.covered } : {}),
+          ...(this.attached.fellBack.length ? { fellBack: this.attached.fellBack } : {}),
           message: `${String(rec.backend)}: ${this.attached.attached}/${this.attached.total} probes attached`,
         });
       case 'stats':

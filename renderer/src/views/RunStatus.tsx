@@ -84,6 +84,12 @@ export function RunStatus(props: {
           {p.covered.map((x) => `${x.tracepoint} (${x.by.join(', ')})`).join(', ')}
         </div>
       ) : null}
+      {p?.fellBack?.length ? (
+        <div className="muted" data-testid="fell-back">
+          Traced by another backend:{' '}
+          {p.fellBack.map((f) => `${f.function} by ${f.backend} (${f.reason})`).join(', ')}
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { RunSchema, TraceSpecSchema, type TraceSpecInput } from '../../../main/api/trace.js';
+import { TraceSpecSchema, type TraceSpecInput } from '../../../main/api/trace.js';
 import {
   parseInterface,
   parseMark,
@@ -10,7 +10,7 @@ import {
   tcPointText,
 } from '../../../main/api/trace-scope.js';
 import { profileEntries } from '../../../main/core/probeset/profiles.js';
-import { fallbackSummary, loaderConfig, probeEntries } from '../../../main/core/trace/loader-config.js';
+import { fellBackOf, loaderConfig, probeEntries } from '../../../main/core/trace/loader-config.js';
 import { LOADER } from '../../tracer/loader-run.js';
 
 const configOf = (probes: TraceSpecInput['probes']) => {
@@ -104,31 +104,25 @@ describe('loader config', () => {
     expect(TraceSpecSchema.safeParse({ host: 'h', meta: { netns: '../x' } }).success).toBe(false);
   });
 
-  it('summarizes which functions fell back to another backend, and why', () => {
-    const probe = (data: Record<string, unknown>) => ({ t_ms: 1, kind: 'probe', data });
-    const run = RunSchema.parse({
-      id: 'r',
-      host: 'h',
-      spec: { host: 'h' },
-      mode: 'fentry',
-      startedAt: new Date(0).toISOString(),
-      events: [
-        probe({ name: 'ip_rcv', kind: 'fentry', attached: true }),
-        probe({
-          name: 'veth_xmit',
-          kind: 'kprobe',
-          attached: true,
-          fallbacks: [{ backend: 'fentry', error: 'fentry: module functions need kprobe' }],
-        }),
-        probe({
-          name: 'nope',
-          kind: 'kprobe',
-          attached: false,
-          error: 'kprobe: x',
-          fallbacks: [{ backend: 'fentry', error: 'y' }],
-        }),
-      ],
-    });
-    expect(fallbackSummary(run)).toEqual(['veth_xmit → kprobe (fentry: module functions need kprobe)']);
+  it('says which function another backend took, and why, from its probe record', () => {
+    expect(fellBackOf({ name: 'ip_rcv', kind: 'fentry', attached: true })).toBeUndefined();
+    expect(
+      fellBackOf({
+        name: 'veth_xmit',
+        kind: 'kprobe',
+        attached: true,
+        fallbacks: [{ backend: 'fentry', error: 'fentry: module functions need kprobe' }],
+      }),
+    ).toEqual({ function: 'veth_xmit', backend: 'kprobe', reason: 'fentry: module functions need kprobe' });
+    // not attached at all: a failure, reported as one, not as a fallback
+    expect(
+      fellBackOf({
+        name: 'nope',
+        kind: 'kprobe',
+        attached: false,
+        error: 'kprobe: x',
+        fallbacks: [{ backend: 'fentry', error: 'y' }],
+      }),
+    ).toBeUndefined();
   });
 });
