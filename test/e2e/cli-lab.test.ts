@@ -472,59 +472,63 @@ describe('pktpath CLI against the lab', () => {
     },
   );
 
-  itVm('traces a ping on Debian 6.1 and 6.12, and compares the two paths', async () => {
-    ok(await addHost('vm61', 'vm61'));
-    ok(await addHost('vm612', 'vm612'));
-    const runs: Record<string, TraceDoc> = {};
-    for (const name of ['vm61', 'vm612'] as const) {
-      const facts = JSON.parse(
-        ok(await pktpath(['probe', name, '--json', '--accept-new-host-key'])).stdout,
-      ) as { kernel: { release: string } };
-      expect(facts.kernel.release).toBe(lab().hosts[name]!.kernelRelease);
-      const { doc, stderr } = await traceIcmp(name, name);
-      expect(doc.packets.length).toBeGreaterThanOrEqual(2);
-      // the tracepoint fired inside __dev_queue_xmit is left out, and the CLI says which function stands for it
-      expect(stderr).toMatch(
-        /^ {2}left out \(an attached function sees the same point\): .*tracepoint net_dev_queue \(__dev_queue_xmit\)/m,
-      );
-      expect(doc.packets.flatMap((p) => p.hops.map((h) => h.function))).not.toContain('net_dev_queue');
-      expect(longest(doc).hops.map((h) => h.function)).toEqual(
-        expect.arrayContaining(['icmp_rcv', 'ip_local_deliver', 'net_dev_xmit']),
-      );
-      runs[name] = doc;
-    }
-    const c = JSON.parse(
-      ok(
-        await pktpath([
-          'compare',
-          `e2e-vm61:1:${longest(runs.vm61!).id}`,
-          `e2e-vm612:1:${longest(runs.vm612!).id}`,
-          '--json',
-        ]),
-      ).stdout,
-    ) as {
-      identical: boolean;
-      first_divergence: {
-        a_index: number;
-        b_index: number;
-        a_function: string | null;
-        b_function: string | null;
-      } | null;
-      rows: { op: string; function: string }[];
-    };
-    expect(c.rows.length).toBeGreaterThanOrEqual(longest(runs.vm612!).hops.length);
-    const [ha, hb] = [longest(runs.vm61!).hops, longest(runs.vm612!).hops];
-    const [fa, fb] = [ha.map((h) => h.function), hb.map((h) => h.function)];
-    // the same functions up to the divergence (or all the way), a function renamed between 6.1 and 6.12 counting
-    // as one (kfree_skb_reason = sk_skb_reason_drop …): with the renames aligned, a ping may take the same way
-    const d = c.first_divergence;
-    expect(c.identical).toBe(d === null);
-    const [ea, eb] = d ? [d.a_index, d.b_index] : [fa.length, fb.length];
-    expect(ha.slice(0, ea).map(hopAlignmentName)).toEqual(hb.slice(0, eb).map(hopAlignmentName));
-    if (d) expect([fa[d.a_index] ?? null, fb[d.b_index] ?? null]).toEqual([d.a_function, d.b_function]);
-    // Its steps run one after another, each with its own bound (a probe 90 s, a trace 100 s on each of two TCG
-    // guests, the compare 90 s): ~80 s on an idle machine, over the default 120 s under CI's load. The sum bounds it.
-  }, 480_000);
+  itVm(
+    'traces a ping on Debian 6.1 and 6.12, and compares the two paths',
+    async () => {
+      ok(await addHost('vm61', 'vm61'));
+      ok(await addHost('vm612', 'vm612'));
+      const runs: Record<string, TraceDoc> = {};
+      for (const name of ['vm61', 'vm612'] as const) {
+        const facts = JSON.parse(
+          ok(await pktpath(['probe', name, '--json', '--accept-new-host-key'])).stdout,
+        ) as { kernel: { release: string } };
+        expect(facts.kernel.release).toBe(lab().hosts[name]!.kernelRelease);
+        const { doc, stderr } = await traceIcmp(name, name);
+        expect(doc.packets.length).toBeGreaterThanOrEqual(2);
+        // the tracepoint fired inside __dev_queue_xmit is left out, and the CLI says which function stands for it
+        expect(stderr).toMatch(
+          /^ {2}left out \(an attached function sees the same point\): .*tracepoint net_dev_queue \(__dev_queue_xmit\)/m,
+        );
+        expect(doc.packets.flatMap((p) => p.hops.map((h) => h.function))).not.toContain('net_dev_queue');
+        expect(longest(doc).hops.map((h) => h.function)).toEqual(
+          expect.arrayContaining(['icmp_rcv', 'ip_local_deliver', 'net_dev_xmit']),
+        );
+        runs[name] = doc;
+      }
+      const c = JSON.parse(
+        ok(
+          await pktpath([
+            'compare',
+            `e2e-vm61:1:${longest(runs.vm61!).id}`,
+            `e2e-vm612:1:${longest(runs.vm612!).id}`,
+            '--json',
+          ]),
+        ).stdout,
+      ) as {
+        identical: boolean;
+        first_divergence: {
+          a_index: number;
+          b_index: number;
+          a_function: string | null;
+          b_function: string | null;
+        } | null;
+        rows: { op: string; function: string }[];
+      };
+      expect(c.rows.length).toBeGreaterThanOrEqual(longest(runs.vm612!).hops.length);
+      const [ha, hb] = [longest(runs.vm61!).hops, longest(runs.vm612!).hops];
+      const [fa, fb] = [ha.map((h) => h.function), hb.map((h) => h.function)];
+      // the same functions up to the divergence (or all the way), a function renamed between 6.1 and 6.12 counting
+      // as one (kfree_skb_reason = sk_skb_reason_drop …): with the renames aligned, a ping may take the same way
+      const d = c.first_divergence;
+      expect(c.identical).toBe(d === null);
+      const [ea, eb] = d ? [d.a_index, d.b_index] : [fa.length, fb.length];
+      expect(ha.slice(0, ea).map(hopAlignmentName)).toEqual(hb.slice(0, eb).map(hopAlignmentName));
+      if (d) expect([fa[d.a_index] ?? null, fb[d.b_index] ?? null]).toEqual([d.a_function, d.b_function]);
+      // Its steps run one after another, each with its own bound (a probe 90 s, a trace 100 s on each of two TCG
+      // guests, the compare 90 s): ~80 s on an idle machine, over the default 120 s under CI's load. The sum bounds it.
+    },
+    480_000,
+  );
 
   itLab(
     'a cut SSH link mid-trace: the CLI says so, and the loader on the host detaches everything',

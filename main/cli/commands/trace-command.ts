@@ -219,7 +219,9 @@ function progressLine(ctx: CliContext, p: EventOf<'trace.progress'>, spec: Trace
       ctx.io.err(`  not attached: ${firstFive(p.failures.map((f) => `${f.function} (${f.reason})`))}`);
     // which functions another backend took, and why: said as tracing starts, not after the run
     if (p.fellBack?.length)
-      ctx.io.err(`  fell back: ${firstFive(p.fellBack.map((f) => `${f.function} → ${f.backend} (${f.reason})`))}`);
+      ctx.io.err(
+        `  fell back: ${firstFive(p.fellBack.map((f) => `${f.function} → ${f.backend} (${f.reason})`))}`,
+      );
     if (p.covered?.length)
       ctx.io.err(
         `  left out (an attached function sees the same point): ${p.covered.map((x) => `tracepoint ${x.tracepoint} (${x.by.join(', ')})`).join(', ')}`,
