@@ -91,6 +91,9 @@ export class PacketGrouper {
   /** Packet id → its skbs' addresses (low 53 bits) → copy number, for hop `copy`. */
   private readonly skbs = new Map<number, Map<number, number>>();
   private readonly linker = new CloneLinker();
+  /** A copy function's probe attached: the loader adds each clone to its packet itself, so a packet first seen at
+   * a hop that cannot start a path is a new packet (a ping's next request at ip_send_skb), never a clone to link. */
+  private kernelLinksClones = false;
   events = 0;
 
   constructor(private readonly sink?: (p: PacketPath) => void) {}
@@ -113,6 +116,7 @@ export class PacketGrouper {
       this.probes.names[id] = String(rec.name);
       this.probes.kinds[id] = hopKindOf(rec.kind);
       if (rec.clone === true) this.probes.clones.add(id);
+      if (rec.clone === true && rec.attached === true) this.kernelLinksClones = true;
     } else if (rec.type === 'symbol' && typeof rec.addr === 'string' && typeof rec.sym === 'string')
       this.probes.symbols.set(rec.addr, `${rec.sym}+0x${Number(rec.off ?? 0).toString(16)}`);
   }
@@ -184,9 +188,10 @@ export class PacketGrouper {
     const last = hops[hops.length - 1];
     if (!last) {
       hops.push(hop);
-      return this.linker.first(p);
+      if (!this.kernelLinksClones) this.linker.first(p);
+      return;
     }
-    this.linker.hop(p.id, hop);
+    if (!this.kernelLinksClones) this.linker.hop(p.id, hop);
     if (last.ts_ns <= hop.ts_ns) hops.push(hop);
     else {
       let i = hops.length - 1;

@@ -11,6 +11,7 @@ import {
   kernelReportsReasons,
 } from '../../../main/core/explain/explain-packets.js';
 import { profileEntries } from '../../../main/core/probeset/profiles.js';
+import { EVENT, EVENT_FLAGS } from '../../../main/core/trace/event-layout.js';
 import { FrameDecoder } from '../../../main/core/trace/frame-decoder.js';
 import { PacketGrouper } from '../../../main/core/trace/packet-grouper.js';
 
@@ -236,5 +237,56 @@ describe('clone linking keeps memory bounded', () => {
     expect(inner.byKey.size).toBe(LINK_LIMITS.tuples);
     expect(Math.max(...[...inner.byKey.values()].map((l) => l.length))).toBe(LINK_LIMITS.perTuple);
     expect(inner.live.size).toBe(0);
+  });
+});
+
+describe('clone linking only where the kernel cannot link clones', () => {
+  /** An event of `struct pktpath_event` (the layout the grouper reads) at `ts` of packet `id`, with its tuple. */
+  function event(id: number, probe: number, ts: number, dport: number): Buffer {
+    const b = Buffer.alloc(EVENT.size);
+    const F = EVENT.fields;
+    b.writeBigUInt64LE(BigInt(ts), F.ktime_ns.offset);
+    b.writeBigUInt64LE(BigInt(0xffff000000000000 + id * 256), F.skb.offset);
+    b.writeUInt32LE(id, F.packet_id.offset);
+    b.writeUInt32LE(probe, F.probe_id.offset);
+    b.writeUInt32LE(4026531840, F.netns.offset);
+    b.writeUInt16LE(EVENT_FLAGS.tuple | (probe === 0 ? EVENT_FLAGS.first : 0), F.flags.offset);
+    b[F.l4proto.offset] = 1;
+    b[F.ip_version.offset] = 4;
+    Buffer.from([10, 0, 0, 1]).copy(b, F.saddr.offset);
+    Buffer.from([10, 0, 0, 2]).copy(b, F.daddr.offset);
+    b.writeUInt16LE(7, F.sport.offset); // one ping: one echo id
+    b.writeUInt16LE(dport, F.dport.offset);
+    return b;
+  }
+
+  /** Three echo requests of one ping 0.2 s apart, each first seen at ip_rcv_finish (the `routing` profile has
+   * no receive function) and freed at consume_skb; `cloneAttached` says whether skb_clone's probe attached. */
+  function threeRequests(kind: string, cloneAttached: boolean): PacketPath[] {
+    const g = new PacketGrouper();
+    g.noteRecord({ type: 'probe', id: 0, name: 'ip_rcv_finish', kind, attached: true });
+    g.noteRecord({ type: 'probe', id: 1, name: 'consume_skb', kind: 'raw_tp', attached: true });
+    g.noteRecord({ type: 'probe', id: 2, name: 'skb_clone', kind, attached: cloneAttached, clone: true });
+    for (let i = 0; i < 3; i++) {
+      const t0 = 1e9 + i * 2e8;
+      const e = Buffer.concat([event(i + 1, 0, t0, 0x800), event(i + 1, 1, t0 + 5e4, 0x800)]);
+      g.add(e, 0);
+      g.add(e, EVENT.size);
+    }
+    return g.all();
+  }
+
+  it('with a copy function attached, a ping’s next request first seen mid-stack is a packet, not a clone', () => {
+    const ps = threeRequests('kprobe-multi', true);
+    expect(ps.map((p) => [p.id, p.hops[0]?.function, p.parent])).toEqual([
+      [1, 'ip_rcv_finish', undefined],
+      [2, 'ip_rcv_finish', undefined],
+      [3, 'ip_rcv_finish', undefined],
+    ]);
+  });
+
+  it('with none attached (its probe failed, or tracepoints), such a packet is still linked as a clone', () => {
+    const ps = threeRequests('kprobe', false);
+    expect(ps.map((p) => p.parent)).toEqual([undefined, 1, 1]);
   });
 });
