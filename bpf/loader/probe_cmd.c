@@ -178,9 +178,12 @@ static json_t *list_tracepoints(void)
 	return a;
 }
 
-/* The "attach" object, and what `auto` picks for functions: the first kind that works, down the fallback list. */
+/* The "attach" object, and what `auto` puts first for a small set of functions (trace_load.c's backend_order):
+ * fentry, else kprobe-multi, else kprobe. */
 static json_t *attach_tests(const char **best)
 {
+	static const enum attach_test small_set_order[] = { AT_FENTRY, AT_KPROBE_MULTI, AT_KPROBE };
+	bool works[AT_COUNT] = { 0 };
 	json_t *o = json_object();
 	*best = "none";
 	for (int t = 0; o && t < AT_COUNT; t++) {
@@ -190,9 +193,11 @@ static json_t *attach_tests(const char **best)
 		if (!ok)
 			json_object_set_new(r, "error", json_text(err));
 		json_object_set_new(o, test_names[t], r);
-		if (ok && t <= AT_KPROBE && !strcmp(*best, "none"))
-			*best = test_names[t];
+		works[t] = ok;
 	}
+	for (int i = 2; i >= 0; i--)
+		if (works[small_set_order[i]])
+			*best = test_names[small_set_order[i]];
 	return o;
 }
 

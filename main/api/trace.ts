@@ -271,7 +271,8 @@ export const ProbeFactsSchema = z
     btf: z.object({ vmlinux: z.boolean(), modules: z.int().nonnegative().default(0) }).loose(),
     /** Each attach kind the loader tried with a tiny program: kprobe-multi, fentry, kprobe, raw-tp, tcx, tc. */
     attach: z.record(z.string(), AttachResultSchema),
-    /** The function backend `auto` picks on this kernel, or `none` (then only tracepoints and TC work). */
+    /** The function backend `auto` puts first on this kernel for a set of up to AUTO_FENTRY_MAX functions, or
+     *  `none` (then only tracepoints and TC work); `autoPicks` says what it takes for larger sets. */
     auto: z.string(),
     skbFunctions: z
       .object({
@@ -307,3 +308,15 @@ export const ProbeFactsSchema = z
   })
   .loose();
 export type ProbeFacts = z.infer<typeof ProbeFactsSchema>;
+
+/** Up to this many functions `auto` puts fentry first (the least cost per hit); above, kprobe-multi, else kprobe.
+ *  The loader's AUTO_FENTRY_MAX (bpf/loader/trace_load.c; test/unit/core/auto-picks.test.ts checks they agree). */
+export const AUTO_FENTRY_MAX = 128;
+
+/** What `auto` takes on this kernel, in words: `fentry`, or `fentry (up to 128 functions; kprobe-multi above)`. */
+export function autoPicks(f: Pick<ProbeFacts, 'auto' | 'attach'>): string {
+  if (f.auto === 'none') return 'none: tracepoints and TC only';
+  const ok = (k: string) => f.attach[k]?.ok === true;
+  const large = ok('kprobe-multi') ? 'kprobe-multi' : ok('kprobe') ? 'kprobe' : f.auto;
+  return large === f.auto ? f.auto : `${f.auto} (up to ${AUTO_FENTRY_MAX} functions; ${large} above)`;
+}

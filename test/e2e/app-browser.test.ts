@@ -387,7 +387,7 @@ describe('desktop app in browser mode (real core, lab sshd, this kernel)', () =>
       await page.getByRole('button', { name: 'Probe', exact: true }).first().click();
       await expect
         .poll(() => page.getByText(/traceable skb functions/).textContent(), { timeout: 120_000 })
-        .toMatch(/auto → kprobe-multi · [1-9]\d* traceable/);
+        .toMatch(/auto → fentry \(up to 128 functions; kprobe-multi above\) · [1-9]\d* traceable/);
       const editor = page.getByTestId('probe-editor');
       await editor.click();
       await page.keyboard.press('Control+End');

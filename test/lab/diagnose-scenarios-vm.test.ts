@@ -10,13 +10,13 @@ import { runScenario } from './scenarios/run-scenario.js';
 import { sshShell } from './ssh-client.js';
 
 // The scenarios that need what this machine's kernel lacks (sch_netem) or where kprobes show the function that
-// decided a drop, on the Debian 6.12 VM: the built CLI traces `vm612` over SSH (kprobe-multi), the topology is
+// decided a drop, on the Debian 6.12 VM: the built CLI traces `vm612` over SSH (auto: fentry), the topology is
 // built there as root. And a few on Debian 11's 5.10 (vm510: raw tracepoints and TC only, kfree_skb without a
 // reason), where the diagnosis rests on the drop's caller, its stack and the host context. Python-driven scenarios
 // stay on this machine (the VM images have no Python).
 const { state, lab, labIt } = labContext();
 const VMS = [
-  { host: 'vm612', title: 'Debian 6.12 VM, kprobe-multi' },
+  { host: 'vm612', title: 'Debian 6.12 VM, fentry' },
   { host: 'vm510', title: 'Debian 11’s 5.10 VM, tracepoints and TC, no drop reasons' },
 ] as const;
 const scratch = mkdtempSync(join(tmpdir(), 'pktpath-diagnose-vm-'));

@@ -202,7 +202,15 @@ export function renderMatrix(hosts: readonly HostMatrix[]): string {
     '',
     '## Kernels',
     '',
-    row(['lab host', 'kernel', 'arch', 'BTF', 'lockdown', 'drop-reason names (BTF)', '`auto` picks']),
+    row([
+      'lab host',
+      'kernel',
+      'arch',
+      'BTF',
+      'lockdown',
+      'drop-reason names (BTF)',
+      '`auto` picks (up to 128 functions)',
+    ]),
     row(['---', '---', '---', '---', '---', '---', '---']),
     ...hosts.map(({ facts: f }) =>
       row([f.host, f.release, f.arch, f.btf ? 'yes' : 'no', f.lockdown, String(f.dropReasonNames), f.auto]),

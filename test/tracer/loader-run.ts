@@ -52,9 +52,11 @@ export class TraceRun {
     this.child.stdin.write(JSON.stringify(config) + '\n');
   }
 
+  /** The complete lines so far (a record still being written, e.g. among thousands of probe records, waits). */
   records(): Rec[] {
-    return this.stdout
-      .toString('utf8')
+    const text = this.stdout.toString('utf8');
+    return text
+      .slice(0, text.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((l) => l.trim())
       .map((l) => JSON.parse(l) as Rec);

@@ -266,7 +266,7 @@ describe('tracer on Debian 6.12 (vm612: kprobe-multi, fentry, kprobe)', () => {
   );
 
   itOn('vm612')(
-    'probe reports all three; auto picks kprobe-multi (attached by address) and follows ping, clone and nft drop',
+    'probe reports all three; auto picks fentry for the default set (kprobe taking veth_xmit) and follows ping, clone and nft drop',
     async () => {
       const host = await vm('vm612');
       const p = await probeOf(host);
@@ -275,12 +275,43 @@ describe('tracer on Debian 6.12 (vm612: kprobe-multi, fentry, kprobe)', () => {
         true,
         true,
       ]);
-      expect(p.auto).toBe('kprobe-multi');
+      // the least cost per hit for a small set, though kprobe-multi works here
+      expect(p.auto).toBe('fentry');
       const r = await pingThenDrop(host, { probes: { functions: DEFAULT_FUNCTIONS } });
-      checkAttached(r, 'kprobe-multi');
+      checkAttached(r, 'fentry');
       // 6.2+: the direct object, whose probes load sk_buff fields without a helper call each
       expect(r.attached).toMatchObject({ fallbacks: [], object: 'direct' });
+      expect(r.probes.find((p) => p.name === 'veth_xmit')).toMatchObject({
+        kind: 'kprobe',
+        attached: true,
+        fallbacks: [{ backend: 'fentry', error: 'fentry: module functions need kprobe' }],
+      });
       checkPaths(r);
+    },
+    TCG,
+  );
+
+  itOn('vm612')(
+    'kprobe-multi (attached by address): the same paths; auto takes it for every skb function, a set above 128',
+    async () => {
+      const host = await vm('vm612');
+      const r = await pingThenDrop(host, {
+        attach: 'kprobe-multi',
+        probes: { functions: DEFAULT_FUNCTIONS },
+      });
+      checkAttached(r, 'kprobe-multi');
+      expect(r.attached).toMatchObject({ backend: 'kprobe-multi', fallbacks: [], object: 'direct' });
+      checkPaths(r);
+      const all = new TraceRun(
+        { filter: 'icmp and host 192.0.2.99', probes: { functions: 'all' } },
+        ['--json'],
+        host.via,
+      );
+      const attached = await all.waitFor('attached', 120_000);
+      await all.stop();
+      expect((await all.exited).code, all.stderr).toBe(0);
+      expect(attached).toMatchObject({ backend: 'kprobe-multi' });
+      expect(Number(attached.attached)).toBeGreaterThan(1000);
     },
     TCG,
   );

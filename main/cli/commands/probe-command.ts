@@ -1,5 +1,5 @@
 import { LimitFindingsSchema, type LimitFinding } from '../../api/limits.js';
-import type { ProbeFacts } from '../../api/trace.js';
+import { autoPicks, type ProbeFacts } from '../../api/trace.js';
 import { CoreError } from '../../core/errors.js';
 import { parseCommand } from '../args.js';
 import { json, type CliContext } from '../cli-context.js';
@@ -35,7 +35,7 @@ function describeFacts(f: ProbeFacts): string[] {
     `loader      ${f.loader.version} (framing ${f.loader.framing})`,
     `BTF         ${f.btf.vmlinux ? 'vmlinux' : 'none'}${f.btf.modules ? ` + ${f.btf.modules} modules` : ''}`,
     `attach      ${kinds}`,
-    `auto picks  ${f.auto === 'none' ? 'none: tracepoints and TC only' : f.auto}`,
+    `auto picks  ${autoPicks(f)}`,
     `skb funcs   ${f.skbFunctions.traceable} traceable of ${f.skbFunctions.btf} in BTF` +
       (f.skbFunctions.availableFilterFunctions?.ok === false
         ? ` (${f.skbFunctions.availableFilterFunctions.error ?? 'ftrace unreadable'})`

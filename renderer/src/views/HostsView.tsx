@@ -1,7 +1,7 @@
 import { useMemo, useRef, useState } from 'react';
 import type { Host, HostInput } from '../../../main/api/hosts';
 import type { LimitFinding, LimitSeverity } from '../../../main/api/limits';
-import type { ProbeFacts } from '../../../main/api/trace';
+import { autoPicks, type ProbeFacts } from '../../../main/api/trace';
 import { pickFile, textOf } from '../api/files';
 import { useApp } from '../app/context';
 import { StateMessage } from '../components/StateMessage';
@@ -208,8 +208,8 @@ function ProbeFactsPanel({ host, facts }: { host: Host; facts: ProbeFacts }) {
       <h3>{host.name}: what the kernel can do</h3>
       <div className="mono" style={{ fontSize: 12 }}>
         {facts.kernel.release} · {facts.arch} · BTF{' '}
-        {facts.btf.vmlinux ? `yes (+${facts.btf.modules} modules)` : 'no'} · auto → <b>{facts.auto}</b> ·{' '}
-        {facts.skbFunctions.traceable} of {facts.skbFunctions.btf} skb functions traceable ·{' '}
+        {facts.btf.vmlinux ? `yes (+${facts.btf.modules} modules)` : 'no'} · auto → <b>{autoPicks(facts)}</b>{' '}
+        · {facts.skbFunctions.traceable} of {facts.skbFunctions.btf} skb functions traceable ·{' '}
         {facts.tracepoints.length} tracepoints · {facts.dropReasons.length} drop reasons
       </div>
       <div className="row" style={{ flexWrap: 'wrap', marginTop: 4 }}>

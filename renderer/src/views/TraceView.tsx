@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ProfileInfo, ProbeSetValidation } from '../../../main/api/probeset';
-import { DEFAULT_SNAPLEN } from '../../../main/api/trace';
+import { autoPicks, DEFAULT_SNAPLEN } from '../../../main/api/trace';
 import type { TransportStatus } from '../api/transport';
 import { useApp } from '../app/context';
 import { useTextPrompt } from '../components/TextPrompt';
@@ -170,7 +170,7 @@ export function TraceView(props: { theme: 'dark' | 'light'; active: boolean }) {
             />
             <div className="dim" style={{ fontSize: 11, marginLeft: 68 }}>
               {facts
-                ? `${facts.kernel.release} · auto → ${facts.auto} · ${facts.functions.length} traceable skb functions`
+                ? `${facts.kernel.release} · auto → ${autoPicks(facts)} · ${facts.functions.length} traceable skb functions`
                 : 'not probed yet: completion and markers need a probe'}
             </div>
             <FilterBox
