@@ -27,10 +27,11 @@ const tupleKey = (t: NonNullable<Hop['tuple']>) => `${t.proto} ${t.saddr} ${t.sp
 
 /**
  * Links clones that got their own packet id (runs where no probe sees skb_clone — tracepoints, TC — so a clone is
- * a new match when it first shows; with a copy function attached the grouper does not use it, e.g. at skb_copy_datagram_iovec after raw_rcv cloned an echo reply). A packet whose
- * first hop cannot start a path is a clone of the oldest unclaimed recent packet with the same 5-tuple that
- * passed its netns and ended at most `afterParentNs` before (socket queues are FIFO). The child records
- * `parent` when written; the parent gets `children` here while still in memory, else when the run is read.
+ * a new match when it first shows, e.g. at skb_copy_datagram_iovec after raw_rcv cloned an echo reply; with a copy
+ * function attached the grouper does not use it: the loader joins clones itself). A packet whose first hop cannot
+ * start a path is a clone of the oldest unclaimed recent packet with the same 5-tuple that passed its netns and
+ * ended at most `afterParentNs` before (socket queues are FIFO). The child records `parent` when written; the
+ * parent gets `children` here while still in memory, else when the run is read.
  */
 export class CloneLinker {
   private readonly byKey = new Map<string, Candidate[]>();
