@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the loader's pure parsers (trace config, filter compiler, cBPF -> eBPF translation, filter splicing) on
-# the host with ASan + UBSan, runs their unit tests, then runs each libFuzzer target for a bounded time.
+# Builds the loader's pure parts (trace config, filter compiler, cBPF -> eBPF translation, filter splicing, which
+# tracepoints a function covers) on the host with ASan + UBSan, runs their unit tests, then runs each libFuzzer
+# target for a bounded time.
 #   scripts/loader-host-check.sh [SECONDS_PER_FUZZ_TARGET]   (default 30; 0 = unit tests only)
 # Needs clang with compiler-rt (libclang-rt-*-dev), libjansson-dev and libpcap-dev (scripts/debian-packages.txt).
 # A fuzzer's crash input is kept in OUT/crash-*; new corpus entries stay in OUT/corpus-* (the seeds are in
@@ -11,7 +12,8 @@ secs=${1:-30}
 out=${LOADER_HOST_OUT:-bpf/.output/host}
 mkdir -p "$out"
 src=bpf/loader
-parsers=("$src/config.c" "$src/cbpf_to_ebpf.c" "$src/filter_splice.c" "$src/filter_compile.c" "$src/pcap_compile.c")
+parsers=("$src/config.c" "$src/cbpf_to_ebpf.c" "$src/filter_splice.c" "$src/filter_compile.c" "$src/pcap_compile.c"
+  "$src/tp_cover.c")
 support=(test/loader/ebpf_interp.c test/loader/filter_diff.c test/loader/pcap_ref.c)
 # -fno-sanitize-recover: a UBSan finding fails the run like an ASan one
 san=(-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all)

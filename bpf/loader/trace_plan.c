@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "trace_plan.h"
+#include "tp_cover.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -81,46 +82,18 @@ int tracepoint_index(const char *name)
 	return -1;
 }
 
-/* Tracepoints fired inside a function a trace often probes anyway. With every tracepoint requested ("all"), one
- * whose function is attached is left out: the path keeps that function's hop at the same point, and a packet
- * costs one hook less there (docs/LOADER.md, "Tracepoints a function covers"). `inside`
- * fires it; else each of `callers` this kernel has must be attached (the function that fires it is static and
- * may be inlined into them). An explicit tracepoint list is kept as asked. */
-struct tp_cover {
-	const char *tp, *inside;
-	const char *callers[7];
-};
-static const struct tp_cover tp_covers[] = {
-	{ "net_dev_queue", "__dev_queue_xmit", { NULL } },
-	{ "netif_receive_skb_entry", "netif_receive_skb", { NULL } },
-	{ "netif_rx_entry", NULL, { "netif_rx", "__netif_rx", NULL } },
-	{ "netif_rx",
-	  "netif_rx_internal",
-	  { "netif_rx", "__netif_rx", "netif_rx_ni", "netif_rx_any_context", "dev_forward_skb", "dev_forward_skb_nomtu",
-	    NULL } },
-};
-
-static bool func_attached(const struct trace_ctx *c, const char *name)
+static bool func_attached(const void *arg, const char *name)
 {
+	const struct trace_ctx *c = arg;
 	for (int i = c->nfixed; i < c->probes.n; i++)
 		if (c->probes.v[i].attached && !strcmp(c->probes.v[i].name, name))
 			return true;
 	return false;
 }
 
-/* The attached callers, comma-separated in by; false when none is or this kernel has one that is not. */
-static bool callers_cover(const struct trace_ctx *c, const char *const *callers, char *by, size_t len)
+static bool func_exists(const void *arg, const char *name)
 {
-	size_t n = 0;
-	for (int j = 0; callers[j]; j++) {
-		if (func_attached(c, callers[j]))
-			n += (size_t)snprintf(by + n, len - n, "%s%s", n ? "," : "", callers[j]);
-		else if (skb_funcs_find(&c->funcs, callers[j]))
-			return false;
-		if (n >= len)
-			return false;
-	}
-	return n > 0;
+	return skb_funcs_find(&((const struct trace_ctx *)arg)->funcs, name) != NULL;
 }
 
 bool tracepoint_covered_by(const struct trace_ctx *c, int t, char *by, size_t len)
@@ -128,18 +101,7 @@ bool tracepoint_covered_by(const struct trace_ctx *c, int t, char *by, size_t le
 	by[0] = 0;
 	if (c->cfg.tp_mode != LIST_ALL || t < 0 || t >= tp_slab_free)
 		return false;
-	for (int k = 0; k < NELEM(tp_covers); k++) {
-		const struct tp_cover *v = &tp_covers[k];
-		if (strcmp(v->tp, tracepoint_names[t]))
-			continue;
-		if (v->inside && func_attached(c, v->inside))
-			return snprintf(by, len, "%s", v->inside) < (int)len;
-		if (callers_cover(c, v->callers, by, len))
-			return true;
-		by[0] = 0;
-		return false;
-	}
-	return false;
+	return tp_covered(tracepoint_names[t], func_attached, func_exists, c, by, len);
 }
 
 /* Tracking is by skb address, and an address is reused as soon as its skb is freed (the next echo request often

@@ -6,6 +6,7 @@
 #include "../../bpf/loader/config.h"
 #include "../../bpf/loader/filter_compile.h"
 #include "../../bpf/loader/filter_splice.h"
+#include "../../bpf/loader/tp_cover.h"
 #include "ebpf_interp.h"
 #include "filter_diff.h"
 #include <stdio.h>
@@ -290,6 +291,68 @@ static void test_splice(void)
 	CHECK(filter_splice(&bin, &out, nstart, err, sizeof(err)) == -1 && strstr(err, "layout"), "%s", err);
 }
 
+/* A kernel for tp_covered: the skb functions it has, and those a trace attached (NULL-terminated lists). */
+struct kernel_funcs {
+	const char *const *has, *const *attached;
+};
+static bool in(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, name))
+			return true;
+	return false;
+}
+static bool k_attached(const void *arg, const char *name)
+{
+	return in(((const struct kernel_funcs *)arg)->attached, name);
+}
+static bool k_has(const void *arg, const char *name)
+{
+	return in(((const struct kernel_funcs *)arg)->has, name);
+}
+static const char *covered(const char *tp, const char *const *has, const char *const *attached, size_t len)
+{
+	static char by[128];
+	struct kernel_funcs k = { has, attached };
+	return tp_covered(tp, k_attached, k_has, &k, by, len) ? by : by[0] ? "(by set though not covered)" : NULL;
+}
+
+static void test_tp_cover(void)
+{
+	/* Debian 6.12's names: __netif_rx and netif_rx (no netif_rx_ni), dev_forward_skb, no netif_rx_internal BTF */
+	static const char *const k612[] = { "__dev_queue_xmit", "netif_receive_skb",     "netif_rx", "__netif_rx",
+		                            "dev_forward_skb",  "dev_forward_skb_nomtu", NULL };
+	/* the default profile attaches these of them */
+	static const char *const dflt[] = { "__dev_queue_xmit", "netif_receive_skb", "netif_rx", "__netif_rx", NULL };
+	static const char *const all[] = { "__dev_queue_xmit", "netif_receive_skb",     "netif_rx", "__netif_rx",
+		                           "dev_forward_skb",  "dev_forward_skb_nomtu", NULL };
+	static const char *const none[] = { NULL };
+	const char *r;
+	CHECK((r = covered("net_dev_queue", k612, dflt, 128)) && !strcmp(r, "__dev_queue_xmit"), "%s", r);
+	CHECK((r = covered("netif_receive_skb_entry", k612, dflt, 128)) && !strcmp(r, "netif_receive_skb"), "%s", r);
+	CHECK((r = covered("netif_rx_entry", k612, dflt, 128)) && !strcmp(r, "netif_rx,__netif_rx"), "%s", r);
+	/* netif_rx: dev_forward_skb is a caller this kernel has and the default set does not attach: kept */
+	CHECK(!(r = covered("netif_rx", k612, dflt, 128)), "%s", r);
+	CHECK((r = covered("netif_rx", k612, all, 128)) &&
+	              !strcmp(r, "netif_rx,__netif_rx,dev_forward_skb,dev_forward_skb_nomtu"),
+	      "%s", r);
+	/* the function that fires it, where BTF has it, is enough alone */
+	static const char *const inner[] = { "netif_rx_internal", "netif_rx", "dev_forward_skb", NULL };
+	static const char *const only_inner[] = { "netif_rx_internal", NULL };
+	CHECK((r = covered("netif_rx", inner, only_inner, 128)) && !strcmp(r, "netif_rx_internal"), "%s", r);
+	/* 5.10: netif_rx and netif_rx_ni, no __netif_rx: the callers it has are what counts */
+	static const char *const k510[] = { "netif_rx", "netif_rx_ni", "netif_rx_any_context", NULL };
+	static const char *const rx510[] = { "netif_rx", NULL };
+	CHECK((r = covered("netif_rx_entry", k510, rx510, 128)) && !strcmp(r, "netif_rx"), "%s", r);
+	CHECK(!(r = covered("netif_rx", k510, rx510, 128)), "%s", r); /* netif_rx_ni not attached */
+	/* nothing attached, a tracepoint with no covering function, names that do not fit: kept, by empty */
+	CHECK(!(r = covered("net_dev_queue", k612, none, 128)), "%s", r);
+	CHECK(!(r = covered("kfree_skb", k612, all, 128)), "%s", r);
+	CHECK(!(r = covered("net_dev_queue", k612, dflt, 8)), "%s", r);
+	CHECK(!(r = covered("netif_rx", k612, all, 20)), "%s", r);
+	CHECK(!(r = covered("net_dev_queue", k612, dflt, 0)), "%s", r);
+}
+
 int main(void)
 {
 	test_config_valid();
@@ -298,6 +361,7 @@ int main(void)
 	test_filter_reads();
 	test_cbpf_rejects();
 	test_splice();
+	test_tp_cover();
 	if (failures)
 		fprintf(stderr, "%d check(s) failed\n", failures);
 	else
