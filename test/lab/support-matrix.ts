@@ -1,3 +1,4 @@
+import { AUTO_FENTRY_MAX } from '../../main/api/trace.js';
 import { paths, TraceRun, type Ev, type Rec } from '../tracer/loader-run.js';
 import { pushLoader, type VmHost } from '../tracer/vm-loader.js';
 import type { LabHostName, LabState } from './lab.js';
@@ -209,7 +210,7 @@ export function renderMatrix(hosts: readonly HostMatrix[]): string {
       'BTF',
       'lockdown',
       'drop-reason names (BTF)',
-      '`auto` picks (up to 128 functions)',
+      `\`auto\` picks (up to ${AUTO_FENTRY_MAX} functions)`,
     ]),
     row(['---', '---', '---', '---', '---', '---', '---']),
     ...hosts.map(({ facts: f }) =>
