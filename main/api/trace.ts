@@ -183,6 +183,22 @@ export type TracePhase = z.infer<typeof TracePhaseSchema>;
 export const FellBackSchema = z.object({ function: z.string(), backend: z.string(), reason: z.string() });
 export type FellBack = z.infer<typeof FellBackSchema>;
 
+/** Failures or fallbacks grouped by what befell them (every field but the function: reason, backend), the largest
+ *  group first, functions in the order given: how the CLI and the Trace view say hundreds of them without
+ *  repeating a reason per function. */
+export function groupByReason<T extends { function: string; reason: string }>(
+  items: readonly T[],
+): (Omit<T, 'function'> & { functions: string[] })[] {
+  const groups = new Map<string, Omit<T, 'function'> & { functions: string[] }>();
+  for (const { function: fn, ...outcome } of items) {
+    const key = JSON.stringify(outcome);
+    const g = groups.get(key) ?? { ...outcome, functions: [] };
+    g.functions.push(fn);
+    groups.set(key, g);
+  }
+  return [...groups.values()].sort((a, b) => b.functions.length - a.functions.length);
+}
+
 export const TraceProgressEventSchema = z.object({
   runId: z.string().min(1),
   phase: TracePhaseSchema,

@@ -377,6 +377,65 @@ describe('desktop app in browser mode (real core, lab sshd, this kernel)', () =>
     },
   );
 
+  itVm61(
+    'a trace on 6.1 with several module functions says their one reason once, and opens to every name',
+    async () => {
+      if (!(await page.locator('tr[data-host="lab-vm61"]').count())) await addLabHost('lab-vm61', 'vm61');
+      // the Hosts view says what auto takes on 6.1 for small and large sets
+      await view('hosts');
+      await page.locator('tr[data-host="lab-vm61"]').getByRole('button', { name: 'Probe' }).click();
+      await expect
+        .poll(
+          () =>
+            page
+              .getByText(/: what the kernel can do/)
+              .locator('xpath=..')
+              .textContent(),
+          {
+            timeout: 120_000,
+          },
+        )
+        .toContain('auto → fentry (up to 128 functions; kprobe above)');
+      await shots('hosts-probe-vm61');
+      // probed and tested, the row's badges and connection wrap: its last button stays on screen at 1024 px
+      await page.setViewportSize({ width: 1024, height: 700 });
+      const remove = page.locator('tr[data-host="lab-vm61"]').getByRole('button', { name: 'Remove' });
+      const box = (await remove.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(1024);
+      await page.setViewportSize({ width: 1480, height: 900 });
+      await setUpTrace('lab-vm61', 'icmp and host 192.0.2.99');
+      await page.getByLabel('attach mode').selectOption('auto');
+      await page.getByLabel('packet limit').fill('');
+      // the default set holds veth_xmit; four more module functions (tun, vxlan, geneve, bridge), pasted at the
+      // end as a user would add a list (typed, Enter may take a completion instead of ending the line)
+      const validation = page.getByTestId('probe-validation');
+      await expect.poll(() => validation.textContent(), { timeout: 10_000 }).toMatch(/^\d+ functions/);
+      const before = Number(/^(\d+)/.exec((await validation.textContent()) ?? '')![1]);
+      await page.getByTestId('probe-editor').click();
+      await page.keyboard.press('Control+End');
+      await page.keyboard.insertText('\ntun_net_xmit\nvxlan_xmit\ngeneve_xmit\nbr_forward\n');
+      await expect
+        .poll(() => validation.textContent(), { timeout: 10_000 })
+        // (sk_skb_reason_drop, in the default set, came after 6.1)
+        .toMatch(new RegExp(`^${before + 4} functions · 1 not traceable on lab-vm61 · Ctrl`));
+      await page.getByRole('button', { name: '▶ Start' }).click();
+      const phase = page.getByTestId('phase');
+      await expect.poll(() => phase.textContent(), { timeout: 120_000 }).toBe('tracing');
+      const fellBack = page.getByTestId('fell-back');
+      expect(await fellBack.evaluate((e) => e.tagName), (await fellBack.textContent()) ?? '').toBe('DETAILS');
+      expect(await fellBack.locator('summary').textContent()).toBe(
+        'Traced by another backend: 5 functions — 5 by kprobe (fentry: module functions need kprobe)',
+      );
+      await fellBack.locator('summary').click();
+      expect(await fellBack.locator('.outcome-group').textContent()).toBe(
+        'by kprobe (fentry: module functions need kprobe): veth_xmit, tun_net_xmit, vxlan_xmit, geneve_xmit, br_forward',
+      );
+      await shots('trace-fell-back-grouped');
+      await page.getByRole('button', { name: '■ Stop' }).click();
+      await expect.poll(() => phase.textContent(), { timeout: 120_000 }).toBe('done');
+    },
+  );
+
   itVm(
     'probe editor: completes the host’s traceable skb functions and marks one it cannot trace',
     async () => {

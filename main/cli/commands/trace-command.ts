@@ -5,6 +5,7 @@ import type { ApiError } from '../../api/errors.js';
 import {
   AttachModeSchema,
   DEFAULT_SNAPLEN,
+  groupByReason,
   MAX_SNAPLEN,
   ProfileNameSchema,
   type PacketPath,
@@ -216,11 +217,17 @@ function progressLine(ctx: CliContext, p: EventOf<'trace.progress'>, spec: Trace
         : 'until Ctrl-C';
     ctx.io.err(`tracing on ${spec.host} (${p.message ?? ''}) ${until}`);
     if (p.failures?.length)
-      ctx.io.err(`  not attached: ${firstFive(p.failures.map((f) => `${f.function} (${f.reason})`))}`);
+      ctx.io.err(
+        `  not attached: ${groupByReason(p.failures)
+          .map((g) => `${firstFive(g.functions)} (${g.reason})`)
+          .join('; ')}`,
+      );
     // which functions another backend took, and why: said as tracing starts, not after the run
     if (p.fellBack?.length)
       ctx.io.err(
-        `  fell back: ${firstFive(p.fellBack.map((f) => `${f.function} → ${f.backend} (${f.reason})`))}`,
+        `  fell back: ${groupByReason(p.fellBack)
+          .map((g) => `${firstFive(g.functions)} → ${g.backend} (${g.reason})`)
+          .join('; ')}`,
       );
     if (p.covered?.length)
       ctx.io.err(

@@ -39,20 +39,22 @@ export function HostRow(props: {
           </span>
         ))}
       </td>
-      <td>
+      <td className="td-wraps">
         <Capabilities
           facts={app.probes.get(h.name)}
           probing={props.probing}
           error={app.probeErrors.get(h.name)}
         />
       </td>
-      <td data-testid={`conn-${h.name}`}>
+      <td className="td-wraps" data-testid={`conn-${h.name}`}>
         {t === 'running' ? (
           <span className="muted">testing…</span>
         ) : t ? (
           t.ok ? (
             <span className="ok">
-              ✔ {Math.round(t.latencyMs)} ms · {t.user} · {t.kernelRelease} {t.arch}
+              ✔ {Math.round(t.latencyMs)} ms · {t.user} ·{' '}
+              {/* a release is one word: it never breaks at its hyphens */}
+              <span style={{ whiteSpace: 'nowrap' }}>{t.kernelRelease}</span> {t.arch}
               {t.privileged === false ? <span className="bad"> · not root</span> : ''}
             </span>
           ) : (

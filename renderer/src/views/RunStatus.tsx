@@ -1,5 +1,6 @@
 import type { TransportStatus } from '../api/transport';
 import { formatCount } from '../model/format';
+import { FunctionOutcomes } from './FunctionOutcomes';
 import type { RunState } from './use-trace-run';
 
 /** Cut and partial packets of an ended run (counted by the view from its packets). */
@@ -68,28 +69,26 @@ export function RunStatus(props: {
       {lost > 0 && <LostBanner lost={lost} events={props.events} />}
       {props.flags && <FlagBanner flags={props.flags} />}
       {p?.message && state.kind === 'running' && <div className="muted">{p.message}</div>}
-      {p?.failures?.length ? (
-        <details>
-          <summary className="warn">{p.failures.length} function(s) could not be attached</summary>
-          {p.failures.map((f) => (
-            <div key={f.function} className="mono dim" style={{ fontSize: 11 }}>
-              {f.function}: {f.reason}
-            </div>
-          ))}
-        </details>
-      ) : null}
+      <FunctionOutcomes
+        testId="not-attached"
+        title="Could not be attached"
+        className="warn"
+        items={p?.failures ?? []}
+        how={(g) => `(${g.reason})`}
+      />
       {p?.covered?.length ? (
         <div className="muted" data-testid="covered-tracepoints">
           Tracepoints left out, their functions traced instead:{' '}
           {p.covered.map((x) => `${x.tracepoint} (${x.by.join(', ')})`).join(', ')}
         </div>
       ) : null}
-      {p?.fellBack?.length ? (
-        <div className="muted" data-testid="fell-back">
-          Traced by another backend:{' '}
-          {p.fellBack.map((f) => `${f.function} by ${f.backend} (${f.reason})`).join(', ')}
-        </div>
-      ) : null}
+      <FunctionOutcomes
+        testId="fell-back"
+        title="Traced by another backend"
+        className="muted"
+        items={p?.fellBack ?? []}
+        how={(g) => `by ${g.backend} (${g.reason})`}
+      />
     </div>
   );
 }
