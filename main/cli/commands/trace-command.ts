@@ -209,6 +209,8 @@ function scopeOf(v: { netns?: string; interface?: string; mark?: string; tc?: st
 }
 
 function progressLine(ctx: CliContext, p: EventOf<'trace.progress'>, spec: TraceSpecInput): void {
+  // a large set detaches for as long as it attached: say so rather than sit silent for minutes
+  if (p.phase === 'stopping' && p.message) ctx.io.err(`stopping on ${spec.host}: ${p.message}`);
   if (p.phase === 'tracing') {
     const limits = spec.limits ?? {};
     const until =
