@@ -11,6 +11,7 @@ import { createPair, destroy, ping, type Topology } from '../lab/netns.js';
 import { sshShell } from '../lab/ssh-client.js';
 import { freePort } from '../lab/sshd.js';
 import { inTerminal } from '../support/terminal.js';
+import { hostsAddArgs } from '../support/hosts-add-args.js';
 import { hopAlignmentName } from '../../main/core/compare/function-equivalence.js';
 
 // The CLI end to end against the lab: real sshd, this kernel, the two VMs. Each `pktpath` runs as its own process
@@ -75,23 +76,7 @@ function addHost(
   extra: string[] = [],
   as: { user: string; privilege: string } = { user: 'root', privilege: 'root' },
 ) {
-  const h = lab().hosts[lh]!;
-  return pktpath([
-    'hosts',
-    'add',
-    name,
-    '--address',
-    h.address,
-    '--port',
-    String(h.port),
-    '--user',
-    as.user,
-    '--identity',
-    lab().privateKey,
-    '--privilege',
-    as.privilege,
-    ...extra,
-  ]);
+  return pktpath([...hostsAddArgs(name, lab().hosts[lh]!, lab().privateKey, as), ...extra]);
 }
 
 const shellOf = (lh: LabHostName): Shell =>
@@ -547,23 +532,7 @@ describe('pktpath CLI against the lab', () => {
       await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
       const port = (proxy.address() as { port: number }).port;
       try {
-        ok(
-          await pktpath([
-            'hosts',
-            'add',
-            'proxied',
-            '--address',
-            '127.0.0.1',
-            '--port',
-            String(port),
-            '--user',
-            'root',
-            '--identity',
-            lab().privateKey,
-            '--privilege',
-            'root',
-          ]),
-        );
+        ok(await pktpath(hostsAddArgs('proxied', { address: '127.0.0.1', port }, lab().privateKey)));
         const progs = () =>
           JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as {
             id: number;

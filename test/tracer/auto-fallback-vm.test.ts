@@ -6,6 +6,7 @@ import { afterAll, describe, expect } from 'vitest';
 import { labTarget } from '../lab/lab.js';
 import { addNftDrop, createPair, destroy, ping, type Topology } from '../lab/netns.js';
 import { sshShell } from '../lab/ssh-client.js';
+import { hostsAddArgs } from '../support/hosts-add-args.js';
 import { labContext } from '../support/lab-context.js';
 import { paths, TraceRun, type Ev } from './loader-run.js';
 import { pushLoader } from './vm-loader.js';
@@ -60,22 +61,7 @@ let hostAdded = false;
 /** vm61 in the CLI's inventory as `vm61-autofallback` (once per file). */
 async function addHostOnce(): Promise<void> {
   if (hostAdded) return;
-  const vm = lab().hosts.vm61!;
-  const add = await cli([
-    'hosts',
-    'add',
-    'vm61-autofallback',
-    '--address',
-    vm.address,
-    '--port',
-    String(vm.port),
-    '--user',
-    'root',
-    '--identity',
-    lab().privateKey,
-    '--privilege',
-    'root',
-  ]);
+  const add = await cli(hostsAddArgs('vm61-autofallback', lab().hosts.vm61!, lab().privateKey));
   expect(add.code, add.stderr).toBe(0);
   hostAdded = true;
 }

@@ -47,7 +47,7 @@ const STOP_GRACE_MS = 10_000;
  * 10 s killed a loader busy detaching a large set, and failed the run with what it had recorded. Twice the attach
  * time on top still bounds a loader that hangs.
  */
-export function stopGraceMs(attachMs: number): number {
+function stopGraceMs(attachMs: number): number {
   return STOP_GRACE_MS + 2 * Math.max(0, attachMs);
 }
 /** Client-side limits (docs/LOADER.md): what one run may hold in memory and send to a face. */
